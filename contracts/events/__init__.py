@@ -1,0 +1,65 @@
+"""Every event contract of the system, one module per area (design §4: nothing else defines events)."""
+
+from contracts.events.base import Event
+from contracts.events.cards import CardLinked, CardUnlinked
+from contracts.events.checkout import CheckoutRequested
+from contracts.events.notifications import MailFailed, MailSent
+from contracts.events.orders import OrderCompleted, OrderNeedsReview, OrderPlaced, OrderRejected
+from contracts.events.payments import (
+    PaymentAmountUpdated,
+    PaymentAuthorized,
+    PaymentCanceled,
+    PaymentCaptured,
+    PaymentDeclined,
+    PaymentOperationFailed,
+    PaymentOutcomeUnknown,
+)
+from contracts.events.shops import ShopSettingsChanged
+from contracts.events.subscriptions import RenewalOrderRequested, SubscriptionStarted
+
+ALL_EVENTS: tuple[type[Event], ...] = (
+    CheckoutRequested,
+    OrderPlaced,
+    OrderCompleted,
+    OrderRejected,
+    OrderNeedsReview,
+    PaymentAuthorized,
+    PaymentDeclined,
+    PaymentOutcomeUnknown,
+    PaymentCaptured,
+    PaymentCanceled,
+    PaymentAmountUpdated,
+    PaymentOperationFailed,
+    CardLinked,
+    CardUnlinked,
+    ShopSettingsChanged,
+    RenewalOrderRequested,
+    SubscriptionStarted,
+    MailSent,
+    MailFailed,
+)
+"""All concrete event types; the registry, schema snapshots and AsyncAPI document are built from this."""
+
+__all__ = [
+    "ALL_EVENTS",
+    "CardLinked",
+    "CardUnlinked",
+    "CheckoutRequested",
+    "Event",
+    "MailFailed",
+    "MailSent",
+    "OrderCompleted",
+    "OrderNeedsReview",
+    "OrderPlaced",
+    "OrderRejected",
+    "PaymentAmountUpdated",
+    "PaymentAuthorized",
+    "PaymentCanceled",
+    "PaymentCaptured",
+    "PaymentDeclined",
+    "PaymentOperationFailed",
+    "PaymentOutcomeUnknown",
+    "RenewalOrderRequested",
+    "ShopSettingsChanged",
+    "SubscriptionStarted",
+]

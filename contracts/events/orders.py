@@ -1,0 +1,126 @@
+"""Order lifecycle events, produced by checkout on `orders.events` (key = order id).
+
+An order is `pending_payment` after `OrderPlaced` and ends in exactly one of `OrderCompleted`,
+`OrderRejected`, `OrderNeedsReview` (design I1). A checkout refused before payment still gets an order id
+and an `OrderRejected`, so every `checkout_id` maps to one order and one terminal event. Storefronts read
+this topic, so rejections carry reasons and buyer messages but never raw gateway codes (R16: anti-fraud).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from contracts.events.base import Event
+from contracts.events.common import Buyer, Fee, Line, PaymentChoice, Shipping, SubscriptionTerms
+from contracts.topics import ORDERS_EVENTS
+from contracts.types import (
+    CardLinkMode,
+    CartType,
+    Identifier,
+    NonEmptyStr,
+    PaymentNumber,
+    PayType,
+    SalesMode,
+    Yen,
+)
+
+OrderOrigin = Literal["checkout", "renewal"]
+"""`checkout`: from a storefront's `CheckoutRequested`; `renewal`: from a `RenewalOrderRequested`."""
+
+
+class OrderEvent(Event):
+    """Fields every order event has. Not an event type itself."""
+
+    TOPIC: ClassVar[str] = ORDERS_EVENTS
+    KEY_FIELD: ClassVar[str] = "order_id"
+
+    order_id: Identifier
+    shop_id: Identifier
+    checkout_id: Identifier | None = Field(
+        default=None, description="The storefront's checkout id; null for renewal orders."
+    )
+    subscription_id: Identifier | None = None
+    cycle_no: int | None = Field(default=None, ge=1, description="Renewal cycle number; null otherwise.")
+
+
+class OrderPlaced(OrderEvent):
+    """An order passed validation and awaits payment. The payment service acts on it.
+
+    It snapshots the shop settings that decide the payment (`sales_mode`, `card_link_mode`) so the outcome
+    does not depend on when payment's settings projection catches up. `payment.token` is the one-time card
+    token (secret, masked in repr; see docs/contracts.md); `payment.pay_type` is already normalised by R6.
+    When `payment_skip_reason` is set (R21, renewals), no gateway call must be made.
+    """
+
+    TYPE: ClassVar[str] = "order.placed.v1"
+
+    origin: OrderOrigin
+    cart_type: CartType
+    payment_number: PaymentNumber
+    amount: Yen = Field(description="The amount to authorize: lines + shipping + fees.")
+    order_date: date = Field(description="Order date in JST.")
+    buyer: Buyer
+    payment: PaymentChoice
+    sales_mode: SalesMode
+    card_link_mode: CardLinkMode
+    payment_skip_reason: str | None = Field(
+        default=None, description="R21: why no authorization is made for this (renewal) order."
+    )
+
+
+class OrderCompleted(OrderEvent):
+    """An order reached its successful terminal state. Carries everything the thanks mail needs (R23).
+
+    The subscription service starts a subscription from the first `subscription` order using `subscription`,
+    `lines`, `shipping` and `fees`.
+    """
+
+    TYPE: ClassVar[str] = "order.completed.v1"
+
+    origin: OrderOrigin
+    cart_type: CartType
+    payment_number: PaymentNumber
+    order_date: date = Field(description="Order date in JST.")
+    buyer: Buyer
+    shipping: Shipping
+    lines: list[Line]
+    fees: list[Fee] = Field(default_factory=list)
+    total: Yen
+    payment_method_name: NonEmptyStr = Field(description="The card method's display name at order time.")
+    pay_type: PayType
+    sales_mode: SalesMode
+    payment_status: Literal["authorized", "captured", "skipped"]
+    subscription: SubscriptionTerms | None = None
+
+
+class OrderRejected(OrderEvent):
+    """An order (or a checkout before it became one) was refused: validation (R1-R10) or a declined card.
+
+    `reason_code` is a stable machine-readable code (e.g. `shipping_fee_unknown`, `payment_declined`),
+    `reason` a precise message for storefront developers and operators, `buyer_message` what to show the
+    buyer (for declines the R16 text).
+    """
+
+    TYPE: ClassVar[str] = "order.rejected.v1"
+
+    payment_number: PaymentNumber | None = Field(default=None, description="Null if rejected before payment.")
+    reason_code: NonEmptyStr
+    reason: NonEmptyStr
+    buyer_message: str | None = None
+
+
+class OrderNeedsReview(OrderEvent):
+    """The payment outcome is unknown (design §6.2): ops must resolve it; the buyer contacts the shop."""
+
+    TYPE: ClassVar[str] = "order.needs_review.v1"
+
+    payment_number: PaymentNumber = Field(description="What ops search for in Sony's screen.")
+    reason_code: NonEmptyStr
+    reason: NonEmptyStr
+    buyer_message: str | None = None
+    attempt_id: Identifier | None = Field(
+        default=None, description="The gateway attempt whose outcome is unknown."
+    )
