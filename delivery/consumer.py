@@ -1,0 +1,244 @@
+"""Key-ordered concurrent consumer with at-least-once delivery, retries and a dead-letter topic.
+
+Design §6.3/§6.4: different keys run concurrently (up to `concurrency` handlers), records of one key run in
+offset order, one at a time; a partition's offset is committed only below its lowest unfinished record, and
+only after the handler returned (its database transaction committed). A record that fails validation, or
+keeps failing, goes to `<topic>.dlq` with the reason and its original bytes, so it never blocks a partition.
+FastStream offers no key-level ordering with concurrency (faststream.md §2.5), hence this runner on aiokafka.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, Generic, TypeVar
+
+from aiokafka.abc import ConsumerRebalanceListener
+from aiokafka.structs import ConsumerRecord, TopicPartition
+
+from delivery.dead_letter import PublishRaw, dead_letter_headers, dlq_topic
+from delivery.errors import InvalidMessage, PermanentError
+from delivery.kafka import make_consumer
+from delivery.offsets import PartitionOffsets
+from delivery.settings import ConsumerSettings, KafkaSettings
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+Decode = Callable[[ConsumerRecord], T]
+Handle = Callable[[T, ConsumerRecord], Awaitable[None]]
+
+
+class KeyOrderedConsumer(ConsumerRebalanceListener, Generic[T]):
+    def __init__(self, kafka: KafkaSettings, *, group_id: str, topics: Iterable[str], decode: Decode[T],
+                 handle: Handle[T], dead_letter: PublishRaw, settings: ConsumerSettings | None = None):
+        self.group_id = group_id
+        self._consumer = make_consumer(kafka, group_id=group_id, topics=topics, listener=self)
+        self._decode = decode
+        self._handle = handle
+        self._dead_letter = dead_letter
+        self._settings = settings or ConsumerSettings()
+        self._offsets: dict[TopicPartition, PartitionOffsets] = {}
+        self._lanes: dict[tuple[TopicPartition, bytes | None], deque[tuple[ConsumerRecord, PartitionOffsets]]] = {}
+        self._running: dict[TopicPartition, int] = {}
+        self._changed = asyncio.Condition()
+        self._run_slots = asyncio.Semaphore(self._settings.concurrency)
+        self._buffer_slots = asyncio.Semaphore(self._settings.max_buffered)
+        self._progress = asyncio.Event()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._fetcher: asyncio.Task[None] | None = None
+        self._committer: asyncio.Task[None] | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------------------
+    async def start(self) -> None:
+        await self._consumer.start()
+        self._fetcher = asyncio.create_task(self._fetch_loop(), name=f"fetch-{self.group_id}")
+        self._committer = asyncio.create_task(self._commit_loop(), name=f"commit-{self.group_id}")
+
+    @property
+    def healthy(self) -> bool:
+        return self._fetcher is not None and not self._fetcher.done()
+
+    async def stop(self) -> None:
+        """Graceful: stop fetching, let started work finish (bounded), commit, leave the group."""
+        await _cancel(self._fetcher)
+        try:
+            await asyncio.wait_for(self._drained(), self._settings.shutdown_timeout_s)
+        except TimeoutError:
+            log.warning("consumer %s: work still running at shutdown; it will be redelivered", self.group_id)
+        await self._shutdown(commit=True)
+
+    async def abort(self) -> None:
+        """As a crash would: drop in-flight work, commit nothing more, leave. Used by tests and kill paths."""
+        await _cancel(self._fetcher)
+        await self._shutdown(commit=False)
+
+    async def _shutdown(self, *, commit: bool) -> None:
+        await _cancel(self._committer)
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if commit:
+            await self._commit(self._offsets)
+        self._offsets.clear()
+        await self._consumer.stop()
+
+    async def _drained(self) -> None:
+        async with self._changed:
+            await self._changed.wait_for(lambda: not self._lanes)
+
+    # -- fetching and dispatch ----------------------------------------------------------------------------
+    async def _fetch_loop(self) -> None:
+        backoff = 0.5
+        while True:
+            try:
+                batches = await self._consumer.getmany(timeout_ms=500, max_records=self._settings.max_buffered)
+                backoff = 0.5
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("consumer %s: fetch failed; retrying in %.1fs", self.group_id, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 10.0)
+                continue
+            for tp, records in batches.items():
+                for record in records:
+                    await self._buffer_slots.acquire()
+                    self._dispatch(tp, record)
+
+    def _dispatch(self, tp: TopicPartition, record: ConsumerRecord) -> None:
+        offsets = self._offsets.get(tp)
+        if offsets is None or tp not in self._consumer.assignment():
+            self._buffer_slots.release()  # revoked meanwhile: the new owner reads it from the committed offset
+            return
+        offsets.fetched(record.offset)
+        lane_key = (tp, record.key)
+        lane = self._lanes.get(lane_key)
+        if lane is None:
+            lane = self._lanes[lane_key] = deque()
+            self._spawn(self._run_lane(lane_key, lane))
+        lane.append((record, offsets))
+
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _run_lane(self, lane_key: tuple[TopicPartition, bytes | None],
+                        lane: deque[tuple[ConsumerRecord, PartitionOffsets]]) -> None:
+        tp = lane_key[0]
+        try:
+            while lane:
+                record, offsets = lane[0]
+                if self._offsets.get(tp) is offsets:  # still ours: not revoked since it was fetched
+                    await self._process_counted(tp, record)
+                    offsets.finished(record.offset)
+                    self._progress.set()
+                lane.popleft()
+                self._buffer_slots.release()
+        finally:
+            self._lanes.pop(lane_key, None)
+            async with self._changed:
+                self._changed.notify_all()
+
+    async def _process_counted(self, tp: TopicPartition, record: ConsumerRecord) -> None:
+        self._running[tp] = self._running.get(tp, 0) + 1
+        try:
+            await self._process(record)
+        finally:
+            self._running[tp] -= 1
+            async with self._changed:
+                self._changed.notify_all()
+
+    # -- one record: decode, handle with retries, or dead-letter ----------------------------------------
+    async def _process(self, record: ConsumerRecord) -> None:
+        try:
+            message = self._decode(record)
+        except Exception as exc:
+            reason = str(exc) if isinstance(exc, InvalidMessage) else f"undecodable: {type(exc).__name__}: {exc}"
+            await self._to_dlq(record, f"invalid message: {reason}", attempts=0)
+            return
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                async with self._run_slots:
+                    await self._handle(message, record)
+                return
+            except PermanentError as exc:
+                await self._to_dlq(record, f"permanent error: {exc}", attempts=attempt)
+                return
+            except Exception as exc:
+                if attempt >= self._settings.max_attempts:
+                    await self._to_dlq(record, f"failed {attempt} times, last: {type(exc).__name__}: {exc}",
+                                       attempts=attempt)
+                    return
+                delay = min(self._settings.backoff_initial_s * 2 ** (attempt - 1), self._settings.backoff_max_s)
+                log.warning("consumer %s: %s[%d]@%d attempt %d failed (%s); retry in %.2fs", self.group_id,
+                            record.topic, record.partition, record.offset, attempt, type(exc).__name__, delay)
+                await asyncio.sleep(delay)
+
+    async def _to_dlq(self, record: ConsumerRecord, reason: str, *, attempts: int) -> None:
+        """Never gives up: losing the record is worse than holding its key back while the DLQ is unreachable."""
+        headers = dead_letter_headers(record, group_id=self.group_id, reason=reason, attempts=attempts)
+        delay = 0.5
+        while True:
+            try:
+                await self._dead_letter(dlq_topic(record.topic), record.key, record.value or b"", headers)
+                log.error("consumer %s: %s[%d]@%d dead-lettered: %s", self.group_id, record.topic,
+                          record.partition, record.offset, headers["dlq-reason"])
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("consumer %s: dead-letter publish failed; retrying", self.group_id)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+
+    # -- offsets --------------------------------------------------------------------------------------------
+    async def _commit_loop(self) -> None:
+        while True:
+            await self._progress.wait()
+            self._progress.clear()
+            await self._commit(self._offsets)
+            await asyncio.sleep(self._settings.commit_interval_s)
+
+    async def _commit(self, partitions: dict[TopicPartition, PartitionOffsets]) -> None:
+        targets = {tp: o.needs_commit() for tp, o in list(partitions.items())}
+        offsets = {tp: target for tp, target in targets.items() if target is not None}
+        if not offsets:
+            return
+        try:
+            await self._consumer.commit(offsets)
+        except Exception as exc:  # a rebalance in progress: the records are redelivered, the inbox absorbs it
+            log.warning("consumer %s: commit failed (%s)", self.group_id, type(exc).__name__)
+            return
+        for tp, target in offsets.items():
+            partitions[tp].committed = target
+
+    # -- rebalance listener (aiokafka awaits these inside its coordinator) --------------------------------
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        # Forget them first so no new record of theirs starts (see _run_lane), then wait for the running ones.
+        leaving = {tp: self._offsets.pop(tp) for tp in revoked if tp in self._offsets}
+        try:
+            async with self._changed:
+                await asyncio.wait_for(self._changed.wait_for(
+                    lambda: all(self._running.get(tp, 0) == 0 for tp in leaving)), self._settings.shutdown_timeout_s)
+        except TimeoutError:
+            log.warning("consumer %s: handlers still running on revoked partitions", self.group_id)
+        await self._commit(leaving)
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        for tp in assigned:
+            self._offsets.setdefault(tp, PartitionOffsets())
+
+
+async def _cancel(task: asyncio.Task[Any] | None) -> None:
+    if task is None or task.done():
+        return
+    task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass

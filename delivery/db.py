@@ -1,0 +1,66 @@
+"""PostgreSQL pool and the numbered-SQL migration runner shared by all services.
+
+Why our own runner instead of alembic/yoyo: both need a synchronous driver (psycopg/SQLAlchemy) next to
+asyncpg, for what is a list of SQL files applied in order. This runner is ~50 lines: files named
+`NNN_description.sql`, applied once each in its own transaction, recorded in `schema_migrations`, serialised
+across replicas by an advisory lock so several instances may start at once.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+
+DELIVERY_MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+_NAME = re.compile(r"^(\d{3,})_[a-z0-9_]+\.sql$")
+_LOCK_ID = 7_340_011  # arbitrary, constant: "migrations running" advisory lock
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: str
+    name: str
+    sql: str
+
+
+def load_migrations(*directories: Path) -> list[Migration]:
+    """Files from all directories, in order. Versions are namespaced by directory name to allow equal numbers."""
+    found: list[Migration] = []
+    for directory in directories:
+        for path in sorted(directory.glob("*.sql")):
+            match = _NAME.match(path.name)
+            if not match:
+                raise ValueError(f"migration file name must look like 001_name.sql: {path}")
+            found.append(Migration(f"{directory.parent.name}/{path.stem}", path.name, path.read_text()))
+    return found
+
+
+async def migrate(conn: asyncpg.Connection, *directories: Path) -> list[str]:
+    """Apply what is missing; returns the versions applied now."""
+    await conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+    )
+    applied_now: list[str] = []
+    await conn.execute("SELECT pg_advisory_lock($1)", _LOCK_ID)
+    try:
+        done = {r["version"] for r in await conn.fetch("SELECT version FROM schema_migrations")}
+        for migration in load_migrations(DELIVERY_MIGRATIONS, *directories):
+            if migration.version in done:
+                continue
+            async with conn.transaction():
+                await conn.execute(migration.sql)
+                await conn.execute("INSERT INTO schema_migrations (version) VALUES ($1)", migration.version)
+            applied_now.append(migration.version)
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock($1)", _LOCK_ID)
+    return applied_now
+
+
+async def create_pool(url: str, *, min_size: int = 2, max_size: int = 20) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size)
+    assert pool is not None
+    return pool

@@ -1,0 +1,94 @@
+"""Kafka plumbing every service shares: the producer (a FastStream broker), consumers, topic provisioning.
+
+Durability is set here once: idempotent producer with `acks=all`; no topic is ever auto-created, neither by
+the broker's clients nor by FastStream (topics come from `deploy/local/topics.py`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer
+from aiokafka.abc import ConsumerRebalanceListener
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from faststream.kafka import KafkaBroker
+
+from delivery.outbox import OutboxRow
+from delivery.settings import KafkaSettings
+
+TOPIC_ALREADY_EXISTS = 36
+
+
+def make_broker(settings: KafkaSettings, *, client_id: str) -> KafkaBroker:
+    """The publishing side of a service. Nothing connects until `await broker.start()` / `connect()`."""
+    return KafkaBroker(
+        settings.servers,
+        client_id=client_id,
+        enable_idempotence=True,  # implies acks=all
+        allow_auto_create_topics=False,
+        request_timeout_ms=settings.request_timeout_ms,
+        linger_ms=2,
+    )
+
+
+def kafka_publisher(broker: KafkaBroker):
+    """`Publish` for the outbox relay: send a whole batch, return once every record is acknowledged."""
+
+    async def publish(rows: Sequence[OutboxRow]) -> None:
+        futures = [
+            await broker.publish(
+                row.payload, row.topic, key=row.key,
+                headers={name: value.decode() for name, value in row.headers}, no_confirm=True,
+            )
+            for row in rows
+        ]
+        await asyncio.gather(*futures)
+
+    return publish
+
+
+def make_consumer(settings: KafkaSettings, *, group_id: str, topics: Iterable[str],
+                  listener: ConsumerRebalanceListener | None = None,
+                  max_poll_records: int = 500) -> AIOKafkaConsumer:
+    """A group consumer whose offsets only move when our code commits them (never auto-commit)."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.servers,
+        client_id=f"{settings.client_id or group_id}-consumer",
+        group_id=group_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_poll_records=max_poll_records,
+        request_timeout_ms=settings.request_timeout_ms,
+    )
+    consumer.subscribe(topics=list(topics), listener=listener or ConsumerRebalanceListener())
+    return consumer
+
+
+@dataclass(frozen=True)
+class TopicToCreate:
+    name: str
+    partitions: int
+    compacted: bool = False
+
+
+async def ensure_topics(settings: KafkaSettings, topics: Iterable[TopicToCreate]) -> list[str]:
+    """Create missing topics with their partition counts; returns the names created now."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.servers, request_timeout_ms=settings.request_timeout_ms)
+    await admin.start()
+    try:
+        new = [
+            NewTopic(t.name, t.partitions, 1, topic_configs={"cleanup.policy": "compact"} if t.compacted else {})
+            for t in topics
+        ]
+        response = await admin.create_topics(new, timeout_ms=settings.request_timeout_ms)
+    finally:
+        await admin.close()
+    created = []
+    for name, code, message in ((e[0], e[1], e[2]) for e in response.topic_errors):
+        if code == 0:
+            created.append(name)
+        elif code != TOPIC_ALREADY_EXISTS:
+            raise RuntimeError(f"creating topic {name} failed: error {code} {message}")
+    return created

@@ -1,0 +1,143 @@
+"""Transactional outbox (design §6.3): write events with the state change, publish them afterwards.
+
+`add_to_outbox` runs inside the caller's transaction. `OutboxRelay` publishes unpublished rows in id order
+with the idempotent producer and marks them, and keeps per-key order even with several relays running:
+rows are claimed with `FOR UPDATE SKIP LOCKED`, and a key whose earlier rows are claimed by another relay
+(still unpublished, hence locked) is left for a later pass. A relay that dies after publishing but before
+marking leaves its rows unpublished; they are published again (a duplicate the consumers' inbox absorbs).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+from uuid import UUID
+
+import asyncpg
+
+log = logging.getLogger(__name__)
+
+NOTIFY_CHANNEL = "outbox"
+
+
+class EnvelopeLike(Protocol):
+    event_id: UUID
+
+    def to_bytes(self) -> bytes: ...
+
+    def headers(self) -> list[tuple[str, bytes]]: ...
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    topic: str
+    key: bytes | None
+    headers: list[tuple[str, bytes]]
+    payload: bytes
+
+
+# publish(rows) must return only when every row is acknowledged by the broker (acks=all).
+Publish = Callable[[Sequence[OutboxRow]], Awaitable[None]]
+
+
+async def add_to_outbox(conn: asyncpg.Connection, *, topic: str, key: str | bytes | None,
+                        envelope: EnvelopeLike) -> None:
+    """Stage one event; it becomes visible to the relay only if the surrounding transaction commits."""
+    raw_key = key.encode() if isinstance(key, str) else key
+    headers = [[name, value.decode()] for name, value in envelope.headers()]
+    await conn.execute(
+        "INSERT INTO outbox (event_id, topic, key, headers, payload) VALUES ($1, $2, $3, $4::jsonb, $5)",
+        envelope.event_id, topic, raw_key, json.dumps(headers), envelope.to_bytes(),
+    )
+    await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
+
+
+_CLAIM = """
+SELECT id, topic, key, headers, payload FROM outbox
+WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
+"""
+# Earlier unpublished rows of the same keys that we did not claim: another relay holds them.
+_BLOCKED_KEYS = """
+SELECT DISTINCT o.key FROM outbox o
+JOIN unnest($1::bytea[], $2::bigint[]) AS mine(key, first_id) ON o.key = mine.key
+WHERE o.published_at IS NULL AND o.id < mine.first_id
+"""
+_MARK = "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])"
+
+
+class OutboxRelay:
+    """Publishes the outbox of one database. Several relays (replicas) may run against the same table."""
+
+    def __init__(self, pool: asyncpg.Pool, publish: Publish, *, batch_size: int = 500,
+                 idle_poll_s: float = 1.0):
+        self._pool = pool
+        self._publish = publish
+        self._batch_size = batch_size
+        self._idle_poll_s = idle_poll_s
+        self._wakeup = asyncio.Event()
+
+    async def run_once(self) -> int:
+        """One pass: claim, publish, mark, commit. Returns how many rows were published."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            rows = [_row(r) for r in await conn.fetch(_CLAIM, self._batch_size)]
+            rows = await self._without_blocked_keys(conn, rows)
+            if not rows:
+                return 0
+            await self._publish(rows)
+            await self._mark_published(conn, [r.id for r in rows])
+        return len(rows)
+
+    async def _without_blocked_keys(self, conn: asyncpg.Connection, rows: list[OutboxRow]) -> list[OutboxRow]:
+        first_id: dict[bytes, int] = {}
+        for row in rows:
+            if row.key is not None:
+                first_id.setdefault(row.key, row.id)
+        if not first_id:
+            return rows
+        blocked = {r["key"] for r in await conn.fetch(_BLOCKED_KEYS, list(first_id), list(first_id.values()))}
+        return [r for r in rows if r.key not in blocked]
+
+    async def _mark_published(self, conn: asyncpg.Connection, ids: list[int]) -> None:
+        await conn.execute(_MARK, ids)
+
+    async def run_forever(self) -> None:
+        """Drain, then wait for a NOTIFY (or the idle poll) and drain again. Errors are logged and retried."""
+        async with self._pool.acquire() as listener:
+            await listener.add_listener(NOTIFY_CHANNEL, self._on_notify)
+            try:
+                await self._loop()
+            finally:
+                await listener.remove_listener(NOTIFY_CHANNEL, self._on_notify)
+
+    async def _loop(self) -> None:
+        backoff = 0.1
+        while True:
+            try:
+                while await self.run_once() > 0:
+                    pass
+                backoff = 0.1
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox relay pass failed; retrying in %.1fs", backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            self._wakeup.clear()
+            try:
+                await asyncio.wait_for(self._wakeup.wait(), self._idle_poll_s)
+            except TimeoutError:
+                pass
+
+    def _on_notify(self, *_: Any) -> None:
+        self._wakeup.set()
+
+
+def _row(record: asyncpg.Record) -> OutboxRow:
+    headers = [(name, value.encode()) for name, value in json.loads(record["headers"])]
+    return OutboxRow(record["id"], record["topic"], record["key"], headers, record["payload"])

@@ -1,0 +1,52 @@
+"""Settings shared by every service: where Kafka and PostgreSQL are, and how consumers behave.
+
+Each service nests these in its own `BaseSettings` (env prefix per service). The two server addresses also
+fall back to the unprefixed `KAFKA_BOOTSTRAP_SERVERS` / `DATABASE_URL`, so one variable points every service
+at an existing Kafka or PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import os
+
+from pydantic import BaseModel, Field
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+class KafkaSettings(BaseModel):
+    bootstrap_servers: str = Field(default_factory=lambda: _env("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"))
+    client_id: str = ""
+    request_timeout_ms: int = 30_000
+
+    @property
+    def servers(self) -> list[str]:
+        """A list, never a comma-joined string: FastStream does not split strings (faststream.md pitfall 20)."""
+        return [s.strip() for s in self.bootstrap_servers.split(",") if s.strip()]
+
+
+class ConsumerSettings(BaseModel):
+    """Key-ordered concurrency and retry policy for one consumer group (design §6.3, §6.4)."""
+
+    concurrency: int = Field(default=64, ge=1, description="handlers running at once (different keys)")
+    max_buffered: int = Field(default=1024, ge=1, description="records fetched but not finished")
+    max_attempts: int = Field(default=5, ge=1, description="tries of a failing handler before the DLQ")
+    backoff_initial_s: float = Field(default=0.2, gt=0)
+    backoff_max_s: float = Field(default=5.0, gt=0)
+    commit_interval_s: float = Field(default=0.2, gt=0)
+    shutdown_timeout_s: float = Field(default=20.0, gt=0)
+
+
+class OutboxSettings(BaseModel):
+    batch_size: int = Field(default=500, ge=1)
+    idle_poll_s: float = Field(default=1.0, gt=0, description="fallback poll when no NOTIFY arrives")
+
+
+def database_url(database: str) -> str:
+    """`DATABASE_URL` with its database name replaced: one server, one database per service."""
+    base = _env("DATABASE_URL", "postgresql://payments:payments@127.0.0.1:5432/postgres")
+    head, _, tail = base.rpartition("/")
+    query = tail.partition("?")[2]
+    return f"{head}/{database}" + (f"?{query}" if query else "")

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# PostgreSQL from Debian's package, without systemd (see docs/operations.md).
+#   postgres.sh ensure   install if absent, start the cluster, create the app role and one database per service
+#   postgres.sh stop     stop the cluster (only if this script started it: marker file)
+#   postgres.sh status
+# Skipped entirely when DATABASE_URL is set: the caller brings its own server.
+set -euo pipefail
+
+ROLE=${PAYMENTS_PG_ROLE:-payments}
+PASSWORD=${PAYMENTS_PG_PASSWORD:-payments}
+DATABASES="checkout payment subscription notification"
+MARKER="$(cd "$(dirname "$0")/../.." && pwd)/.cache/postgres-started-by-us"
+
+as_postgres() { su postgres -s /bin/sh -c "$*"; }
+
+install_if_absent() {
+  if ! command -v pg_ctlcluster >/dev/null 2>&1 || [ -z "$(ls /etc/postgresql 2>/dev/null)" ]; then
+    echo "Installing PostgreSQL from Debian's packages..."
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  fi
+}
+
+version() { ls /etc/postgresql | sort -V | tail -n 1; }
+
+cluster_online() { pg_lsclusters --no-header | awk -v v="$(version)" '$1==v && $2=="main" {print $4}' | grep -q online; }
+
+start_cluster() {
+  local v; v=$(version)
+  if ! pg_lsclusters --no-header | awk '{print $1" "$2}' | grep -qx "$v main"; then
+    pg_createcluster "$v" main >/dev/null
+  fi
+  if ! cluster_online; then
+    pg_ctlcluster --skip-systemctl-redirect "$v" main start
+    mkdir -p "$(dirname "$MARKER")" && touch "$MARKER"
+  fi
+  for _ in $(seq 1 100); do pg_isready -q -h 127.0.0.1 && return 0; sleep 0.1; done
+  echo "PostgreSQL did not become ready" >&2; return 1
+}
+
+create_role_and_databases() {
+  as_postgres "psql -qtA -v ON_ERROR_STOP=1" <<SQL
+DO \$\$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$ROLE') THEN
+    CREATE ROLE $ROLE LOGIN CREATEDB PASSWORD '$PASSWORD';
+  END IF;
+END \$\$;
+SQL
+  for db in $DATABASES; do
+    if [ -z "$(as_postgres "psql -qtA -c \"SELECT 1 FROM pg_database WHERE datname = '$db'\"")" ]; then
+      as_postgres "createdb -O $ROLE $db"
+    fi
+  done
+}
+
+case "${1:-ensure}" in
+  ensure)
+    if [ -n "${DATABASE_URL:-}" ]; then echo "DATABASE_URL is set: using that server"; exit 0; fi
+    install_if_absent
+    start_cluster
+    create_role_and_databases
+    echo "PostgreSQL ready: postgresql://$ROLE:***@127.0.0.1:5432/{${DATABASES// /,}}"
+    ;;
+  stop)
+    if [ -f "$MARKER" ]; then pg_ctlcluster --skip-systemctl-redirect "$(version)" main stop && rm -f "$MARKER"; fi
+    ;;
+  status) pg_lsclusters ;;
+  *) echo "usage: $0 ensure|stop|status" >&2; exit 2 ;;
+esac

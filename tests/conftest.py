@@ -1,0 +1,123 @@
+"""Session fixtures for real infrastructure (design §10).
+
+Kafka: `KAFKA_BOOTSTRAP_SERVERS` if set; else a throw-away local broker built from Maven Central
+(deploy/local/kafka.py); else testcontainers when a Docker engine answers. PostgreSQL: `DATABASE_URL` if set;
+else the local Debian cluster (deploy/local/postgres.sh); else testcontainers. Each test gets its own
+database and topics, so tests never see each other's data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from delivery.kafka import TopicToCreate, ensure_topics
+from delivery.settings import KafkaSettings
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_PG = "postgresql://payments:payments@127.0.0.1:5432/postgres"
+
+
+def _docker_available() -> bool:
+    try:
+        import docker
+
+        docker.from_env(timeout=3).ping()
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> Iterator[str]:
+    env = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if env:
+        from deploy.local.kafka import wait_for_kafka
+
+        asyncio.run(wait_for_kafka(env.split(",")[0], timeout=60))
+        yield env
+        return
+    if shutil.which("java") and shutil.which("mvn"):
+        from deploy.local.kafka import LocalKafka, build_libs
+
+        build_libs()
+        broker = LocalKafka()
+        try:
+            yield broker.start()
+        finally:
+            broker.stop()
+            shutil.rmtree(broker.work, ignore_errors=True)
+        return
+    if not _docker_available():
+        pytest.fail("no Kafka: set KAFKA_BOOTSTRAP_SERVERS, install java+maven, or provide Docker")
+    from testcontainers.kafka import KafkaContainer
+
+    with KafkaContainer(os.environ.get("KAFKA_TC_IMAGE", "confluentinc/cp-kafka:7.9.0")).with_kraft() as kafka:
+        yield kafka.get_bootstrap_server()
+
+
+@pytest.fixture(scope="session")
+def kafka_settings(kafka_bootstrap: str) -> KafkaSettings:
+    return KafkaSettings(bootstrap_servers=kafka_bootstrap, request_timeout_ms=15_000)
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url() -> Iterator[str]:
+    env = os.environ.get("DATABASE_URL")
+    if env:
+        yield env
+        return
+    if shutil.which("apt-get") or shutil.which("pg_ctlcluster"):
+        subprocess.run([str(ROOT / "deploy/local/postgres.sh"), "ensure"], check=True)
+        yield DEFAULT_PG
+        return
+    if not _docker_available():
+        pytest.fail("no PostgreSQL: set DATABASE_URL, run on Debian, or provide Docker")
+    from testcontainers.postgres import PostgresContainer
+
+    with PostgresContainer("postgres:16") as pg:
+        yield pg.get_connection_url(driver=None)
+
+
+def _with_database(url: str, database: str) -> str:
+    head, _, tail = url.rpartition("/")
+    query = tail.partition("?")[2]
+    return f"{head}/{database}" + (f"?{query}" if query else "")
+
+
+@pytest.fixture
+async def database_url(pg_admin_url: str) -> AsyncIterator[str]:
+    """A new, empty database for this test; dropped afterwards."""
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(pg_admin_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    yield _with_database(pg_admin_url, name)
+    admin = await asyncpg.connect(pg_admin_url)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+def new_topic(kafka_settings: KafkaSettings):
+    """`await new_topic(partitions)` creates a uniquely named topic and its DLQ; returns the name."""
+
+    async def create(partitions: int = 1, prefix: str = "t") -> str:
+        name = f"{prefix}.{uuid.uuid4().hex[:10]}"
+        await ensure_topics(kafka_settings, [TopicToCreate(name, partitions),
+                                             TopicToCreate(f"{name}.dlq", partitions)])
+        return name
+
+    return create

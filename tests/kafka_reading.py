@@ -1,0 +1,39 @@
+"""Read what is on a topic, from the beginning, without a consumer group (tests only)."""
+
+from __future__ import annotations
+
+import time
+
+from aiokafka import AIOKafkaConsumer
+from aiokafka.structs import ConsumerRecord, TopicPartition
+
+from delivery.settings import KafkaSettings
+
+
+async def read_topic(kafka: KafkaSettings, topic: str, *, at_least: int, timeout: float = 20.0,
+                     settle: float = 0.5) -> list[ConsumerRecord]:
+    """All records of `topic` once at least `at_least` arrived (then `settle` more seconds for extras)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=kafka.servers, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = consumer.partitions_for_topic(topic)
+        if partitions is None:
+            await consumer._client.force_metadata_update()
+            partitions = consumer.partitions_for_topic(topic) or set()
+        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        records: list[ConsumerRecord] = []
+        deadline = time.monotonic() + timeout
+        settle_until: float | None = None
+        while time.monotonic() < (settle_until or deadline):
+            batch = await consumer.getmany(timeout_ms=100)
+            for recs in batch.values():
+                records.extend(recs)
+            if settle_until is None and len(records) >= at_least:
+                settle_until = time.monotonic() + settle
+        if len(records) < at_least:
+            raise AssertionError(f"{topic}: {len(records)} records after {timeout}s, wanted {at_least}")
+        return records
+    finally:
+        await consumer.stop()
