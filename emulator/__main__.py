@@ -1,0 +1,70 @@
+"""``python -m emulator --host 127.0.0.1 --port 8899 [--merchants FILE]``: run the e-SCOTT emulator.
+
+Merchants come from ``--merchants``, else ``ESCOTT_EMULATOR_MERCHANTS_FILE`` / ``ESCOTT_EMULATOR_MERCHANTS``
+(inline JSON); the demo merchant is always present. Stops cleanly on SIGINT/SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import resource
+import signal
+
+from emulator.config import EngineConfig, load_merchants
+from emulator.engine import Engine
+from emulator.runtime import DEFAULT_MAX_HOLD_SECONDS, Runtime
+from emulator.server import create_app
+from emulator.testing import bind_socket, start_runner
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Command-line options (every lifetime the reference leaves open is one)."""
+    parser = argparse.ArgumentParser(prog="python -m emulator", description="e-SCOTT Smart gateway emulator")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8899)
+    parser.add_argument("--merchants", help="JSON file with merchants (see emulator/README.md)")
+    parser.add_argument("--seed", type=int, default=None, help="seed ids (default: random)")
+    parser.add_argument("--token-ttl", type=float, default=EngineConfig.token_ttl_seconds, help="seconds")
+    parser.add_argument("--retention-days", type=int, default=EngineConfig.process_retention_days)
+    parser.add_argument("--max-hold", type=float, default=DEFAULT_MAX_HOLD_SECONDS,
+                        help="longest a 'no answer' request is held, seconds")
+    return parser.parse_args(argv)
+
+
+async def serve(args: argparse.Namespace) -> None:
+    """Run until SIGINT/SIGTERM."""
+    config = EngineConfig(token_ttl_seconds=args.token_ttl, process_retention_days=args.retention_days)
+    engine = Engine(load_merchants(args.merchants), config, seed=args.seed)
+    runtime = Runtime(engine=engine, max_hold_seconds=args.max_hold)
+    sock = bind_socket(args.host, args.port)
+    runner = await start_runner(create_app(engine, runtime), sock)
+    host, port = sock.getsockname()[:2]
+    print(f"e-SCOTT emulator listening on http://{host}:{port}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+
+
+def raise_fd_limit() -> None:
+    """Allow as many sockets as the hard limit permits: thousands of concurrent requests need them."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point."""
+    raise_fd_limit()
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(parse_args(argv)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,81 @@
+"""Emulator settings: merchants (from a JSON file or the environment) and the tunable lifetimes.
+
+Kept free of I/O except the explicit ``load_*`` helpers so the engine can be built from plain objects in
+tests. The built-in demo merchant matches the project's demo shop (issue 3).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from emulator.fields import PAY_TYPES
+
+ENV_MERCHANTS = "ESCOTT_EMULATOR_MERCHANTS"
+ENV_MERCHANTS_FILE = "ESCOTT_EMULATOR_MERCHANTS_FILE"
+
+
+@dataclass(frozen=True)
+class Merchant:
+    """One e-SCOTT merchant contract as the emulator knows it."""
+
+    merchant_id: str
+    merchant_pass: str = field(repr=False)
+    token_code: str = field(repr=False)
+    tenant_ids: frozenset[str] = frozenset({"0001"})
+    member_enabled: bool = True
+    pay_types: frozenset[str] = PAY_TYPES
+    lockout_after: int = 5
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> Merchant:
+        """Build from the JSON shape documented in the README (``MerchantId``, ``MerchantPass``, …)."""
+        return cls(
+            merchant_id=str(raw["MerchantId"]),
+            merchant_pass=str(raw["MerchantPass"]),
+            token_code=str(raw["TokenNinsyoCode"]),
+            tenant_ids=frozenset(str(t) for t in raw.get("TenantIds", ["0001"])),
+            member_enabled=bool(raw.get("MemberEnabled", True)),
+            pay_types=frozenset(raw.get("PayTypes", sorted(PAY_TYPES))),
+            lockout_after=int(raw.get("LockoutAfter", 5)),
+        )
+
+
+# The public demo credentials of issue 3, not a secret.
+DEMO_MERCHANT = Merchant(
+    merchant_id="10000001", merchant_pass="escottpass01", token_code="DEMOTOKEN0001"  # noqa: S106 (demo)
+)
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Lifetimes and limits the reference leaves open (§9.5, §9.7); all overridable per run."""
+
+    token_ttl_seconds: float = 600.0
+    process_retention_days: int = 400
+    member_lockout_after: int = 5
+
+
+def parse_merchants(text: str) -> list[Merchant]:
+    """Parse a JSON list of merchants (or ``{"merchants": [...]}``)."""
+    data = json.loads(text)
+    items = data["merchants"] if isinstance(data, dict) else data
+    return [Merchant.from_json(item) for item in items]
+
+
+def load_merchants(path: str | None = None, env: Mapping[str, str] | None = None) -> list[Merchant]:
+    """Merchants from ``path``, else the environment, plus the demo merchant unless one overrides its id."""
+    env = os.environ if env is None else env
+    merchants: list[Merchant] = []
+    file_name = path or env.get(ENV_MERCHANTS_FILE)
+    if file_name:
+        merchants = parse_merchants(Path(file_name).read_text(encoding="utf-8"))
+    elif env.get(ENV_MERCHANTS):
+        merchants = parse_merchants(env[ENV_MERCHANTS])
+    if all(m.merchant_id != DEMO_MERCHANT.merchant_id for m in merchants):
+        merchants.append(DEMO_MERCHANT)
+    return merchants

@@ -1,0 +1,180 @@
+"""The emulator's ledger: transactions, members, tokens and counters, as plain in-memory records.
+
+No I/O and no protocol rules here: the operation modules decide, this module only holds and indexes, and
+renders records as JSON-ready dicts for the admin API (never with passwords, ProcessPass or full PANs).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from emulator.cards import Card
+
+
+class TxState(StrEnum):
+    """Life of a transaction (``ProcessId``) at the gateway."""
+
+    CHECKED = "checked"  # 1Check: no money involved
+    AUTHORIZED = "authorized"  # 1Auth / 1ReAuth of an auth: a live hold
+    CAPTURED = "captured"  # 1Gathering or 1Capture: sales recorded
+    DELETED = "deleted"  # 1Delete: voided or sales cancelled
+
+    @property
+    def live(self) -> bool:
+        """True while the transaction holds or has charged money."""
+        return self in (TxState.AUTHORIZED, TxState.CAPTURED)
+
+
+class MemberStatus:
+    """``KaiinStatus`` values (reference §2.4)."""
+
+    VALID = 0
+    CARD_INVALID = 1
+    LOCKED = 2
+    INVALIDATED = 3
+    DELETED = 4
+
+
+def mask_pan(pan: str) -> str:
+    """First 4 and last 4 digits readable, every other digit ``*`` (the emulator's choice, §9.10)."""
+    return pan[:4] + "*" * (len(pan) - 8) + pan[-4:]
+
+
+@dataclass(slots=True)
+class Operation:
+    """One accepted call on a transaction, for the ledger's history."""
+
+    operate_id: str
+    transaction_id: str
+    at: datetime
+    amount: int
+
+
+@dataclass(slots=True)
+class Transaction:
+    """A Master-issued transaction, addressed by its ProcessId/ProcessPass pair."""
+
+    merchant_id: str
+    tenant_id: str
+    process_id: str
+    process_pass: str = field(repr=False)
+    kind: str  # the Master OperateId: 1Check, 1Auth or 1Gathering
+    state: TxState
+    amount: int
+    card: Card = field(repr=False)
+    kaiin_id: str | None
+    merchant_free: tuple[str, str, str]
+    created_at: datetime
+    sales_date: str | None = None
+    pay_type: str = ""
+    reauth_of: str | None = None
+    history: list[Operation] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """Admin view: state, amount and references, card masked, no ProcessPass."""
+        return {
+            "merchant_id": self.merchant_id,
+            "tenant_id": self.tenant_id,
+            "process_id": self.process_id,
+            "kind": self.kind,
+            "state": self.state.value,
+            "amount": self.amount,
+            "pay_type": self.pay_type,
+            "sales_date": self.sales_date,
+            "kaiin_id": self.kaiin_id,
+            "card": mask_pan(self.card.pan),
+            "merchant_free1": self.merchant_free[0],
+            "merchant_free2": self.merchant_free[1],
+            "merchant_free3": self.merchant_free[2],
+            "created_at": self.created_at.isoformat(),
+            "reauth_of": self.reauth_of,
+            "history": [
+                {"operate_id": o.operate_id, "transaction_id": o.transaction_id, "at": o.at.isoformat(),
+                 "amount": o.amount}
+                for o in self.history
+            ],
+        }
+
+
+@dataclass(slots=True)
+class Member:
+    """A stored card (会員) of one merchant."""
+
+    merchant_id: str
+    kaiin_id: str
+    kaiin_pass: str = field(repr=False)
+    card: Card = field(repr=False)
+    enable_date: str
+    status: int = MemberStatus.VALID
+    failures: int = 0
+    decline_code: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """Admin view of a member, card masked."""
+        return {
+            "merchant_id": self.merchant_id,
+            "kaiin_id": self.kaiin_id,
+            "status": self.status,
+            "card": mask_pan(self.card.pan),
+            "card_exp": self.card.exp,
+            "enable_date": self.enable_date,
+            "decline_code": self.decline_code,
+        }
+
+
+@dataclass(slots=True)
+class Token:
+    """A one-time card token issued by the token script or ``/_emulator/tokens``."""
+
+    value: str = field(repr=False)
+    merchant_id: str
+    card: Card = field(repr=False)
+    created_at: datetime
+    used_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class OpCounter:
+    """Per-OperateId totals: every request, those answered OK, those answered with codes."""
+
+    requests: int = 0
+    ok: int = 0
+    errors: int = 0
+
+
+@dataclass
+class Ledger:
+    """Everything the emulated gateway remembers."""
+
+    transactions: dict[str, Transaction] = field(default_factory=dict)
+    by_free1: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    members: dict[tuple[str, str], Member] = field(default_factory=dict)
+    tokens: dict[str, Token] = field(default_factory=dict)
+    counters: dict[str, OpCounter] = field(default_factory=lambda: defaultdict(OpCounter))
+    merchant_failures: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    def add_transaction(self, tx: Transaction) -> None:
+        """Store and index a new transaction."""
+        self.transactions[tx.process_id] = tx
+        if tx.merchant_free[0]:
+            self.by_free1[tx.merchant_free[0]].append(tx.process_id)
+
+    def find_by_free1(self, merchant_free1: str, merchant_id: str | None = None) -> list[Transaction]:
+        """Transactions whose MerchantFree1 equals ``merchant_free1`` (Sony's screen searches this way)."""
+        found = (self.transactions[pid] for pid in self.by_free1.get(merchant_free1, []))
+        return [tx for tx in found if merchant_id is None or tx.merchant_id == merchant_id]
+
+    def live_holds(self) -> dict[str, dict[str, int]]:
+        """Per merchant: how many live transactions and how much they hold, by state."""
+        holds: dict[str, dict[str, int]] = defaultdict(
+            lambda: {"authorized": 0, "authorized_amount": 0, "captured": 0, "captured_amount": 0})
+        for tx in self.transactions.values():
+            if tx.state.live:
+                entry = holds[tx.merchant_id]
+                entry[tx.state.value] += 1
+                entry[f"{tx.state.value}_amount"] += tx.amount
+        return dict(holds)
