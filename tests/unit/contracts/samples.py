@@ -45,16 +45,9 @@ def buyer() -> Buyer:
 
 def shipping() -> Shipping:
     return Shipping(
-        carrier_id="yamato",
-        fee=880,
-        recipient_name="山田 太郎",
-        postal_code="100-0001",
-        prefecture="東京都",
-        city="千代田区",
-        address_line1="千代田1-1",
-        address_line2="皇居前ビル 3F",
-        phone="03-1234-5678",
-    )
+        carrier_id="yamato", fee=880, recipient_name="山田 太郎", postal_code="100-0001", prefecture="東京都",
+        city="千代田区", address_line1="千代田1-1", address_line2="皇居前ビル 3F", phone="03-1234-5678",
+    )  # fmt: skip
 
 
 def lines() -> list[Line]:
@@ -80,16 +73,9 @@ def payment_choice(token: str | None = TOKEN) -> PaymentChoice:
 
 def checkout_requested() -> CheckoutRequested:
     return CheckoutRequested(
-        checkout_id="sf-checkout-0001",
-        shop_id="demo-shop",
-        cart_type="subscription",
-        buyer=buyer(),
-        shipping=shipping(),
-        lines=lines(),
-        fees=fees(),
-        payment=payment_choice(),
-        subscription=terms(),
-    )
+        checkout_id="sf-checkout-0001", shop_id="demo-shop", cart_type="subscription", buyer=buyer(),
+        shipping=shipping(), lines=lines(), fees=fees(), payment=payment_choice(), subscription=terms(),
+    )  # fmt: skip
 
 
 _ORDER = {"order_id": "ord-0001", "shop_id": "demo-shop", "checkout_id": "sf-checkout-0001"}
@@ -100,85 +86,48 @@ _MAIL = {"order_id": "ord-0001", "shop_id": "demo-shop", "recipient": "taro@exam
 
 def order_placed() -> OrderPlaced:
     return OrderPlaced(
-        **_ORDER,
-        **_RENEWAL,
-        origin="checkout",
-        cart_type="subscription",
-        payment_number=PAYMENT_NUMBER,
-        amount=7610,
-        order_date=date(2025, 1, 1),
-        buyer=buyer(),
-        payment=payment_choice(),
-        sales_mode="auth",
-        card_link_mode="always",
-        payment_skip_reason=None,
-    )
+        **_ORDER, **_RENEWAL, origin="checkout", cart_type="subscription", payment_number=PAYMENT_NUMBER,
+        amount=7610, order_date=date(2025, 1, 1), buyer=buyer(), payment=payment_choice(),
+        sales_mode="auth", card_link_mode="always", payment_skip_reason=None,
+    )  # fmt: skip
 
 
 def order_completed() -> OrderCompleted:
     return OrderCompleted(
-        **_ORDER,
-        **_RENEWAL,
-        origin="checkout",
-        cart_type="subscription",
-        payment_number=PAYMENT_NUMBER,
-        order_date=date(2025, 1, 1),
-        buyer=buyer(),
-        shipping=shipping(),
-        lines=lines(),
-        fees=fees(),
-        total=7610,
-        payment_method_name="クレジットカード決済",
-        pay_type="01",
-        sales_mode="auth",
-        payment_status="authorized",
-        subscription=terms(),
-    )
+        **_ORDER, **_RENEWAL, origin="checkout", cart_type="subscription", payment_number=PAYMENT_NUMBER,
+        order_date=date(2025, 1, 1), buyer=buyer(), shipping=shipping(), lines=lines(), fees=fees(),
+        total=7610, payment_method_name="クレジットカード決済", pay_type="01", sales_mode="auth",
+        payment_status="authorized", subscription=terms(),
+    )  # fmt: skip
 
 
 def order_rejected() -> OrderRejected:
     return OrderRejected(
-        **_ORDER,
-        payment_number=PAYMENT_NUMBER,
-        reason_code="payment_declined",
-        reason="the card was declined (G12)",
-        buyer_message="クレジットカード会社にお問い合わせください",
-    )
+        **_ORDER, payment_number=PAYMENT_NUMBER, reason_code="payment_declined",
+        reason="the card was declined (G12)", buyer_message="クレジットカード会社にお問い合わせください",
+    )  # fmt: skip
 
 
 def order_needs_review() -> OrderNeedsReview:
     return OrderNeedsReview(
-        **_ORDER,
-        payment_number=PAYMENT_NUMBER,
-        reason_code="payment_outcome_unknown",
-        reason="1Auth timed out after sending",
+        **_ORDER, payment_number=PAYMENT_NUMBER, reason_code="payment_outcome_unknown",
+        reason="1Auth timed out after sending", attempt_id="att-1",
         buyer_message="ショップ様にお問い合わせください",
-        attempt_id="att-1",
-    )
+    )  # fmt: skip
 
 
 def payment_authorized() -> PaymentAuthorized:
     return PaymentAuthorized(
-        **_PAYMENT,
-        amount=7610,
-        pay_type="01",
-        captured=False,
-        card_source="member",
-        transaction_id="TX0000000001",
-        approval_number="0123456",
-        resolution="gateway",
-    )
+        **_PAYMENT, amount=7610, pay_type="01", captured=False, card_source="member",
+        transaction_id="TX0000000001", approval_number="0123456", resolution="gateway",
+    )  # fmt: skip
 
 
 def payment_declined() -> PaymentDeclined:
     return PaymentDeclined(
-        **_PAYMENT,
-        amount=7610,
-        operation="1Auth",
-        codes=["G12"],
-        descriptions=["カード使用不可"],
+        **_PAYMENT, amount=7610, operation="1Auth", codes=["G12"], descriptions=["カード使用不可"],
         buyer_message="クレジットカード会社にお問い合わせください",
-    )
+    )  # fmt: skip
 
 
 def payment_outcome_unknown() -> PaymentOutcomeUnknown:
@@ -189,12 +138,9 @@ def payment_outcome_unknown() -> PaymentOutcomeUnknown:
 
 def payment_captured() -> PaymentCaptured:
     return PaymentCaptured(
-        **_PAYMENT,
-        amount=7610,
-        transaction_id="TX0000000001",
-        sales_date=date(2025, 1, 5),
+        **_PAYMENT, amount=7610, transaction_id="TX0000000001", sales_date=date(2025, 1, 5),
         requested_by="operator:ops-1",
-    )
+    )  # fmt: skip
 
 
 def payment_canceled() -> PaymentCanceled:
@@ -205,37 +151,23 @@ def payment_canceled() -> PaymentCanceled:
 
 def payment_amount_updated() -> PaymentAmountUpdated:
     return PaymentAmountUpdated(
-        **_PAYMENT,
-        previous_amount=7610,
-        amount=6500,
-        transaction_id="TX0000000002",
-        previous_transaction_id="TX0000000001",
-        previous_hold_released=True,
-        requested_by="operator:ops-1",
-    )
+        **_PAYMENT, previous_amount=7610, amount=6500, transaction_id="TX0000000002",
+        previous_transaction_id="TX0000000001", previous_hold_released=True, requested_by="operator:ops-1",
+    )  # fmt: skip
 
 
 def payment_operation_failed() -> PaymentOperationFailed:
     return PaymentOperationFailed(
-        **_PAYMENT,
-        operation="capture",
-        outcome="declined",
-        gateway_operation="1Capture",
-        codes=["K14"],
-        descriptions=["取引状態不正"],
-        reason="the gateway refused the capture",
-        requested_by="automation",
-    )
+        **_PAYMENT, operation="capture", outcome="declined", gateway_operation="1Capture", codes=["K14"],
+        descriptions=["取引状態不正"], reason="the gateway refused the capture", requested_by="automation",
+    )  # fmt: skip
 
 
 def card_linked() -> CardLinked:
     return CardLinked(
-        shop_id="demo-shop",
-        member_id="m-1001",
-        order_id="ord-0001",
-        replaced=False,
+        shop_id="demo-shop", member_id="m-1001", order_id="ord-0001", replaced=False,
         masked_card="4111********1111",
-    )
+    )  # fmt: skip
 
 
 def card_unlinked() -> CardUnlinked:
@@ -246,22 +178,13 @@ def card_unlinked() -> CardUnlinked:
 
 def shop_settings_changed() -> ShopSettingsChanged:
     card = CardMethodSettings(
-        configured=True,
-        display_name="クレジットカード決済",
-        min_amount=1,
-        max_amount=300000,
+        configured=True, display_name="クレジットカード決済", min_amount=1, max_amount=300000,
         note=CardNote(text="VISA/Master 利用可", on_payment_page=True, in_thanks_mail=True),
-        logo_url="https://shop.example.jp/cards.png",
-        logo_alt="VISA Master",
-        sales_mode="auth",
-        show_installments=True,
-        card_link_mode="always",
-        subscriptions_enabled=True,
-        renewal_sales_mode="auth",
-        authorize_at_renewal=True,
-        contract_start=date(2024, 4, 1),
+        logo_url="https://shop.example.jp/cards.png", logo_alt="VISA Master", sales_mode="auth",
+        show_installments=True, card_link_mode="always", subscriptions_enabled=True,
+        renewal_sales_mode="auth", authorize_at_renewal=True, contract_start=date(2024, 4, 1),
         contract_end=date(2027, 3, 31),
-    )
+    )  # fmt: skip
     return ShopSettingsChanged(
         shop_id="demo-shop",
         shop_name="デモ茶舗",
@@ -275,40 +198,24 @@ def shop_settings_changed() -> ShopSettingsChanged:
 
 def renewal_order_requested() -> RenewalOrderRequested:
     return RenewalOrderRequested(
-        subscription_id="sub-0001",
-        cycle_no=2,
-        shop_id="demo-shop",
-        scheduled_for=date(2025, 2, 1),
-        first_order_id="ord-0001",
-        buyer=buyer(),
-        shipping=shipping(),
-        lines=lines(),
-        fees=fees(),
+        subscription_id="sub-0001", cycle_no=2, shop_id="demo-shop", scheduled_for=date(2025, 2, 1),
+        first_order_id="ord-0001", buyer=buyer(), shipping=shipping(), lines=lines(), fees=fees(),
         terms=terms(),
-    )
+    )  # fmt: skip
 
 
 def subscription_started() -> SubscriptionStarted:
     return SubscriptionStarted(
-        subscription_id="sub-0001",
-        shop_id="demo-shop",
-        member_id="m-1001",
-        first_order_id="ord-0001",
-        terms=terms(),
-        started_on=date(2025, 1, 1),
-        next_cycle_on=date(2025, 2, 1),
-    )
+        subscription_id="sub-0001", shop_id="demo-shop", member_id="m-1001", first_order_id="ord-0001",
+        terms=terms(), started_on=date(2025, 1, 1), next_cycle_on=date(2025, 2, 1),
+    )  # fmt: skip
 
 
 def mail_sent() -> MailSent:
     return MailSent(
-        **_MAIL,
-        mail_id="mail-1",
-        kind="thanks",
-        message_id="<ord-0001.thanks.1@demo-shop.example>",
-        sent_at=datetime(2025, 1, 1, 3, 0, tzinfo=UTC),
-        smtp_response="250 2.0.0 Ok",
-    )
+        **_MAIL, mail_id="mail-1", kind="thanks", message_id="<ord-0001.thanks.1@demo-shop.example>",
+        sent_at=datetime(2025, 1, 1, 3, 0, tzinfo=UTC), smtp_response="250 2.0.0 Ok",
+    )  # fmt: skip
 
 
 def mail_failed() -> MailFailed:
