@@ -1,0 +1,1 @@
+"""Adapters of the payment service: the technology-specific implementations of its ports."""

@@ -1,0 +1,1 @@
+"""The payment domain: pure, standard library only (style rule 1)."""
