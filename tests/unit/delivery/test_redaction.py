@@ -1,0 +1,35 @@
+"""Invariant I5: secrets are masked in structured fields and in free text."""
+
+import json
+import logging
+
+from delivery.logs import configure_logging, get_logger
+from delivery.redaction import redact, redact_text
+
+
+def test_secret_keys_are_masked_at_any_depth():
+    data = {"shop": "demo", "merchant": {"MerchantPass": "escottpass01", "id": "10000001"},
+            "payment": [{"token": "tok_abc"}], "KaiinPass": "p", "ProcessPass": "q"}
+    assert redact(data) == {"shop": "demo", "merchant": {"MerchantPass": "***", "id": "10000001"},
+                            "payment": [{"token": "***"}], "KaiinPass": "***", "ProcessPass": "***"}
+
+
+def test_card_numbers_and_wire_secrets_are_scrubbed_from_text():
+    wire = "MerchantId=10000001&MerchantPass=escottpass01&Token=abc123&CardNo=4111111111111111&Amount=100"
+    assert redact_text(wire) == "MerchantId=10000001&MerchantPass=***&Token=***&CardNo=***&Amount=100"
+    assert redact_text("card 5555555555554444 declined") == "card *** declined"
+    assert redact_text("postgresql://payments:s3cret@127.0.0.1/x") == "postgresql://payments:***@127.0.0.1/x"
+
+
+def test_a_twenty_digit_payment_number_is_not_mistaken_for_a_card():
+    assert redact_text("payment 12345678901234567890") == "payment 12345678901234567890"
+
+
+def test_log_lines_are_json_and_redacted(capsys):
+    configure_logging("test-service")
+    get_logger("t").info("charged CardNo=4111111111111111", token="tok_secret", amount=1200)
+    logging.getLogger("stdlib").warning("KaiinPass=abc and 4111111111111111")
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert lines[0]["event"] == "charged CardNo=***" and lines[0]["token"] == "***"
+    assert lines[0]["amount"] == 1200 and lines[0]["service"] == "test-service"
+    assert lines[1]["event"] == "KaiinPass=*** and ***"
