@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from aiokafka.structs import ConsumerRecord
 
-from delivery.redaction import redact_text
+from contracts.redaction import redact_text
 
 # publish(topic, key, value, headers) returns once the broker acknowledged the record.
 PublishRaw = Callable[[str, bytes | None, bytes, dict[str, str]], Awaitable[None]]

@@ -12,7 +12,7 @@ from typing import Any
 
 import structlog
 
-from delivery.redaction import redact
+from contracts.redaction import redact
 
 
 def _redact_event(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:

@@ -4,21 +4,21 @@ import json
 import logging
 
 from delivery.logs import configure_logging, get_logger
-from delivery.redaction import redact, redact_text
+from contracts.redaction import MASK, redact, redact_text
 
 
 def test_secret_keys_are_masked_at_any_depth():
     data = {"shop": "demo", "merchant": {"MerchantPass": "escottpass01", "id": "10000001"},
             "payment": [{"token": "tok_abc"}], "KaiinPass": "p", "ProcessPass": "q"}
-    assert redact(data) == {"shop": "demo", "merchant": {"MerchantPass": "***", "id": "10000001"},
-                            "payment": [{"token": "***"}], "KaiinPass": "***", "ProcessPass": "***"}
+    assert redact(data) == {"shop": "demo", "merchant": {"MerchantPass": MASK, "id": "10000001"},
+                            "payment": [{"token": MASK}], "KaiinPass": MASK, "ProcessPass": MASK}
 
 
 def test_card_numbers_and_wire_secrets_are_scrubbed_from_text():
     wire = "MerchantId=10000001&MerchantPass=escottpass01&Token=abc123&CardNo=4111111111111111&Amount=100"
-    assert redact_text(wire) == "MerchantId=10000001&MerchantPass=***&Token=***&CardNo=***&Amount=100"
-    assert redact_text("card 5555555555554444 declined") == "card *** declined"
-    assert redact_text("postgresql://payments:s3cret@127.0.0.1/x") == "postgresql://payments:***@127.0.0.1/x"
+    assert redact_text(wire) == f"MerchantId=10000001&MerchantPass={MASK}&Token={MASK}&CardNo={MASK}&Amount=100"
+    assert redact_text("card 5555555555554444 declined") == f"card {MASK} declined"
+    assert redact_text("postgresql://payments:s3cret@127.0.0.1/x") == f"postgresql://payments:{MASK}@127.0.0.1/x"
 
 
 def test_a_twenty_digit_payment_number_is_not_mistaken_for_a_card():
@@ -30,6 +30,6 @@ def test_log_lines_are_json_and_redacted(capsys):
     get_logger("t").info("charged CardNo=4111111111111111", token="tok_secret", amount=1200)
     logging.getLogger("stdlib").warning("KaiinPass=abc and 4111111111111111")
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert lines[0]["event"] == "charged CardNo=***" and lines[0]["token"] == "***"
+    assert lines[0]["event"] == f"charged CardNo={MASK}" and lines[0]["token"] == MASK
     assert lines[0]["amount"] == 1200 and lines[0]["service"] == "test-service"
-    assert lines[1]["event"] == "KaiinPass=*** and ***"
+    assert lines[1]["event"] == f"KaiinPass={MASK} and {MASK}"

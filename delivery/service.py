@@ -1,0 +1,100 @@
+"""What every service process runs besides its own handlers: pool + migrations, producer, outbox relay,
+consumers, and the health report. A service's `app.py` builds one of these in its FastAPI lifespan.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from faststream.kafka import KafkaBroker
+
+from delivery.consumer import Decode, Handle, KeyOrderedConsumer
+from delivery.db import create_pool, migrate
+from delivery.dead_letter import broker_raw_publisher
+from delivery.kafka import kafka_publisher, make_broker
+from delivery.outbox import OutboxRelay
+from delivery.settings import ConsumerSettings, KafkaSettings, OutboxSettings
+
+log = logging.getLogger(__name__)
+
+
+class ServiceRuntime:
+    def __init__(self, *, name: str, database_url: str, kafka: KafkaSettings, migrations: Path,
+                 outbox: OutboxSettings | None = None, pool_size: int = 20):
+        self.name = name
+        self._database_url = database_url
+        self._kafka = kafka
+        self._migrations = migrations
+        self._outbox = outbox or OutboxSettings()
+        self._pool_size = pool_size
+        self._pool: asyncpg.Pool | None = None
+        self._broker: KafkaBroker | None = None
+        self._relay: asyncio.Task[None] | None = None
+        self.consumers: list[KeyOrderedConsumer[Any]] = []
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            raise RuntimeError(f"{self.name}: runtime not started")
+        return self._pool
+
+    @property
+    def broker(self) -> KafkaBroker:
+        if self._broker is None:
+            raise RuntimeError(f"{self.name}: runtime not started")
+        return self._broker
+
+    async def start(self) -> None:
+        self._pool = await create_pool(self._database_url, max_size=self._pool_size)
+        async with self._pool.acquire() as conn:
+            applied = await migrate(conn, self._migrations)
+        log.info("%s: database ready, migrations applied now: %s", self.name, applied or "none")
+        self._broker = make_broker(self._kafka, client_id=self.name)
+        await self._broker.connect()
+        relay = OutboxRelay(self._pool, kafka_publisher(self._broker), batch_size=self._outbox.batch_size,
+                            idle_poll_s=self._outbox.idle_poll_s)
+        self._relay = asyncio.create_task(relay.run_forever(), name=f"{self.name}-outbox-relay")
+
+    async def add_consumer(self, *, group_id: str, topics: Iterable[str], decode: Decode[Any],
+                           handle: Handle[Any], settings: ConsumerSettings | None = None) -> None:
+        consumer = KeyOrderedConsumer(self._kafka, group_id=group_id, topics=topics, decode=decode,
+                                      handle=handle, dead_letter=broker_raw_publisher(self.broker),
+                                      settings=settings)
+        await consumer.start()
+        self.consumers.append(consumer)
+
+    async def stop(self) -> None:
+        for consumer in self.consumers:
+            await consumer.stop()
+        if self._relay is not None:
+            self._relay.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._relay
+        if self._broker is not None:
+            await self._broker.stop()
+        if self._pool is not None:
+            await self._pool.close()
+
+    async def health(self) -> dict[str, Any]:
+        checks = {
+            "postgres": await self._postgres_ok(),
+            "kafka": self._broker is not None and await self._broker.ping(timeout=2.0),
+            "outbox_relay": self._relay is not None and not self._relay.done(),
+            "consumers": all(c.healthy for c in self.consumers),
+        }
+        return {"service": self.name, "status": "ok" if all(checks.values()) else "failing", "checks": checks}
+
+    async def _postgres_ok(self) -> bool:
+        if self._pool is None:
+            return False
+        try:
+            async with self._pool.acquire(timeout=2.0) as conn:
+                return await conn.fetchval("SELECT true") is True
+        except Exception:
+            return False
