@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from faststream.kafka import KafkaBroker
 
+from contracts.topics import TopicSpec
 from delivery.outbox import OutboxRow
 from delivery.settings import KafkaSettings
 
@@ -66,22 +66,12 @@ def make_consumer(settings: KafkaSettings, *, group_id: str, topics: Iterable[st
     return consumer
 
 
-@dataclass(frozen=True)
-class TopicToCreate:
-    name: str
-    partitions: int
-    compacted: bool = False
-
-
-async def ensure_topics(settings: KafkaSettings, topics: Iterable[TopicToCreate]) -> list[str]:
+async def ensure_topics(settings: KafkaSettings, topics: Iterable[TopicSpec]) -> list[str]:
     """Create missing topics with their partition counts; returns the names created now."""
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.servers, request_timeout_ms=settings.request_timeout_ms)
     await admin.start()
     try:
-        new = [
-            NewTopic(t.name, t.partitions, 1, topic_configs={"cleanup.policy": "compact"} if t.compacted else {})
-            for t in topics
-        ]
+        new = [NewTopic(t.name, t.partitions, 1, topic_configs=t.configs()) for t in topics]
         response = await admin.create_topics(new, timeout_ms=settings.request_timeout_ms)
     finally:
         await admin.close()

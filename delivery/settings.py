@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 
 from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 def _env(name: str, default: str) -> str:
@@ -50,3 +51,17 @@ def database_url(database: str) -> str:
     head, _, tail = base.rpartition("/")
     query = tail.partition("?")[2]
     return f"{head}/{database}" + (f"?{query}" if query else "")
+
+
+class ServiceSettings(BaseSettings):
+    """Fields every service has; each service subclasses it with its env prefix, database and port."""
+
+    model_config = SettingsConfigDict(env_nested_delimiter="__", extra="ignore")
+
+    database_url: str
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    consumer: ConsumerSettings = Field(default_factory=ConsumerSettings)
+    outbox: OutboxSettings = Field(default_factory=OutboxSettings)
+    http_host: str = "127.0.0.1"
+    http_port: int
+    log_level: str = "INFO"

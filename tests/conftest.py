@@ -19,7 +19,8 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from delivery.kafka import TopicToCreate, ensure_topics
+from contracts.topics import TopicSpec
+from delivery.kafka import ensure_topics
 from delivery.settings import KafkaSettings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -116,8 +117,7 @@ def new_topic(kafka_settings: KafkaSettings):
 
     async def create(partitions: int = 1, prefix: str = "t") -> str:
         name = f"{prefix}.{uuid.uuid4().hex[:10]}"
-        await ensure_topics(kafka_settings, [TopicToCreate(name, partitions),
-                                             TopicToCreate(f"{name}.dlq", partitions)])
+        await ensure_topics(kafka_settings, [TopicSpec(name, partitions), TopicSpec(f"{name}.dlq", partitions)])
         return name
 
     return create

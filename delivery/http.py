@@ -1,0 +1,55 @@
+"""The FastAPI shell every service shares: lifespan (logging, runtime start/stop) and `GET /health`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
+
+from delivery.logs import configure_logging
+from delivery.service import ServiceRuntime
+from delivery.settings import ServiceSettings
+
+OnStarted = Callable[[ServiceRuntime], Awaitable[None]]
+
+
+def service_app(*, name: str, settings: ServiceSettings, migrations: Path, on_started: OnStarted | None = None,
+                routers: Sequence[APIRouter] = ()) -> FastAPI:
+    """Build (without connecting) a service's app; everything connects in the lifespan."""
+    runtime = ServiceRuntime(name=name, database_url=settings.database_url, kafka=settings.kafka,
+                             migrations=migrations, outbox=settings.outbox)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        configure_logging(name, settings.log_level)
+        await runtime.start()
+        try:
+            if on_started is not None:
+                await on_started(runtime)
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(title=f"{name} service", lifespan=lifespan)
+    app.state.runtime = runtime
+    app.state.settings = settings
+
+    @app.get("/health", tags=["ops"], summary="Readiness: database, Kafka, outbox relay and consumers")
+    async def health() -> JSONResponse:
+        report = await runtime.health()
+        return JSONResponse(report, status_code=200 if report["status"] == "ok" else 503)
+
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def serve(app: FastAPI, settings: ServiceSettings) -> None:
+    """Run one service process (`python -m services.<name>`)."""
+    import uvicorn
+
+    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None,
+                timeout_graceful_shutdown=int(settings.consumer.shutdown_timeout_s) + 5)
