@@ -1,0 +1,99 @@
+"""The gateway client without a network: reply classification and secret hygiene."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import httpx
+import pytest
+from pydantic import SecretStr
+from structlog.testing import capture_logs
+
+from services.payment.adapters.escott import (
+    CardSource,
+    EscottGateway,
+    Member,
+    MerchantConfig,
+    Outcome,
+    ProcessRef,
+    TokenSource,
+    classify,
+)
+
+MERCHANT = MerchantConfig("10000001", SecretStr("escottpass01"))
+SECRETS = ("escottpass01", "kaiinpass123", "PROCESSPASS0000000000000000000000", "TOKENVALUE00000000000001",
+           "4111111111111111")
+
+
+def test_ok_reply_is_ok_and_process_pass_is_kept_secret() -> None:
+    body = (b"TransactionId=1&TransactionDate=20250101&OperateId=1Auth&ProcessId=P1&ProcessPass=SECRETPP"
+            b"&ResponseCd=OK")
+    result = classify("1Auth", 200, body)
+    assert result.outcome is Outcome.OK
+    assert result.process is not None and result.process.process_pass.get_secret_value() == "SECRETPP"
+    assert "SECRETPP" not in repr(result) and "ProcessPass" not in result.fields
+
+
+def test_multiple_codes_come_back_as_declined_with_every_code() -> None:
+    result = classify("1Auth", 200, b"TransactionId=1&OperateId=1Auth&ResponseCd=K20|K21|K24")
+    assert (result.outcome, result.codes) == (Outcome.DECLINED, ("K20", "K21", "K24"))
+
+
+def test_token_search_combines_response_and_token_codes() -> None:
+    body = b"TransactionId=1&OperateId=1TokenSearch&ResponseCd=OK&TokenResponseCd=KI2"
+    result = classify("1TokenSearch", 200, body)
+    assert (result.outcome, result.codes) == (Outcome.DECLINED, ("KI2",))
+
+
+@pytest.mark.parametrize(("status", "body"), [
+    (503, b"Service Unavailable"),
+    (200, b"<html>\r\n\r\nProxy Error\x00\xff"),
+    (200, b""),
+    (200, b"TransactionId=1&OperateId=1Auth"),
+    (200, b"OperateId=1Auth&ResponseCd=OK"),
+    (200, b"TransactionId=1&OperateId=1Capture&ResponseCd=OK"),
+    (200, b"TransactionId=1&OperateId=1Auth&ResponseCd=NG oops"),
+])
+def test_anything_but_a_well_formed_reply_to_this_operation_is_unknown(status: int, body: bytes) -> None:
+    assert classify("1Auth", status, body).outcome is Outcome.UNKNOWN
+
+
+async def test_secrets_are_sent_but_never_logged_or_shown() -> None:
+    seen: list[bytes] = []
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        seen.append(request.content)
+        raise httpx.ReadTimeout("timed out", request=request)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(reply)) as http:
+        gateway = EscottGateway(http, "http://gateway.test", today=lambda: date(2025, 1, 1))
+        with capture_logs() as logs:
+            card = CardSource(SecretStr(SECRETS[4]), SecretStr("3012"))
+            results = [
+                await gateway.authorize(MERCHANT, card, amount=100),
+                await gateway.authorize(MERCHANT, TokenSource(SecretStr(SECRETS[3])), amount=100),
+                await gateway.cancel(MERCHANT, ProcessRef("P" * 32, SecretStr(SECRETS[2])),
+                                     member=Member("M1", SecretStr(SECRETS[1]))),
+            ]
+    sent = b"".join(seen).decode()
+    shown = repr(results) + repr(logs) + "".join(r.reason for r in results)
+    for secret in SECRETS:
+        assert secret in sent
+        assert secret not in shown
+    assert {r.outcome for r in results} == {Outcome.UNKNOWN}
+    assert logs[0]["event"] == "escott.call" and logs[0]["outcome"] == "unknown"
+
+
+def test_credential_objects_do_not_reveal_secrets_in_repr() -> None:
+    objects = [MERCHANT, Member("M1", SecretStr("kaiinpass123")), TokenSource(SecretStr("TOKENVALUE0001")),
+               CardSource(SecretStr("4111111111111111"), SecretStr("3012"), SecretStr("123"))]
+    text = repr(objects) + str(objects)
+    hidden = ("escottpass01", "kaiinpass123", "TOKENVALUE", "4111111111111111", "3012")
+    assert all(secret not in text for secret in hidden)
+
+
+async def test_amounts_must_be_positive_integers() -> None:
+    async with httpx.AsyncClient() as http:
+        gateway = EscottGateway(http, "http://gateway.test")
+        with pytest.raises(ValueError):
+            await gateway.authorize(MERCHANT, TokenSource(SecretStr("T" * 40)), amount=0)
