@@ -60,7 +60,26 @@ async def migrate(conn: asyncpg.Connection, *directories: Path) -> list[str]:
     return applied_now
 
 
+async def ensure_database(url: str) -> None:
+    """Create the service's database on first start when it is missing (e.g. on a server you brought)."""
+    try:
+        conn = await asyncpg.connect(url)
+    except asyncpg.InvalidCatalogNameError:
+        head, _, tail = url.rpartition("/")
+        name, _, query = tail.partition("?")
+        admin = await asyncpg.connect(f"{head}/postgres" + (f"?{query}" if query else ""))
+        try:
+            await admin.execute(f'CREATE DATABASE "{name}"')
+        except asyncpg.DuplicateDatabaseError:
+            pass  # another replica created it first
+        finally:
+            await admin.close()
+    else:
+        await conn.close()
+
+
 async def create_pool(url: str, *, min_size: int = 2, max_size: int = 20) -> asyncpg.Pool:
+    await ensure_database(url)
     pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size)
     assert pool is not None
     return pool

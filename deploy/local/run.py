@@ -1,0 +1,114 @@
+"""`make run`: the whole system on this machine, in the foreground.
+
+Starts what is missing (PostgreSQL from Debian's package, a Kafka broker from Maven Central), creates the
+topics, then runs the e-SCOTT emulator and the four services under honcho, prints `READY` and the URLs once
+every health check answers, and on Ctrl-C stops everything it started (the services through honcho, then the
+broker by its pid, then PostgreSQL if it was not running before).
+Set `KAFKA_BOOTSTRAP_SERVERS` / `DATABASE_URL` to use servers you already have.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+from honcho.manager import Manager
+from honcho.printer import Printer
+
+from delivery.settings import KafkaSettings
+from deploy.local.kafka import RUN_DIR, LocalKafka, build_libs
+from deploy.local.topics import create_all
+from services.checkout.settings import CheckoutSettings
+from services.notification.settings import NotificationSettings
+from services.payment.settings import PaymentSettings
+from services.subscription.settings import SubscriptionSettings
+
+ROOT = Path(__file__).resolve().parents[2]
+POSTGRES = ROOT / "deploy" / "local" / "postgres.sh"
+READY_TIMEOUT_S = 120.0
+
+
+def components() -> dict[str, tuple[list[str], str]]:
+    """name -> (command, health URL)."""
+    emulator_port = int(os.environ.get("ESCOTT_EMULATOR_PORT", "8899"))
+    found: dict[str, tuple[list[str], str]] = {
+        "emulator": ([sys.executable, "-m", "emulator", "--host", "127.0.0.1", "--port", str(emulator_port)],
+                     f"http://127.0.0.1:{emulator_port}/_emulator/health"),
+    }
+    for name, settings in (("checkout", CheckoutSettings()), ("payment", PaymentSettings()),
+                           ("subscription", SubscriptionSettings()), ("notification", NotificationSettings())):
+        found[name] = ([sys.executable, "-m", f"services.{name}"],
+                       f"http://{settings.http_host}:{settings.http_port}/health")
+    return found
+
+
+def announce_when_healthy(urls: dict[str, str], manager: Manager) -> None:
+    """Poll the health URLs; print READY and the URLs once all answer 200 (or say what is not ready)."""
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    pending = dict(urls)
+    with httpx.Client(timeout=2.0) as client:
+        while pending and time.monotonic() < deadline:
+            for name, url in list(pending.items()):
+                try:
+                    if client.get(url).status_code == 200:
+                        del pending[name]
+                except httpx.HTTPError:
+                    pass
+            time.sleep(0.3)
+    if pending:
+        print(f"NOT READY after {READY_TIMEOUT_S:.0f}s: {', '.join(sorted(pending))}", flush=True)
+        manager.terminate()
+        return
+    print("READY", flush=True)
+    for name, url in urls.items():
+        print(f"  {name:<13} {url.rsplit('/', 1)[0].replace('/_emulator', '')}", flush=True)
+
+
+def start_infrastructure(env: dict[str, str]) -> LocalKafka | None:
+    if not env.get("DATABASE_URL"):
+        subprocess.run([str(POSTGRES), "ensure"], check=True)
+    kafka = None
+    if not env.get("KAFKA_BOOTSTRAP_SERVERS"):
+        build_libs()
+        run_dir = Path(env.get("KAFKA_RUN_DIR", str(RUN_DIR)))
+        run_dir.mkdir(parents=True, exist_ok=True)
+        kafka = LocalKafka(run_dir, port=int(env.get("KAFKA_PORT", "9092")))
+        kafka.stop()  # a broker left behind by an earlier, killed run of ours
+        started = time.monotonic()
+        env["KAFKA_BOOTSTRAP_SERVERS"] = kafka.start()
+        print(f"Kafka ready at {kafka.bootstrap} in {time.monotonic() - started:.1f}s", flush=True)
+    created = asyncio.run(create_all(KafkaSettings(bootstrap_servers=env["KAFKA_BOOTSTRAP_SERVERS"])))
+    print(f"topics ready (created now: {len(created)})", flush=True)
+    return kafka
+
+
+def main() -> int:
+    env = dict(os.environ)
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    kafka = start_infrastructure(env)
+    try:
+        manager = Manager(Printer(sys.stdout))
+        procs = components()
+        for name, (command, _) in procs.items():
+            manager.add_process(name, subprocess.list2cmdline(command), env=env, cwd=str(ROOT))
+        urls = {name: url for name, (_, url) in procs.items()}
+        threading.Thread(target=announce_when_healthy, args=(urls, manager), daemon=True).start()
+        manager.loop()
+        # honcho reports 130 after Ctrl-C; a clean stop the user asked for is a success.
+        return 0 if manager.returncode in (None, 0, 130) else int(manager.returncode)
+    finally:
+        if kafka is not None:
+            kafka.stop()
+        if not env.get("DATABASE_URL"):
+            subprocess.run([str(POSTGRES), "stop"], check=False)
+        print("stopped", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,81 @@
+"""`make run`'s runner brings the whole system up, says READY, and Ctrl-C leaves no process behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from deploy.local.kafka import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
+
+
+def descendants(pid: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_the_runner_prints_ready_with_urls_and_ctrl_c_stops_everything(pg_admin_url, tmp_path):
+    ports = {name: free_port() for name in ("CHECKOUT", "PAYMENT", "SUBSCRIPTION", "NOTIFICATION")}
+    env = {k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP_SERVERS"}
+    env.update({f"{name}_HTTP_PORT": str(port) for name, port in ports.items()})
+    env.update(DATABASE_URL=pg_admin_url, KAFKA_PORT=str(free_port()), KAFKA_RUN_DIR=str(tmp_path / "kafka"),
+               ESCOTT_EMULATOR_PORT=str(free_port()))
+    log = open(tmp_path / "run.log", "w+")  # noqa: SIM115 - read back while the runner writes
+    runner = subprocess.Popen([sys.executable, "-m", "deploy.local.run"], cwd=ROOT, env=env, stdout=log,
+                              stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        output = wait_for_line(tmp_path / "run.log", "READY", runner, timeout=150)
+        for port in ports.values():
+            assert f"http://127.0.0.1:{port}" in output
+            assert httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).json()["status"] == "ok"
+        started = descendants(runner.pid)
+        assert len(started) >= 6  # broker, emulator, four services (plus honcho's shells)
+        os.killpg(runner.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
+        returncode = runner.wait(timeout=90)
+        left = [pid for pid in started if alive(pid)]
+        assert left == [], f"processes left behind: {left}"
+        assert returncode == 0, (tmp_path / "run.log").read_text()[-3000:]
+    finally:
+        if runner.poll() is None:
+            os.killpg(runner.pid, signal.SIGKILL)
+        log.close()
+
+
+def wait_for_line(path: Path, needle: str, proc: subprocess.Popen, timeout: float) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = path.read_text()
+        if any(line.strip() == needle for line in text.splitlines()):
+            return text
+        if proc.poll() is not None:
+            raise AssertionError(f"runner exited with {proc.returncode}:\n{text[-3000:]}")
+        time.sleep(0.2)
+    raise AssertionError(f"no {needle!r} line within {timeout}s:\n{path.read_text()[-3000:]}")
