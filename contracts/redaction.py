@@ -22,7 +22,7 @@ SECRET_KEYS: frozenset[str] = frozenset({
 """Normalised (lower case, no `_`/`-`) names of keys whose values are secrets."""
 
 _SECRET_SUFFIXES = ("password", "pass", "token", "secret")
-_SECRET_NAME = r"(?:MerchantPass|KaiinPass|ProcessPass|Token|CardNo|CardExp|SecCd|k_TokenNinsyoCode|password)"
+_SECRET_NAME = r"(?:MerchantPass|KaiinPass|ProcessPass|Token|CardNo|CardExp|SecCd|k_TokenNinsyoCode|password)"  # noqa: S105 - names, not a secret
 _PAIR = re.compile(rf"(?i)\b({_SECRET_NAME})(\s*[=:]\s*)([^&\s,;'\"]+)")
 _CARD = re.compile(r"(?<!\d)\d{13,19}(?!\d)")
 _URL_PASSWORD = re.compile(r"(//[^:/@\s]+:)([^@\s]+)(@)")

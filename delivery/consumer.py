@@ -10,6 +10,7 @@ FastStream offers no key-level ordering with concurrency (faststream.md §2.5), 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
@@ -238,7 +239,5 @@ async def _cancel(task: asyncio.Task[Any] | None) -> None:
     if task is None or task.done():
         return
     task.cancel()
-    try:
+    with contextlib.suppress(asyncio.CancelledError):
         await task
-    except asyncio.CancelledError:
-        pass

@@ -15,7 +15,7 @@ import structlog
 from contracts.redaction import redact
 
 
-def _redact_event(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def _redact_event(_: Any, __: str, event_dict: Any) -> Any:
     return redact(event_dict)
 
 
@@ -52,7 +52,7 @@ def configure_logging(service: str, level: str = "INFO") -> None:
 
 
 def _add_service(service: str):
-    def add(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    def add(_: Any, __: str, event_dict: Any) -> Any:
         event_dict.setdefault("service", service)
         return event_dict
 

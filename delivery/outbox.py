@@ -10,6 +10,7 @@ marking leaves its rows unpublished; they are published again (a duplicate the c
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -129,10 +130,8 @@ class OutboxRelay:
                 backoff = min(backoff * 2, 5.0)
                 continue
             self._wakeup.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), self._idle_poll_s)
-            except TimeoutError:
-                pass
 
     def _on_notify(self, *_: Any) -> None:
         self._wakeup.set()

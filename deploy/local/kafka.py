@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import hashlib
 import os
 import shutil
@@ -78,10 +79,8 @@ async def wait_for_kafka(bootstrap: str, timeout: float = 90.0, proc: subprocess
         except Exception as exc:  # any failure means "not yet"; the last one is reported on timeout
             last = exc
         finally:
-            try:
+            with contextlib.suppress(Exception):  # closing a half-started client may fail; nothing to do
                 await admin.close()
-            except Exception:  # noqa: S110 - closing a half-started client may fail; nothing to do about it
-                pass
         await asyncio.sleep(0.3)
     raise TimeoutError(f"Kafka at {bootstrap} not ready after {timeout}s: {last!r}")
 

@@ -3,8 +3,8 @@
 import json
 import logging
 
-from delivery.logs import configure_logging, get_logger
 from contracts.redaction import MASK, redact, redact_text
+from delivery.logs import configure_logging, get_logger
 
 
 def test_secret_keys_are_masked_at_any_depth():
