@@ -15,6 +15,7 @@ import asyncio
 import base64
 import contextlib
 import hashlib
+import logging
 import os
 import shutil
 import signal
@@ -54,7 +55,7 @@ def build_libs(libs: Path = LIBS) -> Path:
         return libs
     shutil.rmtree(libs, ignore_errors=True)
     subprocess.run(
-        ["mvn", "-B", "-q", "-f", str(POM), "dependency:copy-dependencies",
+        ["mvn", "-B", "-q", "-Dstyle.color=never", "-f", str(POM), "dependency:copy-dependencies",
          "-DincludeScope=runtime", f"-DoutputDirectory={libs}"],
         check=True,
     )
@@ -66,11 +67,20 @@ async def wait_for_kafka(bootstrap: str, timeout: float = 90.0, proc: subprocess
     """Ready means the broker answers a real admin request, not merely that its port accepts connections."""
     from aiokafka.admin import AIOKafkaAdminClient
 
+    quiet = logging.getLogger("aiokafka")  # refused connections while the broker boots are expected noise
+    level, quiet.level = quiet.level, logging.CRITICAL
+    try:
+        await _probe_until_ready(AIOKafkaAdminClient, bootstrap, timeout, proc)
+    finally:
+        quiet.setLevel(level)
+
+
+async def _probe_until_ready(admin_class, bootstrap: str, timeout: float, proc: subprocess.Popen | None) -> None:
     deadline, last = time.monotonic() + timeout, None
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
             raise RuntimeError(f"Kafka exited early with code {proc.returncode}")
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+        admin = admin_class(bootstrap_servers=bootstrap, request_timeout_ms=5000)
         try:
             await asyncio.wait_for(admin.start(), 10)
             info = await asyncio.wait_for(admin.describe_cluster(), 10)

@@ -19,7 +19,7 @@ num.partitions=1
 # Topics are provisioned explicitly (deploy/local/topics.py); a typo must fail, not create a topic.
 auto.create.topics.enable=false
 offsets.topic.replication.factor=1
-offsets.topic.num.partitions=6
+offsets.topic.num.partitions=1
 transaction.state.log.replication.factor=1
 transaction.state.log.min.isr=1
 transaction.state.log.num.partitions=1
