@@ -139,3 +139,9 @@ def test_ledger_finds_transactions_by_merchant_free1_and_counts_operations() -> 
     assert [tx.merchant_free[0] for tx in engine.ledger.find_by_free1("PAY-1")] == ["PAY-1"]
     counter = engine.ledger.counters["1Auth"]
     assert (counter.requests, counter.ok, counter.errors) == (3, 2, 1)
+
+
+def test_every_test_card_is_luhn_valid_so_only_its_behaviour_decides() -> None:
+    from emulator.fields import luhn_ok
+
+    assert [pan for pan in TEST_CARDS if not luhn_ok(pan)] == []
