@@ -40,13 +40,13 @@ def load_migrations(*directories: Path) -> list[Migration]:
 
 async def migrate(conn: asyncpg.Connection, *directories: Path) -> list[str]:
     """Apply what is missing; returns the versions applied now."""
-    await conn.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations ("
-        " version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
-    )
     applied_now: list[str] = []
-    await conn.execute("SELECT pg_advisory_lock($1)", _LOCK_ID)
+    await conn.execute("SELECT pg_advisory_lock($1)", _LOCK_ID)  # first: even creating the table races
     try:
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+        )
         done = {r["version"] for r in await conn.fetch("SELECT version FROM schema_migrations")}
         for migration in load_migrations(DELIVERY_MIGRATIONS, *directories):
             if migration.version in done:
