@@ -33,7 +33,7 @@ async def test_migrations_apply_once_in_order_even_when_replicas_start_at_the_sa
 
 def test_a_badly_named_migration_file_is_refused(tmp_path):
     (tmp_path / "add_orders.sql").write_text("SELECT 1;")
-    with pytest.raises(ValueError, match="001_name.sql"):
+    with pytest.raises(ValueError, match=r"001_name\.sql"):
         load_migrations(tmp_path)
 
 
