@@ -33,13 +33,17 @@ def make_broker(settings: KafkaSettings, *, client_id: str) -> KafkaBroker:
     )
 
 
-def kafka_publisher(broker: KafkaBroker):
-    """`Publish` for the outbox relay: send a whole batch, return once every record is acknowledged."""
+def kafka_publisher(broker: KafkaBroker, settings: KafkaSettings | None = None):
+    """`Publish` for the outbox relay: send a whole batch, return once every record is acknowledged.
+
+    Outbox rows hold logical topic names; `settings.topic_prefix` maps them to physical ones.
+    """
+    topic = settings.topic if settings is not None else (lambda name: name)
 
     async def publish(rows: Sequence[OutboxRow]) -> None:
         futures = [
             await broker.publish(
-                row.payload, row.topic, key=row.key,
+                row.payload, topic(row.topic), key=row.key,
                 headers={name: value.decode() for name, value in row.headers}, no_confirm=True,
             )
             for row in rows
@@ -56,13 +60,13 @@ def make_consumer(settings: KafkaSettings, *, group_id: str, topics: Iterable[st
     consumer = AIOKafkaConsumer(
         bootstrap_servers=settings.servers,
         client_id=f"{settings.client_id or group_id}-consumer",
-        group_id=group_id,
+        group_id=settings.group(group_id),
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         max_poll_records=max_poll_records,
         request_timeout_ms=settings.request_timeout_ms,
     )
-    consumer.subscribe(topics=list(topics), listener=listener or ConsumerRebalanceListener())
+    consumer.subscribe(topics=[settings.topic(t) for t in topics], listener=listener or ConsumerRebalanceListener())
     return consumer
 
 
@@ -71,7 +75,7 @@ async def ensure_topics(settings: KafkaSettings, topics: Iterable[TopicSpec]) ->
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.servers, request_timeout_ms=settings.request_timeout_ms)
     await admin.start()
     try:
-        new = [NewTopic(t.name, t.partitions, 1, topic_configs=t.configs()) for t in topics]
+        new = [NewTopic(settings.topic(t.name), t.partitions, 1, topic_configs=t.configs()) for t in topics]
         response = await admin.create_topics(new, timeout_ms=settings.request_timeout_ms)
     finally:
         await admin.close()

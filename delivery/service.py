@@ -57,7 +57,7 @@ class ServiceRuntime:
         log.info("%s: database ready, migrations applied now: %s", self.name, applied or "none")
         self._broker = make_broker(self._kafka, client_id=self.name)
         await self._broker.connect()
-        relay = OutboxRelay(self._pool, kafka_publisher(self._broker), batch_size=self._outbox.batch_size,
+        relay = OutboxRelay(self._pool, kafka_publisher(self._broker, self._kafka), batch_size=self._outbox.batch_size,
                             idle_poll_s=self._outbox.idle_poll_s)
         self._relay = asyncio.create_task(relay.run_forever(), name=f"{self.name}-outbox-relay")
 

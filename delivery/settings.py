@@ -21,6 +21,17 @@ class KafkaSettings(BaseModel):
     bootstrap_servers: str = Field(default_factory=lambda: _env("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"))
     client_id: str = ""
     request_timeout_ms: int = 30_000
+    topic_prefix: str = Field(
+        default_factory=lambda: _env("KAFKA_TOPIC_PREFIX", ""),
+        description="namespace for topics and consumer groups (several environments on one cluster; tests)",
+    )
+
+    def topic(self, name: str) -> str:
+        """The physical topic of a logical one (`contracts.topics` names are logical)."""
+        return f"{self.topic_prefix}{name}"
+
+    def group(self, group_id: str) -> str:
+        return f"{self.topic_prefix}{group_id}"
 
     @property
     def servers(self) -> list[str]:

@@ -19,7 +19,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from contracts.topics import TopicSpec
+from contracts.topics import TopicSpec, topics_to_create
 from delivery.kafka import ensure_topics
 from delivery.settings import KafkaSettings
 
@@ -121,3 +121,12 @@ def new_topic(kafka_settings: KafkaSettings):
         return name
 
     return create
+
+
+@pytest.fixture
+async def isolated_kafka(kafka_settings: KafkaSettings) -> KafkaSettings:
+    """Kafka settings whose topics and consumer groups live under a fresh prefix, with every contract topic
+    (and DLQ) created: services started with these see only this test's messages."""
+    settings = kafka_settings.model_copy(update={"topic_prefix": f"t{uuid.uuid4().hex[:8]}."})
+    await ensure_topics(settings, topics_to_create())
+    return settings

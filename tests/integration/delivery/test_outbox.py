@@ -154,3 +154,17 @@ async def test_several_relays_publish_every_event_once_and_in_order_per_key(pool
     assert sorted(s for v in by_key.values() for s in v) == list(range(300))
     for key, got in by_key.items():
         assert got == sorted(got), f"{key} out of order"
+
+
+async def test_a_topic_prefix_routes_logical_topics_to_the_environment_s_own(pool, isolated_kafka):
+    from contracts.topics import ORDERS_EVENTS
+
+    broker = make_broker(isolated_kafka, client_id="test-prefix")
+    await broker.connect()
+    try:
+        await stage(pool, ORDERS_EVENTS, SampleEvent("order-1", 5))
+        assert await OutboxRelay(pool, kafka_publisher(broker, isolated_kafka)).run_once() == 1
+    finally:
+        await broker.stop()
+    records = await read_topic(isolated_kafka, isolated_kafka.topic(ORDERS_EVENTS), at_least=1)
+    assert seqs(records) == [5]
