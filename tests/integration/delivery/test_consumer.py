@@ -10,28 +10,16 @@ import pytest
 from delivery.consumer import KeyOrderedConsumer
 from delivery.dead_letter import broker_raw_publisher
 from delivery.errors import PermanentError
-from delivery.kafka import make_broker
 from delivery.settings import ConsumerSettings
-from tests.integration.delivery.support import Effects, SampleEvent, decode_sample
+from tests.integration.delivery.support import SampleEvent, decode_sample
 from tests.kafka_reading import read_topic
 from tests.waiting import eventually
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
 
-@pytest.fixture
-async def broker(kafka_settings):
-    broker = make_broker(kafka_settings, client_id="test-consumer")
-    await broker.connect()
-    yield broker
-    await broker.stop()
 
 
-@pytest.fixture
-async def effects(database_url):
-    effects = await Effects.create(database_url)
-    yield effects
-    await effects.pool.close()
 
 
 async def send(broker, topic, event: SampleEvent | bytes, key: str = "k"):

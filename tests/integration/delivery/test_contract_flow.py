@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import json
 
-import asyncpg
 import pytest
 
 from contracts.envelope import Envelope
 from delivery.consumer import KeyOrderedConsumer
-from delivery.db import migrate
 from delivery.dead_letter import broker_raw_publisher
 from delivery.envelopes import decode_envelope
-from delivery.kafka import kafka_publisher, make_broker
+from delivery.kafka import kafka_publisher
 from delivery.outbox import OutboxRelay
 from delivery.units import apply_once, emit
 from tests.kafka_reading import read_topic
@@ -23,21 +21,12 @@ pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
 
 @pytest.fixture
-async def pool(database_url):
-    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=10)
+async def pool(pool):
     async with pool.acquire() as conn:
-        await migrate(conn)
         await conn.execute("CREATE TABLE seen (order_id text, type text)")
-    yield pool
-    await pool.close()
+    return pool
 
 
-@pytest.fixture
-async def broker(kafka_settings):
-    broker = make_broker(kafka_settings, client_id="test-contract-flow")
-    await broker.connect()
-    yield broker
-    await broker.stop()
 
 
 async def test_an_emitted_event_redelivered_is_applied_once_and_bad_envelopes_are_dead_lettered_without_secrets(

@@ -9,7 +9,6 @@ import pytest
 
 from delivery.consumer import KeyOrderedConsumer
 from delivery.dead_letter import broker_raw_publisher
-from delivery.kafka import make_broker
 from delivery.settings import ConsumerSettings
 from tests.integration.delivery.support import Effects, SampleEvent, decode_sample
 from tests.waiting import eventually
@@ -50,19 +49,8 @@ class GatedHandler:
             self.running[event.key] -= 1
 
 
-@pytest.fixture
-async def broker(kafka_settings):
-    broker = make_broker(kafka_settings, client_id="test-concurrency")
-    await broker.connect()
-    yield broker
-    await broker.stop()
 
 
-@pytest.fixture
-async def effects(database_url):
-    effects = await Effects.create(database_url)
-    yield effects
-    await effects.pool.close()
 
 
 async def publish_50_on_5_keys(broker, topic):

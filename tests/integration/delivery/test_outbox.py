@@ -6,10 +6,8 @@ import asyncio
 import json
 from collections import defaultdict
 
-import asyncpg
 import pytest
 
-from delivery.db import migrate
 from delivery.kafka import kafka_publisher, make_broker
 from delivery.outbox import OutboxRelay, add_to_outbox
 from tests.integration.delivery.support import SampleEvent
@@ -29,21 +27,8 @@ class RelayDyingBeforeMark(OutboxRelay):
         raise RelayCrash("killed after publishing")
 
 
-@pytest.fixture
-async def pool(database_url):
-    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=10)
-    async with pool.acquire() as conn:
-        await migrate(conn)
-    yield pool
-    await pool.close()
 
 
-@pytest.fixture
-async def broker(kafka_settings):
-    broker = make_broker(kafka_settings, client_id="test-relay")
-    await broker.connect()
-    yield broker
-    await broker.stop()
 
 
 async def stage(pool, topic, *events, rollback=False):
