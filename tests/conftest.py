@@ -95,20 +95,33 @@ def _with_database(url: str, database: str) -> str:
 
 
 @pytest.fixture
-async def database_url(pg_admin_url: str) -> AsyncIterator[str]:
+async def new_database(pg_admin_url: str) -> AsyncIterator:
+    """`await new_database()` creates an empty database for this test and returns its URL; all are dropped after."""
+    created: list[str] = []
+
+    async def create() -> str:
+        name = f"test_{uuid.uuid4().hex[:12]}"
+        admin = await asyncpg.connect(pg_admin_url)
+        try:
+            await admin.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await admin.close()
+        created.append(name)
+        return _with_database(pg_admin_url, name)
+
+    yield create
+    admin = await asyncpg.connect(pg_admin_url)
+    try:
+        for name in created:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+async def database_url(new_database) -> str:
     """A new, empty database for this test; dropped afterwards."""
-    name = f"test_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(pg_admin_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    yield _with_database(pg_admin_url, name)
-    admin = await asyncpg.connect(pg_admin_url)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    return await new_database()
 
 
 @pytest.fixture
