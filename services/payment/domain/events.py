@@ -1,0 +1,64 @@
+"""What the payment domain reports. `translate.py` maps these to the published contracts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PaymentAuthorized:
+    order_id: str
+    shop_id: str
+    payment_number: str
+    amount: int
+    pay_type: str
+    captured: bool
+    card_source: str
+    transaction_id: str
+    approval_number: str | None
+    resolution: str = "gateway"
+
+
+@dataclass(frozen=True)
+class PaymentDeclined:
+    """`codes` are the gateway's raw codes (empty when we refused before or without an answer; see `reason`)."""
+
+    order_id: str
+    shop_id: str
+    payment_number: str
+    amount: int
+    operation: str
+    codes: tuple[str, ...]
+    buyer_message: str
+    reason: str | None = None
+    resolution: str = "gateway"
+
+
+@dataclass(frozen=True)
+class PaymentOutcomeUnknown:
+    order_id: str
+    shop_id: str
+    payment_number: str
+    attempt_id: str
+    operation: str
+    amount: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class CardLinked:
+    shop_id: str
+    member_id: str
+    order_id: str | None
+    replaced: bool
+
+
+@dataclass(frozen=True)
+class CardUnlinked:
+    shop_id: str
+    member_id: str
+    order_id: str | None
+    reason: str
+
+
+DomainEvent = PaymentAuthorized | PaymentDeclined | PaymentOutcomeUnknown | CardLinked | CardUnlinked

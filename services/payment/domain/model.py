@@ -1,0 +1,249 @@
+"""The payment of one order: a synchronous state machine (design §6.1, §6.2, R7-R11, R16).
+
+One `Payment` per order id is the guard against a second authorization: whatever delivers `OrderPlaced`
+again, the payment already exists and `next_operation` says what (if anything) is left to send. Each gateway
+call is decided here (`next_operation`), recorded and sent by the handler, and its reply applied here
+(`apply_reply`), which returns the events to publish. Time and ids come from outside.
+
+    pending --link ok--> pending --charge ok--> authorized | captured  (then cleanup: unlink / done)
+       |                    |--declined--> declined (K40: cleanup voids the hold)
+       |                    |--unknown---> unknown --resolve--> authorized | captured | declined
+       |--refused / link failed--> declined
+    skipped (R21: no gateway call)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+from services.payment.domain import codes as result_codes
+from services.payment.domain import events as ev
+from services.payment.domain.cards import CardChoice, CardPlan, Refused, plan_card
+from services.payment.domain.operations import (
+    CHARGES,
+    LINKS,
+    Operation,
+    Outcome,
+    Reply,
+    SalesMode,
+    charge_operation,
+)
+
+
+class PaymentState(StrEnum):
+    PENDING = "pending"
+    AUTHORIZED = "authorized"
+    CAPTURED = "captured"
+    DECLINED = "declined"
+    UNKNOWN = "unknown"
+    SKIPPED = "skipped"
+
+
+class Cleanup(StrEnum):
+    """Gateway work left after the outcome: remove a link (R8/R9) or void a hold a decline left (K40)."""
+
+    NONE = "none"
+    UNLINK = "unlink"
+    DELETE_MEMBER = "delete_member"
+    VOID_HOLD = "void_hold"
+    DONE = "done"
+    FAILED = "failed"
+
+
+_CLEANUP_CALLS = {Cleanup.UNLINK: Operation.MEM_INVAL, Cleanup.DELETE_MEMBER: Operation.MEM_DEL,
+                  Cleanup.VOID_HOLD: Operation.DELETE}
+
+
+class InvalidTransition(Exception):
+    """A command or reply that does not fit the payment's current state."""
+
+
+@dataclass(frozen=True)
+class PlaceOrder:
+    """The order to pay, as checkout placed it (settings snapshotted at order time)."""
+
+    order_id: str
+    shop_id: str
+    payment_number: str
+    amount: int
+    pay_type: str
+    sales_mode: SalesMode
+    buyer_name: str
+    choice: CardChoice
+    skip_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """An operator's finding about an unknown outcome (design §6.2)."""
+
+    authorized: bool
+    transaction_id: str | None = None
+    approval_number: str | None = None
+    process_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Payment:
+    order_id: str
+    shop_id: str
+    payment_number: str
+    amount: int
+    pay_type: str
+    sales_mode: SalesMode
+    buyer_name: str
+    member_id: str | None
+    plan: CardPlan | None = None
+    kaiin_id: str | None = None
+    state: PaymentState = PaymentState.PENDING
+    linked: bool = False
+    cleanup: Cleanup = Cleanup.NONE
+    unsent: int = 0
+    transaction_id: str | None = None
+    approval_number: str | None = None
+    process_id: str | None = None
+    codes: tuple[str, ...] = ()
+    reason: str | None = None
+    buyer_message: str | None = None
+    resolution: str | None = None
+    version: int = 0
+
+
+Decided = tuple[Payment, list[ev.DomainEvent]]
+
+
+def open_payment(order: PlaceOrder, *, linked_kaiin: str | None, new_kaiin_id: str,
+                 has_credentials: bool) -> Decided:
+    """The new payment for `order`: skipped (R21), refused (declined without a call), or pending with a plan."""
+    payment = Payment(order.order_id, order.shop_id, order.payment_number, order.amount, order.pay_type,
+                      order.sales_mode, order.buyer_name, order.choice.member_id)
+    if order.skip_reason:
+        return replace(payment, state=PaymentState.SKIPPED, reason=order.skip_reason), []
+    try:
+        _check_payable(order, has_credentials=has_credentials)
+        plan = plan_card(order.choice, linked=linked_kaiin is not None)
+    except Refused as refusal:
+        return _decline(payment, charge_operation(order.sales_mode), (), reason=refusal.reason)
+    kaiin = new_kaiin_id if plan.link is Operation.MEM_ADD else linked_kaiin if plan.touches_member else None
+    return replace(payment, plan=plan, kaiin_id=kaiin), []
+
+
+def _check_payable(order: PlaceOrder, *, has_credentials: bool) -> None:
+    """Business refusals that need no gateway: no credentials for the shop, a non-positive amount (R4)."""
+    if not has_credentials:
+        raise Refused("gateway_credentials_missing")
+    if order.amount < 1:
+        raise Refused("amount_not_payable")
+
+
+def next_operation(payment: Payment) -> Operation | None:
+    """The gateway call to make now, or None when the payment needs nothing more from the gateway."""
+    if payment.state is PaymentState.PENDING and payment.plan is not None:
+        if payment.plan.link is not None and not payment.linked:
+            return payment.plan.link
+        return charge_operation(payment.sales_mode)
+    return _CLEANUP_CALLS.get(payment.cleanup)
+
+
+def apply_reply(payment: Payment, op: Operation, reply: Reply, *, attempt_id: str, max_sends: int) -> Decided:
+    """Apply the reply of the call `next_operation` asked for. A `not_sent` call is tried up to `max_sends`."""
+    if next_operation(payment) is not op:
+        raise InvalidTransition(f"{op} is not the next call of payment {payment.order_id} ({payment.state})")
+    if reply.outcome is Outcome.NOT_SENT and payment.unsent + 1 < max_sends:
+        return replace(payment, unsent=payment.unsent + 1), []
+    payment = replace(payment, unsent=0)
+    if op in LINKS:
+        return _after_link(payment, op, reply)
+    if op in CHARGES:
+        return _after_charge(payment, op, reply, attempt_id)
+    return _after_cleanup(payment, op, reply), _unlinked(payment, op, reply)
+
+
+def will_retry(payment: Payment, reply: Reply, *, max_sends: int) -> bool:
+    """True when `apply_reply` would send the same call again (a not_sent reply within the budget)."""
+    return reply.outcome is Outcome.NOT_SENT and payment.unsent + 1 < max_sends
+
+
+def _after_link(payment: Payment, op: Operation, reply: Reply) -> Decided:
+    if reply.outcome is Outcome.OK:
+        assert payment.member_id is not None
+        linked = ev.CardLinked(payment.shop_id, payment.member_id, payment.order_id,
+                               replaced=op is Operation.MEM_CHG)
+        return replace(payment, linked=True), [linked]
+    if reply.outcome is Outcome.DECLINED:
+        message = result_codes.MEMBER_FUNCTION_OFF if "K68" in reply.codes else None  # R17
+        return _decline(payment, op, reply.codes, buyer_message=message)
+    reason = "gateway_unreachable" if reply.outcome is Outcome.NOT_SENT else "link_outcome_unknown"
+    return _decline(payment, op, (), reason=reason)
+
+
+def _after_charge(payment: Payment, op: Operation, reply: Reply, attempt_id: str) -> Decided:
+    if reply.outcome is Outcome.OK:
+        assert reply.transaction_id is not None
+        return _authorize(payment, reply.transaction_id, reply.approval_number, reply.process_id,
+                          resolution="gateway")
+    if reply.outcome is Outcome.DECLINED:
+        declined, events = _decline(payment, op, reply.codes)
+        if reply.process_id:  # K40: approved but refused; the hold is live and must be voided (I2)
+            declined = replace(declined, process_id=reply.process_id, cleanup=Cleanup.VOID_HOLD)
+        return declined, events
+    if reply.outcome is Outcome.NOT_SENT:
+        return _decline(payment, op, (), reason="gateway_unreachable")
+    unknown = ev.PaymentOutcomeUnknown(payment.order_id, payment.shop_id, payment.payment_number, attempt_id,
+                                       op.value, payment.amount, reply.reason or "unknown")
+    return replace(payment, state=PaymentState.UNKNOWN, reason=reply.reason or "unknown"), [unknown]
+
+
+def _after_cleanup(payment: Payment, op: Operation, reply: Reply) -> Payment:
+    if op is Operation.MEM_INVAL and (reply.outcome is Outcome.OK or reply.codes == ("K75",)):
+        return replace(payment, cleanup=Cleanup.DELETE_MEMBER)
+    if reply.outcome is Outcome.OK:
+        return replace(payment, cleanup=Cleanup.DONE)
+    return replace(payment, cleanup=Cleanup.FAILED)
+
+
+def _unlinked(payment: Payment, op: Operation, reply: Reply) -> list[ev.DomainEvent]:
+    if op is not Operation.MEM_DEL or reply.outcome is not Outcome.OK or payment.plan is None:
+        return []
+    assert payment.member_id is not None
+    return [ev.CardUnlinked(payment.shop_id, payment.member_id, payment.order_id,
+                            payment.plan.unlink_reason or "unlinked")]
+
+
+def resolve(payment: Payment, resolution: Resolution) -> Decided:
+    """Record an operator's finding about an unknown outcome; the matching event tells checkout."""
+    if payment.state is not PaymentState.UNKNOWN:
+        raise InvalidTransition(f"payment {payment.order_id} is {payment.state}, not unknown")
+    if not resolution.authorized:
+        return _decline(payment, charge_operation(payment.sales_mode), (), reason="resolved_not_authorized",
+                        resolution="operator")
+    if not resolution.transaction_id:
+        raise InvalidTransition("an authorized resolution needs the gateway's transaction id")
+    return _authorize(payment, resolution.transaction_id, resolution.approval_number, resolution.process_id,
+                      resolution="operator")
+
+
+def _authorize(payment: Payment, transaction_id: str, approval: str | None, process_id: str | None, *,
+               resolution: str) -> Decided:
+    captured = payment.sales_mode is SalesMode.AUTH_CAPTURE
+    plan = payment.plan
+    assert plan is not None
+    authorized = replace(
+        payment, state=PaymentState.CAPTURED if captured else PaymentState.AUTHORIZED, reason=None,
+        transaction_id=transaction_id, approval_number=approval, process_id=process_id, resolution=resolution,
+        cleanup=Cleanup.UNLINK if plan.unlink_after else Cleanup.NONE)
+    event = ev.PaymentAuthorized(payment.order_id, payment.shop_id, payment.payment_number, payment.amount,
+                                 payment.pay_type, captured, plan.source.value, transaction_id, approval, resolution)
+    return authorized, [event]
+
+
+def _decline(payment: Payment, op: Operation, codes: tuple[str, ...], *, reason: str | None = None,
+             buyer_message: str | None = None, resolution: str = "gateway") -> Decided:
+    """R16: the buyer sees only the message; operators see the codes, or our `reason` when there are none."""
+    message = buyer_message or result_codes.buyer_message(codes)
+    declined = replace(payment, state=PaymentState.DECLINED, codes=codes, reason=reason, buyer_message=message,
+                       resolution=resolution if resolution != "gateway" else payment.resolution)
+    event = ev.PaymentDeclined(payment.order_id, payment.shop_id, payment.payment_number, payment.amount,
+                               op.value, codes, message, reason, resolution)
+    return declined, [event]
