@@ -1,17 +1,81 @@
-"""The notification service's composition root: `create_app(settings)` builds everything; nothing connects on import."""
+"""The notification service's composition root: `create_app(settings)` builds everything; nothing connects on import.
+
+At start (inside the shared lifespan, after the pool, migrations, producer and outbox relay): the handlers,
+the mail dispatcher (background task) and the consumer of `orders.events` + `shops.settings`. At stop the
+dispatcher ends first (running SMTP conversations finish, bounded), then the shared runtime.
+"""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
 
+from contracts.topics import ORDERS_EVENTS, SHOPS_SETTINGS
+from delivery.envelopes import decode_envelope
 from delivery.http import service_app
+from delivery.service import ServiceRuntime
+from services.notification.adapters.clock import SystemClock
+from services.notification.adapters.postgres.mail_log import PostgresUnitOfWork
+from services.notification.adapters.smtp import SmtpTransport
+from services.notification.adapters.templates import JinjaRenderer
+from services.notification.domain.model import RetryPolicy
+from services.notification.entrypoints import http, subscribers
+from services.notification.entrypoints.dispatcher import MailDispatcher
+from services.notification.handlers import DispatchRules, NotificationHandlers
+from services.notification.ports import Clock, MailTransport
 from services.notification.settings import NotificationSettings
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-def create_app(settings: NotificationSettings | None = None) -> FastAPI:
+def create_app(settings: NotificationSettings | None = None, *, transport: MailTransport | None = None,
+               clock: Clock | None = None) -> FastAPI:
+    """`transport`/`clock` replace the SMTP client and the clock (tests that need a crash at a chosen point)."""
     settings = settings or NotificationSettings()
-    return service_app(name="notification", settings=settings, migrations=MIGRATIONS)
+    renderer = JinjaRenderer(settings.templates_dir)  # built now: a broken override directory fails early
+
+    async def on_started(runtime: ServiceRuntime) -> None:
+        d = settings.dispatch
+        rules = DispatchRules(
+            retry=RetryPolicy(max_attempts=d.max_attempts, backoff_initial_s=d.backoff_initial_s,
+                              backoff_max_s=d.backoff_max_s),
+            lease=timedelta(seconds=d.sending_lease_s), message_id_domain=settings.message_id_domain)
+        handlers = NotificationHandlers(uow=PostgresUnitOfWork(runtime.pool), renderer=renderer,
+                                        transport=transport or SmtpTransport(settings.smtp),
+                                        clock=clock or SystemClock(), rules=rules)
+        dispatcher = MailDispatcher(handlers, d)
+        app.state.handlers, app.state.dispatcher = handlers, dispatcher
+        dispatcher.start()
+        try:
+            await runtime.add_consumer(group_id="notification", topics=[ORDERS_EVENTS, SHOPS_SETTINGS],
+                                       decode=decode_envelope, settings=settings.consumer,
+                                       handle=subscribers.dispatch(handlers, runtime.pool, dispatcher.wake))
+        except BaseException:
+            await dispatcher.abort()
+            raise
+
+    app = service_app(name="notification", settings=settings, migrations=MIGRATIONS, on_started=on_started,
+                      routers=[http.router])
+    _stop_dispatcher_first(app, timeout=settings.smtp.send_timeout_s)
+    return app
+
+
+def _stop_dispatcher_first(app: FastAPI, *, timeout: float) -> None:
+    """The shared lifespan closes the pool at exit; the dispatcher must be done with it before that."""
+    shared = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app_: FastAPI) -> AsyncIterator[None]:
+        async with shared(app_):
+            try:
+                yield
+            finally:
+                dispatcher = getattr(app_.state, "dispatcher", None)
+                if dispatcher is not None:
+                    await dispatcher.stop(timeout)
+
+    app.router.lifespan_context = lifespan

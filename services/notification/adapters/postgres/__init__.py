@@ -1,0 +1,1 @@
+"""PostgreSQL adapters of the notification service: the mail log, the order snapshots, the shop projection."""

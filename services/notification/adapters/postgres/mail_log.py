@@ -1,0 +1,124 @@
+"""`MailLog` and `UnitOfWork` on PostgreSQL (asyncpg). Outcomes go to the transactional outbox (design §6.3)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from contracts.envelope import Envelope
+from contracts.events import OrderCompleted
+from delivery.outbox import add_to_outbox
+from services.notification import translate
+from services.notification.adapters.postgres import sql
+from services.notification.domain.model import CompletedOrder, Mail, MailContent, MailOutcome, MailStatus, ShopProfile
+from services.notification.ports import OrderSource
+
+PRODUCER = "notification"
+
+
+class PostgresMailLog:
+    """The notification tables through one connection; the caller owns the transaction."""
+
+    def __init__(self, conn: asyncpg.Connection):
+        self._conn = conn
+
+    async def add_order(self, *, order_id: str, shop_id: str, source: OrderSource, snapshot: dict[str, Any]) -> None:
+        await self._conn.execute(sql.ADD_ORDER, order_id, shop_id, UUID(source.event_id), source.correlation_id,
+                                 json.dumps(snapshot, ensure_ascii=False))
+
+    async def order(self, order_id: str) -> CompletedOrder | None:
+        snapshot = await self._conn.fetchval(sql.ORDER_SNAPSHOT, order_id)
+        if snapshot is None:
+            return None
+        return translate.order_from_contract(OrderCompleted.model_validate_json(snapshot))
+
+    async def add_mail(self, mail: Mail) -> bool:
+        return bool(await self._conn.fetchval(sql.ADD_MAIL, *_mail_params(mail)))
+
+    async def get_mail(self, mail_id: str) -> Mail | None:
+        row = await self._conn.fetchrow(sql.GET_MAIL, UUID(mail_id))
+        return _mail(row) if row is not None else None
+
+    async def list_mails(self, *, shop_id: str, order_id: str | None = None, status: str | None = None,
+                         limit: int = 100) -> list[Mail]:
+        return [_mail(r) for r in await self._conn.fetch(sql.LIST_MAILS, shop_id, order_id, status, limit)]
+
+    async def claim_due(self, *, now: datetime, limit: int) -> list[Mail]:
+        return [_mail(r) for r in await self._conn.fetch(sql.CLAIM_DUE, now, limit)]
+
+    async def save_mail(self, mail: Mail, *, expected_attempts: int | None = None) -> bool:
+        c = mail.content
+        saved = await self._conn.fetchval(
+            sql.SAVE_MAIL, UUID(mail.mail_id), mail.status.value, mail.recipient,
+            c and c.sender_address, c and c.sender_name, c and c.reply_to, c and c.subject, c and c.text,
+            c and c.html, mail.attempts, mail.recoveries, mail.next_attempt_at, mail.lease_until, mail.last_error,
+            mail.smtp_response, mail.permanent_failure, expected_attempts, mail.sent_at,
+        )
+        return bool(saved)
+
+    async def shop(self, shop_id: str) -> ShopProfile | None:
+        row = await self._conn.fetchrow(sql.GET_SHOP, shop_id)
+        return ShopProfile(**dict(row)) if row is not None else None
+
+    async def save_shop(self, shop: ShopProfile, *, as_of: datetime) -> bool:
+        return bool(await self._conn.fetchval(
+            sql.SAVE_SHOP, shop.shop_id, shop.shop_name, shop.sender_address, shop.sender_name,
+            shop.shop_copy_address, shop.payment_method_name, shop.note_text, shop.note_in_thanks_mail, as_of,
+        ))
+
+    async def retry_waiting_for_shop(self, shop_id: str, *, now: datetime) -> int:
+        status = await self._conn.execute(sql.RETRY_WAITING_FOR_SHOP, shop_id, now)
+        return int(status.split()[-1])
+
+    async def publish(self, outcome: MailOutcome) -> None:
+        """Stage `MailSent`/`MailFailed` in the outbox, caused by the order's `OrderCompleted`."""
+        order = await self._conn.fetchrow(sql.NEXT_EVENT_VERSION, outcome.mail.order_id)
+        event = translate.outcome_to_contract(outcome)
+        envelope = Envelope.wrap(event, producer=PRODUCER, correlation_id=order["correlation_id"],
+                                 causation_id=str(order["event_id"]), subject_version=order["version"])
+        await add_to_outbox(self._conn, topic=event.TOPIC, key=event.kafka_key(), envelope=envelope)
+
+
+class PostgresUnitOfWork:
+    """`async with uow() as log:` one transaction on a pooled connection."""
+
+    def __init__(self, pool: asyncpg.Pool):
+        self._pool = pool
+
+    @asynccontextmanager
+    async def __call__(self) -> AsyncIterator[PostgresMailLog]:
+        async with self._pool.acquire() as conn, conn.transaction():
+            yield PostgresMailLog(conn)
+
+
+def _mail_params(mail: Mail) -> tuple[Any, ...]:
+    c = mail.content
+    return (
+        UUID(mail.mail_id), mail.order_id, mail.shop_id, mail.kind, UUID(mail.resend_of) if mail.resend_of else None,
+        mail.status.value, mail.message_id, mail.recipient, c and c.sender_address, c and c.sender_name,
+        c and c.reply_to, c and c.subject, c and c.text, c and c.html, mail.attempts, mail.recoveries,
+        mail.next_attempt_at, mail.lease_until, mail.last_error, mail.smtp_response, mail.permanent_failure,
+        mail.created_at, mail.sent_at,
+    )
+
+
+def _mail(row: asyncpg.Record) -> Mail:
+    content = None
+    if row["subject"] is not None:
+        content = MailContent(sender_address=row["sender_address"], sender_name=row["sender_name"],
+                              recipient=row["recipient"], subject=row["subject"], text=row["body_text"],
+                              html=row["body_html"], reply_to=row["reply_to"])
+    return Mail(
+        mail_id=str(row["mail_id"]), order_id=row["order_id"], shop_id=row["shop_id"], kind=row["kind"],
+        message_id=row["message_id"], created_at=row["created_at"], status=MailStatus(row["status"]),
+        recipient=row["recipient"], resend_of=str(row["resend_of"]) if row["resend_of"] else None, content=content,
+        attempts=row["attempts"], recoveries=row["recoveries"], next_attempt_at=row["next_attempt_at"],
+        lease_until=row["lease_until"], last_error=row["last_error"], smtp_response=row["smtp_response"],
+        permanent_failure=row["permanent_failure"], sent_at=row["sent_at"],
+    )

@@ -1,0 +1,91 @@
+"""Every SQL statement of the notification service, explicit and `$n`-parameterised (style rule 8)."""
+
+ADD_ORDER = """
+INSERT INTO orders (order_id, shop_id, event_id, correlation_id, snapshot)
+VALUES ($1, $2, $3, $4, $5::jsonb)
+ON CONFLICT (order_id) DO NOTHING
+"""
+
+ORDER_SNAPSHOT = "SELECT snapshot FROM orders WHERE order_id = $1"
+
+# The unique index (order_id, kind) WHERE resend_of IS NULL makes a repeated original a no-op.
+ADD_MAIL = """
+INSERT INTO mails (
+    mail_id, order_id, shop_id, kind, resend_of, status, message_id, recipient, sender_address, sender_name,
+    reply_to, subject, body_text, body_html, attempts, recoveries, next_attempt_at, lease_until, last_error,
+    smtp_response, permanent_failure, created_at, sent_at
+)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
+ON CONFLICT DO NOTHING
+RETURNING true
+"""
+
+GET_MAIL = """
+SELECT mail_id, order_id, shop_id, kind, resend_of, status, message_id, recipient, sender_address, sender_name,
+       reply_to, subject, body_text, body_html, attempts, recoveries, next_attempt_at, lease_until, last_error,
+       smtp_response, permanent_failure, created_at, sent_at
+FROM mails WHERE mail_id = $1
+"""
+
+LIST_MAILS = """
+SELECT mail_id, order_id, shop_id, kind, resend_of, status, message_id, recipient, sender_address, sender_name,
+       reply_to, subject, body_text, body_html, attempts, recoveries, next_attempt_at, lease_until, last_error,
+       smtp_response, permanent_failure, created_at, sent_at
+FROM mails
+WHERE shop_id = $1 AND ($2::text IS NULL OR order_id = $2) AND ($3::text IS NULL OR status = $3)
+ORDER BY created_at DESC, kind
+LIMIT $4
+"""
+
+# Due: pending and its time has come, or `sending` whose worker's lease ran out (it died mid-send).
+CLAIM_DUE = """
+SELECT mail_id, order_id, shop_id, kind, resend_of, status, message_id, recipient, sender_address, sender_name,
+       reply_to, subject, body_text, body_html, attempts, recoveries, next_attempt_at, lease_until, last_error,
+       smtp_response, permanent_failure, created_at, sent_at
+FROM mails
+WHERE (status = 'pending' AND next_attempt_at <= $1) OR (status = 'sending' AND lease_until <= $1)
+ORDER BY next_attempt_at
+LIMIT $2
+FOR UPDATE SKIP LOCKED
+"""
+
+# $17: the attempts value the caller saw when it claimed the mail; a different value means another worker
+# reclaimed it (lease expired), and the late result must not overwrite the newer attempt.
+SAVE_MAIL = """
+UPDATE mails SET status = $2, recipient = $3, sender_address = $4, sender_name = $5, reply_to = $6,
+    subject = $7, body_text = $8, body_html = $9, attempts = $10, recoveries = $11, next_attempt_at = $12,
+    lease_until = $13, last_error = $14, smtp_response = $15, permanent_failure = $16, sent_at = $18,
+    updated_at = now()
+WHERE mail_id = $1 AND ($17::integer IS NULL OR attempts = $17)
+RETURNING true
+"""
+
+GET_SHOP = """
+SELECT shop_id, shop_name, sender_address, sender_name, shop_copy_address, payment_method_name, note_text,
+       note_in_thanks_mail
+FROM shops WHERE shop_id = $1
+"""
+
+# Compacted topic, replays, two partitions' worth of consumers: keep the newest snapshot only.
+SAVE_SHOP = """
+INSERT INTO shops (shop_id, shop_name, sender_address, sender_name, shop_copy_address, payment_method_name,
+                   note_text, note_in_thanks_mail, settings_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+ON CONFLICT (shop_id) DO UPDATE SET
+    shop_name = excluded.shop_name, sender_address = excluded.sender_address,
+    sender_name = excluded.sender_name, shop_copy_address = excluded.shop_copy_address,
+    payment_method_name = excluded.payment_method_name, note_text = excluded.note_text,
+    note_in_thanks_mail = excluded.note_in_thanks_mail, settings_at = excluded.settings_at, updated_at = now()
+WHERE shops.settings_at <= excluded.settings_at
+RETURNING true
+"""
+
+RETRY_WAITING_FOR_SHOP = """
+UPDATE mails SET next_attempt_at = $2, updated_at = now()
+WHERE shop_id = $1 AND status = 'pending' AND subject IS NULL AND next_attempt_at > $2
+"""
+
+NEXT_EVENT_VERSION = """
+UPDATE orders SET events_emitted = events_emitted + 1 WHERE order_id = $1
+RETURNING events_emitted - 1 AS version, event_id, correlation_id
+"""

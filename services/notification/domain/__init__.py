@@ -1,0 +1,1 @@
+"""The notification domain: pure, standard library only (style rule 1)."""

@@ -1,0 +1,108 @@
+"""Deciding what a mail says and to whom, before any template or SMTP library is involved.
+
+- ids: an order's original mails get deterministic ids (uuid5 of order id + kind), and every mail a
+  deterministic Message-ID derived from its id, so a duplicate from the crash window carries the same
+  Message-ID as the first copy and receivers can collapse it;
+- addresses: checked before sending, so an impossible address fails with a reason instead of a retry loop;
+- the template context: every value the thanks mail and the shop copy show (R23), with the shop's note
+  only when "include in thanks mail" is switched on.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from services.notification.domain.errors import InvalidAddress
+from services.notification.domain.model import CompletedOrder, Mail, ShopProfile
+
+_MAIL_ID_NAMESPACE = uuid.UUID("5b3e0c52-8d0e-4d36-9a55-6f1f3a2c7e10")
+_LOCAL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
+_LABEL = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+_UNITS = {"day": "日", "week": "週間", "month": "ヶ月"}
+
+
+def original_mail_id(order_id: str, kind: str) -> str:
+    """The id of an order's first `kind` mail: the same whoever computes it, however often."""
+    return str(uuid.uuid5(_MAIL_ID_NAMESPACE, f"{order_id}\x00{kind}"))
+
+
+def message_id_for(mail_id: str, domain: str) -> str:
+    """RFC 5322 Message-ID of a mail: stable across its retries; a resend (new mail id) gets a new one."""
+    return f"<{mail_id}@{domain}>"
+
+
+def check_address(address: str) -> str:
+    """The address, stripped, if an SMTP server could take it; `InvalidAddress` with the reason if not.
+
+    Deliberately plain: dot-atom local part, ASCII domain with at least two labels. Internationalised
+    addresses (SMTPUTF8) are refused with a reason rather than sent where they cannot be delivered.
+    """
+    value = address.strip()
+    if not value.isascii():
+        raise InvalidAddress(f"non-ASCII address not supported: {value!r}")
+    local, at, domain = value.rpartition("@")
+    if not at or not local or not domain or len(value) > 254 or len(local) > 64:
+        raise InvalidAddress(f"not an e-mail address: {value!r}")
+    if not _LOCAL.match(local):
+        raise InvalidAddress(f"invalid local part in {value!r}")
+    labels = domain.split(".")
+    if len(labels) < 2 or not all(_LABEL.match(label) for label in labels):
+        raise InvalidAddress(f"invalid domain in {value!r}")
+    return value
+
+
+def installments_label(pay_type: str) -> str:
+    """支払回数 as a buyer reads it: 01 lump sum, 02-24 installments, 80 bonus, 88 revolving."""
+    if pay_type == "01":
+        return "一括払い"
+    if pay_type == "80":
+        return "ボーナス一括払い"
+    if pay_type == "88":
+        return "リボルビング払い"
+    if pay_type.isdigit() and 2 <= int(pay_type) <= 24:
+        return f"分割払い（{int(pay_type)}回）"
+    return f"支払区分 {pay_type}"
+
+
+def yen(amount: int) -> str:
+    """Integer yen as mails show it: 12,345円."""
+    return f"{amount:,}円"
+
+
+def recipient_for(mail: Mail, order: CompletedOrder, shop: ShopProfile) -> str:
+    """A preset recipient (operator resend) wins; else the buyer (thanks) or the shop's copy address."""
+    if mail.recipient:
+        return mail.recipient
+    return order.buyer_email if mail.kind == "thanks" else shop.shop_copy_address
+
+
+def sender_name(shop: ShopProfile) -> str:
+    return shop.sender_name or shop.shop_name
+
+
+def template_context(order: CompletedOrder, shop: ShopProfile) -> dict[str, Any]:
+    """Everything a template may show. Amounts stay integers (templates format them with `yen`)."""
+    subscription = None
+    if order.subscription_every and order.subscription_unit:
+        subscription = f"{order.subscription_every}{_UNITS.get(order.subscription_unit, order.subscription_unit)}ごと"
+    return {
+        "shop_name": shop.shop_name,
+        "shop_address": shop.sender_address,
+        "order": order,
+        "order_id": order.order_id,
+        "order_date": f"{order.order_date.year}年{order.order_date.month}月{order.order_date.day}日",
+        "payment_number": order.payment_number,
+        "buyer_name": order.buyer_name,
+        "buyer_email": order.buyer_email,
+        "shipping": order.shipping,
+        "lines": order.lines,
+        "items_total": sum(line.subtotal for line in order.lines),
+        "fees": order.fees,
+        "total": order.total,
+        "payment_method_name": order.payment_method_name,
+        "installments": installments_label(order.pay_type),
+        "note": shop.thanks_note,
+        "subscription": subscription,
+    }

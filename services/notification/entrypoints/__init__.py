@@ -1,0 +1,1 @@
+"""How work reaches the notification service: Kafka subscribers, the mail dispatcher, the operator HTTP API."""

@@ -1,0 +1,121 @@
+"""Operator API: read the mail log, resend a mail.
+
+Auth, for now: `X-Operator-Key` must equal `NOTIFICATION_OPERATOR_TOKEN` (one platform-wide operator
+token; without it set the API answers 503). The paths already carry the shop, so per-shop operator keys
+(design §8, hashes pushed by checkout as payment does) can replace the check without changing the API.
+
+    GET  /v1/shops/{shop_id}/mails?status=&order_id=&limit=   the log, newest first
+    GET  /v1/shops/{shop_id}/orders/{order_id}/mails          both mails of an order (+ resends)
+    GET  /v1/shops/{shop_id}/mails/{mail_id}                  one mail, with what was sent
+    POST /v1/shops/{shop_id}/mails/{mail_id}/resend           a new, logged mail {"recipient"?: str}
+"""
+
+from __future__ import annotations
+
+import hmac
+import uuid
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
+from pydantic import BaseModel
+
+from services.notification.domain.errors import InvalidAddress
+from services.notification.domain.model import Mail
+from services.notification.handlers import NotificationHandlers
+
+Status = Literal["pending", "sending", "sent", "failed"]
+
+
+class ResendRequest(BaseModel):
+    recipient: str | None = None
+
+
+def _handlers(request: Request) -> NotificationHandlers:
+    handlers = getattr(request.app.state, "handlers", None)
+    if handlers is None:
+        raise HTTPException(503, "notification service is starting")
+    return handlers
+
+
+def _operator(request: Request, x_operator_key: Annotated[str | None, Header()] = None) -> None:
+    token = request.app.state.settings.operator_token
+    if token is None:
+        raise HTTPException(503, "operator API disabled: set NOTIFICATION_OPERATOR_TOKEN")
+    if x_operator_key is None or not hmac.compare_digest(x_operator_key.encode(), token.get_secret_value().encode()):
+        raise HTTPException(401, "missing or wrong X-Operator-Key")
+
+
+Handlers = Annotated[NotificationHandlers, Depends(_handlers)]
+router = APIRouter(prefix="/v1/shops/{shop_id}", tags=["operator"], dependencies=[Depends(_operator)])
+
+
+@router.get("/mails", summary="The shop's mail log, newest first")
+async def list_mails(shop_id: str, handlers: Handlers, status: Status | None = None, order_id: str | None = None,
+                     limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[dict[str, Any]]:
+    async with handlers.uow() as log:
+        mails = await log.list_mails(shop_id=shop_id, order_id=order_id, status=status, limit=limit)
+    return [mail_view(m) for m in mails]
+
+
+@router.get("/orders/{order_id}/mails", summary="The thanks mail, the shop copy and any resends of one order")
+async def order_mails(shop_id: str, order_id: str, handlers: Handlers) -> list[dict[str, Any]]:
+    async with handlers.uow() as log:
+        mails = await log.list_mails(shop_id=shop_id, order_id=order_id, limit=500)
+    if not mails:
+        raise HTTPException(404, f"no mails for order {order_id!r}")
+    return [mail_view(m) for m in mails]
+
+
+@router.get("/mails/{mail_id}", summary="One mail, with the subject and text that were sent")
+async def get_mail(shop_id: str, mail_id: str, handlers: Handlers) -> dict[str, Any]:
+    mail = await _mail_of_shop(handlers, shop_id, mail_id)
+    view = mail_view(mail)
+    if mail.content is not None:
+        view.update(subject=mail.content.subject, text=mail.content.text, html=mail.content.html)
+    return view
+
+
+@router.post("/mails/{mail_id}/resend", status_code=202, summary="Send the mail again as a new, logged mail")
+async def resend(shop_id: str, mail_id: str, handlers: Handlers, request: Request,
+                 body: ResendRequest | None = None) -> dict[str, Any]:
+    _uuid_or_404(mail_id)
+    try:
+        mail = await handlers.resend(shop_id=shop_id, mail_id=mail_id, recipient=body.recipient if body else None)
+    except InvalidAddress as exc:
+        raise HTTPException(422, str(exc)) from None
+    if mail is None:
+        raise HTTPException(404, f"no mail {mail_id} in shop {shop_id!r}")
+    request.app.state.dispatcher.wake()
+    return mail_view(mail)
+
+
+async def _mail_of_shop(handlers: NotificationHandlers, shop_id: str, mail_id: str) -> Mail:
+    _uuid_or_404(mail_id)
+    async with handlers.uow() as log:
+        mail = await log.get_mail(mail_id)
+    if mail is None or mail.shop_id != shop_id:  # another shop's mail: 404, not 403 (I6)
+        raise HTTPException(404, f"no mail {mail_id} in shop {shop_id!r}")
+    return mail
+
+
+def _uuid_or_404(mail_id: str) -> None:
+    try:
+        uuid.UUID(mail_id)
+    except ValueError:
+        raise HTTPException(404, f"no mail {mail_id!r}") from None
+
+
+def mail_view(mail: Mail) -> dict[str, Any]:
+    """The log row as operators read it (no message body: that is on the single-mail view)."""
+    return {
+        "mail_id": mail.mail_id, "order_id": mail.order_id, "shop_id": mail.shop_id, "kind": mail.kind,
+        "status": mail.status.value, "recipient": mail.recipient, "attempts": mail.attempts,
+        "last_error": mail.last_error, "smtp_response": mail.smtp_response, "message_id": mail.message_id,
+        "resend_of": mail.resend_of, "created_at": _iso(mail.created_at), "sent_at": _iso(mail.sent_at),
+        "next_attempt_at": _iso(mail.next_attempt_at) if mail.status.value == "pending" else None,
+        "recoveries": mail.recoveries, "permanent_failure": mail.permanent_failure,
+    }
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
