@@ -1,0 +1,148 @@
+"""Helpers of the notification tests: events, publishing, a running service, the sink's mails, the mail log."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.structs import TopicPartition
+from fastapi import FastAPI
+
+from contracts.envelope import Envelope
+from contracts.events import Event, OrderCompleted, ShopSettingsChanged
+from contracts.events.common import Buyer
+from contracts.events.shops import CardNote
+from contracts.topics import NOTIFICATIONS_EVENTS, ORDERS_EVENTS, SHOPS_SETTINGS
+from delivery.settings import ConsumerSettings, KafkaSettings
+from deploy.local.smtp_sink import RunningSink
+from services.notification.app import create_app
+from services.notification.settings import DispatchSettings, NotificationSettings, SmtpSettings
+from tests.kafka_reading import read_topic
+from tests.unit.contracts import samples
+
+OPERATOR = "test-operator-token"
+SHOP_COPY = "orders@example.jp"
+NOTE = "VISA/Master 利用可"
+
+
+def shop(shop_id: str = "demo-shop", *, note_in_mail: bool = True, **mail: str) -> ShopSettingsChanged:
+    base = samples.shop_settings_changed()
+    assert base.card is not None
+    card = base.card.model_copy(update={"note": CardNote(text=NOTE, on_payment_page=True, in_thanks_mail=note_in_mail)})
+    mail_settings = base.mail.model_copy(update=mail)
+    return base.model_copy(update={"shop_id": shop_id, "card": card, "mail": mail_settings})
+
+
+def order(order_id: str = "ord-0001", *, shop_id: str = "demo-shop", email: str = "taro@example.jp",
+          pay_type: str = "03") -> OrderCompleted:
+    buyer = Buyer(name="山田 太郎", name_kana="ヤマダ タロウ", email=email)
+    return samples.order_completed().model_copy(
+        update={"order_id": order_id, "shop_id": shop_id, "buyer": buyer, "pay_type": pay_type})
+
+
+def settings(database_url: str, kafka: KafkaSettings, sink: RunningSink, **dispatch: Any) -> NotificationSettings:
+    """Fast retries and a short lease so recovery paths finish within a test's seconds."""
+    fast = {"poll_interval_s": 0.05, "backoff_initial_s": 0.1, "backoff_max_s": 0.4, "max_attempts": 4,
+            "sending_lease_s": 2.0, **dispatch}
+    return NotificationSettings(
+        database_url=database_url, kafka=kafka, operator_token=OPERATOR,
+        smtp=SmtpSettings(host=sink.host, port=sink.smtp_port, timeout_s=1.0, send_timeout_s=1.5),
+        dispatch=DispatchSettings(**fast),
+        consumer=ConsumerSettings(backoff_initial_s=0.05, backoff_max_s=0.2, max_attempts=3, commit_interval_s=0.05),
+    )
+
+
+@asynccontextmanager
+async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """The service started (lifespan) with an HTTP client on its app carrying the operator key."""
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://notification",
+                                     headers={"X-Operator-Key": OPERATOR}) as client:
+            yield client
+
+
+def start(database_url: str, kafka: KafkaSettings, sink: RunningSink, **kwargs: Any) -> FastAPI:
+    transport = kwargs.pop("transport", None)
+    return create_app(settings(database_url, kafka, sink, **kwargs), transport=transport)
+
+
+async def crash(app: FastAPI) -> None:
+    """Stop as a killed process would: consumers and dispatcher drop their work, nothing more is committed."""
+    for consumer in app.state.runtime.consumers:
+        await consumer.abort()
+    await app.state.dispatcher.abort()
+
+
+async def publish(kafka: KafkaSettings, *events: Event, envelope: Envelope | None = None, times: int = 1) -> None:
+    """Each event in its own envelope (or `envelope` itself) on its contract topic, keyed by its aggregate id."""
+    producer = AIOKafkaProducer(bootstrap_servers=kafka.servers, enable_idempotence=True)
+    await producer.start()
+    try:
+        wrapped = [envelope] if envelope is not None else [
+            Envelope.wrap(e, producer="checkout", correlation_id=f"chk-{e.kafka_key()}") for e in events]
+        for env in wrapped:
+            event = env.event()
+            for _ in range(times):
+                await producer.send_and_wait(kafka.topic(event.TOPIC), env.to_bytes(),
+                                             key=event.kafka_key().encode(), headers=env.headers())
+    finally:
+        await producer.stop()
+
+
+async def publish_raw(kafka: KafkaSettings, topic: str, value: bytes, key: bytes) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=kafka.servers)
+    await producer.start()
+    try:
+        await producer.send_and_wait(kafka.topic(topic), value, key=key)
+    finally:
+        await producer.stop()
+
+
+async def consumed_everything(kafka: KafkaSettings, group: str = "notification") -> bool:
+    """True once the group's committed offsets reach the end of `orders.events` and `shops.settings`."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=kafka.servers, group_id=kafka.group(group),
+                                enable_auto_commit=False)
+    await consumer.start()
+    try:
+        await consumer._client.force_metadata_update()
+        tps = [TopicPartition(kafka.topic(t), p) for t in (ORDERS_EVENTS, SHOPS_SETTINGS)
+               for p in sorted(consumer.partitions_for_topic(kafka.topic(t)) or ())]
+        ends = await consumer.end_offsets(tps)
+        for tp in tps:
+            if ends[tp] and (await consumer.committed(tp) or 0) < ends[tp]:
+                return False
+        return bool(tps)
+    finally:
+        await consumer.stop()
+
+
+def mails_to(sink: RunningSink, address: str) -> list[Any]:
+    return [m for _, m in sink.messages() if address in str(m["X-Sink-Rcpt-To"])]
+
+
+def mails_of(sink: RunningSink, order_id: str) -> list[Any]:
+    return [m for _, m in sink.messages() if m["X-Order-Id"] == order_id]
+
+
+async def log_rows(database_url: str, order_id: str | None = None) -> list[dict[str, Any]]:
+    conn = await asyncpg.connect(database_url)
+    try:
+        rows = await conn.fetch("SELECT * FROM mails WHERE $1::text IS NULL OR order_id = $1 ORDER BY kind, "
+                                "created_at", order_id)
+    finally:
+        await conn.close()
+    return [dict(r) for r in rows]
+
+
+async def mail_events(kafka: KafkaSettings, at_least: int) -> list[Envelope]:
+    records = await read_topic(kafka, kafka.topic(NOTIFICATIONS_EVENTS), at_least=at_least, settle=0.3)
+    return [Envelope.from_bytes(r.value) for r in records]
+
+
+def body(message: Any) -> str:
+    return message.get_body(("plain",)).get_content()
