@@ -1,11 +1,31 @@
-"""Settings of the payment service: environment variables prefixed `PAYMENT_` (nested with `__`)."""
+"""Settings of the payment service: environment variables prefixed `PAYMENT_` (nested with `__`).
+
+The two secrets have development defaults so that `make run` works on a fresh machine; they are named
+DEV_ONLY and the service logs a warning at start while either is in use. Set `PAYMENT_INTERNAL_TOKEN` and
+`PAYMENT_ENCRYPTION_KEY` (a Fernet key; several comma-separated for rotation, the first encrypts) anywhere else.
+"""
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from delivery.settings import ServiceSettings, database_url
+
+DEV_ONLY_INTERNAL_TOKEN = "dev-only-internal-token-not-a-secret"  # noqa: S105 - documented dev default
+DEV_ONLY_ENCRYPTION_KEY = "REVWLU9OTFkgcGF5bWVudCBrZXksIG5vdCBzZWNyZXQ="  # base64("DEV-ONLY payment key, not secret")
+
+
+class GatewaySettings(BaseModel):
+    """How the e-SCOTT client connects. A read timeout makes an outcome unknown; keep it generous."""
+
+    connect_timeout_s: float = Field(default=5.0, gt=0)
+    read_timeout_s: float = Field(default=30.0, gt=0)
+    write_timeout_s: float = Field(default=10.0, gt=0)
+    pool_timeout_s: float = Field(default=10.0, gt=0, description="wait for a free connection (not sent yet)")
+    max_connections: int = Field(default=256, ge=1, description="calls in flight at once (design §6.4)")
+    send_attempts: int = Field(default=3, ge=1, description="tries of a call that certainly was not sent")
+    retry_backoff_s: float = Field(default=0.5, ge=0, description="first pause before resending a not-sent call")
 
 
 class PaymentSettings(ServiceSettings):
@@ -13,3 +33,17 @@ class PaymentSettings(ServiceSettings):
 
     database_url: str = Field(default_factory=lambda: database_url("payment"))
     http_port: int = 8002
+    escott_base_url: str = "http://127.0.0.1:8899"
+    internal_token: SecretStr = SecretStr(DEV_ONLY_INTERNAL_TOKEN)
+    encryption_key: SecretStr = SecretStr(DEV_ONLY_ENCRYPTION_KEY)
+    gateway: GatewaySettings = Field(default_factory=GatewaySettings)
+    member_lease_s: float = Field(
+        default=120.0, gt=0,
+        description="a member's card work (link, charge, unlink) runs one order at a time; a crashed holder's "
+                    "lease expires after this",
+    )
+
+    @property
+    def uses_dev_secrets(self) -> bool:
+        return (self.internal_token.get_secret_value() == DEV_ONLY_INTERNAL_TOKEN
+                or DEV_ONLY_ENCRYPTION_KEY in self.encryption_key.get_secret_value())

@@ -114,14 +114,18 @@ Decided = tuple[Payment, list[ev.DomainEvent]]
 
 
 def open_payment(order: PlaceOrder, *, linked_kaiin: str | None, new_kaiin_id: str,
-                 has_credentials: bool) -> Decided:
-    """The new payment for `order`: skipped (R21), refused (declined without a call), or pending with a plan."""
+                 credentials_issue: str | None = None) -> Decided:
+    """The new payment for `order`: skipped (R21), refused (declined without a call), or pending with a plan.
+
+    `credentials_issue` names why the shop's gateway credentials cannot be used (missing, unreadable): a
+    business refusal the operator must fix, declined with that reason rather than dead-lettered.
+    """
     payment = Payment(order.order_id, order.shop_id, order.payment_number, order.amount, order.pay_type,
                       order.sales_mode, order.buyer_name, order.choice.member_id)
     if order.skip_reason:
         return replace(payment, state=PaymentState.SKIPPED, reason=order.skip_reason), []
     try:
-        _check_payable(order, has_credentials=has_credentials)
+        _check_payable(order, credentials_issue)
         plan = plan_card(order.choice, linked=linked_kaiin is not None)
     except Refused as refusal:
         return _decline(payment, charge_operation(order.sales_mode), (), reason=refusal.reason)
@@ -129,10 +133,10 @@ def open_payment(order: PlaceOrder, *, linked_kaiin: str | None, new_kaiin_id: s
     return replace(payment, plan=plan, kaiin_id=kaiin), []
 
 
-def _check_payable(order: PlaceOrder, *, has_credentials: bool) -> None:
-    """Business refusals that need no gateway: no credentials for the shop, a non-positive amount (R4)."""
-    if not has_credentials:
-        raise Refused("gateway_credentials_missing")
+def _check_payable(order: PlaceOrder, credentials_issue: str | None) -> None:
+    """Business refusals that need no gateway: unusable credentials for the shop, a non-positive amount (R4)."""
+    if credentials_issue:
+        raise Refused(credentials_issue)
     if order.amount < 1:
         raise Refused("amount_not_payable")
 

@@ -1,0 +1,82 @@
+"""`CardGateway` over the e-SCOTT client: one domain `GatewayCall` in, one classified `GatewayAnswer` out."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from services.payment.adapters import escott
+from services.payment.domain.operations import Operation, Outcome, Reply
+from services.payment.ports import GatewayAnswer, GatewayCall
+
+T = TypeVar("T")
+FREE_FIELD_MAX = 32  # MerchantFree1-3: the strictest known limit (emulator README, open question 1)
+
+_UNKNOWN_REASONS = {
+    "ReadTimeout": "timeout", "WriteTimeout": "timeout", "TimeoutException": "timeout",
+    "RemoteProtocolError": "connection_reset", "ReadError": "connection_reset", "WriteError": "connection_reset",
+    "unparsable reply": "unparsable", "unparsable ResponseCd": "unparsable",
+    "reply for another OperateId": "unparsable",
+}
+
+
+def free_field(text: str) -> str:
+    """A MerchantFree value the gateway accepts: no `&`/`=` (wire separators), at most 32 characters."""
+    return text.replace("&", " ").replace("=", " ").strip()[:FREE_FIELD_MAX]
+
+
+def unknown_reason(reason: str) -> str:
+    """The contract's vocabulary for unknown outcomes: timeout, connection_reset, http_5xx, unparsable."""
+    if reason.startswith("HTTP 5"):
+        return "http_5xx"
+    return _UNKNOWN_REASONS.get(reason, reason or "unknown")
+
+
+class EscottCardGateway:
+    def __init__(self, client: escott.EscottGateway) -> None:
+        self._client = client
+
+    async def send(self, call: GatewayCall) -> GatewayAnswer:
+        merchant = escott.MerchantConfig(call.credentials.merchant_id, call.credentials.merchant_pass,
+                                  call.credentials.tenant_id)
+        refs = escott.MerchantRefs(free_field(call.free1), free_field(call.free2))
+        result = await self._dispatch(call, merchant, refs)()
+        return answer(result)
+
+    def _dispatch(self, call: GatewayCall, merchant: escott.MerchantConfig,
+                  refs: escott.MerchantRefs) -> Callable[[], Awaitable[escott.EscottResult]]:
+        c, op = self._client, call.operation
+        member = escott.Member(call.member.kaiin_id, call.member.kaiin_pass) if call.member else None
+        if op in (Operation.AUTH, Operation.GATHERING):
+            charge = c.authorize if op is Operation.AUTH else c.authorize_and_capture
+            source = member or escott.TokenSource(_required(call.token, op))
+            return lambda: charge(merchant, source, amount=call.amount, pay_type=call.pay_type, refs=refs)
+        if op is Operation.DELETE:
+            process = _required(call.process, op)
+            ref = escott.ProcessRef(process.process_id, process.process_pass)
+            return lambda: c.cancel(merchant, ref, member=member, refs=refs)
+        key = _required(member, op)
+        if op is Operation.MEM_ADD:
+            return lambda: c.add_member(merchant, key, escott.TokenSource(_required(call.token, op)), refs)
+        if op is Operation.MEM_CHG:
+            return lambda: c.change_member(merchant, key, escott.TokenSource(_required(call.token, op)), refs=refs)
+        member_calls = {Operation.MEM_INVAL: c.invalidate_member, Operation.MEM_DEL: c.delete_member}
+        if op in member_calls:
+            return lambda: member_calls[op](merchant, key, refs)
+        return lambda: c.member_reference(merchant, key, refs=refs)
+
+
+def _required(value: T | None, op: Operation) -> T:
+    if value is None:
+        raise ValueError(f"{op} call is missing a required input")
+    return value
+
+
+def answer(result: escott.EscottResult) -> GatewayAnswer:
+    """Map the client's classified result to the domain reply (secrets kept aside as SecretStr)."""
+    outcome = Outcome(result.outcome.value)
+    reason = unknown_reason(result.reason) if result.outcome is escott.Outcome.UNKNOWN else result.reason
+    process = result.process
+    reply = Reply(outcome, tuple(result.codes), result.transaction_id, result.fields.get("ApproveNo") or None,
+                  process.process_id if process else None, reason)
+    return GatewayAnswer(reply, process.process_pass if process else None, result.masked_card_no)

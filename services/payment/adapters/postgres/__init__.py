@@ -1,0 +1,1 @@
+"""PostgreSQL adapters of the payment ports (asyncpg; explicit SQL with $n parameters)."""

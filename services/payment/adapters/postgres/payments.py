@@ -1,0 +1,134 @@
+"""Payments and their gateway attempts in PostgreSQL."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+from pydantic import SecretStr
+
+from services.payment.adapters.crypto import Cipher
+from services.payment.domain.attempts import Attempt, AttemptStatus
+from services.payment.domain.cards import CardPlan, CardSource
+from services.payment.domain.model import Cleanup, Payment, PaymentState
+from services.payment.domain.operations import Operation, SalesMode
+from services.payment.ports import ProcessKey
+
+_INSERT = """
+INSERT INTO payments (order_id, shop_id, payment_number, amount, pay_type, sales_mode, buyer_name, member_id,
+    card_source, link_operation, unlink_after, unlink_reason, kaiin_id, state, linked, cleanup, unsent,
+    transaction_id, approval_number, process_id, codes, reason, buyer_message, resolution, version, correlation_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23,
+    $24, $25, $26)
+"""
+_UPDATE = """
+UPDATE payments SET shop_id = $2, payment_number = $3, amount = $4, pay_type = $5, sales_mode = $6,
+    buyer_name = $7, member_id = $8, card_source = $9, link_operation = $10, unlink_after = $11,
+    unlink_reason = $12, kaiin_id = $13, state = $14, linked = $15, cleanup = $16, unsent = $17,
+    transaction_id = $18, approval_number = $19, process_id = $20, codes = $21, reason = $22, buyer_message = $23,
+    resolution = $24, version = $25, process_pass_enc = COALESCE($26, process_pass_enc), updated_at = now()
+WHERE order_id = $1
+"""
+
+
+def _values(p: Payment) -> tuple[Any, ...]:
+    plan = p.plan
+    return (p.order_id, p.shop_id, p.payment_number, p.amount, p.pay_type, p.sales_mode.value, p.buyer_name,
+            p.member_id, plan.source.value if plan else None, plan.link.value if plan and plan.link else None,
+            bool(plan and plan.unlink_after), plan.unlink_reason if plan else None, p.kaiin_id, p.state.value,
+            p.linked, p.cleanup.value, p.unsent, p.transaction_id, p.approval_number, p.process_id,
+            list(p.codes), p.reason, p.buyer_message, p.resolution, p.version)
+
+
+def _payment(r: asyncpg.Record) -> Payment:
+    plan = None
+    if r["card_source"] is not None:
+        link = Operation(r["link_operation"]) if r["link_operation"] else None
+        plan = CardPlan(CardSource(r["card_source"]), link, r["unlink_after"], r["unlink_reason"])
+    return Payment(
+        r["order_id"], r["shop_id"], r["payment_number"], r["amount"], r["pay_type"], SalesMode(r["sales_mode"]),
+        r["buyer_name"], r["member_id"], plan, r["kaiin_id"], PaymentState(r["state"]), r["linked"],
+        Cleanup(r["cleanup"]), r["unsent"], r["transaction_id"], r["approval_number"], r["process_id"],
+        tuple(r["codes"]), r["reason"], r["buyer_message"], r["resolution"], r["version"])
+
+
+class PaymentsSql:
+    def __init__(self, conn: asyncpg.Connection, cipher: Cipher) -> None:
+        self._conn = conn
+        self._cipher = cipher
+
+    async def get(self, order_id: str, *, lock: bool = False) -> Payment | None:
+        sql = "SELECT * FROM payments WHERE order_id = $1 FOR UPDATE" if lock else \
+            "SELECT * FROM payments WHERE order_id = $1"
+        row = await self._conn.fetchrow(sql, order_id)
+        return _payment(row) if row else None
+
+    async def add(self, payment: Payment, *, correlation_id: str) -> Payment:
+        """Insert the new payment as version 1; a second insert for the same order fails (primary key)."""
+        added = replace(payment, version=1)
+        await self._conn.execute(_INSERT, *_values(added), correlation_id)
+        return added
+
+    async def save(self, payment: Payment, *, process_pass: SecretStr | None = None) -> Payment:
+        """Write the new state with version + 1; a ProcessPass is stored encrypted, never in clear."""
+        saved = replace(payment, version=payment.version + 1)
+        encrypted = self._cipher.encrypt(process_pass) if process_pass is not None else None
+        await self._conn.execute(_UPDATE, *_values(saved), encrypted)
+        return saved
+
+    async def process_key(self, order_id: str) -> ProcessKey | None:
+        row = await self._conn.fetchrow(
+            "SELECT process_id, process_pass_enc FROM payments WHERE order_id = $1", order_id)
+        if row is None or row["process_id"] is None or row["process_pass_enc"] is None:
+            return None
+        return ProcessKey(row["process_id"], self._cipher.decrypt(row["process_pass_enc"]))
+
+    async def correlation_id(self, order_id: str) -> str | None:
+        value = await self._conn.fetchval("SELECT correlation_id FROM payments WHERE order_id = $1", order_id)
+        return str(value) if value is not None else None
+
+
+def _attempt(r: asyncpg.Record) -> Attempt:
+    return Attempt(str(r["attempt_id"]), r["shop_id"], r["order_id"], Operation(r["operation"]), r["kaiin_id"],
+                   r["started_at"], AttemptStatus(r["status"]), r["finished_at"], tuple(r["codes"]),
+                   r["transaction_id"], r["reason"], r["resolution"])
+
+
+class AttemptsSql:
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
+
+    async def add(self, a: Attempt) -> None:
+        await self._conn.execute(
+            "INSERT INTO gateway_attempts (attempt_id, shop_id, order_id, operation, kaiin_id, started_at, status, "
+            "finished_at, codes, transaction_id, reason, resolution) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            UUID(a.attempt_id), a.shop_id, a.order_id, a.operation.value, a.kaiin_id, a.started_at, a.status.value,
+            a.finished_at, list(a.codes), a.transaction_id, a.reason, a.resolution)
+
+    async def save(self, a: Attempt) -> None:
+        await self._conn.execute(
+            "UPDATE gateway_attempts SET status = $2, finished_at = $3, codes = $4, transaction_id = $5, "
+            "reason = $6, resolution = $7 WHERE attempt_id = $1",
+            UUID(a.attempt_id), a.status.value, a.finished_at, list(a.codes), a.transaction_id, a.reason,
+            a.resolution)
+
+    async def sending(self, order_id: str) -> list[Attempt]:
+        rows = await self._conn.fetch(
+            "SELECT * FROM gateway_attempts WHERE order_id = $1 AND status = 'sending' "
+            "ORDER BY started_at", order_id)
+        return [_attempt(r) for r in rows]
+
+    async def history(self, order_id: str) -> list[Attempt]:
+        rows = await self._conn.fetch(
+            "SELECT * FROM gateway_attempts WHERE order_id = $1 ORDER BY started_at, attempt_id",
+            order_id)
+        return [_attempt(r) for r in rows]
+
+    async def mark_resolved(self, order_id: str, resolution: str) -> None:
+        """Note the operator's finding on the unknown attempt(s) of the order (the history keeps both)."""
+        await self._conn.execute(
+            "UPDATE gateway_attempts SET resolution = $2 WHERE order_id = $1 AND status = 'unknown' "
+            "AND resolution IS NULL", order_id, resolution)

@@ -1,0 +1,49 @@
+"""Per-shop data in PostgreSQL: gateway credentials (encrypted), the operator key hash, the settings projection."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from services.payment.adapters.crypto import Cipher
+from services.payment.ports import Credentials, ShopSettings
+
+
+class ShopsSql:
+    def __init__(self, conn: asyncpg.Connection, cipher: Cipher) -> None:
+        self._conn = conn
+        self._cipher = cipher
+
+    async def credentials(self, shop_id: str) -> Credentials | None:
+        row = await self._conn.fetchrow(
+            "SELECT merchant_id, tenant_id, merchant_pass_enc, token_auth_code_enc FROM shop_credentials "
+            "WHERE shop_id = $1", shop_id)
+        if row is None:
+            return None
+        return Credentials(row["merchant_id"], self._cipher.decrypt(row["merchant_pass_enc"]),
+                           self._cipher.decrypt(row["token_auth_code_enc"]), row["tenant_id"])
+
+    async def put_credentials(self, shop_id: str, credentials: Credentials) -> None:
+        await self._conn.execute(
+            "INSERT INTO shop_credentials (shop_id, merchant_id, tenant_id, merchant_pass_enc, token_auth_code_enc) "
+            "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (shop_id) DO UPDATE SET merchant_id = $2, tenant_id = $3, "
+            "merchant_pass_enc = $4, token_auth_code_enc = $5, updated_at = now()",
+            shop_id, credentials.merchant_id, credentials.tenant_id,
+            self._cipher.encrypt(credentials.merchant_pass), self._cipher.encrypt(credentials.token_auth_code))
+
+    async def operator_key_hash(self, shop_id: str) -> str | None:
+        value = await self._conn.fetchval("SELECT key_sha256 FROM shop_operator_keys WHERE shop_id = $1", shop_id)
+        return str(value) if value is not None else None
+
+    async def put_operator_key(self, shop_id: str, sha256: str) -> None:
+        await self._conn.execute(
+            "INSERT INTO shop_operator_keys (shop_id, key_sha256) VALUES ($1, $2) "
+            "ON CONFLICT (shop_id) DO UPDATE SET key_sha256 = $2, updated_at = now()", shop_id, sha256)
+
+    async def put_settings(self, s: ShopSettings) -> None:
+        await self._conn.execute(
+            "INSERT INTO shop_settings (shop_id, configured, sales_mode, card_link_mode, subscriptions_enabled, "
+            "renewal_sales_mode, authorize_at_renewal) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+            "ON CONFLICT (shop_id) DO UPDATE SET configured = $2, sales_mode = $3, card_link_mode = $4, "
+            "subscriptions_enabled = $5, renewal_sales_mode = $6, authorize_at_renewal = $7, updated_at = now()",
+            s.shop_id, s.configured, s.sales_mode, s.card_link_mode, s.subscriptions_enabled,
+            s.renewal_sales_mode, s.authorize_at_renewal)

@@ -1,0 +1,171 @@
+"""HTTP edge of the payment service (docs/services.md): internal endpoints for checkout, operator endpoints.
+
+Internal (`X-Internal-Token`): write-only gateway credentials, the operator key hash, a member's stored card.
+Operator (`X-Operator-Key`, checked against the hash checkout registered for that shop; another shop's key
+gets 404, I6): a payment with its operation history, and the resolution of an unknown outcome (design §6.2).
+"""
+
+from __future__ import annotations
+
+import hmac
+from datetime import datetime
+from typing import Annotated, Literal, Self
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Response
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+
+from services.payment.domain.codes import describe
+from services.payment.domain.model import InvalidTransition, Resolution
+from services.payment.handlers import PaymentHandlers, PaymentNotFound
+from services.payment.ports import Credentials
+from services.payment.shops import PaymentView, ShopHandlers
+
+_STRICT = ConfigDict(extra="forbid", hide_input_in_errors=True)
+ShopId = Annotated[str, Field(min_length=1, max_length=128)]
+
+
+class CredentialsIn(BaseModel):
+    model_config = _STRICT
+    merchant_id: str = Field(pattern=r"^[0-9]{1,20}$")
+    merchant_pass: SecretStr = Field(min_length=1, max_length=20)
+    token_auth_code: SecretStr = Field(min_length=1, max_length=32)
+    tenant_id: str = Field(default="0001", pattern=r"^[0-9A-Za-z]{4}$")
+
+
+class OperatorKeyIn(BaseModel):
+    model_config = _STRICT
+    sha256: str = Field(pattern=r"^[0-9a-fA-F]{64}$")
+
+
+class StoredCardOut(BaseModel):
+    linked: bool
+    masked_card_no: str | None
+
+
+class ResolveIn(BaseModel):
+    """What the operator found in Sony's screen (searched by the payment number, MerchantFree1)."""
+
+    model_config = _STRICT
+    outcome: Literal["authorized", "not_authorized"]
+    transaction_id: str | None = Field(default=None, min_length=1, max_length=32)
+    approval_number: str | None = Field(default=None, max_length=16)
+    process_id: str | None = Field(default=None, max_length=64)
+    process_pass: SecretStr | None = Field(default=None, max_length=64, description="write-only, stored encrypted")
+
+    @model_validator(mode="after")
+    def _authorized_needs_the_transaction_id(self) -> Self:
+        if self.outcome == "authorized" and not self.transaction_id:
+            raise ValueError("an authorized outcome needs the gateway's transaction_id")
+        return self
+
+
+class AttemptOut(BaseModel):
+    attempt_id: str
+    operation: str
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    codes: list[str]
+    descriptions: list[str]
+    transaction_id: str | None
+    reason: str | None
+    resolution: str | None
+
+
+class PaymentOut(BaseModel):
+    order_id: str
+    shop_id: str
+    payment_number: str
+    state: str
+    sales_mode: str
+    amount: int
+    pay_type: str
+    card_source: str | None
+    transaction_id: str | None
+    approval_number: str | None
+    process_id: str | None
+    codes: list[str]
+    descriptions: list[str]
+    reason: str | None
+    buyer_message: str | None
+    resolution: str | None
+    cleanup: str
+    history: list[AttemptOut]
+
+
+def _descriptions(codes: tuple[str, ...]) -> list[str]:
+    return [f"{describe(c).ja} / {describe(c).en}" for c in codes]
+
+
+def payment_out(view: PaymentView) -> PaymentOut:
+    p = view.payment
+    history = [AttemptOut(attempt_id=a.attempt_id, operation=a.operation.value, status=a.status.value,
+                          started_at=a.started_at, finished_at=a.finished_at, codes=list(a.codes),
+                          descriptions=_descriptions(a.codes), transaction_id=a.transaction_id, reason=a.reason,
+                          resolution=a.resolution) for a in view.history]
+    return PaymentOut(order_id=p.order_id, shop_id=p.shop_id, payment_number=p.payment_number,
+                      state=p.state.value, sales_mode=p.sales_mode.value, amount=p.amount, pay_type=p.pay_type,
+                      card_source=p.plan.source.value if p.plan else None, transaction_id=p.transaction_id,
+                      approval_number=p.approval_number, process_id=p.process_id, codes=list(p.codes),
+                      descriptions=_descriptions(p.codes), reason=p.reason, buyer_message=p.buyer_message,
+                      resolution=p.resolution, cleanup=p.cleanup.value, history=history)
+
+
+def internal_router(shops: ShopHandlers, internal_token: SecretStr) -> APIRouter:
+    async def internal(x_internal_token: Annotated[str | None, Header()] = None) -> None:
+        expected = internal_token.get_secret_value().encode()
+        if not x_internal_token or not hmac.compare_digest(x_internal_token.encode(), expected):
+            raise HTTPException(401, "X-Internal-Token missing or wrong")
+
+    router = APIRouter(prefix="/internal/v1/shops/{shop_id}", tags=["internal"], dependencies=[Depends(internal)])
+
+    @router.put("/gateway-credentials", status_code=204, summary="Store the shop's e-SCOTT credentials (write-only)")
+    async def put_credentials(shop_id: ShopId, body: CredentialsIn) -> Response:
+        await shops.put_credentials(shop_id, Credentials(body.merchant_id, body.merchant_pass,
+                                                         body.token_auth_code, body.tenant_id))
+        return Response(status_code=204)
+
+    @router.put("/operator-key", status_code=204, summary="Register the SHA-256 of the shop's operator key")
+    async def put_operator_key(shop_id: ShopId, body: OperatorKeyIn) -> Response:
+        await shops.put_operator_key(shop_id, body.sha256)
+        return Response(status_code=204)
+
+    @router.get("/members/{member_id}/card", summary="Whether a member has a stored card, and its masked number")
+    async def member_card(shop_id: ShopId, member_id: ShopId) -> StoredCardOut:
+        card = await shops.stored_card(shop_id, member_id)
+        return StoredCardOut(linked=card.linked, masked_card_no=card.masked_card_no)
+
+    return router
+
+
+def operator_router(shops: ShopHandlers, payments: PaymentHandlers) -> APIRouter:
+    async def operator(shop_id: ShopId, x_operator_key: Annotated[str | None, Header()] = None) -> None:
+        if not x_operator_key:
+            raise HTTPException(401, "X-Operator-Key required")
+        if not await shops.operator_key_opens(shop_id, x_operator_key):
+            raise HTTPException(404, "not found")
+
+    router = APIRouter(prefix="/v1/shops/{shop_id}/payments", tags=["operator"], dependencies=[Depends(operator)])
+
+    @router.get("/{order_id}", summary="A payment: state, amounts, ids, and its gateway operation history (R15)")
+    async def get_payment(shop_id: ShopId, order_id: ShopId) -> PaymentOut:
+        view = await shops.view_payment(shop_id, order_id)
+        if view is None:
+            raise HTTPException(404, "no payment for this order")
+        return payment_out(view)
+
+    @router.post("/{order_id}/resolve", summary="Record the truth about an unknown outcome (design §6.2)")
+    async def resolve(shop_id: ShopId, order_id: ShopId, body: ResolveIn) -> PaymentOut:
+        resolution = Resolution(body.outcome == "authorized", body.transaction_id, body.approval_number,
+                                body.process_id)
+        try:
+            await payments.resolve_payment(shop_id, order_id, resolution, body.process_pass)
+        except PaymentNotFound:
+            raise HTTPException(404, "no payment for this order") from None
+        except InvalidTransition as exc:
+            raise HTTPException(409, str(exc)) from None
+        view = await shops.view_payment(shop_id, order_id)
+        assert view is not None
+        return payment_out(view)
+
+    return router

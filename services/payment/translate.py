@@ -1,0 +1,61 @@
+"""Contracts <-> domain: the only module that imports both (style rule 6)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from pydantic import SecretStr
+
+from contracts.events import (
+    CardLinked,
+    CardUnlinked,
+    Event,
+    OrderPlaced,
+    PaymentAuthorized,
+    PaymentDeclined,
+    PaymentOutcomeUnknown,
+    ShopSettingsChanged,
+)
+from services.payment.domain import events as ev
+from services.payment.domain.cards import CardChoice, LinkMode
+from services.payment.domain.codes import describe
+from services.payment.domain.model import PlaceOrder
+from services.payment.domain.operations import SalesMode
+from services.payment.ports import ShopSettings
+
+
+def place_order(event: OrderPlaced) -> tuple[PlaceOrder, SecretStr | None]:
+    """The domain command, and the card token kept apart (secret; it never enters the domain)."""
+    choice = CardChoice(
+        member_id=event.buyer.member_id, has_token=event.payment.token is not None,
+        use_registered_card=event.payment.use_registered_card, keep_card=event.payment.keep_card,
+        link_mode=LinkMode(event.card_link_mode), subscription=event.cart_type == "subscription")
+    order = PlaceOrder(event.order_id, event.shop_id, event.payment_number, event.amount, event.payment.pay_type,
+                       SalesMode(event.sales_mode), event.buyer.name, choice, event.payment_skip_reason)
+    return order, event.payment.token
+
+
+def shop_settings(event: ShopSettingsChanged) -> ShopSettings:
+    card = event.card
+    if card is None:
+        return ShopSettings(event.shop_id, False, None, None, False, None, False)
+    return ShopSettings(event.shop_id, card.configured, card.sales_mode, card.card_link_mode,
+                        card.subscriptions_enabled, card.renewal_sales_mode, card.authorize_at_renewal)
+
+
+_CONTRACTS: dict[type, type[Event]] = {
+    ev.PaymentAuthorized: PaymentAuthorized, ev.PaymentDeclined: PaymentDeclined,
+    ev.PaymentOutcomeUnknown: PaymentOutcomeUnknown, ev.CardLinked: CardLinked, ev.CardUnlinked: CardUnlinked,
+}
+
+
+def to_contract(event: ev.DomainEvent) -> Event:
+    """The published form of a domain event (same field names; the contract validates the values).
+
+    Declines get the catalogue's description of each raw code (R16, for operators). `PaymentDeclined.reason`
+    (why a decline has no codes) is not in contract v1 yet: unknown fields are ignored until it is added.
+    """
+    data = asdict(event)
+    if isinstance(event, ev.PaymentDeclined):
+        data["descriptions"] = [describe(code).ja for code in event.codes]
+    return _CONTRACTS[type(event)].model_validate(data)

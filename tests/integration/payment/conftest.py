@@ -1,0 +1,56 @@
+"""The payment service started in-process on this test's database, topics and emulator."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+from pydantic import SecretStr
+
+from delivery.settings import ConsumerSettings
+from emulator.testing import serve_emulator
+from services.payment.app import create_app
+from services.payment.settings import GatewaySettings, PaymentSettings
+from tests.integration.payment.support import LogCapture, PaymentHarness, cancel, read_events_forever
+
+TEST_KEY = "dGVzdC1vbmx5IGtleSBmb3IgcGF5bWVudCB0ZXN0cyE="  # base64("test-only key for payment tests!")
+
+
+def settings_for(database_url: str, kafka, emulator_url: str, **overrides) -> PaymentSettings:
+    """Short timeouts and backoffs so failure paths finish quickly; secrets not the dev defaults."""
+    base = {
+        "database_url": database_url, "kafka": kafka, "escott_base_url": emulator_url,
+        "internal_token": SecretStr("test-internal-token-0123456789"), "encryption_key": SecretStr(TEST_KEY),
+        "gateway": GatewaySettings(read_timeout_s=2.0, connect_timeout_s=1.0, retry_backoff_s=0.05),
+        "consumer": ConsumerSettings(backoff_initial_s=0.05, backoff_max_s=0.2, max_attempts=3),
+        "member_lease_s": 10.0,
+    }
+    return PaymentSettings(**{**base, **overrides})
+
+
+@pytest.fixture
+async def harness(database_url, isolated_kafka) -> AsyncIterator[PaymentHarness]:
+    async with serve_emulator(seed=3, max_hold_seconds=10) as emulator:
+        app = create_app(settings_for(database_url, isolated_kafka, emulator.url))
+        producer = AIOKafkaProducer(bootstrap_servers=isolated_kafka.servers, enable_idempotence=True)
+        await producer.start()
+        async with (app.router.lifespan_context(app),
+                    httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://payment") as api,
+                    httpx.AsyncClient(base_url=emulator.url, timeout=5) as admin):
+            root = logging.getLogger()
+            capture = LogCapture(root.handlers[0].formatter if root.handlers else None)
+            root.addHandler(capture)
+            h = PaymentHarness(isolated_kafka, emulator, api, admin, producer, database_url, logs=capture)
+            reader = asyncio.create_task(read_events_forever(isolated_kafka, h))
+            try:
+                await h.put_credentials()
+                await h.put_operator_key()
+                yield h
+            finally:
+                await cancel(reader)
+                root.removeHandler(capture)
+        await producer.stop()
