@@ -33,7 +33,7 @@ def order(mode: SalesMode = SalesMode.AUTH, *, member: str | None = None, link: 
 
 
 def opened(o: PlaceOrder, linked: str | None = None) -> Payment:
-    payment, events = open_payment(o, linked_kaiin=linked, new_kaiin_id="KNEW", has_credentials=True)
+    payment, events = open_payment(o, linked_kaiin=linked, new_kaiin_id="KNEW")
     assert events == []
     return payment
 
@@ -148,19 +148,20 @@ def test_a_reply_for_another_call_than_the_next_one_is_rejected() -> None:
     ({"member": "m-1", "token": False, "registered": True}, "no_registered_card"),
 ])
 def test_refusals_decline_before_any_gateway_call(kwargs, reason) -> None:
-    payment, [event] = open_payment(order(**kwargs), linked_kaiin=None, new_kaiin_id="K", has_credentials=True)
+    payment, [event] = open_payment(order(**kwargs), linked_kaiin=None, new_kaiin_id="K")
     assert (payment.state, next_operation(payment)) == (PaymentState.DECLINED, None)
     assert (event.reason, event.codes, event.buyer_message) == (reason, (), BUYER_SHOP)
 
 
 def test_a_shop_without_gateway_credentials_is_declined_with_an_operator_reason() -> None:
-    payment, [event] = open_payment(order(), linked_kaiin=None, new_kaiin_id="K", has_credentials=False)
+    payment, [event] = open_payment(order(), linked_kaiin=None, new_kaiin_id="K",
+                                     credentials_issue="gateway_credentials_missing")
     assert (payment.state, event.reason) == (PaymentState.DECLINED, "gateway_credentials_missing")
 
 
 def test_a_skipped_renewal_makes_no_call_and_no_event() -> None:
     payment, events = open_payment(order(skip="authorize_at_renewal_off"), linked_kaiin=None, new_kaiin_id="K",
-                                   has_credentials=False)
+                                   credentials_issue="gateway_credentials_missing")
     assert (payment.state, events, next_operation(payment)) == (PaymentState.SKIPPED, [], None)
 
 
