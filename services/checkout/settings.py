@@ -1,8 +1,13 @@
-"""Settings of the checkout service: environment variables prefixed `CHECKOUT_` (nested with `__`)."""
+"""Settings of the checkout service: environment variables prefixed `CHECKOUT_` (nested with `__`).
+
+CHECKOUT_ADMIN_TOKEN             platform token for `POST /admin/v1/shops` (empty: the admin API is off)
+CHECKOUT_PAYMENT_URL             the payment service (internal endpoints), default http://127.0.0.1:8002
+CHECKOUT_PAYMENT_INTERNAL_TOKEN  sent as X-Internal-Token; the same value as PAYMENT_INTERNAL_TOKEN
+"""
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from delivery.settings import ServiceSettings, database_url
@@ -13,3 +18,11 @@ class CheckoutSettings(ServiceSettings):
 
     database_url: str = Field(default_factory=lambda: database_url("checkout"))
     http_port: int = 8001
+    admin_token: SecretStr = SecretStr("")
+    payment_url: str = "http://127.0.0.1:8002"
+    payment_internal_token: SecretStr = SecretStr("")
+    payment_timeout_s: float = Field(default=5.0, gt=0, description="calls that change payment-side state")
+    member_card_timeout_s: float = Field(
+        default=1.5, gt=0, description="masked-card lookup for the payment page; on timeout the page goes without"
+    )
+    max_wait_s: float = Field(default=30.0, gt=0, le=30.0, description="longest `?wait=` on checkout outcomes")

@@ -1,0 +1,54 @@
+"""`PaymentDirectory` over HTTP: the payment service's internal endpoints (docs/services.md).
+
+Errors never carry response bodies: a framework's validation answer may echo the request, and the request
+holds the merchant password. Only the status code or the exception type is reported.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import quote
+
+import httpx
+
+from services.checkout.ports import GatewayCredentials, MemberCard, PaymentServiceError
+
+log = logging.getLogger(__name__)
+
+
+class PaymentServiceClient:
+    def __init__(self, client: httpx.AsyncClient, *, member_card_timeout_s: float = 1.5):
+        self._client = client
+        self._member_card_timeout_s = member_card_timeout_s
+
+    async def put_gateway_credentials(self, shop_id: str, credentials: GatewayCredentials) -> None:
+        body = {"merchant_id": credentials.merchant_id, "merchant_pass": credentials.merchant_pass,
+                "token_auth_code": credentials.token_auth_code, "tenant_id": credentials.tenant_id}
+        await self._put(f"/internal/v1/shops/{_segment(shop_id)}/gateway-credentials", body)
+
+    async def put_operator_key(self, shop_id: str, key_sha256: str) -> None:
+        await self._put(f"/internal/v1/shops/{_segment(shop_id)}/operator-key", {"sha256": key_sha256})
+
+    async def member_card(self, shop_id: str, member_id: str) -> MemberCard | None:
+        """The member's linked card, or None when the payment service cannot tell us right now."""
+        path = f"/internal/v1/shops/{_segment(shop_id)}/members/{_segment(member_id)}/card"
+        try:
+            response = await self._client.get(path, timeout=self._member_card_timeout_s)
+            response.raise_for_status()
+            data = response.json()
+            return MemberCard(linked=bool(data["linked"]), masked_card_no=data.get("masked_card_no"))
+        except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+            log.warning("member card lookup failed for shop %s: %s", shop_id, type(exc).__name__)
+            return None
+
+    async def _put(self, path: str, body: dict[str, str]) -> None:
+        try:
+            response = await self._client.put(path, json=body)
+        except httpx.HTTPError as exc:
+            raise PaymentServiceError(f"payment service unreachable ({type(exc).__name__})") from None
+        if response.status_code not in (200, 204):
+            raise PaymentServiceError(f"payment service refused the request (HTTP {response.status_code})")
+
+
+def _segment(value: str) -> str:
+    return quote(value, safe="")

@@ -1,0 +1,1 @@
+"""PostgreSQL adapters: repositories, the unit of work, outcome notifications (LISTEN/NOTIFY)."""

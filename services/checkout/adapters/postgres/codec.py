@@ -1,0 +1,84 @@
+"""JSON column encodings of domain values (shop settings, the checkout request of an order).
+
+Explicit both ways, so a stored row is readable by a person and a renamed field breaks a test, not a shop.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import date
+from typing import Any
+
+from services.checkout.domain import values as v
+from services.checkout.domain.shop import CardMethod, CardNote, Carrier, MailSettings
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=_default)
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def mail_to_json(mail: MailSettings) -> str:
+    return dumps(asdict(mail))
+
+
+def mail_from_json(raw: str) -> MailSettings:
+    return MailSettings(**json.loads(raw))
+
+
+def carriers_to_json(carriers: tuple[Carrier, ...]) -> str:
+    return dumps([asdict(c) for c in carriers])
+
+
+def carriers_from_json(raw: str) -> tuple[Carrier, ...]:
+    return tuple(Carrier(**c) for c in json.loads(raw))
+
+
+def card_to_json(card: CardMethod | None) -> str | None:
+    if card is None:
+        return None
+    data = asdict(card)
+    del data["note"]["on_confirmation_page"]  # always true, not a setting
+    return dumps(data)
+
+
+def card_from_json(raw: str | None) -> CardMethod | None:
+    if raw is None:
+        return None
+    data = json.loads(raw)
+    note = CardNote(**data.pop("note"))
+    sales_mode = data.pop("sales_mode")
+    return CardMethod(
+        **{k: data[k] for k in ("display_name", "min_amount", "max_amount", "logo_url", "logo_alt",
+                                "show_installments", "subscriptions_enabled", "authorize_at_renewal")},
+        note=note, sales_mode=v.SalesMode(sales_mode) if sales_mode else None,
+        card_link_mode=v.CardLinkMode(data["card_link_mode"]),
+        renewal_sales_mode=v.SalesMode(data["renewal_sales_mode"]),
+        contract_start=_date(data["contract_start"]), contract_end=_date(data["contract_end"]),
+    )  # fmt: skip
+
+
+def _date(raw: str | None) -> date | None:
+    return date.fromisoformat(raw) if raw else None
+
+
+def request_to_json(request: v.CheckoutRequest) -> str:
+    return dumps(asdict(request))
+
+
+def request_from_json(raw: str) -> v.CheckoutRequest:
+    data = json.loads(raw)
+    terms = data["subscription"]
+    return v.CheckoutRequest(
+        checkout_id=data["checkout_id"], shop_id=data["shop_id"], cart_type=v.CartType(data["cart_type"]),
+        buyer=v.Buyer(**data["buyer"]), shipping=v.Shipping(**data["shipping"]),
+        lines=tuple(v.Line(**x) for x in data["lines"]), fees=tuple(v.Fee(**x) for x in data["fees"]),
+        payment=v.PaymentChoice(**data["payment"]),
+        subscription=v.SubscriptionTerms(**terms) if terms else None,
+    )  # fmt: skip

@@ -1,0 +1,112 @@
+"""`OrderRepository` on PostgreSQL: searchable columns plus the checkout request as JSON (never the token)."""
+
+from __future__ import annotations
+
+import json
+
+import asyncpg
+
+from services.checkout.adapters.postgres import codec
+from services.checkout.domain import values as v
+from services.checkout.domain.order import Order, OrderStatus, PaymentStatus
+from services.checkout.ports import OrderQuery
+
+_COLUMNS = """order_id, shop_id, checkout_id, status, payment_status, version, placed_at, payment_number, amount,
+request, pay_type, payment_method_name, sales_mode, card_link_mode, reason_code, reason, buyer_message,
+transaction_id, approval_number, gateway_codes, attempt_id, anomaly"""
+_GET = f"SELECT {_COLUMNS} FROM orders WHERE order_id = $1"  # noqa: S608 - constant column list, $n params
+_GET_FOR_UPDATE = _GET + " FOR UPDATE"
+_BY_CHECKOUT = f"SELECT {_COLUMNS} FROM orders WHERE shop_id = $1 AND checkout_id = $2"  # noqa: S608 - as above
+_INSERT = """
+INSERT INTO orders (order_id, shop_id, checkout_id, status, payment_status, version, placed_at, payment_number,
+                    amount, request, pay_type, payment_method_name, sales_mode, card_link_mode, reason_code, reason,
+                    buyer_message, transaction_id, approval_number, gateway_codes, attempt_id, anomaly,
+                    order_date, cart_type, buyer_name, buyer_name_kana, buyer_email, member_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20::jsonb,
+        $21, $22, $23, $24, $25, $26, $27, $28)
+ON CONFLICT DO NOTHING
+RETURNING true
+"""
+_UPDATE = """
+UPDATE orders SET status = $2, payment_status = $3, version = $4, reason_code = $5, reason = $6,
+                  buyer_message = $7, transaction_id = $8, approval_number = $9, gateway_codes = $10::jsonb,
+                  attempt_id = $11, anomaly = $12, updated_at = now()
+WHERE order_id = $1
+"""
+_NEXT_SEQUENCE = "SELECT nextval('payment_number_seq')"
+_SEARCH = f"""
+SELECT {_COLUMNS} FROM orders
+WHERE shop_id = $1
+  AND ($2::text IS NULL OR payment_number = $2)
+  AND ($3::text IS NULL OR status = $3)
+  AND ($4::date IS NULL OR order_date >= $4)
+  AND ($5::date IS NULL OR order_date <= $5)
+  AND ($6::text IS NULL OR buyer_name ILIKE $6 OR buyer_name_kana ILIKE $6 OR buyer_email ILIKE $6)
+ORDER BY placed_at DESC, order_id
+LIMIT $7 OFFSET $8
+"""  # noqa: S608 - constant column list; every criterion is a $n parameter
+
+
+class PostgresOrders:
+    def __init__(self, conn: asyncpg.Connection):
+        self._conn = conn
+
+    async def get(self, order_id: str, *, for_update: bool = False) -> Order | None:
+        return _order(await self._conn.fetchrow(_GET_FOR_UPDATE if for_update else _GET, order_id))
+
+    async def by_checkout(self, shop_id: str, checkout_id: str) -> Order | None:
+        return _order(await self._conn.fetchrow(_BY_CHECKOUT, shop_id, checkout_id))
+
+    async def add(self, order: Order) -> bool:
+        """False if the order id or (shop, checkout_id) already exists: the first outcome stands."""
+        request = order.request
+        return bool(await self._conn.fetchval(
+            _INSERT, order.order_id, order.shop_id, order.checkout_id, order.status, order.payment_status,
+            order.version, order.placed_at, order.payment_number, order.amount, codec.request_to_json(request),
+            order.pay_type, order.payment_method_name, order.sales_mode, order.card_link_mode, order.reason_code,
+            order.reason, order.buyer_message, order.transaction_id, order.approval_number,
+            json.dumps(list(order.gateway_codes)), order.attempt_id, order.anomaly, order.order_date,
+            request.cart_type, request.buyer.name, request.buyer.name_kana, request.buyer.email,
+            request.buyer.member_id,
+        ))  # fmt: skip
+
+    async def save(self, order: Order) -> None:
+        await self._conn.execute(
+            _UPDATE, order.order_id, order.status, order.payment_status, order.version, order.reason_code,
+            order.reason, order.buyer_message, order.transaction_id, order.approval_number,
+            json.dumps(list(order.gateway_codes)), order.attempt_id, order.anomaly,
+        )  # fmt: skip
+
+    async def next_payment_sequence(self) -> int:
+        return int(await self._conn.fetchval(_NEXT_SEQUENCE))
+
+    async def search(self, shop_id: str, query: OrderQuery) -> list[Order]:
+        buyer = f"%{_escape_like(query.buyer)}%" if query.buyer else None
+        rows = await self._conn.fetch(
+            _SEARCH, shop_id, query.payment_number, query.status, query.date_from, query.date_to, buyer,
+            query.limit, query.offset,
+        )  # fmt: skip
+        return [order for order in map(_order, rows) if order is not None]
+
+
+def _escape_like(text: str) -> str:
+    """Buyer search is "contains": the operator's text is matched literally, wildcards included."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _order(row: asyncpg.Record | None) -> Order | None:
+    if row is None:
+        return None
+    return Order(
+        order_id=row["order_id"], shop_id=row["shop_id"], checkout_id=row["checkout_id"],
+        request=codec.request_from_json(row["request"]), status=OrderStatus(row["status"]),
+        placed_at=row["placed_at"], payment_status=PaymentStatus(row["payment_status"]), amount=row["amount"],
+        payment_number=row["payment_number"], pay_type=row["pay_type"],
+        payment_method_name=row["payment_method_name"],
+        sales_mode=v.SalesMode(row["sales_mode"]) if row["sales_mode"] else None,
+        card_link_mode=v.CardLinkMode(row["card_link_mode"]) if row["card_link_mode"] else None,
+        reason_code=row["reason_code"], reason=row["reason"], buyer_message=row["buyer_message"],
+        transaction_id=row["transaction_id"], approval_number=row["approval_number"],
+        gateway_codes=tuple(json.loads(row["gateway_codes"])), attempt_id=row["attempt_id"],
+        anomaly=row["anomaly"], version=row["version"],
+    )  # fmt: skip

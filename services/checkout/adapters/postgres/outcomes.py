@@ -1,0 +1,74 @@
+"""Waking `GET /v1/checkouts/{id}?wait=N` when its checkout's order changes, on any replica.
+
+One LISTEN connection per process; the unit of work NOTIFYs at commit (`uow.OUTCOME_CHANNEL`). Waiters
+register before they read the order, so a change between the read and the wait is never missed. If the
+listening connection is lost, waits still end at their deadline with a final read (bounded, never stuck).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+
+from services.checkout.adapters.postgres.uow import OUTCOME_CHANNEL, outcome_payload
+
+log = logging.getLogger(__name__)
+
+
+class _Watch:
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+
+    def clear(self) -> None:
+        self._event.clear()
+
+    def set(self) -> None:
+        self._event.set()
+
+    async def wait(self, timeout: float) -> bool:
+        """True if a change was announced within `timeout` seconds."""
+        try:
+            await asyncio.wait_for(self._event.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+
+class PostgresOutcomeSignals:
+    def __init__(self, database_url: str):
+        self._database_url = database_url
+        self._conn: asyncpg.Connection | None = None
+        self._watches: dict[str, set[_Watch]] = {}
+
+    async def start(self) -> None:
+        self._conn = await asyncpg.connect(self._database_url)
+        await self._conn.add_listener(OUTCOME_CHANNEL, self._on_notify)
+
+    async def stop(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                await self._conn.close(timeout=5)
+            self._conn = None
+
+    @contextlib.asynccontextmanager
+    async def watch(self, shop_id: str, checkout_id: str) -> AsyncIterator[_Watch]:
+        key = outcome_payload(shop_id, checkout_id)
+        watch = _Watch()
+        self._watches.setdefault(key, set()).add(watch)
+        try:
+            yield watch
+        finally:
+            watchers = self._watches.get(key)
+            if watchers is not None:
+                watchers.discard(watch)
+                if not watchers:
+                    del self._watches[key]
+
+    def _on_notify(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        for watch in self._watches.get(payload, ()):
+            watch.set()

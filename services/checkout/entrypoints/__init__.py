@@ -1,0 +1,1 @@
+"""Edges of the checkout service: Kafka subscribers and the HTTP API (admin, operator, storefront)."""

@@ -1,0 +1,1 @@
+"""HTTP API of the checkout service: admin (shop creation), operator (settings, orders), storefront."""

@@ -1,0 +1,102 @@
+"""Operator API (`X-Operator-Key`, one shop): card-method settings, carriers, mail, credentials, orders.
+
+Every settings change publishes the shop's full snapshot on `shops.settings`. Gateway credentials are
+forwarded to the payment service and never stored, logged or returned: the settings say only whether
+they are set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from services.checkout.domain import shop as rules
+from services.checkout.domain.order import OrderStatus
+from services.checkout.domain.shop import Shop
+from services.checkout.entrypoints.http.auth import DepsProvider, operator_guard
+from services.checkout.entrypoints.http.errors import ApiError
+from services.checkout.entrypoints.http.schemas import (
+    AddMethodBody,
+    CardMethodBody,
+    CarriersBody,
+    CredentialsBody,
+    MailBody,
+)
+from services.checkout.entrypoints.http.views import order_summary, order_view, shop_view
+from services.checkout.handlers import orders, shops
+from services.checkout.ports import OrderQuery, PaymentServiceError
+
+CARD = "escott_card"
+PaymentNumberParam = Annotated[str | None, Query(pattern=r"^[0-9]{20}$")]
+StatusParam = Literal["pending_payment", "completed", "rejected", "needs_review"] | None
+FromParam = Annotated[date | None, Query(alias="from", description="first order date (JST), inclusive")]
+ToParam = Annotated[date | None, Query(alias="to", description="last order date (JST), inclusive")]
+BuyerParam = Annotated[str | None, Query(min_length=1, description="part of the buyer's name, kana or e-mail")]
+LimitParam = Annotated[int, Query(ge=1, le=500)]
+OffsetParam = Annotated[int, Query(ge=0)]
+
+
+def router(deps: DepsProvider) -> APIRouter:
+    api = APIRouter(prefix="/v1/shops/{shop_id}", tags=["operator"])
+    operator = Depends(operator_guard(deps))
+
+    async def change(shop_id: str, change: Callable[[Shop], Shop]) -> dict[str, Any]:
+        try:
+            return shop_view(await shops.change_shop(deps(), shop_id, change))
+        except rules.SettingsError as exc:
+            raise ApiError(422, exc.code, exc.message) from None
+
+    @api.get("/settings", summary="The shop's settings (never credentials: only whether they are set)")
+    async def get_settings(shop_id: str = operator) -> dict[str, Any]:
+        return shop_view(await shops.get_shop(deps(), shop_id))
+
+    @api.post("/payment-methods", summary="Add the card method to the shop's list (not configured yet)")
+    async def add_method(body: AddMethodBody, shop_id: str = operator) -> dict[str, Any]:
+        return await change(shop_id, rules.add_card_method)
+
+    @api.put(f"/payment-methods/{CARD}", summary="Configure the card method (full replacement)")
+    async def configure_method(body: CardMethodBody, shop_id: str = operator) -> dict[str, Any]:
+        method = body.domain()
+        return await change(shop_id, lambda shop: rules.configure_card_method(shop, method))
+
+    @api.put("/carriers", summary="Replace the carriers and which of them accept the card method")
+    async def put_carriers(body: CarriersBody, shop_id: str = operator) -> dict[str, Any]:
+        carriers = body.domain()
+        return await change(shop_id, lambda shop: rules.set_carriers(shop, carriers))
+
+    @api.put("/mail", summary="Sender of the thanks mail and the address of the shop's copy")
+    async def put_mail(body: MailBody, shop_id: str = operator) -> dict[str, Any]:
+        mail = body.domain()
+        return await change(shop_id, lambda shop: rules.set_mail(shop, mail))
+
+    @api.put("/gateway-credentials", status_code=204, summary="Set e-SCOTT credentials (write-only)")
+    async def put_credentials(body: CredentialsBody, shop_id: str = operator) -> Response:
+        try:
+            await shops.set_gateway_credentials(deps(), shop_id, body.domain())
+        except PaymentServiceError as exc:
+            raise ApiError(502, "payment_service_unavailable", f"credentials not saved: {exc}") from None
+        return Response(status_code=204)
+
+    _order_routes(api, deps, operator)
+    return api
+
+
+def _order_routes(api: APIRouter, deps: DepsProvider, operator: Any) -> None:
+    @api.get("/orders", summary="Search orders by payment number, status, order date (JST) and buyer")
+    async def search(shop_id: str = operator, payment_number: PaymentNumberParam = None, status: StatusParam = None,
+                     date_from: FromParam = None, date_to: ToParam = None, buyer: BuyerParam = None,
+                     limit: LimitParam = 50, offset: OffsetParam = 0) -> dict[str, Any]:
+        query = OrderQuery(payment_number=payment_number, status=OrderStatus(status) if status else None,
+                           date_from=date_from, date_to=date_to, buyer=buyer, limit=limit, offset=offset)
+        found = await orders.search_orders(deps(), shop_id, query)
+        return {"orders": [order_summary(o) for o in found], "limit": limit, "offset": offset}
+
+    @api.get("/orders/{order_id}", summary="One order with its payment (method, number, installments, status)")
+    async def get_order(order_id: str, shop_id: str = operator) -> dict[str, Any]:
+        order = await orders.get_order(deps(), shop_id, order_id)
+        if order is None:
+            raise ApiError(404, "order_not_found", f"no order {order_id!r} in this shop")
+        return order_view(order)

@@ -1,0 +1,111 @@
+"""Request bodies of the HTTP API, and their mapping to domain values.
+
+Secrets (keys, merchant password, token auth code) are `SecretStr`: masked in repr and logs, read only
+where they are used. Bodies reject unknown fields, so a typo in a setting is a 422, not a silent default.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from contracts.events import CheckoutRequested
+from contracts.types import CardLinkMode, Identifier, NonEmptyStr, SalesMode
+from services.checkout.domain import shop as d
+from services.checkout.domain import values as v
+from services.checkout.ports import GatewayCredentials
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+
+class MailBody(Body):
+    sender_address: NonEmptyStr
+    sender_name: str = ""
+    shop_copy_address: NonEmptyStr = Field(description="Receives the shop's copy of every thanks mail (受注通知).")
+
+    def domain(self) -> d.MailSettings:
+        return d.MailSettings(sender_address=self.sender_address, sender_name=self.sender_name,
+                              shop_copy_address=self.shop_copy_address)
+
+
+class CreateShopBody(Body):
+    shop_id: Identifier
+    shop_name: NonEmptyStr
+    mail: MailBody
+    storefront_key: SecretStr | None = Field(default=None, description="Generated when absent (≥ 16 characters).")
+    operator_key: SecretStr | None = Field(default=None, description="Generated when absent (≥ 16 characters).")
+
+
+class AddMethodBody(Body):
+    method: Literal["escott_card"] = "escott_card"
+
+
+class NoteBody(Body):
+    text: str = ""
+    on_payment_page: bool = False
+    in_thanks_mail: bool = False
+
+
+class CardMethodBody(Body):
+    """The card method's settings (a full replacement). `sales_mode` has no default: it is a choice."""
+
+    display_name: NonEmptyStr = d.DEFAULT_DISPLAY_NAME
+    min_amount: int | None = Field(default=None, ge=0)
+    max_amount: int | None = Field(default=None, ge=0)
+    note: NoteBody = Field(default_factory=NoteBody)
+    logo_url: str | None = None
+    logo_alt: str | None = None
+    sales_mode: SalesMode
+    show_installments: bool = False
+    card_link_mode: CardLinkMode = "always"
+    subscriptions_enabled: bool = False
+    renewal_sales_mode: SalesMode = "auth"
+    authorize_at_renewal: bool = True
+    contract_start: date | None = None
+    contract_end: date | None = None
+
+    def domain(self) -> d.CardMethod:
+        data = self.model_dump(exclude={"note", "sales_mode", "card_link_mode", "renewal_sales_mode"})
+        return d.CardMethod(**data, note=d.CardNote(**self.note.model_dump()),
+                            sales_mode=v.SalesMode(self.sales_mode), card_link_mode=v.CardLinkMode(self.card_link_mode),
+                            renewal_sales_mode=v.SalesMode(self.renewal_sales_mode))
+
+
+class CarrierBody(Body):
+    carrier_id: Identifier
+    name: NonEmptyStr
+    accepts_card: bool
+
+
+class CarriersBody(Body):
+    carriers: list[CarrierBody]
+
+    def domain(self) -> tuple[d.Carrier, ...]:
+        return tuple(d.Carrier(c.carrier_id, c.name, c.accepts_card) for c in self.carriers)
+
+
+class CredentialsBody(Body):
+    """e-SCOTT credentials: forwarded to the payment service, never stored or returned by checkout."""
+
+    merchant_id: NonEmptyStr
+    merchant_pass: SecretStr
+    token_auth_code: SecretStr
+    tenant_id: NonEmptyStr = "0001"
+
+    def domain(self) -> GatewayCredentials:
+        return GatewayCredentials(merchant_id=self.merchant_id, merchant_pass=self.merchant_pass.get_secret_value(),
+                                  token_auth_code=self.token_auth_code.get_secret_value(), tenant_id=self.tenant_id)
+
+
+class CheckoutBody(CheckoutRequested):
+    """`CheckoutRequested` v1 as a storefront POSTs it; `shop_id` may be left out (the key names the shop)."""
+
+    shop_id: Identifier | None = None  # type: ignore[assignment]  # optional here only
+
+    def event(self, shop_id: str) -> CheckoutRequested:
+        data = {name: getattr(self, name) for name in CheckoutRequested.model_fields}
+        return CheckoutRequested.model_validate({**data, "shop_id": shop_id})

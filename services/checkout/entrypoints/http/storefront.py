@@ -1,0 +1,75 @@
+"""Storefront API (`X-Storefront-Key`, one shop): card availability, submitting a checkout, its outcome.
+
+`POST /v1/checkouts` validates at once (422 with the reason codes of R1-R10), then publishes the same
+`CheckoutRequested` a storefront may publish on `checkout.requests` itself, and answers 202. Outcomes are
+200 when final (completed, rejected, needs_review) and 202 while still in progress; `?wait=N` (≤ 30 s)
+holds the answer until the outcome is final or the time is up.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse
+
+from services.checkout.domain.rules import CartSummary
+from services.checkout.domain.shop import Shop
+from services.checkout.domain.values import CartType
+from services.checkout.entrypoints.http.auth import DepsProvider, storefront_guard
+from services.checkout.entrypoints.http.errors import ApiError
+from services.checkout.entrypoints.http.schemas import CheckoutBody
+from services.checkout.entrypoints.http.views import availability_view, outcome_view
+from services.checkout.handlers import checkouts
+from services.checkout.handlers.checkouts import CheckoutOutcome
+
+MAX_WAIT_S = 30.0
+UnknownFees = Annotated[list[str] | None, Query(description="names of fees 'to be advised' (repeatable)")]
+Wait = Query(0.0, ge=0, le=MAX_WAIT_S, description="seconds to wait for a final outcome")
+
+
+def router(deps: DepsProvider) -> APIRouter:
+    api = APIRouter(prefix="/v1", tags=["storefront"])
+    storefront = Depends(storefront_guard(deps))
+
+    @api.get("/payment-methods/escott_card/availability", summary="Is the card method offered for this cart?")
+    async def availability(cart_type: Literal["three_step", "zero_step", "subscription"],
+                           amount: int = Query(ge=0, description="cart total: lines + shipping + fees (JPY)"),
+                           carrier_id: str | None = None, member_id: str | None = None,
+                           subscription: bool = Query(False, description="the cart holds subscription items"),
+                           shipping_fee_known: bool = True,
+                           unknown_fees: UnknownFees = None,
+                           shop: Shop = storefront) -> dict[str, object]:
+        cart = CartSummary(shop_id=shop.shop_id, cart_type=CartType(cart_type), amount=amount, carrier_id=carrier_id,
+                           has_subscription=subscription or cart_type == "subscription", member_id=member_id,
+                           unknown_fees=tuple(unknown_fees or ()), shipping_fee_known=shipping_fee_known)
+        return availability_view(await checkouts.card_availability(deps(), shop, cart))
+
+    @api.post("/checkouts", status_code=202, summary="Submit a checkout (CheckoutRequested v1)")
+    async def submit(body: CheckoutBody, wait: float = Wait, shop: Shop = storefront) -> JSONResponse:
+        if body.shop_id is not None and body.shop_id != shop.shop_id:
+            raise ApiError(404, "shop_not_found", f"no shop {body.shop_id!r} for this storefront key")
+        try:
+            outcome, _ = await checkouts.submit_checkout(deps(), shop, body.event(shop.shop_id))
+        except checkouts.CheckoutRefused as exc:
+            first = exc.rejections[0]
+            raise ApiError(422, first.code, first.message,
+                           rejections=[{"code": r.code, "rule": r.rule, "message": r.message}
+                                       for r in exc.rejections]) from None
+        if wait > 0 and not outcome.final:
+            outcome = await checkouts.checkout_outcome(deps(), shop.shop_id, body.checkout_id, wait) or outcome
+        return _answer(outcome)
+
+    @api.get("/checkouts/{checkout_id}", summary="The outcome of a checkout, optionally waiting for it")
+    async def outcome(checkout_id: str, wait: float = Wait, shop: Shop = storefront) -> JSONResponse:
+        found = await checkouts.checkout_outcome(deps(), shop.shop_id, checkout_id, wait)
+        if found is None:
+            raise ApiError(404, "checkout_not_found", f"no checkout {checkout_id!r} for this shop (yet)")
+        return _answer(found)
+
+    return api
+
+
+def _answer(outcome: CheckoutOutcome) -> JSONResponse:
+    return JSONResponse(outcome_view(outcome), status_code=200 if outcome.final else 202)
+

@@ -1,0 +1,109 @@
+"""JSON views of shops, orders, checkout outcomes and availability (what the HTTP API returns).
+
+Views never contain a key, a credential or a token: the shop view says only whether credentials are set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from services.checkout.domain.order import Order
+from services.checkout.domain.rules import PAY_TYPES
+from services.checkout.domain.shop import CardMethod, Shop
+from services.checkout.handlers.checkouts import Availability, CheckoutOutcome
+
+
+def shop_view(shop: Shop) -> dict[str, Any]:
+    return {
+        "shop_id": shop.shop_id,
+        "shop_name": shop.shop_name,
+        "mail": asdict(shop.mail),
+        "carriers": [asdict(c) for c in shop.carriers],
+        "payment_methods": [] if shop.card is None else [card_view(shop)],
+    }
+
+
+def card_view(shop: Shop) -> dict[str, Any]:
+    card = shop.card
+    assert card is not None
+    data = asdict(card)
+    data["contract_start"] = card.contract_start.isoformat() if card.contract_start else None
+    data["contract_end"] = card.contract_end.isoformat() if card.contract_end else None
+    return {"method": "escott_card", **data, "gateway_credentials_set": shop.credentials_set,
+            "configured": shop.configured, "missing": list(shop.missing()),
+            "card_link_mode_forced": card.subscriptions_enabled}
+
+
+def installments_label(pay_type: str) -> str:
+    return PAY_TYPES.get(pay_type, pay_type)
+
+
+def order_summary(order: Order) -> dict[str, Any]:
+    request = order.request
+    return {
+        "order_id": order.order_id, "checkout_id": order.checkout_id, "status": order.status,
+        "payment_status": order.payment_status, "payment_number": order.payment_number,
+        "order_date": order.order_date.isoformat(), "placed_at": order.placed_at.isoformat(),
+        "amount": order.amount, "buyer": {"name": request.buyer.name, "email": request.buyer.email},
+    }  # fmt: skip
+
+
+def order_view(order: Order) -> dict[str, Any]:
+    """What an operator sees: the summary, the payment (method, number, installments, status) and the cart."""
+    request = order.request
+    return {
+        **order_summary(order),
+        "cart_type": request.cart_type,
+        "buyer": asdict(request.buyer),
+        "payment": {
+            "method_name": order.payment_method_name, "payment_number": order.payment_number,
+            "pay_type": order.pay_type, "installments": installments_label(order.pay_type),
+            "status": order.payment_status, "sales_mode": order.sales_mode, "card_link_mode": order.card_link_mode,
+            "card_source": "registered_card" if request.payment.use_registered_card else "token",
+            "transaction_id": order.transaction_id, "approval_number": order.approval_number,
+            "gateway_codes": list(order.gateway_codes), "attempt_id": order.attempt_id,
+        },
+        "reason_code": order.reason_code, "reason": order.reason, "buyer_message": order.buyer_message,
+        "anomaly": order.anomaly,
+        "shipping": asdict(request.shipping), "lines": [asdict(x) for x in request.lines],
+        "fees": [asdict(x) for x in request.fees],
+        "subscription": asdict(request.subscription) if request.subscription else None,
+    }  # fmt: skip
+
+
+def outcome_view(outcome: CheckoutOutcome) -> dict[str, Any]:
+    """What a storefront learns about its checkout: never raw gateway codes (R16)."""
+    order = outcome.order
+    view: dict[str, Any] = {"checkout_id": outcome.checkout_id, "status": outcome.status, "final": outcome.final}
+    if order is not None:
+        view.update(order_id=order.order_id, payment_number=order.payment_number, amount=order.amount,
+                    pay_type=order.pay_type, reason_code=order.reason_code, reason=order.reason,
+                    buyer_message=order.buyer_message)
+    return view
+
+
+def availability_view(availability: Availability) -> dict[str, Any]:
+    first = availability.rejections[0] if availability.rejections else None
+    view: dict[str, Any] = {
+        "method": "escott_card", "offered": availability.offered,
+        "reason_code": first.code if first else None, "reason": first.message if first else None,
+        "rejections": [asdict(r) for r in availability.rejections],
+    }
+    if availability.offered and availability.card is not None:
+        view.update(_payment_page(availability.card, availability))
+    return view
+
+
+def _payment_page(card: CardMethod, availability: Availability) -> dict[str, Any]:
+    registered = availability.registered_card
+    return {
+        "name": card.display_name,
+        "note": card.note.text if card.note.on_payment_page and card.note.text else None,
+        "logo": {"url": card.logo_url, "alt": card.logo_alt} if card.logo_url else None,
+        "installments": [{"pay_type": p, "label": installments_label(p)} for p in availability.installments]
+        if card.show_installments else None,
+        "registered_card": {"masked_card_no": registered.masked_card_no}
+        if registered is not None and registered.linked else None,
+        "registered_card_lookup": availability.registered_card_lookup,
+    }

@@ -1,0 +1,54 @@
+"""Kafka edge (style rule 3): route each decoded envelope to one handler; nothing else happens here.
+
+One consumer group (`checkout`) reads `checkout.requests` and `payments.events` with the shared
+key-ordered consumer: records of one key (checkout id, order id) in order, at least once, inbox-deduplicated
+by the handlers, offsets committed after the handler's transaction. Malformed records were dead-lettered by
+`decode_envelope` already; records that can never apply raise `PermanentError` (dead-lettered at once).
+"""
+
+from __future__ import annotations
+
+from aiokafka.structs import ConsumerRecord
+
+from contracts.events import CheckoutRequested
+from contracts.events.payments import PaymentEvent
+from contracts.topics import CHECKOUT_REQUESTS, PAYMENTS_EVENTS
+from delivery.consumer import Handle
+from delivery.envelopes import Inbound
+from delivery.errors import PermanentError
+from services.checkout import translate
+from services.checkout.handlers import Deps
+from services.checkout.handlers.checkouts import place_checkout
+from services.checkout.handlers.payments import UnknownOrder, record_payment_outcome
+
+TOPICS = (CHECKOUT_REQUESTS, PAYMENTS_EVENTS)
+
+
+def dispatch(deps: Deps) -> Handle[Inbound]:
+    async def handle(inbound: Inbound, record: ConsumerRecord) -> None:
+        event = inbound.event
+        if isinstance(event, CheckoutRequested):
+            await on_checkout_requested(deps, inbound, event)
+        elif isinstance(event, PaymentEvent):
+            await on_payment_event(deps, inbound, event)
+        elif record.topic.endswith(CHECKOUT_REQUESTS):
+            raise PermanentError(f"{inbound.envelope.type} does not belong on {CHECKOUT_REQUESTS}")
+        # other payments.events types (card links) are not checkout's business: acknowledged, ignored
+
+    return handle
+
+
+async def on_checkout_requested(deps: Deps, inbound: Inbound, event: CheckoutRequested) -> None:
+    await place_checkout(deps, event, event_id=inbound.envelope.event_id)
+
+
+async def on_payment_event(deps: Deps, inbound: Inbound, event: PaymentEvent) -> None:
+    outcome = translate.payment_outcome(event)
+    if outcome is None:
+        return  # amount updates and failed operations (issue 6) do not change the order's status
+    try:
+        await record_payment_outcome(deps, order_id=event.order_id, shop_id=event.shop_id,
+                                     payment_number=event.payment_number, outcome=outcome,
+                                     event_id=inbound.envelope.event_id)
+    except UnknownOrder as exc:
+        raise PermanentError(str(exc)) from None

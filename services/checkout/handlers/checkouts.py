@@ -1,0 +1,149 @@
+"""Checkouts: the storefront API (availability, submit, outcome) and `CheckoutRequested` from Kafka.
+
+`checkout_id` is the storefront's idempotency key, scoped to its shop: the first request decides, every
+repeat (over HTTP or Kafka) gets that first outcome, and no second order is ever made. HTTP submissions are
+validated at once (so a storefront gets its 422 immediately) and then travel the same road as Kafka input:
+the outbox publishes the very `CheckoutRequested`, and the consumer re-validates it and places the order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from uuid import UUID
+
+from contracts.events import CheckoutRequested
+from services.checkout import translate
+from services.checkout.domain.order import Order, OrderStatus, place_order, reject_checkout
+from services.checkout.domain.payment_number import payment_number
+from services.checkout.domain.rules import (
+    CartSummary,
+    Rejection,
+    check_availability,
+    installment_options,
+    validate_checkout,
+)
+from services.checkout.domain.shop import CardMethod, Shop
+from services.checkout.domain.values import jst_date
+from services.checkout.handlers.deps import CONSUMER, Deps
+from services.checkout.ports import MemberCard
+
+log = logging.getLogger(__name__)
+ACCEPTED = "accepted"
+"""Status of a submitted checkout the consumer has not turned into an order yet."""
+
+
+class CheckoutRefused(Exception):
+    """A submitted checkout breaks R1-R10; nothing was published."""
+
+    def __init__(self, rejections: list[Rejection]):
+        super().__init__(rejections[0].message)
+        self.rejections = rejections
+
+
+@dataclass(frozen=True)
+class CheckoutOutcome:
+    checkout_id: str
+    status: str
+    order: Order | None = None
+
+    @property
+    def final(self) -> bool:
+        return self.order is not None and self.order.status is not OrderStatus.PENDING_PAYMENT
+
+
+@dataclass(frozen=True)
+class Availability:
+    rejections: list[Rejection]
+    card: CardMethod | None
+    installments: tuple[str, ...]
+    registered_card: MemberCard | None
+    registered_card_lookup: str  # "not_applicable" | "ok" | "unavailable"
+
+    @property
+    def offered(self) -> bool:
+        return not self.rejections
+
+
+async def card_availability(deps: Deps, shop: Shop, cart: CartSummary) -> Availability:
+    """Whether the card method is offered for this cart and buyer, and what the payment page shows."""
+    rejections = check_availability(shop, cart, jst_date(deps.clock.now()))
+    card = shop.card if shop.configured else None
+    installments = installment_options(card, cart.cart_type) if card else ()
+    registered, lookup = None, "not_applicable"
+    if not rejections and cart.member_id is not None:
+        registered = await deps.payment.member_card(shop.shop_id, cart.member_id)
+        lookup = "ok" if registered is not None else "unavailable"
+    return Availability(rejections, card, installments, registered, lookup)
+
+
+async def submit_checkout(deps: Deps, shop: Shop, event: CheckoutRequested) -> tuple[CheckoutOutcome, bool]:
+    """Publish a storefront's checkout once; returns its outcome and whether this call submitted it."""
+    existing = await checkout_outcome(deps, shop.shop_id, event.checkout_id)
+    if existing is not None:
+        return existing, False
+    rejections = validate_checkout(shop, translate.checkout_request(event), jst_date(deps.clock.now()))
+    if rejections:
+        raise CheckoutRefused(rejections)
+    async with deps.uow() as uow:
+        if await uow.submissions.record(shop.shop_id, event.checkout_id):
+            await uow.emit(event, correlation_id=event.checkout_id)
+            await uow.announce_outcome(shop.shop_id, event.checkout_id)
+    log.info("checkout %s of shop %s submitted", event.checkout_id, shop.shop_id)
+    return CheckoutOutcome(event.checkout_id, ACCEPTED), True
+
+
+async def checkout_outcome(deps: Deps, shop_id: str, checkout_id: str,
+                           wait_s: float = 0.0) -> CheckoutOutcome | None:
+    """The checkout's outcome; with `wait_s`, wait (bounded) until it is final or the time is up."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + min(max(wait_s, 0.0), deps.max_wait_s)
+    async with deps.outcomes.watch(shop_id, checkout_id) as watch:
+        while True:
+            watch.clear()  # before reading: a change after the read still wakes the wait below
+            outcome = await _read_outcome(deps, shop_id, checkout_id)
+            remaining = deadline - loop.time()
+            if (outcome is not None and outcome.final) or remaining <= 0:
+                return outcome
+            await watch.wait(remaining)
+
+
+async def _read_outcome(deps: Deps, shop_id: str, checkout_id: str) -> CheckoutOutcome | None:
+    async with deps.uow() as uow:
+        order = await uow.orders.by_checkout(shop_id, checkout_id)
+        if order is not None:
+            return CheckoutOutcome(checkout_id, order.status, order)
+        if await uow.submissions.exists(shop_id, checkout_id):
+            return CheckoutOutcome(checkout_id, ACCEPTED)
+    return None
+
+
+async def place_checkout(deps: Deps, event: CheckoutRequested, *, event_id: UUID) -> Order | None:
+    """Turn a `CheckoutRequested` into an order: pending payment (`OrderPlaced`) or rejected (`OrderRejected`).
+
+    Returns None for a redelivered event or a repeated checkout_id (the first outcome stands).
+    """
+    request = translate.checkout_request(event)
+    async with deps.uow() as uow:
+        if not await uow.claim(CONSUMER, event_id):
+            return None
+        if await uow.orders.by_checkout(request.shop_id, request.checkout_id) is not None:
+            log.info("checkout %s of shop %s repeated: first outcome stands", request.checkout_id, request.shop_id)
+            return None
+        shop = await uow.shops.get(request.shop_id)
+        now = deps.clock.now()
+        rejections = validate_checkout(shop, request, jst_date(now))
+        if rejections or shop is None:
+            order = reject_checkout(request, rejections[0], order_id=deps.ids.order_id(), now=now)
+        else:
+            number = payment_number(jst_date(now), await uow.orders.next_payment_sequence())
+            order = place_order(request, shop, order_id=deps.ids.order_id(), payment_number=number, now=now)
+        if not await uow.orders.add(order):
+            return None
+        await uow.emit(translate.order_event(order, event), correlation_id=request.checkout_id,
+                       causation_id=str(event_id), subject_version=order.version)
+        await uow.announce_outcome(order.shop_id, order.checkout_id)
+    log.info("checkout %s of shop %s -> order %s %s %s", request.checkout_id, request.shop_id, order.order_id,
+             order.status, order.reason_code or order.payment_number)
+    return order

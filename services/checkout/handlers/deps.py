@@ -1,0 +1,20 @@
+"""What the handlers need, bundled once by `app.create_app` (the composition root)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.checkout.ports import Clock, IdSource, OutcomeSignals, PaymentDirectory, UnitOfWorkFactory
+
+CONSUMER = "checkout"
+"""Inbox consumer name (and Kafka group id) of this service."""
+
+
+@dataclass(frozen=True)
+class Deps:
+    uow: UnitOfWorkFactory
+    payment: PaymentDirectory
+    clock: Clock
+    ids: IdSource
+    outcomes: OutcomeSignals
+    max_wait_s: float = 30.0

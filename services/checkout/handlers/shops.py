@@ -1,0 +1,161 @@
+"""Shops: creation by the platform (admin), settings by the shop's operators, API key checks.
+
+Keys are random, returned once, and stored as SHA-256 digests. The operator key's digest is also pushed to
+the payment service so its operator API accepts the same key. Gateway credentials pass straight through to
+the payment service; checkout only remembers that they were accepted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from services.checkout import translate
+from services.checkout.domain import shop as rules
+from services.checkout.domain.shop import MailSettings, Shop
+from services.checkout.handlers.deps import Deps
+from services.checkout.ports import GatewayCredentials, PaymentServiceError, ShopKeys, UnitOfWork
+
+log = logging.getLogger(__name__)
+MIN_KEY_LENGTH = 16
+
+
+class ShopNotFound(LookupError):
+    pass
+
+
+class ShopConflict(Exception):
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class NewShop:
+    shop_id: str
+    shop_name: str
+    mail: MailSettings
+    storefront_key: str | None = None
+    operator_key: str | None = None
+
+
+@dataclass(frozen=True)
+class ShopCreated:
+    shop: Shop
+    storefront_key: str
+    operator_key: str
+    created: bool
+    operator_key_synced: bool
+
+
+def key_digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+async def create_shop(deps: Deps, command: NewShop) -> ShopCreated:
+    """Create a shop, or accept a repeat with the same keys (idempotent; name and mail are updated)."""
+    storefront_key = command.storefront_key or secrets.token_urlsafe(32)
+    operator_key = command.operator_key or secrets.token_urlsafe(32)
+    _check_keys(storefront_key, operator_key)
+    keys = ShopKeys(key_digest(storefront_key), key_digest(operator_key))
+    async with deps.uow() as uow:
+        existing = await uow.shops.keys(command.shop_id)
+        if existing is None:
+            shop = await _insert_shop(uow, command, keys)
+        else:
+            shop = await _repeat_shop(uow, command, keys, existing)
+    synced = await _push_operator_key(deps, command.shop_id, keys.operator_sha256)
+    return ShopCreated(shop, storefront_key, operator_key, created=existing is None, operator_key_synced=synced)
+
+
+async def _insert_shop(uow: UnitOfWork, command: NewShop, keys: ShopKeys) -> Shop:
+    shop = rules.create_shop(shop_id=command.shop_id, shop_name=command.shop_name, mail=command.mail)
+    if not await uow.shops.add(shop, keys):
+        raise ShopConflict("key_in_use", "the shop id or one of the keys is already in use")
+    await _publish(uow, shop)
+    return shop
+
+
+async def _repeat_shop(uow: UnitOfWork, command: NewShop, keys: ShopKeys, existing: ShopKeys) -> Shop:
+    if command.storefront_key is None or command.operator_key is None or existing != keys:
+        raise ShopConflict("shop_exists", f"shop {command.shop_id!r} exists; repeat the request with its keys")
+    current = await uow.shops.get(command.shop_id, for_update=True)
+    if current is None:
+        raise ShopNotFound(command.shop_id)
+    shop = rules.set_mail(rules.rename_shop(current, command.shop_name), command.mail)
+    if shop is not current:
+        await uow.shops.save(shop)
+        await _publish(uow, shop)
+    return shop
+
+
+def _check_keys(storefront_key: str, operator_key: str) -> None:
+    if min(len(storefront_key), len(operator_key)) < MIN_KEY_LENGTH:
+        raise ShopConflict("key_too_short", f"keys must have at least {MIN_KEY_LENGTH} characters")
+    if storefront_key == operator_key:
+        raise ShopConflict("keys_equal", "the storefront key and the operator key must differ (different roles)")
+
+
+async def _push_operator_key(deps: Deps, shop_id: str, digest: str) -> bool:
+    """Tell the payment service the operator key's digest; a failure is reported, and a repeat retries."""
+    try:
+        await deps.payment.put_operator_key(shop_id, digest)
+        synced = True
+    except PaymentServiceError as exc:
+        log.warning("operator key of shop %s not pushed to payment: %s", shop_id, exc)
+        synced = False
+    async with deps.uow() as uow:
+        await uow.shops.set_operator_key_synced(shop_id, synced)
+    return synced
+
+
+async def _publish(uow: UnitOfWork, shop: Shop) -> None:
+    await uow.emit(translate.shop_settings_changed(shop), correlation_id=f"shop:{shop.shop_id}",
+                   subject_version=shop.version)
+
+
+async def get_shop(deps: Deps, shop_id: str) -> Shop:
+    async with deps.uow() as uow:
+        shop = await uow.shops.get(shop_id)
+    if shop is None:
+        raise ShopNotFound(shop_id)
+    return shop
+
+
+async def change_shop(deps: Deps, shop_id: str, change: Callable[[Shop], Shop]) -> Shop:
+    """Apply one settings change (a pure `domain.shop` function) and publish the new full snapshot."""
+    async with deps.uow() as uow:
+        shop = await uow.shops.get(shop_id, for_update=True)
+        if shop is None:
+            raise ShopNotFound(shop_id)
+        updated = change(shop)
+        if updated is not shop:
+            await uow.shops.save(updated)
+            await _publish(uow, updated)
+    return updated
+
+
+async def set_gateway_credentials(deps: Deps, shop_id: str, credentials: GatewayCredentials) -> Shop:
+    """Forward the credentials to the payment service (write-only there); remember only "set"."""
+    await get_shop(deps, shop_id)
+    await deps.payment.put_gateway_credentials(shop_id, credentials)
+    log.info("gateway credentials of shop %s accepted by the payment service", shop_id)
+    return await change_shop(deps, shop_id, rules.mark_credentials_set)
+
+
+async def is_operator(deps: Deps, shop_id: str, key: str) -> bool:
+    """Whether `key` is this shop's operator key (constant-time comparison of digests)."""
+    async with deps.uow() as uow:
+        keys = await uow.shops.keys(shop_id)
+    return keys is not None and hmac.compare_digest(keys.operator_sha256, key_digest(key))
+
+
+async def storefront_shop(deps: Deps, key: str) -> Shop | None:
+    """The shop whose storefront key this is, if any."""
+    async with deps.uow() as uow:
+        return await uow.shops.by_storefront_key(key_digest(key))

@@ -1,0 +1,153 @@
+"""The roles the checkout handlers depend on (style rule 5): small Protocols, named for what they do.
+
+Adapters implement them with PostgreSQL (`adapters/postgres/`) and HTTP (`adapters/payment_service.py`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from types import TracebackType
+from typing import Protocol
+from uuid import UUID
+
+from contracts.events import Event
+from services.checkout.domain.order import Order, OrderStatus
+from services.checkout.domain.shop import Shop
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class IdSource(Protocol):
+    def order_id(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class ShopKeys:
+    """SHA-256 hex digests of a shop's two API keys (the keys themselves are never stored)."""
+
+    storefront_sha256: str
+    operator_sha256: str
+
+
+@dataclass(frozen=True)
+class OrderQuery:
+    """Operator search criteria; every given one must match (buyer: part of the name, kana or e-mail)."""
+
+    payment_number: str | None = None
+    status: OrderStatus | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    buyer: str | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+class ShopRepository(Protocol):
+    async def get(self, shop_id: str, *, for_update: bool = False) -> Shop | None: ...
+
+    async def by_storefront_key(self, key_sha256: str) -> Shop | None: ...
+
+    async def keys(self, shop_id: str) -> ShopKeys | None: ...
+
+    async def add(self, shop: Shop, keys: ShopKeys) -> bool: ...
+
+    async def save(self, shop: Shop) -> None: ...
+
+    async def set_operator_key_synced(self, shop_id: str, synced: bool) -> None: ...
+
+
+class OrderRepository(Protocol):
+    async def get(self, order_id: str, *, for_update: bool = False) -> Order | None: ...
+
+    async def by_checkout(self, shop_id: str, checkout_id: str) -> Order | None: ...
+
+    async def add(self, order: Order) -> bool: ...
+
+    async def save(self, order: Order) -> None: ...
+
+    async def next_payment_sequence(self) -> int: ...
+
+    async def search(self, shop_id: str, query: OrderQuery) -> list[Order]: ...
+
+
+class SubmissionLog(Protocol):
+    """Checkouts accepted over HTTP and published, before the consumer turns them into orders."""
+
+    async def record(self, shop_id: str, checkout_id: str) -> bool: ...
+
+    async def exists(self, shop_id: str, checkout_id: str) -> bool: ...
+
+
+class UnitOfWork(Protocol):
+    """One database transaction: repositories, inbox claim, outbox and outcome announcements commit together."""
+
+    @property
+    def shops(self) -> ShopRepository: ...
+
+    @property
+    def orders(self) -> OrderRepository: ...
+
+    @property
+    def submissions(self) -> SubmissionLog: ...
+
+    async def __aenter__(self) -> UnitOfWork: ...
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None: ...
+
+    async def claim(self, consumer: str, event_id: UUID) -> bool: ...
+
+    async def emit(self, event: Event, *, correlation_id: str, causation_id: str | None = None,
+                   subject_version: int = 0) -> None: ...
+
+    async def announce_outcome(self, shop_id: str, checkout_id: str) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]
+
+
+@dataclass(frozen=True)
+class GatewayCredentials:
+    """A shop's e-SCOTT credentials, passed through to the payment service; secrets are hidden from repr."""
+
+    merchant_id: str
+    merchant_pass: str = field(repr=False)
+    token_auth_code: str = field(repr=False)
+    tenant_id: str = "0001"
+
+
+@dataclass(frozen=True)
+class MemberCard:
+    linked: bool
+    masked_card_no: str | None
+
+
+class PaymentServiceError(Exception):
+    """The payment service's internal API could not do what was asked (unreachable or refused)."""
+
+
+class PaymentDirectory(Protocol):
+    """The payment service's internal endpoints that checkout calls (docs/services.md)."""
+
+    async def put_gateway_credentials(self, shop_id: str, credentials: GatewayCredentials) -> None: ...
+
+    async def put_operator_key(self, shop_id: str, key_sha256: str) -> None: ...
+
+    async def member_card(self, shop_id: str, member_id: str) -> MemberCard | None: ...
+
+
+class OutcomeWatch(Protocol):
+    def clear(self) -> None: ...
+
+    async def wait(self, timeout: float) -> bool: ...
+
+
+class OutcomeSignals(Protocol):
+    """Wakes a waiting `GET /v1/checkouts/{id}?wait=N` when that checkout's order changes (any replica)."""
+
+    def watch(self, shop_id: str, checkout_id: str) -> AbstractAsyncContextManager[OutcomeWatch]: ...

@@ -1,0 +1,153 @@
+"""Contracts <-> checkout domain: the only module that imports both (style rule 6).
+
+The card token crosses here in one direction only: from the inbound `CheckoutRequested` straight into the
+outbound `OrderPlaced`; the domain sees just `has_token`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from enum import StrEnum
+from typing import Any, TypedDict, TypeVar
+
+from contracts.events import (
+    CheckoutRequested,
+    OrderCompleted,
+    OrderNeedsReview,
+    OrderPlaced,
+    OrderRejected,
+    PaymentAuthorized,
+    PaymentCanceled,
+    PaymentCaptured,
+    PaymentDeclined,
+    PaymentOutcomeUnknown,
+    ShopSettingsChanged,
+)
+from contracts.events import common as c
+from contracts.events import shops as s
+from contracts.events.base import Event
+from services.checkout.domain import order as o
+from services.checkout.domain import values as v
+from services.checkout.domain.shop import CardMethod, Shop
+
+T = TypeVar("T")
+
+
+def checkout_request(event: CheckoutRequested) -> v.CheckoutRequest:
+    return v.CheckoutRequest(
+        checkout_id=event.checkout_id, shop_id=event.shop_id, cart_type=v.CartType(event.cart_type),
+        buyer=v.Buyer(**event.buyer.model_dump()), shipping=v.Shipping(**event.shipping.model_dump()),
+        lines=tuple(v.Line(**line.model_dump()) for line in event.lines),
+        fees=tuple(v.Fee(**fee.model_dump()) for fee in event.fees),
+        payment=v.PaymentChoice(has_token=event.payment.token is not None,
+                                use_registered_card=event.payment.use_registered_card,
+                                keep_card=event.payment.keep_card, pay_type=event.payment.pay_type),
+        subscription=v.SubscriptionTerms(**event.subscription.model_dump()) if event.subscription else None,
+    )  # fmt: skip
+
+
+def shop_settings_changed(shop: Shop) -> ShopSettingsChanged:
+    """The full snapshot published on the compacted `shops.settings` topic (never a delta)."""
+    mail = shop.mail
+    return ShopSettingsChanged(
+        shop_id=shop.shop_id, shop_name=shop.shop_name,
+        mail=s.MailSettings(sender_address=mail.sender_address, sender_name=mail.sender_name,
+                            shop_copy_address=mail.shop_copy_address),
+        carriers=[s.Carrier(carrier_id=k.carrier_id, name=k.name, accepts_card=k.accepts_card) for k in shop.carriers],
+        card=_card_settings(shop.card, configured=shop.configured) if shop.card else None,
+    )  # fmt: skip
+
+
+def _card_settings(card: CardMethod, *, configured: bool) -> s.CardMethodSettings:
+    return s.CardMethodSettings(
+        configured=configured, display_name=card.display_name, min_amount=card.min_amount,
+        max_amount=card.max_amount,
+        note=s.CardNote(text=card.note.text, on_payment_page=card.note.on_payment_page,
+                        in_thanks_mail=card.note.in_thanks_mail),
+        logo_url=card.logo_url, logo_alt=card.logo_alt,
+        sales_mode=_wire(card.sales_mode or v.SalesMode.AUTH),  # unset only while `configured` is false
+        show_installments=card.show_installments, card_link_mode=_wire(card.card_link_mode),
+        subscriptions_enabled=card.subscriptions_enabled, renewal_sales_mode=_wire(card.renewal_sales_mode),
+        authorize_at_renewal=card.authorize_at_renewal, contract_start=card.contract_start,
+        contract_end=card.contract_end,
+    )  # fmt: skip
+
+
+def order_event(order: o.Order, inbound: CheckoutRequested | None = None) -> Event:
+    """The event announcing the order's current status (`OrderPlaced` needs the inbound request's token)."""
+    if order.status is o.OrderStatus.PENDING_PAYMENT:
+        if inbound is None:
+            raise ValueError("OrderPlaced is built from the inbound CheckoutRequested (it carries the token)")
+        return _placed(order, inbound)
+    if order.status is o.OrderStatus.COMPLETED:
+        return _completed(order)
+    if order.status is o.OrderStatus.REJECTED:
+        return OrderRejected(**_ids(order), payment_number=order.payment_number, reason_code=_known(order.reason_code),
+                             reason=_known(order.reason), buyer_message=order.buyer_message)
+    return OrderNeedsReview(**_ids(order), payment_number=_known(order.payment_number),
+                            reason_code=_known(order.reason_code), reason=_known(order.reason),
+                            buyer_message=order.buyer_message, attempt_id=order.attempt_id)
+
+
+class _OrderIds(TypedDict):
+    order_id: str
+    shop_id: str
+    checkout_id: str
+
+
+def _ids(order: o.Order) -> _OrderIds:
+    return {"order_id": order.order_id, "shop_id": order.shop_id, "checkout_id": order.checkout_id}
+
+
+def _wire(value: StrEnum) -> Any:
+    """A domain enum as the contract's literal (pydantic checks the literal when the event is built)."""
+    return value.value
+
+
+def _placed(order: o.Order, inbound: CheckoutRequested) -> OrderPlaced:
+    return OrderPlaced(
+        **_ids(order), origin="checkout", cart_type=_wire(order.request.cart_type),
+        payment_number=_known(order.payment_number), amount=_known(order.amount), order_date=order.order_date,
+        buyer=inbound.buyer, payment=inbound.payment.model_copy(update={"pay_type": order.pay_type}),
+        sales_mode=_wire(_known(order.sales_mode)), card_link_mode=_wire(_known(order.card_link_mode)),
+    )  # fmt: skip
+
+
+def _completed(order: o.Order) -> OrderCompleted:
+    request = order.request
+    terms = request.subscription
+    return OrderCompleted(
+        **_ids(order), origin="checkout", cart_type=_wire(request.cart_type),
+        payment_number=_known(order.payment_number), order_date=order.order_date,
+        buyer=c.Buyer.model_validate(asdict(request.buyer)),
+        shipping=c.Shipping.model_validate(asdict(request.shipping)),
+        lines=[c.Line.model_validate(asdict(x)) for x in request.lines],
+        fees=[c.Fee.model_validate(asdict(x)) for x in request.fees], total=_known(order.amount),
+        payment_method_name=_known(order.payment_method_name), pay_type=order.pay_type,
+        sales_mode=_wire(_known(order.sales_mode)),
+        payment_status="captured" if order.payment_status is o.PaymentStatus.CAPTURED else "authorized",
+        subscription=c.SubscriptionTerms.model_validate(asdict(terms)) if terms else None,
+    )  # fmt: skip
+
+
+def _known(value: T | None) -> T:
+    """A field the order's status guarantees (e.g. set by `place_order`); None here is a programming error."""
+    if value is None:
+        raise ValueError("order event built from an order lacking a field its status guarantees")
+    return value
+
+
+def payment_outcome(event: Event) -> o.PaymentOutcome | None:
+    """The domain outcome of a payment event, or None for payment events checkout does not act on."""
+    if isinstance(event, PaymentAuthorized):
+        return o.Authorized(amount=event.amount, captured=event.captured, transaction_id=event.transaction_id,
+                            approval_number=event.approval_number)
+    if isinstance(event, PaymentDeclined):
+        return o.Declined(operation=event.operation, codes=tuple(event.codes), buyer_message=event.buyer_message)
+    if isinstance(event, PaymentOutcomeUnknown):
+        return o.OutcomeUnknown(attempt_id=event.attempt_id, operation=event.operation, reason=event.reason)
+    if isinstance(event, PaymentCaptured):
+        return o.Captured(transaction_id=event.transaction_id)
+    if isinstance(event, PaymentCanceled):
+        return o.Canceled(transaction_id=event.transaction_id)
+    return None

@@ -1,0 +1,82 @@
+"""Shops: created by the platform with hashed keys, configured by operators, every change a full snapshot."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from contracts.envelope import Envelope
+from contracts.events import ShopSettingsChanged
+from contracts.topics import SHOPS_SETTINGS
+from tests.integration.checkout.harness import ADMIN_TOKEN, CARD_SETTINGS, CARRIERS, CREDENTIALS
+
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
+
+
+async def test_a_shop_is_created_with_keys_stored_only_as_digests_and_the_operator_key_pushed_to_payment(
+        checkout, payment_stub):
+    body = {"shop_id": "tea", "shop_name": "お茶の店",
+            "mail": {"sender_address": "info@tea.example.jp", "shop_copy_address": "orders@tea.example.jp"}}
+    response = await checkout.http.post("/admin/v1/shops", json=body, headers={"X-Admin-Token": ADMIN_TOKEN})
+    assert response.status_code == 201, response.text
+    created = response.json()
+    storefront_key, operator_key = created["storefront_key"], created["operator_key"]
+    assert len(storefront_key) >= 32 and storefront_key != operator_key and created["payment_sync"] == "ok"
+    assert payment_stub.operator_keys == {"tea": hashlib.sha256(operator_key.encode()).hexdigest()}
+    [row] = await checkout.fetch("SELECT * FROM shops")
+    assert storefront_key not in str(dict(row)) and operator_key not in str(dict(row))
+    repeat = {**body, "storefront_key": storefront_key, "operator_key": operator_key}
+    again = await checkout.http.post("/admin/v1/shops", json=repeat, headers={"X-Admin-Token": ADMIN_TOKEN})
+    assert again.status_code == 200 and again.json()["operator_key"] == operator_key
+    without_keys = await checkout.http.post("/admin/v1/shops", json=body, headers={"X-Admin-Token": ADMIN_TOKEN})
+    assert without_keys.status_code == 409
+
+
+async def test_the_admin_api_refuses_a_wrong_token(checkout):
+    body = {"shop_id": "x", "shop_name": "x", "mail": {"sender_address": "a@b.jp", "shop_copy_address": "c@d.jp"}}
+    for headers in ({}, {"X-Admin-Token": "wrong"}):
+        response = await checkout.http.post("/admin/v1/shops", json=body, headers=headers)
+        assert response.status_code == 401, response.text
+
+
+async def test_the_card_method_is_configured_step_by_step_and_each_change_publishes_a_full_snapshot(checkout):
+    shop = await checkout.create_shop("tea")
+    base = "/v1/shops/tea"
+    added = await checkout.http.post(f"{base}/payment-methods", json={"method": "escott_card"}, headers=shop.operator)
+    assert added.json()["payment_methods"][0]["missing"] == ["sales_mode", "gateway_credentials"]
+    settings = {**CARD_SETTINGS, "card_link_mode": "never", "subscriptions_enabled": True,
+                "contract_start": "2025-01-01", "renewal_sales_mode": "auth_capture", "authorize_at_renewal": False}
+    configured = await checkout.http.put(f"{base}/payment-methods/escott_card", json=settings, headers=shop.operator)
+    method = configured.json()["payment_methods"][0]
+    assert (method["card_link_mode"], method["card_link_mode_forced"]) == ("always", True)  # R7
+    assert method["configured"] is False and method["note"]["on_confirmation_page"] is True
+    await checkout.http.put(f"{base}/carriers", json=CARRIERS, headers=shop.operator)
+    mail = {"sender_address": "shop@tea.example.jp", "sender_name": "お茶の店", "shop_copy_address": "o@tea.example.jp"}
+    await checkout.http.put(f"{base}/mail", json=mail, headers=shop.operator)
+    credentials = await checkout.http.put(f"{base}/gateway-credentials", json=CREDENTIALS, headers=shop.operator)
+    assert credentials.status_code == 204
+    view = (await checkout.http.get(f"{base}/settings", headers=shop.operator)).json()
+    assert view["payment_methods"][0]["configured"] is True and view["payment_methods"][0]["gateway_credentials_set"]
+    records = await checkout.records(SHOPS_SETTINGS, at_least=6)
+    snapshots = [Envelope.from_bytes(r.value).event_as(ShopSettingsChanged) for r in records]
+    assert {r.key for r in records} == {b"tea"}
+    assert [s.card is not None and s.card.configured for s in snapshots] == [False, False, False, False, False, True]
+    last = snapshots[-1]
+    assert (last.mail.sender_name, [c.accepts_card for c in last.carriers]) == ("お茶の店", [True, False])
+    assert last.card.card_link_mode == "always" and last.card.renewal_sales_mode == "auth_capture"
+    assert last.card.note.in_thanks_mail and str(last.card.contract_start) == "2025-01-01"
+
+
+async def test_invalid_settings_are_refused_with_a_reason_code(checkout):
+    shop = await checkout.create_shop("tea")
+    base = "/v1/shops/tea"
+    early = await checkout.http.put(f"{base}/payment-methods/escott_card", json=CARD_SETTINGS, headers=shop.operator)
+    assert (early.status_code, early.json()["reason_code"]) == (422, "card_method_not_added")
+    await checkout.http.post(f"{base}/payment-methods", json={}, headers=shop.operator)
+    bad_range = {**CARD_SETTINGS, "min_amount": 5000, "max_amount": 1000}
+    refused = await checkout.http.put(f"{base}/payment-methods/escott_card", json=bad_range, headers=shop.operator)
+    assert (refused.status_code, refused.json()["reason_code"]) == (422, "amount_range_invalid")
+    typo = await checkout.http.put(f"{base}/payment-methods/escott_card", json={**CARD_SETTINGS, "sales_mod": "auth"},
+                                   headers=shop.operator)
+    assert (typo.status_code, typo.json()["reason_code"]) == (422, "schema_invalid")
