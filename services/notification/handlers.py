@@ -129,7 +129,7 @@ class NotificationHandlers:
         recipient = check_address(recipient_for(mail, order, shop))
         sender = check_address(shop.sender_address)
         rendered = self._renderer.render(mail.kind, shop_id=shop.shop_id, context=template_context(order, shop))
-        reply_to = order.buyer_email if mail.kind == "shop_copy" else None
+        reply_to = _valid_or_none(order.buyer_email) if mail.kind == "shop_copy" else None
         return MailContent(sender_address=sender, sender_name=sender_name(shop), recipient=recipient,
                            subject=rendered.subject, text=rendered.text, html=rendered.html, reply_to=reply_to)
 
@@ -185,6 +185,14 @@ class NotificationHandlers:
                             now=self._clock.now(), recipient=recipient, resend_of=original.mail_id)
             await log_.add_mail(mail)
         return mail
+
+
+def _valid_or_none(address: str) -> str | None:
+    """The shop copy's Reply-To (the buyer) is a convenience: a bad buyer address must not stop the copy."""
+    try:
+        return check_address(address)
+    except InvalidAddress:
+        return None
 
 
 def _outgoing(mail: Mail) -> OutgoingMail:

@@ -58,8 +58,9 @@ class NotificationSettings(ServiceSettings):
     templates_dir: Path | None = Field(
         default=None, description="per-shop template overrides: <dir>/<shop_id>/<name>.j2, or <dir>/<name>.j2 "
                                   "for every shop; missing files fall back to the built-in templates")
-    message_id_domain: str = Field(default="notification.escott-payments.invalid",
-                                   description="right-hand side of every Message-ID we generate")
+    message_id_domain: str = Field(default="escott-payments.invalid",
+                                   description="right-hand side of every Message-ID we generate (keep it under ~27 "
+                                               "characters: a longer one folds the header line)")
     operator_token: SecretStr | None = Field(
         default=None, description="X-Operator-Key value that opens the operator API; unset = API closed (503)")
 

@@ -54,9 +54,13 @@ class SmtpTransport:
     async def send(self, mail: OutgoingMail) -> SendResult:
         s = self._settings
         try:
+            raw = build_message(mail)
+        except (ValueError, TypeError, UnicodeError) as exc:  # content no server could take: retrying won't help
+            return SendResult("permanent", f"cannot build the message: {type(exc).__name__}: {exc}")
+        try:
             async with asyncio.timeout(s.send_timeout_s):
                 _, reply = await aiosmtplib.send(
-                    build_message(mail), sender=mail.content.sender_address, recipients=[mail.content.recipient],
+                    raw, sender=mail.content.sender_address, recipients=[mail.content.recipient],
                     hostname=s.host, port=s.port, username=s.username,
                     password=s.password.get_secret_value() if s.password else None,
                     use_tls=s.security == "tls", start_tls=s.security == "starttls",
