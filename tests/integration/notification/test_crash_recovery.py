@@ -1,0 +1,112 @@
+"""Crashes: killing the service mid-batch loses no mail; the one duplicate window (the server accepted, the log
+was not yet marked `sent`) is real, counted, and the duplicate carries the same Message-ID."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+import pytest
+
+from contracts.events import MailSent
+from services.notification.adapters.smtp import SmtpTransport
+from services.notification.app import create_app
+from services.notification.ports import OutgoingMail, SendResult
+from tests.integration.notification.support import (
+    crash,
+    log_rows,
+    mail_events,
+    order,
+    publish,
+    running,
+    settings,
+    shop,
+)
+from tests.waiting import eventually
+
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
+ORDERS = 30
+
+
+class SlowTransport:
+    """The real SMTP client, a little slower, so a crash finds conversations in flight."""
+
+    def __init__(self, real: SmtpTransport):
+        self._real = real
+
+    async def send(self, mail: OutgoingMail) -> SendResult:
+        await asyncio.sleep(0.02)
+        return await self._real.send(mail)
+
+
+class DiesAfterAcceptance:
+    """The real SMTP client; after the server accepts the first mail, never returns: the process 'dies' inside
+    the duplicate window, between the 250 reply and the log commit."""
+
+    def __init__(self, real: SmtpTransport):
+        self._real = real
+        self.died = asyncio.Event()
+
+    async def send(self, mail: OutgoingMail) -> SendResult:
+        result = await self._real.send(mail)
+        if result.status == "accepted" and not self.died.is_set():
+            self.died.set()
+            await asyncio.Event().wait()
+        return result
+
+
+@pytest.mark.parametrize("moment", ["while consuming", "while sending"])
+async def test_killing_the_service_in_the_middle_of_a_batch_and_restarting_loses_no_mail(
+        moment, database_url, isolated_kafka, sink):
+    await publish(isolated_kafka, shop(), *(order(f"ord-{i:03}") for i in range(ORDERS)))
+    config = settings(database_url, isolated_kafka, sink)
+    config.consumer.concurrency = 1  # one order at a time, so a crash can land inside the consumer's batch
+    first = create_app(config, transport=SlowTransport(SmtpTransport(config.smtp)))
+    async with running(first):
+        if moment == "while consuming":
+            async with first.state.runtime.pool.acquire() as conn:
+                await eventually(lambda: conn.fetchval("SELECT count(*) > 0 FROM mails"), interval=0.002,
+                                 message="first orders recorded")
+        else:
+            await eventually(lambda: _stored(sink, 10), message="a first part of the batch sent")
+        await crash(first)
+    recorded, sent = len(await log_rows(database_url)), len(sink.messages())
+    async with running(create_app(config)):
+        await eventually(lambda: _stored(sink, 2 * ORDERS), timeout=15, message="every mail once restarted")
+        rows = await eventually(lambda: _all_sent(database_url), message="every row sent")
+    ids = Counter(m["Message-ID"] for _, m in sink.messages())
+    assert sent < 2 * ORDERS and (recorded < 2 * ORDERS or moment == "while sending"), (recorded, sent)
+    assert len(ids) == 2 * ORDERS == len(rows)  # no missing mail
+    assert {str(r["message_id"]) for r in rows} == set(ids)
+    duplicates = sum(n - 1 for n in ids.values())
+    assert duplicates <= sum(r["recoveries"] for r in rows)  # a duplicate only where a crash interrupted a send
+
+
+async def test_a_crash_between_the_servers_acceptance_and_the_log_commit_sends_one_duplicate_with_the_same_id(
+        database_url, isolated_kafka, sink):
+    await publish(isolated_kafka, shop(), order("ord-1"))
+    config = settings(database_url, isolated_kafka, sink)
+    dying = DiesAfterAcceptance(SmtpTransport(config.smtp))
+    first = create_app(config, transport=dying)
+    async with running(first):
+        await asyncio.wait_for(dying.died.wait(), 10)
+        await eventually(lambda: _stored(sink, 2), message="both mails reached the server")
+        await crash(first)
+    async with running(create_app(config)):
+        rows = await eventually(lambda: _all_sent(database_url), message="the interrupted mail recovered")
+        events = await mail_events(isolated_kafka, at_least=2)
+    ids = Counter(m["Message-ID"] for _, m in sink.messages())
+    [(duplicated, copies)] = [(i, n) for i, n in ids.items() if n > 1]
+    assert copies == 2 and len(sink.messages()) == 3
+    [recovered] = [r for r in rows if r["recoveries"]]
+    assert (recovered["message_id"], recovered["recoveries"], recovered["attempts"]) == (duplicated, 1, 2)
+    assert Counter(e.event_as(MailSent).kind for e in events) == {"thanks": 1, "shop_copy": 1}
+
+
+async def _stored(sink, n: int) -> bool:
+    return len(sink.messages()) >= n
+
+
+async def _all_sent(database_url):
+    rows = await log_rows(database_url)
+    return rows if rows and all(r["status"] == "sent" for r in rows) else None
