@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import TopicPartition
@@ -119,6 +120,20 @@ class PaymentHarness:
             return next((e for e in self.events_of(order_id) if e.type in outcomes), None)
 
         return await eventually(found, timeout=timeout, message=f"payment outcome of {order_id}")
+
+    async def consumed(self, *envelopes: Envelope) -> None:
+        """Wait until the service applied these inbound events (their ids are in its inbox)."""
+        wanted = {e.event_id for e in envelopes}
+
+        async def applied() -> bool:
+            conn = await asyncpg.connect(self.database_url)
+            try:
+                rows = await conn.fetch("SELECT event_id FROM inbox WHERE consumer = 'payment'")
+            finally:
+                await conn.close()
+            return wanted <= {r["event_id"] for r in rows}
+
+        await eventually(applied, message="inbound events applied")
 
     async def ledger(self, **query: str) -> list[dict[str, Any]]:
         response = await self.admin.get("/_emulator/transactions", params=query)

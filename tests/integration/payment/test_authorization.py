@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-import asyncpg
 import pytest
 
 from contracts.events import PaymentAuthorized, PaymentDeclined
@@ -67,15 +66,7 @@ async def test_a_duplicated_order_placed_never_authorizes_twice(harness: Payment
     copy = await harness.publish(order)  # the same order under a new event id
     await harness.outcome(order.order_id)
 
-    async def both_applied() -> bool:
-        conn = await asyncpg.connect(harness.database_url)
-        try:
-            seen = {r["event_id"] for r in await conn.fetch("SELECT event_id FROM inbox WHERE consumer = 'payment'")}
-        finally:
-            await conn.close()
-        return {first.event_id, copy.event_id} <= seen
-
-    await eventually(both_applied, message="both OrderPlaced events consumed")
+    await harness.consumed(first, copy)
     assert len(await harness.ledger(MerchantFree1=order.payment_number)) == 1
     assert [e.type for e in harness.events_of(order.order_id)] == ["payment.authorized.v1"]
 
@@ -90,3 +81,18 @@ async def test_a_shop_without_credentials_is_declined_with_an_operator_visible_r
     view = (await harness.payment(order.order_id, shop_id="shop-2")).json()
     assert (view["state"], view["reason"], view["history"]) == ("declined", "gateway_credentials_missing", [])
     assert await harness.ledger() == []
+
+
+async def test_a_k40_decline_voids_the_live_hold_it_left_at_the_gateway(harness: PaymentHarness) -> None:
+    order = order_placed(token=await harness.token("4000000000000036"))
+    await harness.publish(order)
+    event = (await harness.outcome(order.order_id)).event_as(PaymentDeclined)
+    assert event.codes == ["K40"]
+
+    async def voided() -> list:
+        return [tx for tx in await harness.ledger(MerchantFree1=order.payment_number) if tx["state"] == "deleted"]
+
+    await eventually(voided, message="K40 hold voided")
+    view = (await harness.payment(order.order_id)).json()
+    assert [(a["operation"], a["status"]) for a in view["history"]] == [("1Auth", "declined"), ("1Delete", "ok")]
+    assert view["cleanup"] == "done"

@@ -1,0 +1,97 @@
+"""Handlers on real PostgreSQL with a gateway that dies mid-call or cannot be reached (no Kafka needed).
+
+Design §6.2: the attempt is committed before sending, so a process that stops after sending leaves an
+attempt `sending`; picking the order up again must treat it as unknown and never send it a second time.
+A call that certainly never left (connection refused) may be sent again, a bounded number of times.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+from pydantic import SecretStr
+
+from contracts.envelope import Envelope
+from delivery.db import migrate
+from services.payment import translate
+from services.payment.adapters.clock import SystemClock
+from services.payment.adapters.crypto import Cipher
+from services.payment.adapters.escott import EscottGateway, EscottTimeouts, create_http_client
+from services.payment.adapters.gateway import EscottCardGateway
+from services.payment.adapters.postgres.uow import PostgresUnitOfWorkFactory
+from services.payment.app import MIGRATIONS
+from services.payment.domain.model import PaymentState
+from services.payment.handlers import PaymentHandlers, Policy
+from services.payment.ports import Credentials, GatewayAnswer, GatewayCall, Trace
+from tests.integration.payment.conftest import TEST_KEY
+from tests.integration.payment.support import SHOP, order_placed
+
+pytestmark = [pytest.mark.postgres]
+
+
+class DiesAfterSending:
+    """The process stops while the call is on the wire (here: the call raises after being 'sent')."""
+
+    def __init__(self) -> None:
+        self.calls: list[GatewayCall] = []
+
+    async def send(self, call: GatewayCall) -> GatewayAnswer:
+        self.calls.append(call)
+        raise RuntimeError("process died after sending")
+
+
+@pytest.fixture
+async def pool(database_url) -> AsyncIterator[asyncpg.Pool]:
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=4)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
+async def uow(pool) -> PostgresUnitOfWorkFactory:
+    async with pool.acquire() as conn:
+        await migrate(conn, MIGRATIONS)
+    factory = PostgresUnitOfWorkFactory(lambda: pool, Cipher(SecretStr(TEST_KEY)))
+    async with factory() as tx:
+        await tx.shops.put_credentials(SHOP, Credentials("10000001", SecretStr("escottpass01"),
+                                                         SecretStr("DEMOTOKEN0001")))
+    return factory
+
+
+def handlers(uow: PostgresUnitOfWorkFactory, gateway) -> PaymentHandlers:
+    return PaymentHandlers(uow=uow, gateway=gateway, clock=SystemClock(), policy=Policy(retry_backoff_s=0.01))
+
+
+async def outbox_events(pool: asyncpg.Pool) -> list[dict]:
+    rows = await pool.fetch("SELECT payload FROM outbox ORDER BY id")
+    return [json.loads(Envelope.from_bytes(r["payload"]).model_dump_json()) for r in rows]
+
+
+async def test_an_attempt_interrupted_after_sending_becomes_unknown_and_is_never_sent_again(uow, pool) -> None:
+    order, token = translate.place_order(order_placed(token="T" * 40))
+    crashing = DiesAfterSending()
+    with pytest.raises(RuntimeError):
+        await handlers(uow, crashing).place_payment(order, token, Trace("corr-1"))
+    second = DiesAfterSending()
+    payment = await handlers(uow, second).place_payment(order, token, Trace("corr-1"))
+    assert (payment.state, len(crashing.calls), second.calls) == (PaymentState.UNKNOWN, 1, [])
+    [event] = await outbox_events(pool)
+    assert (event["type"], event["data"]["reason"], event["data"]["operation"]) == (
+        "payment.outcome_unknown.v1", "interrupted", "1Auth")
+
+
+async def test_a_gateway_that_cannot_be_reached_is_tried_again_then_declined(uow, pool) -> None:
+    http = create_http_client(EscottTimeouts(connect=0.5, read=1.0, write=1.0, pool=1.0))
+    async with http:
+        gateway = EscottCardGateway(EscottGateway(http, "http://127.0.0.1:9"))  # nothing listens: refused
+        order, token = translate.place_order(order_placed(token="T" * 40))
+        payment = await handlers(uow, gateway).place_payment(order, token, Trace("corr-2"))
+    assert (payment.state, payment.reason) == (PaymentState.DECLINED, "gateway_unreachable")
+    async with uow() as tx:
+        history = await tx.attempts.history(order.order_id)
+    assert [(a.operation.value, a.status.value) for a in history] == [("1Auth", "not_sent")] * 3
+    [event] = await outbox_events(pool)
+    assert (event["type"], event["data"]["codes"]) == ("payment.declined.v1", [])
