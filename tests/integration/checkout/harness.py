@@ -12,7 +12,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
 
 from contracts.envelope import Envelope
-from contracts.events import Event
+from contracts.events import Event, PaymentAuthorized, PaymentDeclined, PaymentOutcomeUnknown
 from contracts.topics import ORDERS_EVENTS
 from delivery.settings import KafkaSettings
 from tests.kafka_reading import read_topic
@@ -135,3 +135,27 @@ def checkout_body(checkout_id: str | None = None, **changes: Any) -> dict[str, A
             target = target[name]
         target[last] = value
     return body
+
+
+def authorized(order: dict[str, Any], **changes: Any) -> PaymentAuthorized:
+    """What the payment service emits for an approved 1Auth of a placed order (an outcome view)."""
+    data = {"order_id": order["order_id"], "shop_id": order.get("shop_id", "tea"),
+            "payment_number": order["payment_number"], "amount": order["amount"], "pay_type": order["pay_type"],
+            "captured": False, "card_source": "token", "transaction_id": f"T{order['payment_number'][-8:]}",
+            "approval_number": "0012345", **changes}
+    return PaymentAuthorized(**data)
+
+
+def declined(order: dict[str, Any], code: str = "G12") -> PaymentDeclined:
+    return PaymentDeclined(order_id=order["order_id"], shop_id=order.get("shop_id", "tea"),
+                           payment_number=order["payment_number"], amount=order["amount"], operation="1Auth",
+                           codes=[code], descriptions=["カード使用不可"], buyer_message=CARD_COMPANY_MESSAGE)
+
+
+def outcome_unknown(order: dict[str, Any]) -> PaymentOutcomeUnknown:
+    return PaymentOutcomeUnknown(order_id=order["order_id"], shop_id=order.get("shop_id", "tea"),
+                                 payment_number=order["payment_number"], amount=order["amount"],
+                                 attempt_id="att-1", operation="1Auth", reason="connection_reset")
+
+
+CARD_COMPANY_MESSAGE = "クレジットカード会社にお問い合わせください"
