@@ -1,0 +1,87 @@
+"""The operator API: the mail log per order and per shop, one mail with its content, resend, and its key."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from services.notification.app import create_app
+from tests.integration.notification.support import (
+    SHOP_COPY,
+    log_rows,
+    order,
+    publish,
+    running,
+    settings,
+    shop,
+    start,
+)
+from tests.waiting import eventually
+
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
+
+
+async def test_operators_read_the_mail_log_of_an_order_and_what_each_mail_said(database_url, isolated_kafka, sink):
+    await publish(isolated_kafka, shop(), order("ord-1"))
+    async with running(start(database_url, isolated_kafka, sink)) as api:
+        await eventually(lambda: _sent(database_url, 2), message="mails sent")
+        listed = (await api.get("/v1/shops/demo-shop/orders/ord-1/mails")).json()
+        failed = (await api.get("/v1/shops/demo-shop/mails", params={"status": "failed"})).json()
+        thanks = next(m for m in listed if m["kind"] == "thanks")
+        one = (await api.get(f"/v1/shops/demo-shop/mails/{thanks['mail_id']}")).json()
+    assert {(m["kind"], m["recipient"], m["status"], m["attempts"]) for m in listed} == {
+        ("thanks", "taro@example.jp", "sent", 1), ("shop_copy", SHOP_COPY, "sent", 1)}
+    assert all(m["sent_at"] and m["smtp_response"].startswith("250") and m["message_id"] for m in listed)
+    assert failed == []
+    assert one["subject"].startswith("【デモ茶舗】ご注文ありがとうございます") and "ord-1" in one["text"]
+
+
+async def test_another_shops_mails_are_not_found_and_a_resend_to_a_bad_address_is_refused(
+        database_url, isolated_kafka, sink):
+    await publish(isolated_kafka, shop(), order("ord-2"))
+    async with running(start(database_url, isolated_kafka, sink)) as api:
+        [_, mail] = await eventually(lambda: _sent(database_url, 2), message="mails sent")
+        path = f"/mails/{mail['mail_id']}"
+        other = await api.get(f"/v1/shops/other-shop{path}")
+        resend_other = await api.post(f"/v1/shops/other-shop{path}/resend")
+        bad = await api.post(f"/v1/shops/demo-shop{path}/resend", json={"recipient": "not an address"})
+        unknown = await api.get("/v1/shops/demo-shop/orders/nope/mails")
+    assert (other.status_code, resend_other.status_code, unknown.status_code) == (404, 404, 404)
+    assert bad.status_code == 422 and "not an e-mail address" in bad.json()["detail"]
+    assert len(await log_rows(database_url)) == 2
+
+
+async def test_a_resend_to_a_corrected_address_is_a_new_logged_mail(database_url, isolated_kafka, sink):
+    await publish(isolated_kafka, shop(), order("ord-3", email="buyer@typo.invalid"))
+    async with running(start(database_url, isolated_kafka, sink)) as api:
+        rows = await eventually(lambda: _final(database_url), message="mails final")
+        thanks = next(r for r in rows if r["kind"] == "thanks")
+        response = await api.post(f"/v1/shops/demo-shop/mails/{thanks['mail_id']}/resend",
+                                  json={"recipient": "buyer@example.jp"})
+        await eventually(lambda: _sent(database_url, 2), message="resend sent")
+    assert thanks["status"] == "failed"
+    new = response.json()
+    assert new["resend_of"] == str(thanks["mail_id"]) and new["recipient"] == "buyer@example.jp"
+    assert [m["To"] for _, m in sink.messages() if m["X-Mail-Kind"] == "thanks"] == ["buyer@example.jp"]
+
+
+async def test_the_operator_api_needs_the_operator_key_and_is_closed_without_one(database_url, isolated_kafka, sink):
+    closed = settings(database_url, isolated_kafka, sink).model_copy(update={"operator_token": None})
+    async with running(start(database_url, isolated_kafka, sink)) as api:
+        wrong = await api.get("/v1/shops/demo-shop/mails", headers={"X-Operator-Key": "guess"})
+        missing = await api.get("/v1/shops/demo-shop/mails", headers={"X-Operator-Key": ""})
+    app = create_app(closed)  # never started: auth is checked before anything touches the database
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://n") as client:
+        disabled = await client.get("/v1/shops/demo-shop/mails", headers={"X-Operator-Key": "anything"})
+    assert (wrong.status_code, missing.status_code, disabled.status_code) == (401, 401, 503)
+    assert "NOTIFICATION_OPERATOR_TOKEN" in disabled.json()["detail"]
+
+
+async def _sent(database_url, n: int):
+    rows = [r for r in await log_rows(database_url) if r["status"] == "sent"]
+    return rows if len(rows) >= n else None
+
+
+async def _final(database_url):
+    rows = await log_rows(database_url)
+    return rows if len(rows) == 2 and all(r["status"] in ("sent", "failed") for r in rows) else None
