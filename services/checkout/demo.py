@@ -1,0 +1,129 @@
+"""Seed the demo shop `demo-shop` through the checkout service's own HTTP API (idempotent), then print how to
+place an order with one command.
+
+    CHECKOUT_ADMIN_TOKEN=... python -m services.checkout.demo --checkout-url http://127.0.0.1:8001
+
+The shop is wired to the e-SCOTT emulator's built-in demo merchant. Run it after checkout and payment are
+healthy (the credentials and the operator key go to the payment service). Exit status 1 if anything failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shlex
+import sys
+from typing import Any
+
+import httpx
+
+SHOP_ID = "demo-shop"
+STOREFRONT_KEY = "demo-storefront-key"
+OPERATOR_KEY = "demo-operator-key"
+CREDENTIALS = {"merchant_id": "10000001", "merchant_pass": "escottpass01", "token_auth_code": "DEMOTOKEN0001",
+               "tenant_id": "0001"}
+MAIL = {"sender_address": "shop@demo-shop.example", "sender_name": "デモショップ",
+        "shop_copy_address": "orders@demo-shop.example"}
+CARD = {
+    "display_name": "クレジットカード決済", "sales_mode": "auth", "show_installments": True,
+    "card_link_mode": "always", "subscriptions_enabled": True, "renewal_sales_mode": "auth",
+    "authorize_at_renewal": True, "logo_url": "https://demo-shop.example/img/cards.png", "logo_alt": "利用可能なカード",
+    "note": {"text": "VISA・Mastercard・JCB・American Express・Diners がご利用いただけます。", "on_payment_page": True,
+             "in_thanks_mail": True},
+}  # fmt: skip
+CARRIERS = {"carriers": [{"carrier_id": "yamato", "name": "ヤマト運輸", "accepts_card": True},
+                         {"carrier_id": "cod", "name": "代金引換（佐川急便）", "accepts_card": False}]}
+
+
+class SeedError(Exception):
+    pass
+
+
+async def seed(client: httpx.AsyncClient, admin_token: str) -> bool:
+    """Create or update the demo shop; True if it was created now. Raises `SeedError` with the step."""
+    shop = {"shop_id": SHOP_ID, "shop_name": "デモショップ", "mail": MAIL, "storefront_key": STOREFRONT_KEY,
+            "operator_key": OPERATOR_KEY}
+    created = await _call(client, "POST", "/admin/v1/shops", shop, {"X-Admin-Token": admin_token})
+    if created.json().get("payment_sync") != "ok":
+        raise SeedError("the payment service did not take the operator key (is it running?)")
+    operator = {"X-Operator-Key": OPERATOR_KEY}
+    base = f"/v1/shops/{SHOP_ID}"
+    await _call(client, "POST", f"{base}/payment-methods", {"method": "escott_card"}, operator)
+    await _call(client, "PUT", f"{base}/gateway-credentials", CREDENTIALS, operator)
+    await _call(client, "PUT", f"{base}/payment-methods/escott_card", CARD, operator)
+    await _call(client, "PUT", f"{base}/carriers", CARRIERS, operator)
+    await _call(client, "PUT", f"{base}/mail", MAIL, operator)
+    settings = (await _call(client, "GET", f"{base}/settings", None, operator)).json()
+    if not settings["payment_methods"][0]["configured"]:
+        raise SeedError(f"card method still not configured: {settings['payment_methods'][0]['missing']}")
+    return created.status_code == 201
+
+
+async def _call(client: httpx.AsyncClient, method: str, path: str, body: Any,
+                headers: dict[str, str]) -> httpx.Response:
+    try:
+        response = await client.request(method, path, json=body, headers=headers)
+    except httpx.HTTPError as exc:
+        raise SeedError(f"{method} {path}: checkout service unreachable ({type(exc).__name__})") from None
+    if response.status_code >= 400:
+        reason = response.json().get("reason", "") if "json" in response.headers.get("content-type", "") else ""
+        raise SeedError(f"{method} {path}: HTTP {response.status_code} {reason}")
+    return response
+
+
+def example_body(checkout_id: str, token: str) -> dict[str, Any]:
+    """A guest checkout of ¥3,800 (¥3,300 + ¥500 shipping by a carrier that accepts cards), lump sum."""
+    return {
+        "checkout_id": checkout_id, "shop_id": SHOP_ID, "cart_type": "three_step",
+        "buyer": {"name": "山田 太郎", "name_kana": "ヤマダ タロウ", "email": "taro@example.jp", "member_id": None},
+        "shipping": {"carrier_id": "yamato", "fee": 500, "recipient_name": "山田 太郎", "postal_code": "100-0001",
+                     "prefecture": "東京都", "city": "千代田区", "address_line1": "千代田1-1"},
+        "lines": [{"sku": "TEA-001", "name": "煎茶 100g", "unit_price": 3300, "quantity": 1}], "fees": [],
+        "payment": {"method": "escott_card", "token": token, "use_registered_card": False, "keep_card": None,
+                    "pay_type": "01"},
+        "subscription": None,
+    }  # fmt: skip
+
+
+def order_command(checkout_url: str, emulator_url: str) -> str:
+    """One shell line: mint a token for a test card at the emulator, then POST the checkout and wait."""
+    mint = (f"curl -s -d CardNo=4111111111111111 -d CardExp=3012 -d SecCd=123 "
+            f"-d k_TokenNinsyoCode={CREDENTIALS['token_auth_code']} {emulator_url}/_emulator/tokens | cut -d= -f2")
+    body = json.dumps(example_body("@ID@", "@TOKEN@"), ensure_ascii=False, separators=(",", ":"))
+    head, rest = body.split("@ID@")
+    middle, tail = rest.split("@TOKEN@")
+    data = f"'{head}'\"demo-$(date +%s%N)\"'{middle}'\"$({mint})\"'{tail}'"
+    return (f"curl -s -X POST {shlex.quote(checkout_url + '/v1/checkouts?wait=10')} "
+            f"-H 'X-Storefront-Key: {STOREFRONT_KEY}' -H 'Content-Type: application/json' -d {data}")
+
+
+async def _main(args: argparse.Namespace) -> int:
+    async with httpx.AsyncClient(base_url=args.checkout_url, timeout=15) as client:
+        try:
+            created = await seed(client, args.admin_token)
+        except SeedError as exc:
+            print(f"demo shop not seeded: {exc}", file=sys.stderr)
+            return 1
+    print(f"demo shop {SHOP_ID!r} {'created' if created else 'up to date'}: card method configured "
+          f"(demo merchant {CREDENTIALS['merchant_id']}), storefront key {STOREFRONT_KEY}, operator key {OPERATOR_KEY}")
+    print("place an order:")
+    print(order_command(args.checkout_url.rstrip("/"), args.emulator_url.rstrip("/")))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Seed the demo shop and print an order command.")
+    parser.add_argument("--checkout-url", default="http://127.0.0.1:8001")
+    parser.add_argument("--emulator-url", default="http://127.0.0.1:8899")
+    parser.add_argument("--admin-token", default=os.environ.get("CHECKOUT_ADMIN_TOKEN", ""),
+                        help="default: $CHECKOUT_ADMIN_TOKEN")
+    args = parser.parse_args(argv)
+    if not args.admin_token:
+        parser.error("no admin token: set CHECKOUT_ADMIN_TOKEN or pass --admin-token")
+    return asyncio.run(_main(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
