@@ -179,6 +179,9 @@ class PaymentHandlers:
         async with self._uow(trace) as tx:
             call = await self._prepare(tx, payment, op, token)
             await tx.attempts.add(attempt)
+            if payment.member_id is not None:  # renew: a long sequence of slow calls keeps the member's lease
+                await tx.members.lease(payment.shop_id, payment.member_id, holder=payment.order_id,
+                                       ttl_s=self._policy.member_lease_s)
         answer = await self._gateway.send(call)
         async with self._uow(trace) as tx:
             current = await tx.payments.get(payment.order_id, lock=True)

@@ -90,3 +90,16 @@ async def test_a_declined_card_is_not_linked_and_the_payment_is_declined_at_4mem
     assert (event.operation, event.codes, event.buyer_message) == ("4MemAdd", ["G12"], BUYER_CARD_COMPANY)
     assert await harness.members() == [] and await harness.ledger() == []
     assert await harness.stored_card("m-4") == {"linked": False, "masked_card_no": None}
+
+
+async def test_two_orders_of_one_member_at_once_keep_one_card_at_the_gateway(harness: PaymentHarness) -> None:
+    orders = [order_placed(member_id="m-5", token=await harness.token(pan))
+              for pan in ("4111111111111111", "5555555555554444")]
+    for order in orders:
+        await harness.publish(order)
+    events = [(await harness.outcome(o.order_id)).event_as(PaymentAuthorized) for o in orders]
+    assert [e.card_source for e in events] == ["member", "member"]
+    [member] = await harness.members()  # one 4MemAdd, then one 4MemChg: never two members for m-5
+    assert member["status"] == VALID
+    linked = await link_events(harness, "m-5", 2)
+    assert sorted(e.replaced for e in linked) == [False, True]
