@@ -46,29 +46,52 @@ def build_message(mail: OutgoingMail) -> bytes:
 
 
 class SmtpTransport:
-    """One SMTP connection per mail: simple, and no shared connection state to poison other mails."""
+    """One SMTP connection per mail: simple, and no shared connection state to poison other mails.
+
+    `send` returns as soon as the server accepted DATA; the polite QUIT runs afterwards in the background,
+    so its round trip is not part of the duplicate window (acceptance -> log commit).
+    """
 
     def __init__(self, settings: SmtpSettings):
         self._settings = settings
+        self._goodbyes: set[asyncio.Task[None]] = set()
 
     async def send(self, mail: OutgoingMail) -> SendResult:
-        s = self._settings
         try:
             raw = build_message(mail)
         except (ValueError, TypeError, UnicodeError) as exc:  # content no server could take: retrying won't help
             return SendResult("permanent", f"cannot build the message: {type(exc).__name__}: {exc}")
+        client = self._client()
         try:
-            async with asyncio.timeout(s.send_timeout_s):
-                _, reply = await aiosmtplib.send(
-                    raw, sender=mail.content.sender_address, recipients=[mail.content.recipient],
-                    hostname=s.host, port=s.port, username=s.username,
-                    password=s.password.get_secret_value() if s.password else None,
-                    use_tls=s.security == "tls", start_tls=s.security == "starttls",
-                    validate_certs=s.validate_certs, timeout=s.timeout_s, local_hostname=s.local_hostname,
-                )
+            async with asyncio.timeout(self._settings.send_timeout_s):
+                await client.connect()
+                _, reply = await client.sendmail(mail.content.sender_address, [mail.content.recipient], raw)
         except Exception as exc:
+            client.close()
             return classify(exc)
+        self._quit_later(client)
         return SendResult("accepted", f"250 {reply}".strip())
+
+    def _client(self) -> aiosmtplib.SMTP:
+        s = self._settings
+        return aiosmtplib.SMTP(
+            hostname=s.host, port=s.port, username=s.username,
+            password=s.password.get_secret_value() if s.password else None,
+            use_tls=s.security == "tls", start_tls=s.security == "starttls", validate_certs=s.validate_certs,
+            timeout=s.timeout_s, local_hostname=s.local_hostname,
+        )
+
+    def _quit_later(self, client: aiosmtplib.SMTP) -> None:
+        task = asyncio.create_task(self._quit(client))
+        self._goodbyes.add(task)
+        task.add_done_callback(self._goodbyes.discard)
+
+    async def _quit(self, client: aiosmtplib.SMTP) -> None:
+        try:
+            async with asyncio.timeout(self._settings.timeout_s):
+                await client.quit()
+        except Exception:
+            client.close()
 
 
 def classify(exc: BaseException) -> SendResult:
