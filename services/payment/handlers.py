@@ -19,7 +19,15 @@ from services.payment import ids
 from services.payment.domain.attempts import INTERRUPTED, Attempt, finish_attempt
 from services.payment.domain.cards import CardSource, LinkStatus, link_status_after
 from services.payment.domain.events import CardLinked, CardUnlinked, DomainEvent
-from services.payment.domain.model import Payment, PlaceOrder, Resolution, apply_reply, next_operation, resolve
+from services.payment.domain.model import (
+    Cleanup,
+    Payment,
+    PlaceOrder,
+    Resolution,
+    apply_reply,
+    next_operation,
+    resolve,
+)
 from services.payment.domain.model import open_payment as decide_open
 from services.payment.domain.model import will_retry as decide_retry
 from services.payment.domain.operations import CHARGES, LINKS, MEMBER_OPERATIONS, Operation, Outcome
@@ -253,7 +261,7 @@ def _log_step(payment: Payment, op: Operation, answer: GatewayAnswer) -> None:
               "outcome": reply.outcome.value, "codes": list(reply.codes), "reason": reply.reason or None,
               "state": payment.state.value, "cleanup": payment.cleanup.value,
               "payment_number": payment.payment_number}
-    if reply.outcome is Outcome.UNKNOWN or payment.cleanup.value == "failed":
+    if reply.outcome is Outcome.UNKNOWN or payment.cleanup is Cleanup.FAILED:
         log.error("payment.needs_attention", **fields)
     else:
         log.info("payment.step", **fields)
