@@ -42,35 +42,28 @@ OffsetParam = Annotated[int, Query(ge=0)]
 def router(deps: DepsProvider) -> APIRouter:
     api = APIRouter(prefix="/v1/shops/{shop_id}", tags=["operator"])
     operator = Depends(operator_guard(deps))
+    _method_routes(api, deps, operator)
+    _shop_routes(api, deps, operator)
+    _order_routes(api, deps, operator)
+    return api
 
-    async def change(shop_id: str, change: Callable[[Shop], Shop]) -> dict[str, Any]:
-        try:
-            return shop_view(await shops.change_shop(deps(), shop_id, change))
-        except rules.SettingsError as exc:
-            raise ApiError(422, exc.code, exc.message) from None
 
-    @api.get("/settings", summary="The shop's settings (never credentials: only whether they are set)")
-    async def get_settings(shop_id: str = operator) -> dict[str, Any]:
-        return shop_view(await shops.get_shop(deps(), shop_id))
+async def _change(deps: DepsProvider, shop_id: str, change: Callable[[Shop], Shop]) -> dict[str, Any]:
+    try:
+        return shop_view(await shops.change_shop(deps(), shop_id, change))
+    except rules.SettingsError as exc:
+        raise ApiError(422, exc.code, exc.message) from None
 
+
+def _method_routes(api: APIRouter, deps: DepsProvider, operator: Any) -> None:
     @api.post("/payment-methods", summary="Add the card method to the shop's list (not configured yet)")
     async def add_method(body: AddMethodBody, shop_id: str = operator) -> dict[str, Any]:
-        return await change(shop_id, rules.add_card_method)
+        return await _change(deps, shop_id, rules.add_card_method)
 
     @api.put(f"/payment-methods/{CARD}", summary="Configure the card method (full replacement)")
     async def configure_method(body: CardMethodBody, shop_id: str = operator) -> dict[str, Any]:
         method = body.domain()
-        return await change(shop_id, lambda shop: rules.configure_card_method(shop, method))
-
-    @api.put("/carriers", summary="Replace the carriers and which of them accept the card method")
-    async def put_carriers(body: CarriersBody, shop_id: str = operator) -> dict[str, Any]:
-        carriers = body.domain()
-        return await change(shop_id, lambda shop: rules.set_carriers(shop, carriers))
-
-    @api.put("/mail", summary="Sender of the thanks mail and the address of the shop's copy")
-    async def put_mail(body: MailBody, shop_id: str = operator) -> dict[str, Any]:
-        mail = body.domain()
-        return await change(shop_id, lambda shop: rules.set_mail(shop, mail))
+        return await _change(deps, shop_id, lambda shop: rules.configure_card_method(shop, method))
 
     @api.put("/gateway-credentials", status_code=204, summary="Set e-SCOTT credentials (write-only)")
     async def put_credentials(body: CredentialsBody, shop_id: str = operator) -> Response:
@@ -80,8 +73,21 @@ def router(deps: DepsProvider) -> APIRouter:
             raise ApiError(502, "payment_service_unavailable", f"credentials not saved: {exc}") from None
         return Response(status_code=204)
 
-    _order_routes(api, deps, operator)
-    return api
+
+def _shop_routes(api: APIRouter, deps: DepsProvider, operator: Any) -> None:
+    @api.get("/settings", summary="The shop's settings (never credentials: only whether they are set)")
+    async def get_settings(shop_id: str = operator) -> dict[str, Any]:
+        return shop_view(await shops.get_shop(deps(), shop_id))
+
+    @api.put("/carriers", summary="Replace the carriers and which of them accept the card method")
+    async def put_carriers(body: CarriersBody, shop_id: str = operator) -> dict[str, Any]:
+        carriers = body.domain()
+        return await _change(deps, shop_id, lambda shop: rules.set_carriers(shop, carriers))
+
+    @api.put("/mail", summary="Sender of the thanks mail and the address of the shop's copy")
+    async def put_mail(body: MailBody, shop_id: str = operator) -> dict[str, Any]:
+        mail = body.domain()
+        return await _change(deps, shop_id, lambda shop: rules.set_mail(shop, mail))
 
 
 def _order_routes(api: APIRouter, deps: DepsProvider, operator: Any) -> None:

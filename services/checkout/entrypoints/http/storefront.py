@@ -8,7 +8,7 @@ holds the answer until the outcome is final or the time is up.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
@@ -31,7 +31,12 @@ Wait = Query(0.0, ge=0, le=MAX_WAIT_S, description="seconds to wait for a final 
 def router(deps: DepsProvider) -> APIRouter:
     api = APIRouter(prefix="/v1", tags=["storefront"])
     storefront = Depends(storefront_guard(deps))
+    _availability_route(api, deps, storefront)
+    _checkout_routes(api, deps, storefront)
+    return api
 
+
+def _availability_route(api: APIRouter, deps: DepsProvider, storefront: Any) -> None:
     @api.get("/payment-methods/escott_card/availability", summary="Is the card method offered for this cart?")
     async def availability(cart_type: Literal["three_step", "zero_step", "subscription"],
                            amount: int = Query(ge=0, description="cart total: lines + shipping + fees (JPY)"),
@@ -45,6 +50,8 @@ def router(deps: DepsProvider) -> APIRouter:
                            unknown_fees=tuple(unknown_fees or ()), shipping_fee_known=shipping_fee_known)
         return availability_view(await checkouts.card_availability(deps(), shop, cart))
 
+
+def _checkout_routes(api: APIRouter, deps: DepsProvider, storefront: Any) -> None:
     @api.post("/checkouts", status_code=202, summary="Submit a checkout (CheckoutRequested v1)")
     async def submit(body: CheckoutBody, wait: float = Wait, shop: Shop = storefront) -> JSONResponse:
         if body.shop_id is not None and body.shop_id != shop.shop_id:
@@ -66,8 +73,6 @@ def router(deps: DepsProvider) -> APIRouter:
         if found is None:
             raise ApiError(404, "checkout_not_found", f"no checkout {checkout_id!r} for this shop (yet)")
         return _answer(found)
-
-    return api
 
 
 def _answer(outcome: CheckoutOutcome) -> JSONResponse:
