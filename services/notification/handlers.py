@@ -102,13 +102,22 @@ class NotificationHandlers:
         async with self.uow() as log_:
             now = self._clock.now()
             for row in await log_.claim_due(now=now, limit=limit):
-                step = await self._prepare(log_, claim(row, now=now, lease=self._rules.lease), now)
+                step = await self._prepare_or_fail(log_, claim(row, now=now, lease=self._rules.lease), now)
                 await log_.save_mail(step.mail)
                 if step.outcome is not None:
                     await log_.publish(step.outcome)
                 if step.mail.status is MailStatus.SENDING:
                     ready.append(step.mail)
         return ready
+
+    async def _prepare_or_fail(self, log_: MailLog, mail: Mail, now: datetime) -> Transition:
+        """One poisoned row (say, a snapshot no longer readable) must not roll back and block every other mail."""
+        try:
+            return await self._prepare(log_, mail, now)
+        except Exception as exc:
+            log.exception("mail %s: preparing it failed", mail.mail_id)
+            return not_delivered(mail, error=f"cannot prepare the mail: {type(exc).__name__}: {exc}",
+                                 permanent=True, now=now, policy=self._rules.retry)
 
     async def _prepare(self, log_: MailLog, mail: Mail, now: datetime) -> Transition:
         if mail.content is not None:

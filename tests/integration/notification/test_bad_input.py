@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncpg
 import pytest
 
 from contracts.events import MailFailed
@@ -75,6 +76,35 @@ async def test_an_undecodable_order_event_is_dead_lettered_and_the_next_order_is
         await eventually(lambda: _final(database_url, "ord-after"), message="next order mailed")
     assert dict(dead.headers)["dlq-reason"].decode().startswith("invalid message: schema violation")
     assert len(mails_of(sink, "ord-after")) == 2
+
+
+async def test_a_mail_that_cannot_be_prepared_fails_with_a_reason_and_does_not_block_the_others(
+        database_url, isolated_kafka, sink):
+    await publish(isolated_kafka, shop(), order("ord-a"))
+    async with running(start(database_url, isolated_kafka, sink)):
+        await eventually(lambda: _final(database_url, "ord-a"), message="first order mailed")
+        conn = await asyncpg.connect(database_url)
+        try:
+            await conn.execute(POISON)  # an order snapshot that no longer validates, and its pending mail
+        finally:
+            await conn.close()
+        await publish(isolated_kafka, order("ord-b"))
+        await eventually(lambda: _final(database_url, "ord-b"), message="next order mailed")
+        [poisoned] = await eventually(lambda: _failed(database_url, "ord-poison"), message="poisoned row failed")
+    assert poisoned["last_error"].startswith("cannot prepare the mail: ValidationError")
+
+
+POISON = """
+INSERT INTO orders (order_id, shop_id, event_id, correlation_id, snapshot)
+VALUES ('ord-poison', 'demo-shop', gen_random_uuid(), 'c', '{"order_id": "ord-poison"}');
+INSERT INTO mails (mail_id, order_id, shop_id, kind, status, message_id, next_attempt_at, created_at)
+VALUES (gen_random_uuid(), 'ord-poison', 'demo-shop', 'thanks', 'pending', '<poison@x>', now(), now());
+"""
+
+
+async def _failed(database_url, order_id: str):
+    rows = await log_rows(database_url, order_id)
+    return rows if rows and all(r["status"] == "failed" for r in rows) else None
 
 
 async def _final(database_url, order_id: str):

@@ -1,0 +1,228 @@
+"""Benchmark of the notification service: mails per second into the local SMTP sink, and the duplicate window.
+
+1. Transport: `SmtpTransport.send` alone, N mails at concurrency C, against the sink running as its own
+   process (`python -m deploy.local.smtp_sink`, so it has the other core): the ceiling of one SMTP client.
+2. Service: the whole path on real Kafka + PostgreSQL: ShopSettingsChanged + M OrderCompleted published,
+   the service started, time until all 2*M mails are `sent` (consume, record, claim, render, SMTP, mark,
+   outbox). Also measures the duplicate window of every mail: from the moment the server's 250 reply was
+   read to the commit of `sent` (a crash inside it means one duplicate with the same Message-ID).
+
+    .venv/bin/python bench/notification_bench.py [--mails 1000] [--orders 300] [--concurrency 8]
+
+Kafka: `KAFKA_BOOTSTRAP_SERVERS`, else a throw-away local broker (deploy/local/kafka.py); PostgreSQL:
+`DATABASE_URL`, else the local cluster (deploy/local/postgres.sh). Bounded by counts and `--timeout`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from contracts.envelope import Envelope  # noqa: E402 - after the path set-up, so the script runs from anywhere
+from contracts.topics import topics_to_create  # noqa: E402
+from delivery.kafka import ensure_topics  # noqa: E402
+from delivery.settings import KafkaSettings  # noqa: E402
+from services.notification.adapters.smtp import SmtpTransport  # noqa: E402
+from services.notification.app import create_app  # noqa: E402
+from services.notification.domain.model import MailContent  # noqa: E402
+from services.notification.handlers import NotificationHandlers  # noqa: E402
+from services.notification.ports import OutgoingMail, SendResult  # noqa: E402
+from services.notification.settings import DispatchSettings, NotificationSettings, SmtpSettings  # noqa: E402
+from tests.unit.contracts import samples  # noqa: E402
+
+DEFAULT_PG = "postgresql://payments:payments@127.0.0.1:5432/postgres"
+
+
+@asynccontextmanager
+async def sink_process(smtp_port: int, http_port: int) -> AsyncIterator[str]:
+    """The sink as its own process; yields its HTTP URL once it answers."""
+    maildir = Path(tempfile.mkdtemp(prefix="sink-bench-")) / "Maildir"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "deploy.local.smtp_sink", "--smtp-port", str(smtp_port), "--http-port",
+        str(http_port), "--maildir", str(maildir), cwd=ROOT, stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{http_port}"
+    try:
+        async with httpx.AsyncClient(base_url=url) as http:
+            for _ in range(200):
+                try:
+                    if (await http.get("/health")).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    await asyncio.sleep(0.05)
+        yield url
+    finally:
+        process.terminate()
+        await asyncio.wait_for(process.wait(), 10)
+
+
+def sample_mail(n: int) -> OutgoingMail:
+    order = samples.order_completed()
+    text = f"{order.buyer.name} 様\n" + "ご注文ありがとうございます。\n" * 40
+    content = MailContent("shop@example.jp", "デモ茶舗", "taro@example.jp", f"【デモ茶舗】ご注文 {n}", text,
+                          f"<p>{text}</p>")
+    return OutgoingMail(content, f"<bench-{n}@escott-payments.invalid>", datetime.now(UTC), {})
+
+
+async def bench_transport(port: int, mails: int, concurrency: int) -> float:
+    transport = SmtpTransport(SmtpSettings(port=port, local_hostname="bench"))
+    slots = asyncio.Semaphore(concurrency)
+    failures = 0
+
+    async def one(n: int) -> None:
+        nonlocal failures
+        async with slots:
+            failures += (await transport.send(sample_mail(n))).status != "accepted"
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one(n) for n in range(mails)))
+    rate = mails / (time.perf_counter() - started)
+    print(f"transport: {mails} mails, concurrency {concurrency}: {rate:,.0f} mails/s ({failures} failed)")
+    return rate
+
+
+class TimedTransport:
+    """The real client, noting when each server acceptance was read (start of the duplicate window)."""
+
+    def __init__(self, real: SmtpTransport, accepted: dict[str, float]):
+        self._real, self._accepted = real, accepted
+
+    async def send(self, mail: OutgoingMail) -> SendResult:
+        result = await self._real.send(mail)
+        if result.status == "accepted":
+            self._accepted[mail.message_id] = time.perf_counter()
+        return result
+
+
+def time_log_commits(committed: dict[str, float]) -> None:
+    """Instrument unit 2 (the `sent` mark): the end of the duplicate window is its commit."""
+    original = NotificationHandlers._record
+
+    async def timed(self, step, *, expected_attempts):  # type: ignore[no-untyped-def]
+        await original(self, step, expected_attempts=expected_attempts)
+        committed[step.mail.message_id] = time.perf_counter()
+
+    NotificationHandlers._record = timed  # type: ignore[method-assign]
+
+
+async def publish(kafka: KafkaSettings, orders: int) -> None:
+    from aiokafka import AIOKafkaProducer
+
+    producer = AIOKafkaProducer(bootstrap_servers=kafka.servers, enable_idempotence=True, linger_ms=5)
+    await producer.start()
+    try:
+        events = [samples.shop_settings_changed()] + [
+            samples.order_completed().model_copy(update={"order_id": f"bench-{n:05}"}) for n in range(orders)]
+        futures = []
+        for event in events:
+            env = Envelope.wrap(event, producer="bench", correlation_id=event.kafka_key())
+            futures.append(await producer.send(kafka.topic(event.TOPIC), env.to_bytes(),
+                                               key=event.kafka_key().encode(), headers=env.headers()))
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+
+
+async def fresh_database(admin_url: str) -> str:
+    name = f"bench_{uuid.uuid4().hex[:10]}"
+    conn = await asyncpg.connect(admin_url)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return admin_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+async def bench_service(bootstrap: str, admin_url: str, smtp_port: int, orders: int, concurrency: int,
+                        timeout: float) -> None:
+    kafka = KafkaSettings(bootstrap_servers=bootstrap, topic_prefix=f"bench{uuid.uuid4().hex[:6]}.")
+    await ensure_topics(kafka, topics_to_create())
+    await publish(kafka, orders)
+    database_url = await fresh_database(admin_url)
+    settings = NotificationSettings(database_url=database_url, kafka=kafka, log_level="WARNING",
+                                    smtp=SmtpSettings(port=smtp_port, local_hostname="bench"),
+                                    dispatch=DispatchSettings(concurrency=concurrency, poll_interval_s=0.1))
+    accepted: dict[str, float] = {}
+    committed: dict[str, float] = {}
+    time_log_commits(committed)
+    app = create_app(settings, transport=TimedTransport(SmtpTransport(settings.smtp), accepted))
+    started = time.perf_counter()
+    async with app.router.lifespan_context(app):
+        pool = app.state.runtime.pool
+        deadline = started + timeout
+        while time.perf_counter() < deadline:
+            if await pool.fetchval("SELECT count(*) FROM mails WHERE status = 'sent'") >= 2 * orders:
+                break
+            await asyncio.sleep(0.05)
+        elapsed = time.perf_counter() - started
+        sent = await pool.fetchval("SELECT count(*) FROM mails WHERE status = 'sent'")
+    windows = sorted((committed[m] - accepted[m]) * 1000 for m in accepted if m in committed)
+    print(f"service: {orders} orders -> {sent} mails sent in {elapsed:.2f}s (start-up included): "
+          f"{sent / elapsed:,.0f} mails/s, dispatcher concurrency {concurrency}")
+    if windows:
+        q = statistics.quantiles(windows, n=100)
+        print(f"duplicate window (250 read -> `sent` committed), {len(windows)} mails: p50 {q[49]:.2f} ms, "
+              f"p95 {q[94]:.2f} ms, p99 {q[98]:.2f} ms, max {windows[-1]:.2f} ms")
+
+
+@asynccontextmanager
+async def kafka_bootstrap() -> AsyncIterator[str]:
+    if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        yield os.environ["KAFKA_BOOTSTRAP_SERVERS"]
+        return
+    from deploy.local.kafka import LocalKafka, build_libs
+
+    build_libs()
+    broker = LocalKafka()
+    try:
+        yield await asyncio.to_thread(broker.start)  # start() runs its own event loop
+    finally:
+        await asyncio.to_thread(broker.stop)
+
+
+async def ensure_local_postgres() -> str:
+    process = await asyncio.create_subprocess_exec(str(ROOT / "deploy/local/postgres.sh"), "ensure")
+    if await process.wait() != 0:
+        raise SystemExit("deploy/local/postgres.sh ensure failed")
+    return DEFAULT_PG
+
+
+async def main(args: argparse.Namespace) -> None:
+    async with sink_process(args.smtp_port, args.http_port):
+        for concurrency in (1, args.concurrency, 4 * args.concurrency):
+            await bench_transport(args.smtp_port, args.mails, concurrency)
+        if args.orders:
+            admin_url = os.environ.get("DATABASE_URL") or await ensure_local_postgres()
+            async with kafka_bootstrap() as bootstrap:
+                await bench_service(bootstrap, admin_url, args.smtp_port, args.orders, args.concurrency,
+                                    args.timeout)
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("aiokafka").setLevel(logging.ERROR)  # leader elections of the fresh topics are expected
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--mails", type=int, default=1000, help="mails per transport run")
+    parser.add_argument("--orders", type=int, default=300, help="orders through the service (0: skip)")
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--timeout", type=float, default=120.0)
+    parser.add_argument("--smtp-port", type=int, default=18025)
+    parser.add_argument("--http-port", type=int, default=18026)
+    asyncio.run(main(parser.parse_args()))
