@@ -128,7 +128,12 @@ class MemberCard:
 
 
 class PaymentServiceError(Exception):
-    """The payment service's internal API could not do what was asked (unreachable or refused)."""
+    """The payment service's internal API could not do what was asked: `refused` (it judged the request
+    invalid, a 4xx) or unavailable (unreachable, timed out, 5xx)."""
+
+    def __init__(self, message: str, *, refused: bool = False):
+        super().__init__(message)
+        self.refused = refused
 
 
 class PaymentDirectory(Protocol):

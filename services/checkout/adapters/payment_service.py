@@ -47,7 +47,9 @@ class PaymentServiceClient:
         except httpx.HTTPError as exc:
             raise PaymentServiceError(f"payment service unreachable ({type(exc).__name__})") from None
         if response.status_code not in (200, 204):
-            raise PaymentServiceError(f"payment service refused the request (HTTP {response.status_code})")
+            refused = 400 <= response.status_code < 500
+            what = "refused the request" if refused else "failed"
+            raise PaymentServiceError(f"payment service {what} (HTTP {response.status_code})", refused=refused)
 
 
 def _segment(value: str) -> str:

@@ -19,7 +19,7 @@ from tests.kafka_reading import read_topic
 from tests.waiting import eventually
 
 ADMIN_TOKEN = "admin-test-token-0123456789"
-CREDENTIALS = {"merchant_id": "10000001", "merchant_pass": "escottpass01-SECRET",
+CREDENTIALS = {"merchant_id": "10000001", "merchant_pass": "escottpass01-SECR",
                "token_auth_code": "DEMOTOKEN0001-SECRET", "tenant_id": "0001"}
 CARD_SETTINGS = {"display_name": "クレジットカード決済", "sales_mode": "auth", "min_amount": 1000,
                  "show_installments": False, "card_link_mode": "always", "subscriptions_enabled": True,

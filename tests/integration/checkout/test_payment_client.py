@@ -38,3 +38,15 @@ async def test_the_client_talks_to_the_internal_endpoints_with_the_internal_toke
         card = await client.member_card("tea shop", "m 1")
     assert payment_stub.operator_keys == {"tea shop": "ab" * 32}
     assert card is not None and (card.linked, card.masked_card_no) == (True, "5555********4444")
+
+
+async def test_a_request_payment_refuses_is_told_apart_from_an_unavailable_payment_service(payment_stub):
+    async with httpx.AsyncClient(base_url=payment_stub.url, headers={"X-Internal-Token": "wrong"}) as http:
+        with pytest.raises(PaymentServiceError) as refused:
+            await PaymentServiceClient(http).put_operator_key("tea", "ab" * 32)
+    assert refused.value.refused and "HTTP 401" in str(refused.value)
+    payment_stub.down = True
+    async with httpx.AsyncClient(base_url=payment_stub.url, headers={"X-Internal-Token": INTERNAL_TOKEN}) as http:
+        with pytest.raises(PaymentServiceError) as failed:
+            await PaymentServiceClient(http).put_operator_key("tea", "ab" * 32)
+    assert not failed.value.refused and "HTTP 503" in str(failed.value)

@@ -28,7 +28,7 @@ async def test_gateway_credentials_reach_payment_and_never_the_database_logs_eve
         assert all(secret not in text for text in visible), "a credential leaked"
 
 
-async def test_credentials_refused_by_an_unreachable_payment_service_are_reported_and_not_marked_set(
+async def test_credentials_not_taken_by_payment_or_malformed_are_reported_and_not_marked_set(
         checkout, payment_stub):
     shop = await checkout.create_shop("tea")
     await checkout.http.post("/v1/shops/tea/payment-methods", json={}, headers=shop.operator)
@@ -38,6 +38,10 @@ async def test_credentials_refused_by_an_unreachable_payment_service_are_reporte
     assert all(secret not in response.text for secret in SECRETS)
     view = (await checkout.http.get("/v1/shops/tea/settings", headers=shop.operator)).json()
     assert view["payment_methods"][0]["gateway_credentials_set"] is False
+    malformed = await checkout.http.put("/v1/shops/tea/gateway-credentials", headers=shop.operator,
+                                        json={**CREDENTIALS, "merchant_id": "M-1"})
+    assert (malformed.status_code, malformed.json()["reason_code"]) == (422, "schema_invalid")
+    assert all(secret not in malformed.text for secret in SECRETS)
 
 
 async def test_one_shops_keys_never_read_or_change_another_shop(checkout):

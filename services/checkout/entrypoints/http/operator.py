@@ -70,6 +70,8 @@ def _method_routes(api: APIRouter, deps: DepsProvider, operator: Any) -> None:
         try:
             await shops.set_gateway_credentials(deps(), shop_id, body.domain())
         except PaymentServiceError as exc:
+            if exc.refused:
+                raise ApiError(422, "credentials_refused", f"credentials not saved: {exc}") from None
             raise ApiError(502, "payment_service_unavailable", f"credentials not saved: {exc}") from None
         return Response(status_code=204)
 

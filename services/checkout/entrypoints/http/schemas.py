@@ -91,10 +91,10 @@ class CarriersBody(Body):
 class CredentialsBody(Body):
     """e-SCOTT credentials: forwarded to the payment service, never stored or returned by checkout."""
 
-    merchant_id: NonEmptyStr
-    merchant_pass: SecretStr
-    token_auth_code: SecretStr
-    tenant_id: NonEmptyStr = "0001"
+    merchant_id: str = Field(pattern=r"^[0-9]{1,20}$", description="e-SCOTT MerchantId")
+    merchant_pass: SecretStr = Field(min_length=1, max_length=20)
+    token_auth_code: SecretStr = Field(min_length=1, max_length=32, description="k_TokenNinsyoCode")
+    tenant_id: str = Field(default="0001", pattern=r"^[0-9A-Za-z]{4}$", description="TenantId (店舗コード)")
 
     def domain(self) -> GatewayCredentials:
         return GatewayCredentials(merchant_id=self.merchant_id, merchant_pass=self.merchant_pass.get_secret_value(),
