@@ -20,7 +20,7 @@ def service_app(*, name: str, settings: ServiceSettings, migrations: Path, on_st
                 routers: Sequence[APIRouter] = ()) -> FastAPI:
     """Build (without connecting) a service's app; everything connects in the lifespan."""
     runtime = ServiceRuntime(name=name, database_url=settings.database_url, kafka=settings.kafka,
-                             migrations=migrations, outbox=settings.outbox)
+                             migrations=migrations, outbox=settings.outbox, pool_size=settings.db_pool_size)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

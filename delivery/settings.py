@@ -73,6 +73,7 @@ class ServiceSettings(BaseSettings):
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     consumer: ConsumerSettings = Field(default_factory=ConsumerSettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
+    db_pool_size: int = Field(default=20, ge=2, description="connections; gateway/SMTP calls hold none")
     http_host: str = "127.0.0.1"
     http_port: int
     log_level: str = "INFO"

@@ -68,6 +68,10 @@ class PaymentDeclined(GatewayCodedEvent):
     operation: NonEmptyStr = Field(description="The OperateId that was declined, e.g. 1Auth or 4MemAdd.")
     buyer_message: NonEmptyStr = Field(description="The R16 message to show the buyer.")
     resolution: Resolution = "gateway"
+    reason: str | None = Field(
+        default=None,
+        description="Why, when no card decline explains it: gateway_credentials_missing, link_outcome_unknown, ...",
+    )
 
 
 class PaymentOutcomeUnknown(PaymentEvent):
@@ -78,7 +82,9 @@ class PaymentOutcomeUnknown(PaymentEvent):
     attempt_id: Identifier
     operation: NonEmptyStr = Field(description="The OperateId of the attempt, e.g. 1Auth.")
     amount: Yen
-    reason: NonEmptyStr = Field(description="What happened: timeout, connection_reset, http_5xx, unparsable.")
+    reason: NonEmptyStr = Field(
+        description="What happened: timeout, connection_reset, http_5xx, unparsable, interrupted."
+    )
 
 
 class PaymentCaptured(PaymentEvent):

@@ -43,8 +43,12 @@ def free_port() -> int:
 
 
 def new_cluster_id() -> str:
-    """Same shape as `StorageTool random-uuid`: URL-safe base64 of 16 random bytes, unpadded."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    """Same shape as `StorageTool random-uuid`: URL-safe base64 of 16 random bytes, unpadded, and (like
+    Kafka's `Uuid.randomUuid`) never starting with `-`, which the format command would read as an option."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 def build_libs(libs: Path = LIBS) -> Path:

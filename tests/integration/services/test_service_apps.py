@@ -21,8 +21,8 @@ def build(name: str, database_url: str, kafka_settings):
 
 
 @pytest.mark.parametrize("name", SERVICES)
-async def test_a_service_starts_migrates_its_database_and_reports_healthy(name, database_url, kafka_settings):
-    app = build(name, database_url, kafka_settings)  # nothing connects here: no server was touched yet
+async def test_a_service_starts_migrates_its_database_and_reports_healthy(name, database_url, isolated_kafka):
+    app = build(name, database_url, isolated_kafka)  # nothing connects here: no server was touched yet
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://service") as client:
