@@ -1,10 +1,10 @@
 """Transactional outbox (design §6.3): write events with the state change, publish them afterwards.
 
 `add_to_outbox` runs inside the caller's transaction. `OutboxRelay` publishes unpublished rows in id order
-with the idempotent producer and marks them, and keeps per-key order even with several relays running:
+with the idempotent producer and deletes them, and keeps per-key order even with several relays running:
 rows are claimed with `FOR UPDATE SKIP LOCKED`, and a key whose earlier rows are claimed by another relay
 (still unpublished, hence locked) is left for a later pass. A relay that dies after publishing but before
-marking leaves its rows unpublished; they are published again (a duplicate the consumers' inbox absorbs).
+deleting leaves its rows unpublished; they are published again (a duplicate the consumers' inbox absorbs).
 """
 
 from __future__ import annotations
@@ -59,16 +59,17 @@ async def add_to_outbox(conn: asyncpg.Connection, *, topic: str, key: str | byte
 
 
 _CLAIM = """
-SELECT id, topic, key, headers, payload FROM outbox
-WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
+SELECT id, topic, key, headers, payload FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
 """
-# Earlier unpublished rows of the same keys that we did not claim: another relay holds them.
+# Earlier rows of the same keys that we did not claim: another relay holds them (all rows are unpublished).
 _BLOCKED_KEYS = """
 SELECT DISTINCT o.key FROM outbox o
 JOIN unnest($1::bytea[], $2::bigint[]) AS mine(key, first_id) ON o.key = mine.key
-WHERE o.published_at IS NULL AND o.id < mine.first_id
+WHERE o.id < mine.first_id
 """
-_MARK = "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])"
+# Published rows are deleted, not kept: payloads may carry a one-time card token (OrderPlaced), and Kafka
+# already holds the published copy.
+_MARK = "DELETE FROM outbox WHERE id = ANY($1::bigint[])"
 
 
 class OutboxRelay:
@@ -83,14 +84,14 @@ class OutboxRelay:
         self._wakeup = asyncio.Event()
 
     async def run_once(self) -> int:
-        """One pass: claim, publish, mark, commit. Returns how many rows were published."""
+        """One pass: claim, publish, delete, commit. Returns how many rows were published."""
         async with self._pool.acquire() as conn, conn.transaction():
             rows = [_row(r) for r in await conn.fetch(_CLAIM, self._batch_size)]
             rows = await self._without_blocked_keys(conn, rows)
             if not rows:
                 return 0
             await self._publish(rows)
-            await self._mark_published(conn, [r.id for r in rows])
+            await self._delete_published(conn, [r.id for r in rows])
         return len(rows)
 
     async def _without_blocked_keys(self, conn: asyncpg.Connection, rows: list[OutboxRow]) -> list[OutboxRow]:
@@ -103,7 +104,7 @@ class OutboxRelay:
         blocked = {r["key"] for r in await conn.fetch(_BLOCKED_KEYS, list(first_id), list(first_id.values()))}
         return [r for r in rows if r.key not in blocked]
 
-    async def _mark_published(self, conn: asyncpg.Connection, ids: list[int]) -> None:
+    async def _delete_published(self, conn: asyncpg.Connection, ids: list[int]) -> None:
         await conn.execute(_MARK, ids)
 
     async def run_forever(self) -> None:

@@ -1,5 +1,5 @@
 -- Transactional outbox: events are written here in the same transaction as the state change (design §6.3);
--- the relay publishes them and sets published_at.
+-- the relay publishes them (and, since 002, deletes them).
 CREATE TABLE outbox (
     id           bigserial PRIMARY KEY,
     event_id     uuid NOT NULL UNIQUE,

@@ -12,6 +12,7 @@ from aiokafka.structs import ConsumerRecord
 from delivery.db import migrate
 from delivery.errors import InvalidMessage
 from delivery.inbox import claim_event
+from delivery.outbox import OutboxRelay
 
 
 @dataclass(frozen=True)
@@ -66,3 +67,14 @@ class Effects:
     async def count(self) -> int:
         async with self.pool.acquire() as conn:
             return int(await conn.fetchval("SELECT count(*) FROM effects"))
+
+
+class RelayCrash(Exception):
+    pass
+
+
+class RelayDyingBeforeMark(OutboxRelay):
+    """A relay killed between publishing and deleting the rows (the window the inbox must cover)."""
+
+    async def _delete_published(self, conn, ids):
+        raise RelayCrash("killed after publishing")

@@ -13,6 +13,7 @@ from delivery.envelopes import decode_envelope
 from delivery.kafka import kafka_publisher
 from delivery.outbox import OutboxRelay
 from delivery.units import apply_once, emit
+from tests.integration.delivery.support import RelayCrash, RelayDyingBeforeMark
 from tests.kafka_reading import read_topic
 from tests.unit.contracts import samples
 from tests.waiting import eventually
@@ -36,10 +37,10 @@ async def test_an_emitted_event_redelivered_is_applied_once_and_bad_envelopes_ar
     async with pool.acquire() as conn, conn.transaction():
         envelope = await emit(conn, placed, producer="checkout", correlation_id="chk-1")
     await conn_execute(pool, "UPDATE outbox SET topic = $1", topic)  # route the sample to this test's topic
-    relay = OutboxRelay(pool, kafka_publisher(broker))
-    assert await relay.run_once() == 1
-    await conn_execute(pool, "UPDATE outbox SET published_at = NULL")  # as if the relay died before marking
-    assert await relay.run_once() == 1
+    with pytest.raises(RelayCrash):
+        await RelayDyingBeforeMark(pool, kafka_publisher(broker)).run_once()
+    assert await OutboxRelay(pool, kafka_publisher(broker)).run_once() == 1
+    assert await conn_fetchval(pool, "SELECT count(*) FROM outbox") == 0  # the token-bearing payload is gone
     bad = json.loads(envelope.to_bytes())
     del bad["data"]["amount"]  # schema violation; the data still carries the card token
     await broker.publish(json.dumps(bad).encode(), topic, key=placed.kafka_key().encode())
@@ -68,6 +69,11 @@ async def test_an_emitted_event_redelivered_is_applied_once_and_bad_envelopes_ar
 async def conn_execute(pool, sql, *args):
     async with pool.acquire() as conn:
         await conn.execute(sql, *args)
+
+
+async def conn_fetchval(pool, sql, *args):
+    async with pool.acquire() as conn:
+        return await conn.fetchval(sql, *args)
 
 
 async def fetch_seen(pool):

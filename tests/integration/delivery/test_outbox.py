@@ -10,21 +10,12 @@ import pytest
 
 from delivery.kafka import kafka_publisher, make_broker
 from delivery.outbox import OutboxRelay, add_to_outbox
-from tests.integration.delivery.support import SampleEvent
+from tests.integration.delivery.support import RelayCrash, RelayDyingBeforeMark, SampleEvent
 from tests.kafka_reading import read_topic
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
 
-class RelayCrash(Exception):
-    pass
-
-
-class RelayDyingBeforeMark(OutboxRelay):
-    """A relay killed between publishing and marking (the window the inbox must cover)."""
-
-    async def _mark_published(self, conn, ids):
-        raise RelayCrash("killed after publishing")
 
 
 
