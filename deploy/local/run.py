@@ -31,15 +31,44 @@ from services.subscription.settings import SubscriptionSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 POSTGRES = ROOT / "deploy" / "local" / "postgres.sh"
+SINK_MAILDIR = ROOT / ".cache" / "smtp-sink" / "Maildir"
 READY_TIMEOUT_S = 120.0
 
 
-def components() -> dict[str, tuple[list[str], str]]:
+# Local-only values, documented in the README; real deployments set their own.
+DEV_ENV = {
+    "CHECKOUT_ADMIN_TOKEN": "dev-admin-token",
+    "PAYMENT_INTERNAL_TOKEN": "dev-only-internal-token-not-a-secret",
+    "CHECKOUT_PAYMENT_INTERNAL_TOKEN": "dev-only-internal-token-not-a-secret",
+    "NOTIFICATION_OPERATOR_TOKEN": "dev-notification-operator-token",
+}
+
+
+def local_env(env: dict[str, str]) -> dict[str, str]:
+    """The processes' environment: the caller's, plus the local wiring between them where not set."""
+    emulator_port = env.setdefault("ESCOTT_EMULATOR_PORT", "8899")
+    smtp_port = env.setdefault("SMTP_SINK_PORT", "8025")
+    env.setdefault("SMTP_SINK_HTTP_PORT", "8026")
+    env.setdefault("PAYMENT_ESCOTT_BASE_URL", f"http://127.0.0.1:{emulator_port}")
+    env.setdefault("NOTIFICATION_SMTP__HOST", "127.0.0.1")
+    env.setdefault("NOTIFICATION_SMTP__PORT", smtp_port)
+    env.setdefault("CHECKOUT_PAYMENT_URL", f"http://127.0.0.1:{env.get('PAYMENT_HTTP_PORT', '8002')}")
+    for name, value in DEV_ENV.items():
+        env.setdefault(name, value)
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env
+
+
+def components(env: dict[str, str]) -> dict[str, tuple[list[str], str]]:
     """name -> (command, health URL)."""
-    emulator_port = int(os.environ.get("ESCOTT_EMULATOR_PORT", "8899"))
+    emulator_port, smtp_http = env["ESCOTT_EMULATOR_PORT"], env["SMTP_SINK_HTTP_PORT"]
+    maildir = env.get("SMTP_SINK_MAILDIR", str(SINK_MAILDIR))
     found: dict[str, tuple[list[str], str]] = {
-        "emulator": ([sys.executable, "-m", "emulator", "--host", "127.0.0.1", "--port", str(emulator_port)],
+        "emulator": ([sys.executable, "-m", "emulator", "--host", "127.0.0.1", "--port", emulator_port],
                      f"http://127.0.0.1:{emulator_port}/_emulator/health"),
+        "smtp-sink": ([sys.executable, "-m", "deploy.local.smtp_sink", "--host", "127.0.0.1", "--smtp-port",
+                       env["SMTP_SINK_PORT"], "--http-port", smtp_http, "--maildir", maildir],
+                      f"http://127.0.0.1:{smtp_http}/health"),
     }
     for name, settings in (("checkout", CheckoutSettings()), ("payment", PaymentSettings()),
                            ("subscription", SubscriptionSettings()), ("notification", NotificationSettings())):
@@ -48,8 +77,21 @@ def components() -> dict[str, tuple[list[str], str]]:
     return found
 
 
-def announce_when_healthy(urls: dict[str, str], manager: Manager) -> None:
-    """Poll the health URLs; print READY and the URLs once all answer 200 (or say what is not ready)."""
+def seed_demo_shop(env: dict[str, str], checkout_url: str) -> bool:
+    """The demo shop (idempotent): `services.checkout.demo` prints the keys and a one-line order example."""
+    seeding = subprocess.run(
+        [sys.executable, "-m", "services.checkout.demo", "--checkout-url", checkout_url,
+         "--emulator-url", f"http://127.0.0.1:{env['ESCOTT_EMULATOR_PORT']}"],
+        env=env, cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+    )
+    print(seeding.stdout.rstrip(), flush=True)
+    if seeding.returncode != 0:
+        print(f"demo shop seeding failed:\n{seeding.stderr[-2000:]}", flush=True)
+    return seeding.returncode == 0
+
+
+def announce_when_healthy(urls: dict[str, str], manager: Manager, env: dict[str, str]) -> None:
+    """Poll the health URLs; seed the demo shop; print READY and the URLs (or say what is not ready)."""
     deadline = time.monotonic() + READY_TIMEOUT_S
     pending = dict(urls)
     with httpx.Client(timeout=2.0) as client:
@@ -61,13 +103,14 @@ def announce_when_healthy(urls: dict[str, str], manager: Manager) -> None:
                 except httpx.HTTPError:
                     pass
             time.sleep(0.3)
-    if pending:
-        print(f"NOT READY after {READY_TIMEOUT_S:.0f}s: {', '.join(sorted(pending))}", flush=True)
+    base = {name: url.rsplit("/", 1)[0].replace("/_emulator", "") for name, url in urls.items()}
+    if pending or not seed_demo_shop(env, base["checkout"]):
+        print(f"NOT READY after {READY_TIMEOUT_S:.0f}s: {', '.join(sorted(pending)) or 'demo shop'}", flush=True)
         manager.terminate()
         return
     print("READY", flush=True)
-    for name, url in urls.items():
-        print(f"  {name:<13} {url.rsplit('/', 1)[0].replace('/_emulator', '')}", flush=True)
+    for name, url in base.items():
+        print(f"  {name:<13} {url}", flush=True)
 
 
 def start_infrastructure(env: dict[str, str]) -> LocalKafka | None:
@@ -89,16 +132,15 @@ def start_infrastructure(env: dict[str, str]) -> LocalKafka | None:
 
 
 def main() -> int:
-    env = dict(os.environ)
-    env.setdefault("PYTHONUNBUFFERED", "1")
+    env = local_env(dict(os.environ))
     kafka = start_infrastructure(env)
     try:
         manager = Manager(Printer(sys.stdout))
-        procs = components()
+        procs = components(env)
         for name, (command, _) in procs.items():
             manager.add_process(name, subprocess.list2cmdline(command), env=env, cwd=str(ROOT))
         urls = {name: url for name, (_, url) in procs.items()}
-        threading.Thread(target=announce_when_healthy, args=(urls, manager), daemon=True).start()
+        threading.Thread(target=announce_when_healthy, args=(urls, manager, env), daemon=True).start()
         manager.loop()
         # honcho reports 130 after Ctrl-C; a clean stop the user asked for is a success.
         return 0 if manager.returncode in (None, 0, 130) else int(manager.returncode)

@@ -47,7 +47,8 @@ def test_the_runner_prints_ready_with_urls_and_ctrl_c_stops_everything(pg_admin_
     env = {k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP_SERVERS"}
     env.update({f"{name}_HTTP_PORT": str(port) for name, port in ports.items()})
     env.update(DATABASE_URL=pg_admin_url, KAFKA_PORT=str(free_port()), KAFKA_RUN_DIR=str(tmp_path / "kafka"),
-               ESCOTT_EMULATOR_PORT=str(free_port()))
+               ESCOTT_EMULATOR_PORT=str(free_port()), SMTP_SINK_PORT=str(free_port()),
+               SMTP_SINK_HTTP_PORT=str(free_port()), SMTP_SINK_MAILDIR=str(tmp_path / "Maildir"))
     log = open(tmp_path / "run.log", "w+")  # noqa: SIM115 - read back while the runner writes
     runner = subprocess.Popen([sys.executable, "-m", "deploy.local.run"], cwd=ROOT, env=env, stdout=log,
                               stderr=subprocess.STDOUT, start_new_session=True)
@@ -57,7 +58,8 @@ def test_the_runner_prints_ready_with_urls_and_ctrl_c_stops_everything(pg_admin_
             assert f"http://127.0.0.1:{port}" in output
             assert httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).json()["status"] == "ok"
         started = descendants(runner.pid)
-        assert len(started) >= 6  # broker, emulator, four services (plus honcho's shells)
+        assert len(started) >= 7  # broker, emulator, SMTP sink, four services (plus honcho's shells)
+        assert "demo-storefront-key" in output
         os.killpg(runner.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
         returncode = runner.wait(timeout=90)
         left = [pid for pid in started if alive(pid)]
