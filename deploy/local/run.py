@@ -126,7 +126,9 @@ def start_infrastructure(env: dict[str, str]) -> LocalKafka | None:
         started = time.monotonic()
         env["KAFKA_BOOTSTRAP_SERVERS"] = kafka.start()
         print(f"Kafka ready at {kafka.bootstrap} in {time.monotonic() - started:.1f}s", flush=True)
-    created = asyncio.run(create_all(KafkaSettings(bootstrap_servers=env["KAFKA_BOOTSTRAP_SERVERS"])))
+    kafka_settings = KafkaSettings(bootstrap_servers=env["KAFKA_BOOTSTRAP_SERVERS"],
+                                   topic_prefix=env.get("KAFKA_TOPIC_PREFIX", ""))
+    created = asyncio.run(create_all(kafka_settings))
     print(f"topics ready (created now: {len(created)})", flush=True)
     return kafka
 
