@@ -10,12 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from contracts.events import (
+    CancelPayment,
+    CapturePayment,
     CardLinked,
     CardUnlinked,
     CheckoutRequested,
     Event,
     MailFailed,
     MailSent,
+    OrderAmountChanged,
     OrderCompleted,
     OrderNeedsReview,
     OrderPlaced,
@@ -25,11 +28,13 @@ from contracts.events import (
     PaymentCanceled,
     PaymentCaptured,
     PaymentDeclined,
+    PaymentHoldReleased,
     PaymentOperationFailed,
     PaymentOutcomeUnknown,
     RenewalOrderRequested,
     ShopSettingsChanged,
     SubscriptionStarted,
+    UpdatePaymentAmount,
 )
 from contracts.registry import events_on
 from contracts.topics import (
@@ -75,7 +80,9 @@ class Party:
 
 
 _PAYMENT_RESULTS = (PaymentAuthorized, PaymentDeclined, PaymentOutcomeUnknown)
-_PAYMENT_OPERATIONS = (PaymentCaptured, PaymentCanceled, PaymentAmountUpdated, PaymentOperationFailed)
+_PAYMENT_OPERATIONS = (PaymentCaptured, PaymentCanceled, PaymentAmountUpdated, PaymentOperationFailed,
+                       PaymentHoldReleased)
+_PAYMENT_COMMANDS = (CapturePayment, CancelPayment, UpdatePaymentAmount)
 
 CHECKOUT = Party(
     name="checkout",
@@ -87,7 +94,7 @@ CHECKOUT = Party(
         Flow(SUBSCRIPTIONS_COMMANDS, (RenewalOrderRequested,)),
     ),
     produces=(
-        Flow(ORDERS_EVENTS, (OrderPlaced, OrderCompleted, OrderRejected, OrderNeedsReview)),
+        Flow(ORDERS_EVENTS, (OrderPlaced, OrderCompleted, OrderRejected, OrderNeedsReview, OrderAmountChanged)),
         Flow(SHOPS_SETTINGS, (ShopSettingsChanged,)),
     ),
 )
@@ -97,8 +104,8 @@ PAYMENT = Party(
     description="Talks to e-SCOTT: authorizes orders, links member cards, runs operator operations.",
     group_id="payment",
     consumes=(
-        Flow(ORDERS_EVENTS, (OrderPlaced,)),
-        Flow(PAYMENTS_COMMANDS, ()),
+        Flow(ORDERS_EVENTS, (OrderPlaced, OrderAmountChanged)),
+        Flow(PAYMENTS_COMMANDS, _PAYMENT_COMMANDS),
         Flow(SHOPS_SETTINGS, (ShopSettingsChanged,)),
         Flow(SUBSCRIPTIONS_EVENTS, (SubscriptionStarted,)),
     ),
@@ -149,9 +156,9 @@ MONITORING = Party(
 
 AUTOMATION = Party(
     name="automation",
-    description="Shop automation (e.g. capture on shipment) sending payment commands (models: issue 6).",
+    description="Shop automation (e.g. capture on shipment) sending payment commands; results on payments.events.",
     group_id=None,
-    produces=(Flow(PAYMENTS_COMMANDS, ()),),
+    produces=(Flow(PAYMENTS_COMMANDS, _PAYMENT_COMMANDS),),
     internal=False,
 )
 

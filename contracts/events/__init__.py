@@ -3,14 +3,22 @@
 from contracts.events.base import Event
 from contracts.events.cards import CardLinked, CardUnlinked
 from contracts.events.checkout import CheckoutRequested
+from contracts.events.commands import CancelPayment, CapturePayment, UpdatePaymentAmount
 from contracts.events.notifications import MailFailed, MailSent
-from contracts.events.orders import OrderCompleted, OrderNeedsReview, OrderPlaced, OrderRejected
+from contracts.events.orders import (
+    OrderAmountChanged,
+    OrderCompleted,
+    OrderNeedsReview,
+    OrderPlaced,
+    OrderRejected,
+)
 from contracts.events.payments import (
     PaymentAmountUpdated,
     PaymentAuthorized,
     PaymentCanceled,
     PaymentCaptured,
     PaymentDeclined,
+    PaymentHoldReleased,
     PaymentOperationFailed,
     PaymentOutcomeUnknown,
 )
@@ -37,17 +45,25 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     SubscriptionStarted,
     MailSent,
     MailFailed,
+    OrderAmountChanged,
+    PaymentHoldReleased,
+    CapturePayment,
+    CancelPayment,
+    UpdatePaymentAmount,
 )
 """All concrete event types; the registry, schema snapshots and AsyncAPI document are built from this."""
 
 __all__ = [
     "ALL_EVENTS",
+    "CancelPayment",
+    "CapturePayment",
     "CardLinked",
     "CardUnlinked",
     "CheckoutRequested",
     "Event",
     "MailFailed",
     "MailSent",
+    "OrderAmountChanged",
     "OrderCompleted",
     "OrderNeedsReview",
     "OrderPlaced",
@@ -57,9 +73,11 @@ __all__ = [
     "PaymentCanceled",
     "PaymentCaptured",
     "PaymentDeclined",
+    "PaymentHoldReleased",
     "PaymentOperationFailed",
     "PaymentOutcomeUnknown",
     "RenewalOrderRequested",
     "ShopSettingsChanged",
     "SubscriptionStarted",
+    "UpdatePaymentAmount",
 ]

@@ -124,3 +124,21 @@ class OrderNeedsReview(OrderEvent):
     attempt_id: Identifier | None = Field(
         default=None, description="The gateway attempt whose outcome is unknown."
     )
+
+
+class OrderAmountChanged(OrderEvent):
+    """An operator edited a completed order (quantities, prices, shipping, fees) and its total changed.
+
+    The payment service keeps the new total and refuses to capture until the hold is updated to it (R12):
+    a capture never silently uses a stale amount. Carries the edited cart so readers need not ask.
+    """
+
+    TYPE: ClassVar[str] = "order.amount_changed.v1"
+
+    payment_number: PaymentNumber
+    previous_amount: Yen = Field(description="The order total before the edit.")
+    amount: Yen = Field(description="The new order total: lines + shipping + fees.")
+    lines: list[Line]
+    shipping: Shipping
+    fees: list[Fee] = Field(default_factory=list)
+    edited_by: str | None = Field(default=None, description="Who edited (operator name), if given.")

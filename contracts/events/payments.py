@@ -138,3 +138,16 @@ class PaymentOperationFailed(GatewayCodedEvent):
     gateway_operation: str | None = Field(default=None, description="OperateId, if the gateway was called.")
     reason: NonEmptyStr
     requested_by: str | None = None
+
+
+class PaymentHoldReleased(PaymentEvent):
+    """A hold left live by an amount update (`previous_hold_released` false) was voided later (1Delete).
+
+    The order no longer has two live holds; the flag raised with `PaymentAmountUpdated` is cleared.
+    """
+
+    TYPE: ClassVar[str] = "payment.hold_released.v1"
+
+    amount: Yen = Field(description="The amount of the released hold.")
+    transaction_id: NonEmptyStr = Field(description="TransactionId of the released hold.")
+    requested_by: str | None = None

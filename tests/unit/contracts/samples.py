@@ -10,12 +10,15 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 from contracts.events import (
+    CancelPayment,
+    CapturePayment,
     CardLinked,
     CardUnlinked,
     CheckoutRequested,
     Event,
     MailFailed,
     MailSent,
+    OrderAmountChanged,
     OrderCompleted,
     OrderNeedsReview,
     OrderPlaced,
@@ -25,11 +28,13 @@ from contracts.events import (
     PaymentCanceled,
     PaymentCaptured,
     PaymentDeclined,
+    PaymentHoldReleased,
     PaymentOperationFailed,
     PaymentOutcomeUnknown,
     RenewalOrderRequested,
     ShopSettingsChanged,
     SubscriptionStarted,
+    UpdatePaymentAmount,
 )
 from contracts.events.common import Buyer, Fee, Line, PaymentChoice, Shipping, SubscriptionTerms
 from contracts.events.shops import CardMethodSettings, CardNote, Carrier, MailSettings
@@ -224,6 +229,29 @@ def mail_failed() -> MailFailed:
     )
 
 
+def order_amount_changed() -> OrderAmountChanged:
+    return OrderAmountChanged(
+        order_id="ord-0001", shop_id="demo-shop", checkout_id="chk-0001", payment_number=PAYMENT_NUMBER,
+        previous_amount=7610, amount=6410, lines=lines(), shipping=shipping(), fees=fees(), edited_by="ops-1",
+    )  # fmt: skip
+
+
+def payment_hold_released() -> PaymentHoldReleased:
+    return PaymentHoldReleased(**_PAYMENT, amount=7610, transaction_id="TX0000000001", requested_by="ops-1")
+
+
+def capture_payment() -> CapturePayment:
+    return CapturePayment(order_id="ord-0001", shop_id="demo-shop", requested_by="shipping-bot", amount=7610)
+
+
+def cancel_payment() -> CancelPayment:
+    return CancelPayment(order_id="ord-0001", shop_id="demo-shop", requested_by="shipping-bot")
+
+
+def update_payment_amount() -> UpdatePaymentAmount:
+    return UpdatePaymentAmount(order_id="ord-0001", shop_id="demo-shop", requested_by="shipping-bot", amount=6410)
+
+
 SAMPLES: dict[str, Callable[[], Event]] = {
     factory().TYPE: factory
     for factory in (
@@ -246,6 +274,11 @@ SAMPLES: dict[str, Callable[[], Event]] = {
         subscription_started,
         mail_sent,
         mail_failed,
+        order_amount_changed,
+        payment_hold_released,
+        capture_payment,
+        cancel_payment,
+        update_payment_amount,
     )
 }
 """Type name -> factory of a representative instance."""
