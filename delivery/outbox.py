@@ -119,6 +119,8 @@ class OutboxRelay:
     async def _loop(self) -> None:
         backoff = 0.1
         while True:
+            # Cleared before draining, not after: a NOTIFY that arrives during the pass must wake the next one.
+            self._wakeup.clear()
             try:
                 while await self.run_once() > 0:
                     pass
@@ -130,7 +132,6 @@ class OutboxRelay:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
                 continue
-            self._wakeup.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), self._idle_poll_s)
 

@@ -144,3 +144,28 @@ async def test_a_topic_prefix_routes_logical_topics_to_the_environment_s_own(poo
         await broker.stop()
     records = await read_topic(isolated_kafka, isolated_kafka.topic(ORDERS_EVENTS), at_least=1)
     assert seqs(records) == [5]
+
+
+async def test_an_event_committed_just_after_a_pass_found_nothing_goes_out_without_waiting_for_the_idle_poll(
+        pool, broker, new_topic, kafka_settings):
+    topic = await new_topic()
+
+    class RelayRacedByACommit(OutboxRelay):
+        """An event commits (and NOTIFYs) right after a pass came back empty, before the relay sleeps."""
+
+        staged = False
+
+        async def run_once(self) -> int:
+            published = await super().run_once()
+            if published == 0 and not self.staged:
+                self.staged = True
+                await stage(pool, topic, SampleEvent("order-1", 1))
+            return published
+
+    relay = RelayRacedByACommit(pool, kafka_publisher(broker), idle_poll_s=60)
+    running = asyncio.create_task(relay.run_forever())
+    try:
+        records = await read_topic(kafka_settings, topic, at_least=1, timeout=10)
+    finally:
+        running.cancel()
+    assert seqs(records) == [1]
