@@ -110,7 +110,7 @@ def start_emulator(cpu: int | None) -> tuple[subprocess.Popen[str], int]:
     if cpu is not None and shutil.which("taskset"):
         command = ["taskset", "-c", str(cpu), *command]
     root = Path(__file__).resolve().parents[1]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=root)  # noqa: S603 (fixed argv)
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=root)
     assert proc.stdout is not None
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
