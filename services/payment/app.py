@@ -26,10 +26,13 @@ from services.payment.adapters.escott import EscottGateway, EscottTimeouts, crea
 from services.payment.adapters.gateway import EscottCardGateway
 from services.payment.adapters.postgres.uow import PostgresUnitOfWorkFactory
 from services.payment.entrypoints import subscribers
-from services.payment.entrypoints.http import internal_router, operator_router
+from services.payment.entrypoints.http import internal_router, operator_guard, operator_router
+from services.payment.entrypoints.operations_http import operations_router
 from services.payment.handlers import PaymentHandlers, Policy
+from services.payment.operations import OperationHandlers, OperationPolicy
 from services.payment.settings import PaymentSettings
 from services.payment.shops import ShopHandlers
+from services.payment.status import StatusReader
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 log = get_logger("payment.app")
@@ -46,21 +49,30 @@ def create_app(settings: PaymentSettings | None = None) -> FastAPI:
     policy = Policy(settings.gateway.send_attempts, settings.gateway.retry_backoff_s, settings.member_lease_s)
     payments = PaymentHandlers(uow=uow, gateway=gateway, clock=clock, policy=policy)
     shops = ShopHandlers(uow=uow, gateway=gateway, clock=clock)
+    operations = OperationHandlers(uow=uow, gateway=gateway, clock=clock, policy=_operation_policy(settings))
+    status = StatusReader(uow=uow, gateway=gateway, clock=clock)
 
     async def on_started(started: ServiceRuntime) -> None:
         if settings.uses_dev_secrets:
             log.warning("payment.dev_secrets", detail="DEV_ONLY internal token or encryption key in use; "
                         "set PAYMENT_INTERNAL_TOKEN and PAYMENT_ENCRYPTION_KEY outside development")
         await started.add_consumer(group_id=subscribers.GROUP_ID, topics=subscribers.TOPICS,
-                                   decode=decode_envelope, handle=subscribers.dispatch(payments, shops),
+                                   decode=decode_envelope, handle=subscribers.dispatch(payments, shops, operations),
                                    settings=settings.consumer)
 
+    routers = [internal_router(shops, settings.internal_token), operator_router(shops, payments, status),
+               operations_router(operations, operator_guard(shops))]
     app = service_app(name="payment", settings=settings, migrations=MIGRATIONS, on_started=on_started,
-                      routers=[internal_router(shops, settings.internal_token), operator_router(shops, payments)])
+                      routers=routers)
     runtime.append(app.state.runtime)
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     _close_on_shutdown(app, http)
     return app
+
+
+def _operation_policy(settings: PaymentSettings) -> OperationPolicy:
+    g, o = settings.gateway, settings.operations
+    return OperationPolicy(g.send_attempts, g.retry_backoff_s, o.lease_s, o.decrease_by_change, o.bulk_concurrency)
 
 
 def _http_client(settings: PaymentSettings) -> httpx.AsyncClient:

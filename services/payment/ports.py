@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
 from pydantic import SecretStr
@@ -79,15 +79,19 @@ class GatewayCall:
     process: ProcessKey | None = None
     free1: str = ""
     free2: str = ""
+    sales_date: date | None = None
 
 
 @dataclass(frozen=True)
 class GatewayAnswer:
-    """The domain's `Reply` plus what it must not see: a new ProcessPass, a masked card number."""
+    """The domain's `Reply` plus what it must not see (a new ProcessPass, a masked card number) and what only
+    a 1Search returns (the transaction's current Amount and SalesDate)."""
 
     reply: Reply
     process_pass: SecretStr | None = None
     masked_card: str | None = None
+    amount: int | None = None
+    sales_date: str | None = None
 
 
 class CardGateway(Protocol):
@@ -110,8 +114,9 @@ class Trace:
 class PaymentRepository(Protocol):
     async def get(self, order_id: str, *, lock: bool = False) -> Payment | None: ...
     async def add(self, payment: Payment, *, correlation_id: str) -> Payment: ...
-    async def save(self, payment: Payment, *, process_pass: SecretStr | None = None) -> Payment: ...
-    async def process_key(self, order_id: str) -> ProcessKey | None: ...
+    async def save(self, payment: Payment, *, process_pass: SecretStr | None = None,
+                   retire_pass: bool = False) -> Payment: ...
+    async def process_key(self, order_id: str, *, previous: bool = False) -> ProcessKey | None: ...
     async def correlation_id(self, order_id: str) -> str | None: ...
 
 
@@ -121,6 +126,8 @@ class AttemptRepository(Protocol):
     async def sending(self, order_id: str) -> list[Attempt]: ...
     async def history(self, order_id: str) -> list[Attempt]: ...
     async def mark_resolved(self, order_id: str, resolution: str) -> None: ...
+    async def get(self, attempt_id: str) -> Attempt | None: ...
+    async def resolve_one(self, attempt_id: str, resolution: str) -> None: ...
 
 
 class MemberCardRepository(Protocol):

@@ -28,6 +28,16 @@ class GatewaySettings(BaseModel):
     retry_backoff_s: float = Field(default=0.5, ge=0, description="first pause before resending a not-sent call")
 
 
+class OperationSettings(BaseModel):
+    """Operator operations (R12, design §6.5)."""
+
+    lease_s: float = Field(default=120.0, gt=0, description="an operation still running after this was "
+                           "interrupted (crash): its outcome becomes unknown; keep it above the read timeout")
+    decrease_by_change: bool = Field(default=True, description="lower an amount with 1Change (one call, no second "
+                                     "hold) instead of 1ReAuth + 1Delete")
+    bulk_concurrency: int = Field(default=32, ge=1, description="gateway operations in flight for one bulk capture")
+
+
 class PaymentSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="PAYMENT_")
 
@@ -37,6 +47,7 @@ class PaymentSettings(ServiceSettings):
     internal_token: SecretStr = SecretStr(DEV_ONLY_INTERNAL_TOKEN)
     encryption_key: SecretStr = SecretStr(DEV_ONLY_ENCRYPTION_KEY)
     gateway: GatewaySettings = Field(default_factory=GatewaySettings)
+    operations: OperationSettings = Field(default_factory=OperationSettings)
     member_lease_s: float = Field(
         default=120.0, gt=0,
         description="a member's card work (link, charge, unlink) runs one order at a time; a crashed holder's "

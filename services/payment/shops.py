@@ -1,5 +1,5 @@
 """Shop-level use cases: credentials and operator key (write-only), the settings projection, a member's stored
-card for checkout's payment page, and the operator's view of a payment with its operation history (R15)."""
+card for checkout's payment page (the operator's view of a payment is in `status.py`)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from delivery.logs import get_logger
 from services.payment import ids
 from services.payment.domain.attempts import Attempt, finish_attempt
 from services.payment.domain.cards import LinkStatus
-from services.payment.domain.model import Payment
 from services.payment.domain.operations import Operation, Outcome
 from services.payment.ports import (
     CardGateway,
@@ -32,12 +31,6 @@ log = get_logger("payment.shops")
 class StoredCard:
     linked: bool
     masked_card_no: str | None = None
-
-
-@dataclass(frozen=True)
-class PaymentView:
-    payment: Payment
-    history: list[Attempt]
 
 
 class ShopHandlers:
@@ -67,13 +60,6 @@ class ShopHandlers:
         async with self._uow(trace) as tx:
             if await tx.claim_inbound():
                 await tx.shops.put_settings(settings)
-
-    async def view_payment(self, shop_id: str, order_id: str) -> PaymentView | None:
-        async with self._uow() as tx:
-            payment = await tx.payments.get(order_id)
-            if payment is None or payment.shop_id != shop_id:
-                return None
-            return PaymentView(payment, await tx.attempts.history(order_id))
 
     async def stored_card(self, shop_id: str, member_id: str) -> StoredCard:
         """Whether the member has a card on file, and its masked number (looked up once with 4MemRefM)."""

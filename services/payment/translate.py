@@ -7,16 +7,26 @@ from dataclasses import asdict
 from pydantic import SecretStr
 
 from contracts.events import (
+    CancelPayment,
+    CapturePayment,
     CardLinked,
     CardUnlinked,
     Event,
     OrderPlaced,
+    PaymentAmountUpdated,
     PaymentAuthorized,
+    PaymentCanceled,
+    PaymentCaptured,
     PaymentDeclined,
+    PaymentHoldReleased,
+    PaymentOperationFailed,
     PaymentOutcomeUnknown,
     ShopSettingsChanged,
+    UpdatePaymentAmount,
 )
+from contracts.events.commands import PaymentCommand
 from services.payment.domain import events as ev
+from services.payment.domain.actions import Action, OperationRequest
 from services.payment.domain.cards import CardChoice, LinkMode
 from services.payment.domain.codes import describe
 from services.payment.domain.model import PlaceOrder
@@ -43,9 +53,23 @@ def shop_settings(event: ShopSettingsChanged) -> ShopSettings:
                         card.subscriptions_enabled, card.renewal_sales_mode, card.authorize_at_renewal)
 
 
+def operation_request(command: PaymentCommand) -> OperationRequest:
+    """A command on `payments.commands` as the same request the operator HTTP API makes."""
+    if isinstance(command, CapturePayment):
+        return OperationRequest(Action.CAPTURE, command.requested_by, command.amount)
+    if isinstance(command, CancelPayment):
+        return OperationRequest(Action.CANCEL, command.requested_by)
+    if isinstance(command, UpdatePaymentAmount):
+        return OperationRequest(Action.UPDATE_AMOUNT, command.requested_by, command.amount)
+    raise ValueError(f"no operation for {command.TYPE}")
+
+
 _CONTRACTS: dict[type, type[Event]] = {
     ev.PaymentAuthorized: PaymentAuthorized, ev.PaymentDeclined: PaymentDeclined,
     ev.PaymentOutcomeUnknown: PaymentOutcomeUnknown, ev.CardLinked: CardLinked, ev.CardUnlinked: CardUnlinked,
+    ev.PaymentCaptured: PaymentCaptured, ev.PaymentCanceled: PaymentCanceled,
+    ev.PaymentAmountUpdated: PaymentAmountUpdated, ev.PaymentHoldReleased: PaymentHoldReleased,
+    ev.PaymentOperationFailed: PaymentOperationFailed,
 }
 
 
@@ -56,6 +80,6 @@ def to_contract(event: ev.DomainEvent) -> Event:
     (why a decline has no codes) is not in contract v1 yet: unknown fields are ignored until it is added.
     """
     data = asdict(event)
-    if isinstance(event, ev.PaymentDeclined):
+    if isinstance(event, ev.PaymentDeclined | ev.PaymentOperationFailed):
         data["descriptions"] = [describe(code).ja for code in event.codes]
     return _CONTRACTS[type(event)].model_validate(data)

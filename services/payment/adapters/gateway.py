@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from services.payment.adapters import escott
-from services.payment.domain.operations import Operation, Outcome, Reply
+from services.payment.domain.operations import PROCESS_CALLS, Operation, Outcome, Reply
 from services.payment.ports import GatewayAnswer, GatewayCall
 
 T = TypeVar("T")
@@ -51,10 +51,8 @@ class EscottCardGateway:
             charge = c.authorize if op is Operation.AUTH else c.authorize_and_capture
             source = member or escott.TokenSource(_required(call.token, op))
             return lambda: charge(merchant, source, amount=call.amount, pay_type=call.pay_type, refs=refs)
-        if op is Operation.DELETE:
-            process = _required(call.process, op)
-            ref = escott.ProcessRef(process.process_id, process.process_pass)
-            return lambda: c.cancel(merchant, ref, member=member, refs=refs)
+        if op in PROCESS_CALLS:
+            return self._process(call, merchant, refs, member)
         key = _required(member, op)
         if op is Operation.MEM_ADD:
             return lambda: c.add_member(merchant, key, escott.TokenSource(_required(call.token, op)), refs)
@@ -64,6 +62,23 @@ class EscottCardGateway:
         if op in member_calls:
             return lambda: member_calls[op](merchant, key, refs)
         return lambda: c.member_reference(merchant, key, refs=refs)
+
+    def _process(self, call: GatewayCall, merchant: escott.MerchantConfig, refs: escott.MerchantRefs,
+                 member: escott.Member | None) -> Callable[[], Awaitable[escott.EscottResult]]:
+        """Process messages name the transaction by its pair; KaiinId goes along iff the charge used one."""
+        c, op = self._client, call.operation
+        process = _required(call.process, op)
+        ref = escott.ProcessRef(process.process_id, process.process_pass)
+        if op is Operation.CAPTURE:
+            return lambda: c.capture(merchant, ref, sales_date=call.sales_date, member=member, refs=refs)
+        if op is Operation.CHANGE:
+            return lambda: c.change_amount(merchant, ref, amount=call.amount, member=member, refs=refs)
+        if op is Operation.REAUTH:
+            return lambda: c.reauthorize(merchant, ref, amount=call.amount, sales_date=call.sales_date,
+                                         member=member, refs=refs)
+        if op is Operation.SEARCH:
+            return lambda: c.search(merchant, ref, refs=refs)
+        return lambda: c.cancel(merchant, ref, member=member, refs=refs)
 
 
 def _required(value: T | None, op: Operation) -> T:
@@ -79,4 +94,6 @@ def answer(result: escott.EscottResult) -> GatewayAnswer:
     process = result.process
     reply = Reply(outcome, tuple(result.codes), result.transaction_id, result.fields.get("ApproveNo") or None,
                   process.process_id if process else None, reason)
-    return GatewayAnswer(reply, process.process_pass if process else None, result.masked_card_no)
+    amount = result.fields.get("Amount", "")
+    return GatewayAnswer(reply, process.process_pass if process else None, result.masked_card_no,
+                         int(amount) if amount.isdigit() else None, result.fields.get("SalesDate") or None)

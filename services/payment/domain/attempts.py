@@ -39,6 +39,9 @@ class Attempt:
     transaction_id: str | None = None
     reason: str | None = None
     resolution: str | None = None
+    action: str | None = None  # operator operation (capture, cancel, ...), None for the order's own calls
+    requested_by: str | None = None
+    amount: int | None = None
 
 
 def finish_attempt(attempt: Attempt, reply: Reply, now: datetime) -> Attempt:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 
 @dataclass(frozen=True)
@@ -61,4 +62,67 @@ class CardUnlinked:
     reason: str
 
 
-DomainEvent = PaymentAuthorized | PaymentDeclined | PaymentOutcomeUnknown | CardLinked | CardUnlinked
+@dataclass(frozen=True)
+class PaymentCaptured:
+    order_id: str
+    shop_id: str
+    payment_number: str
+    amount: int
+    transaction_id: str
+    sales_date: date
+    requested_by: str | None = None
+
+
+@dataclass(frozen=True)
+class PaymentCanceled:
+    order_id: str
+    shop_id: str
+    payment_number: str
+    amount: int
+    transaction_id: str
+    requested_by: str | None = None
+
+
+@dataclass(frozen=True)
+class PaymentAmountUpdated:
+    """`previous_hold_released` False: the replaced hold is still live (two holds, flagged, design §6.5)."""
+
+    order_id: str
+    shop_id: str
+    payment_number: str
+    previous_amount: int
+    amount: int
+    transaction_id: str
+    previous_transaction_id: str
+    previous_hold_released: bool
+    requested_by: str | None = None
+
+
+@dataclass(frozen=True)
+class PaymentHoldReleased:
+    order_id: str
+    shop_id: str
+    payment_number: str
+    amount: int
+    transaction_id: str
+    requested_by: str | None = None
+
+
+@dataclass(frozen=True)
+class PaymentOperationFailed:
+    """`outcome`: refused (rules, `reason` = refusal code), declined (gateway `codes`), unknown (never resent)."""
+
+    order_id: str
+    shop_id: str
+    payment_number: str
+    operation: str
+    outcome: str
+    reason: str
+    gateway_operation: str | None = None
+    codes: tuple[str, ...] = ()
+    requested_by: str | None = None
+
+
+DomainEvent = (PaymentAuthorized | PaymentDeclined | PaymentOutcomeUnknown | CardLinked | CardUnlinked
+               | PaymentCaptured | PaymentCanceled | PaymentAmountUpdated | PaymentHoldReleased
+               | PaymentOperationFailed)

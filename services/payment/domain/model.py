@@ -10,15 +10,19 @@ call is decided here (`next_operation`), recorded and sent by the handler, and i
        |                    |--unknown---> unknown --resolve--> authorized | captured | declined
        |--refused / link failed--> declined
     skipped (R21: no gateway call)
+    authorized --capture--> captured;  authorized --cancel--> canceled;  authorized --update--> authorized
+    (operator operations: `domain/operator.py`)
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import date
 from enum import StrEnum
 
 from services.payment.domain import codes as result_codes
 from services.payment.domain import events as ev
+from services.payment.domain.actions import HoldState, InProgress, PreviousHold, UnknownOperation
 from services.payment.domain.cards import CardChoice, CardPlan, Refused, plan_card
 from services.payment.domain.operations import (
     CHARGES,
@@ -38,6 +42,7 @@ class PaymentState(StrEnum):
     DECLINED = "declined"
     UNKNOWN = "unknown"
     SKIPPED = "skipped"
+    CANCELED = "canceled"
 
 
 class Cleanup(StrEnum):
@@ -108,6 +113,35 @@ class Payment:
     buyer_message: str | None = None
     resolution: str | None = None
     version: int = 0
+    order_total: int | None = None
+    sales_date: date | None = None
+    in_progress: InProgress | None = None
+    unknown_operation: UnknownOperation | None = None
+    previous_hold: PreviousHold | None = None
+
+    @property
+    def current_order_total(self) -> int:
+        """The order's total as checkout last reported it (`OrderAmountChanged`); the placed amount before."""
+        return self.amount if self.order_total is None else self.order_total
+
+    @property
+    def held_amount(self) -> int:
+        """What the current hold reserves and is not yet captured."""
+        return self.amount if self.state is PaymentState.AUTHORIZED else 0
+
+    @property
+    def captured_amount(self) -> int:
+        return self.amount if self.state is PaymentState.CAPTURED else 0
+
+    @property
+    def update_required(self) -> bool:
+        """R12: the order was edited and the hold no longer equals its total; capture waits for an update."""
+        return self.state is PaymentState.AUTHORIZED and self.current_order_total != self.amount
+
+    @property
+    def two_live_holds(self) -> bool:
+        """An amount update could not release the replaced hold (design §6.5): flagged for ops."""
+        return self.previous_hold is not None and self.previous_hold.state is HoldState.RELEASE_FAILED
 
 
 Decided = tuple[Payment, list[ev.DomainEvent]]
@@ -121,7 +155,7 @@ def open_payment(order: PlaceOrder, *, linked_kaiin: str | None, new_kaiin_id: s
     business refusal the operator must fix, declined with that reason rather than dead-lettered.
     """
     payment = Payment(order.order_id, order.shop_id, order.payment_number, order.amount, order.pay_type,
-                      order.sales_mode, order.buyer_name, order.choice.member_id)
+                      order.sales_mode, order.buyer_name, order.choice.member_id, order_total=order.amount)
     if order.skip_reason:
         return replace(payment, state=PaymentState.SKIPPED, reason=order.skip_reason), []
     try:

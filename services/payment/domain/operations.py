@@ -12,6 +12,10 @@ class Operation(StrEnum):
     AUTH = "1Auth"
     GATHERING = "1Gathering"
     DELETE = "1Delete"
+    CAPTURE = "1Capture"
+    CHANGE = "1Change"
+    REAUTH = "1ReAuth"
+    SEARCH = "1Search"
     MEM_ADD = "4MemAdd"
     MEM_CHG = "4MemChg"
     MEM_INVAL = "4MemInval"
@@ -20,6 +24,8 @@ class Operation(StrEnum):
 
 
 CHARGES = frozenset({Operation.AUTH, Operation.GATHERING})
+PROCESS_CALLS = frozenset({Operation.DELETE, Operation.CAPTURE, Operation.CHANGE, Operation.REAUTH, Operation.SEARCH})
+"""Calls naming a transaction by its ProcessId/ProcessPass (they carry KaiinId iff the charge used one)."""
 LINKS = frozenset({Operation.MEM_ADD, Operation.MEM_CHG})
 MEMBER_OPERATIONS = frozenset({*LINKS, Operation.MEM_INVAL, Operation.MEM_DEL, Operation.MEM_REF})
 

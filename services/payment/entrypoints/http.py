@@ -2,23 +2,25 @@
 
 Internal (`X-Internal-Token`): write-only gateway credentials, the operator key hash, a member's stored card.
 Operator (`X-Operator-Key`, checked against the hash checkout registered for that shop; another shop's key
-gets 404, I6): a payment with its operation history, and the resolution of an unknown outcome (design §6.2).
+gets 404, I6): a payment with its operation history and live status, and the resolution of an unknown
+authorization (design §6.2). Capture, cancel and amount update are in `operations_http.py`.
 """
 
 from __future__ import annotations
 
 import hmac
-from datetime import datetime
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Literal, Self
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Response
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
-from services.payment.domain.codes import describe
 from services.payment.domain.model import InvalidTransition, Resolution
+from services.payment.entrypoints.views import PaymentOut, payment_out
 from services.payment.handlers import PaymentHandlers, PaymentNotFound
 from services.payment.ports import Credentials
-from services.payment.shops import PaymentView, ShopHandlers
+from services.payment.shops import ShopHandlers
+from services.payment.status import StatusReader
 
 _STRICT = ConfigDict(extra="forbid", hide_input_in_errors=True)
 ShopId = Annotated[str, Field(min_length=1, max_length=128)]
@@ -59,58 +61,6 @@ class ResolveIn(BaseModel):
         return self
 
 
-class AttemptOut(BaseModel):
-    attempt_id: str
-    operation: str
-    status: str
-    started_at: datetime
-    finished_at: datetime | None
-    codes: list[str]
-    descriptions: list[str]
-    transaction_id: str | None
-    reason: str | None
-    resolution: str | None
-
-
-class PaymentOut(BaseModel):
-    order_id: str
-    shop_id: str
-    payment_number: str
-    state: str
-    sales_mode: str
-    amount: int
-    pay_type: str
-    card_source: str | None
-    transaction_id: str | None
-    approval_number: str | None
-    process_id: str | None
-    codes: list[str]
-    descriptions: list[str]
-    reason: str | None
-    buyer_message: str | None
-    resolution: str | None
-    cleanup: str
-    history: list[AttemptOut]
-
-
-def _descriptions(codes: tuple[str, ...]) -> list[str]:
-    return [f"{describe(c).ja} / {describe(c).en}" for c in codes]
-
-
-def payment_out(view: PaymentView) -> PaymentOut:
-    p = view.payment
-    history = [AttemptOut(attempt_id=a.attempt_id, operation=a.operation.value, status=a.status.value,
-                          started_at=a.started_at, finished_at=a.finished_at, codes=list(a.codes),
-                          descriptions=_descriptions(a.codes), transaction_id=a.transaction_id, reason=a.reason,
-                          resolution=a.resolution) for a in view.history]
-    return PaymentOut(order_id=p.order_id, shop_id=p.shop_id, payment_number=p.payment_number,
-                      state=p.state.value, sales_mode=p.sales_mode.value, amount=p.amount, pay_type=p.pay_type,
-                      card_source=p.plan.source.value if p.plan else None, transaction_id=p.transaction_id,
-                      approval_number=p.approval_number, process_id=p.process_id, codes=list(p.codes),
-                      descriptions=_descriptions(p.codes), reason=p.reason, buyer_message=p.buyer_message,
-                      resolution=p.resolution, cleanup=p.cleanup.value, history=history)
-
-
 def internal_router(shops: ShopHandlers, internal_token: SecretStr) -> APIRouter:
     async def internal(x_internal_token: Annotated[str | None, Header()] = None) -> None:
         expected = internal_token.get_secret_value().encode()
@@ -138,23 +88,32 @@ def internal_router(shops: ShopHandlers, internal_token: SecretStr) -> APIRouter
     return router
 
 
-def operator_router(shops: ShopHandlers, payments: PaymentHandlers) -> APIRouter:
+def operator_guard(shops: ShopHandlers) -> Callable[..., Awaitable[None]]:
+    """I6: 401 without a key; 404 (not 403) for a key of another shop, so keys cannot probe shops."""
+
     async def operator(shop_id: ShopId, x_operator_key: Annotated[str | None, Header()] = None) -> None:
         if not x_operator_key:
             raise HTTPException(401, "X-Operator-Key required")
         if not await shops.operator_key_opens(shop_id, x_operator_key):
             raise HTTPException(404, "not found")
 
-    router = APIRouter(prefix="/v1/shops/{shop_id}/payments", tags=["operator"], dependencies=[Depends(operator)])
+    return operator
 
-    @router.get("/{order_id}", summary="A payment: state, amounts, ids, and its gateway operation history (R15)")
-    async def get_payment(shop_id: ShopId, order_id: ShopId) -> PaymentOut:
-        view = await shops.view_payment(shop_id, order_id)
+
+def operator_router(shops: ShopHandlers, payments: PaymentHandlers, status: StatusReader) -> APIRouter:
+    router = APIRouter(prefix="/v1/shops/{shop_id}/payments", tags=["operator"],
+                       dependencies=[Depends(operator_guard(shops))])
+
+    @router.get("/{order_id}", summary="A payment: state, amounts, ids, allowed operations, live status (1Search), "
+                "operation history (R15)")
+    async def get_payment(shop_id: ShopId, order_id: ShopId, live: bool = True,
+                          status_reads: bool = False) -> PaymentOut:
+        view = await status.view(shop_id, order_id, live=live, status_reads=status_reads)
         if view is None:
             raise HTTPException(404, "no payment for this order")
         return payment_out(view)
 
-    @router.post("/{order_id}/resolve", summary="Record the truth about an unknown outcome (design §6.2)")
+    @router.post("/{order_id}/resolve", summary="Record the truth about an unknown authorization (design §6.2)")
     async def resolve(shop_id: ShopId, order_id: ShopId, body: ResolveIn) -> PaymentOut:
         resolution = Resolution(body.outcome == "authorized", body.transaction_id, body.approval_number,
                                 body.process_id)
@@ -164,7 +123,7 @@ def operator_router(shops: ShopHandlers, payments: PaymentHandlers) -> APIRouter
             raise HTTPException(404, "no payment for this order") from None
         except InvalidTransition as exc:
             raise HTTPException(409, str(exc)) from None
-        view = await shops.view_payment(shop_id, order_id)
+        view = await status.view(shop_id, order_id, live=False)
         assert view is not None
         return payment_out(view)
 

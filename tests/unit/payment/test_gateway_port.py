@@ -60,3 +60,11 @@ def test_secrets_are_encrypted_and_a_rotated_key_still_reads_old_rows() -> None:
         Cipher(SecretStr(new)).decrypt(stored)
     with pytest.raises(ValueError, match="Fernet"):
         Cipher(SecretStr("not-a-key"))
+
+
+def test_a_1search_reply_carries_the_live_amount_and_sales_date() -> None:
+    body = (b"TransactionId=1&OperateId=1Search&ProcessId=PID1&ProcessPass=PASS1&Amount=6200&SalesDate=20250601"
+            b"&ResponseCd=OK")
+    result = answer(classify("1Search", 200, body))
+    assert (result.reply.outcome, result.amount, result.sales_date) == (Outcome.OK, 6200, "20250601")
+    assert answer(classify("1Search", 200, b"TransactionId=1&OperateId=1Search&ResponseCd=K12")).amount is None

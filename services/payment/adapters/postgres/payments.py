@@ -10,6 +10,7 @@ import asyncpg
 from pydantic import SecretStr
 
 from services.payment.adapters.crypto import Cipher
+from services.payment.adapters.postgres import codec
 from services.payment.domain.attempts import Attempt, AttemptStatus
 from services.payment.domain.cards import CardPlan, CardSource
 from services.payment.domain.model import Cleanup, Payment, PaymentState
@@ -19,16 +20,21 @@ from services.payment.ports import ProcessKey
 _INSERT = """
 INSERT INTO payments (order_id, shop_id, payment_number, amount, pay_type, sales_mode, buyer_name, member_id,
     card_source, link_operation, unlink_after, unlink_reason, kaiin_id, state, linked, cleanup, unsent,
-    transaction_id, approval_number, process_id, codes, reason, buyer_message, resolution, version, correlation_id)
+    transaction_id, approval_number, process_id, codes, reason, buyer_message, resolution, version, order_total,
+    sales_date, in_progress, unknown_operation, previous_hold, correlation_id)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23,
-    $24, $25, $26)
+    $24, $25, $26, $27, $28::jsonb, $29::jsonb, $30::jsonb, $31)
 """
 _UPDATE = """
 UPDATE payments SET shop_id = $2, payment_number = $3, amount = $4, pay_type = $5, sales_mode = $6,
     buyer_name = $7, member_id = $8, card_source = $9, link_operation = $10, unlink_after = $11,
     unlink_reason = $12, kaiin_id = $13, state = $14, linked = $15, cleanup = $16, unsent = $17,
     transaction_id = $18, approval_number = $19, process_id = $20, codes = $21, reason = $22, buyer_message = $23,
-    resolution = $24, version = $25, process_pass_enc = COALESCE($26, process_pass_enc), updated_at = now()
+    resolution = $24, version = $25, order_total = $26, sales_date = $27, in_progress = $28::jsonb,
+    unknown_operation = $29::jsonb, previous_hold = $30::jsonb,
+    previous_pass_enc = CASE WHEN $32 THEN process_pass_enc WHEN $30::jsonb IS NULL THEN NULL
+                             ELSE previous_pass_enc END,
+    process_pass_enc = COALESCE($31, process_pass_enc), updated_at = now()
 WHERE order_id = $1
 """
 
@@ -39,7 +45,9 @@ def _values(p: Payment) -> tuple[Any, ...]:
             p.member_id, plan.source.value if plan else None, plan.link.value if plan and plan.link else None,
             bool(plan and plan.unlink_after), plan.unlink_reason if plan else None, p.kaiin_id, p.state.value,
             p.linked, p.cleanup.value, p.unsent, p.transaction_id, p.approval_number, p.process_id,
-            list(p.codes), p.reason, p.buyer_message, p.resolution, p.version)
+            list(p.codes), p.reason, p.buyer_message, p.resolution, p.version, p.order_total, p.sales_date,
+            codec.in_progress_to_json(p.in_progress), codec.unknown_to_json(p.unknown_operation),
+            codec.previous_to_json(p.previous_hold))
 
 
 def _payment(r: asyncpg.Record) -> Payment:
@@ -51,7 +59,9 @@ def _payment(r: asyncpg.Record) -> Payment:
         r["order_id"], r["shop_id"], r["payment_number"], r["amount"], r["pay_type"], SalesMode(r["sales_mode"]),
         r["buyer_name"], r["member_id"], plan, r["kaiin_id"], PaymentState(r["state"]), r["linked"],
         Cleanup(r["cleanup"]), r["unsent"], r["transaction_id"], r["approval_number"], r["process_id"],
-        tuple(r["codes"]), r["reason"], r["buyer_message"], r["resolution"], r["version"])
+        tuple(r["codes"]), r["reason"], r["buyer_message"], r["resolution"], r["version"], r["order_total"],
+        r["sales_date"], codec.in_progress_from_json(r["in_progress"]),
+        codec.unknown_from_json(r["unknown_operation"]), codec.previous_from_json(r["previous_hold"]))
 
 
 class PaymentsSql:
@@ -71,19 +81,28 @@ class PaymentsSql:
         await self._conn.execute(_INSERT, *_values(added), correlation_id)
         return added
 
-    async def save(self, payment: Payment, *, process_pass: SecretStr | None = None) -> Payment:
-        """Write the new state with version + 1; a ProcessPass is stored encrypted, never in clear."""
+    async def save(self, payment: Payment, *, process_pass: SecretStr | None = None,
+                   retire_pass: bool = False) -> Payment:
+        """Write the new state with version + 1; a ProcessPass is stored encrypted, never in clear.
+
+        `retire_pass`: the stored ProcessPass now belongs to the previous hold (1ReAuth made a new one); it is
+        kept, encrypted, until that hold is released, then dropped with it.
+        """
         saved = replace(payment, version=payment.version + 1)
         encrypted = self._cipher.encrypt(process_pass) if process_pass is not None else None
-        await self._conn.execute(_UPDATE, *_values(saved), encrypted)
+        await self._conn.execute(_UPDATE, *_values(saved), encrypted, retire_pass)
         return saved
 
-    async def process_key(self, order_id: str) -> ProcessKey | None:
+    async def process_key(self, order_id: str, *, previous: bool = False) -> ProcessKey | None:
+        """The pair naming the current hold, or with `previous` the hold an amount update replaced."""
         row = await self._conn.fetchrow(
-            "SELECT process_id, process_pass_enc FROM payments WHERE order_id = $1", order_id)
-        if row is None or row["process_id"] is None or row["process_pass_enc"] is None:
+            "SELECT process_id, process_pass_enc, previous_hold ->> 'process_id' AS previous_id, previous_pass_enc "
+            "FROM payments WHERE order_id = $1", order_id)
+        if row is None:
             return None
-        return ProcessKey(row["process_id"], self._cipher.decrypt(row["process_pass_enc"]))
+        pid, enc = (row["previous_id"], row["previous_pass_enc"]) if previous else \
+            (row["process_id"], row["process_pass_enc"])
+        return ProcessKey(pid, self._cipher.decrypt(enc)) if pid is not None and enc is not None else None
 
     async def correlation_id(self, order_id: str) -> str | None:
         value = await self._conn.fetchval("SELECT correlation_id FROM payments WHERE order_id = $1", order_id)
@@ -93,7 +112,7 @@ class PaymentsSql:
 def _attempt(r: asyncpg.Record) -> Attempt:
     return Attempt(str(r["attempt_id"]), r["shop_id"], r["order_id"], Operation(r["operation"]), r["kaiin_id"],
                    r["started_at"], AttemptStatus(r["status"]), r["finished_at"], tuple(r["codes"]),
-                   r["transaction_id"], r["reason"], r["resolution"])
+                   r["transaction_id"], r["reason"], r["resolution"], r["action"], r["requested_by"], r["amount"])
 
 
 class AttemptsSql:
@@ -103,10 +122,11 @@ class AttemptsSql:
     async def add(self, a: Attempt) -> None:
         await self._conn.execute(
             "INSERT INTO gateway_attempts (attempt_id, shop_id, order_id, operation, kaiin_id, started_at, status, "
-            "finished_at, codes, transaction_id, reason, resolution) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            "finished_at, codes, transaction_id, reason, resolution, action, requested_by, amount) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
             UUID(a.attempt_id), a.shop_id, a.order_id, a.operation.value, a.kaiin_id, a.started_at, a.status.value,
-            a.finished_at, list(a.codes), a.transaction_id, a.reason, a.resolution)
+            a.finished_at, list(a.codes), a.transaction_id, a.reason, a.resolution, a.action, a.requested_by,
+            a.amount)
 
     async def save(self, a: Attempt) -> None:
         await self._conn.execute(
@@ -116,8 +136,9 @@ class AttemptsSql:
             a.resolution)
 
     async def sending(self, order_id: str) -> list[Attempt]:
+        """The order flow's attempts still `sending` (operator operations settle theirs by their own lease)."""
         rows = await self._conn.fetch(
-            "SELECT * FROM gateway_attempts WHERE order_id = $1 AND status = 'sending' "
+            "SELECT * FROM gateway_attempts WHERE order_id = $1 AND status = 'sending' AND action IS NULL "
             "ORDER BY started_at", order_id)
         return [_attempt(r) for r in rows]
 
@@ -131,4 +152,13 @@ class AttemptsSql:
         """Note the operator's finding on the unknown attempt(s) of the order (the history keeps both)."""
         await self._conn.execute(
             "UPDATE gateway_attempts SET resolution = $2 WHERE order_id = $1 AND status = 'unknown' "
-            "AND resolution IS NULL", order_id, resolution)
+            "AND resolution IS NULL AND action IS NULL", order_id, resolution)
+
+    async def get(self, attempt_id: str) -> Attempt | None:
+        row = await self._conn.fetchrow("SELECT * FROM gateway_attempts WHERE attempt_id = $1", UUID(attempt_id))
+        return _attempt(row) if row else None
+
+    async def resolve_one(self, attempt_id: str, resolution: str) -> None:
+        """Note an operator's finding on one unknown attempt of an operation (the status stays `unknown`)."""
+        await self._conn.execute("UPDATE gateway_attempts SET resolution = $2 WHERE attempt_id = $1",
+                                 UUID(attempt_id), resolution)

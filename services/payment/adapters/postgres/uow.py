@@ -34,9 +34,14 @@ class PostgresUnitOfWork:
         self.shops = ShopsSql(conn, cipher)
 
     async def emit(self, event: DomainEvent, *, version: int) -> None:
-        trace = self._trace or Trace(correlation_id=getattr(event, "order_id", None) or "payment")
+        """Without a trace (an operator's HTTP call) the event correlates with the order's checkout."""
+        trace = self._trace or Trace(correlation_id=await self._correlation(getattr(event, "order_id", None)))
         await emit(self._conn, translate.to_contract(event), producer=PRODUCER,
                    correlation_id=trace.correlation_id, causation=trace.causation, subject_version=version)
+
+    async def _correlation(self, order_id: str | None) -> str:
+        found = await self.payments.correlation_id(order_id) if order_id else None
+        return found or order_id or "payment"
 
     async def claim_inbound(self) -> bool:
         if self._trace is None or self._trace.causation is None:

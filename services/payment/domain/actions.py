@@ -1,0 +1,97 @@
+"""Values of operator operations on a payment (R12, R13, design §6.5): what is running, what is unresolved,
+and the hold an amount update left behind.
+
+An operation is one row-locked state change before the gateway call (`InProgress`), so two operators, or an
+operator and automation, never send two gateway operations for one transaction at once (the second is refused
+with the current state). Its outcome is applied after the call; an unknown outcome is kept (`UnknownOperation`)
+and blocks further operations until an operator resolves it: it is never retried automatically (design §6.2).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from services.payment.domain.operations import Operation
+
+
+class Action(StrEnum):
+    """What an operator or automation asks for (`PaymentOperationFailed.operation` uses these names)."""
+
+    CAPTURE = "capture"
+    CANCEL = "cancel"
+    UPDATE_AMOUNT = "update_amount"
+    RELEASE_PREVIOUS_HOLD = "release_previous_hold"
+
+
+ACTIONS = (Action.CAPTURE, Action.CANCEL, Action.UPDATE_AMOUNT)
+"""The operations R12 names; releasing a left-over hold exists only while one is flagged."""
+
+
+class OperationRefused(Exception):
+    """The rules (R12, R13, state, amounts) refuse an operation; `conflict` is a state clash (HTTP 409), else
+    the request itself is unacceptable (HTTP 422). `code` is stable and machine-readable."""
+
+    def __init__(self, code: str, message: str, *, conflict: bool = True) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.conflict = conflict
+
+
+@dataclass(frozen=True)
+class OperationRequest:
+    """`amount`: for capture the amount the sender expects (a guard); for update the new amount."""
+
+    action: Action
+    requested_by: str | None = None
+    amount: int | None = None
+
+
+@dataclass(frozen=True)
+class InProgress:
+    """The operation holding the payment now, and the gateway call (`step`) it is waiting for.
+
+    `on_previous`: the step acts on the previous hold (the release after 1ReAuth), not the current one.
+    `unsent`: sends of this step that certainly did not leave (connection refused), resent within a budget.
+    """
+
+    action: Action
+    step: Operation
+    attempt_id: str
+    since: datetime
+    requested_by: str | None = None
+    target_amount: int | None = None
+    on_previous: bool = False
+    unsent: int = 0
+
+
+@dataclass(frozen=True)
+class UnknownOperation:
+    """A gateway call of an operation whose outcome is unknown: shown to operators, never resent."""
+
+    action: Action
+    step: Operation
+    attempt_id: str
+    requested_by: str | None = None
+    target_amount: int | None = None
+    reason: str = "unknown"
+
+
+class HoldState(StrEnum):
+    RELEASING = "releasing"
+    RELEASE_FAILED = "release_failed"
+
+
+@dataclass(frozen=True)
+class PreviousHold:
+    """The hold an amount update replaced (1ReAuth made a new one). While `release_failed`, the order has two
+    live holds at the gateway: flagged for ops, who can retry the release."""
+
+    process_id: str | None
+    transaction_id: str | None
+    amount: int
+    state: HoldState = HoldState.RELEASING
+    codes: tuple[str, ...] = ()
+    reason: str | None = None

@@ -1,0 +1,158 @@
+"""Operator operations over HTTP (`X-Operator-Key`, one shop; another shop's order answers 404): capture, cancel,
+amount update, release of a left-over hold, resolution of an unknown operation, and bulk capture (R12-R15).
+
+Answers: 200 `{result: "succeeded", payment}`; a refusal 409 (state: running operation, captured, auth_capture
+mode, update required ...) or 422 (¥0, unchanged amount) `{reason_code, reason, result: "refused", payment}`;
+a gateway decline 422 `gateway_declined` with the raw `codes` and their `descriptions`; an unreachable gateway
+503 `gateway_unreachable`; an unknown outcome 502 `gateway_outcome_unknown` (never resent: resolve it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, Literal, Self
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+
+from services.payment.domain.actions import Action, OperationRequest
+from services.payment.domain.operations import Outcome, Reply
+from services.payment.entrypoints.views import descriptions, payment_out
+from services.payment.operations import OperationHandlers, OperationResult, PaymentNotFound
+from services.payment.status import PaymentView
+
+_STRICT = ConfigDict(extra="forbid", hide_input_in_errors=True)
+Id = Annotated[str, Field(min_length=1, max_length=128)]
+Amount = Annotated[int, Field(ge=0, le=99_999_999)]  # the gateway's own limit is checked there (its codes shown)
+By = Annotated[str | None, Field(default=None, max_length=128, description="operator name, for the history")]
+BULK_MAX = 1000
+
+
+class CaptureIn(BaseModel):
+    model_config = _STRICT
+    amount: Amount | None = Field(default=None, description="the amount you expect to capture (a guard)")
+    requested_by: By = None
+
+
+class CancelIn(BaseModel):
+    model_config = _STRICT
+    requested_by: By = None
+
+
+class UpdateIn(BaseModel):
+    model_config = _STRICT
+    amount: Amount | None = Field(default=None, description="the new amount; defaults to the order's total")
+    requested_by: By = None
+
+
+class ResolveOperationIn(BaseModel):
+    """What the operator found in Sony's screen about an operation whose outcome is unknown."""
+
+    model_config = _STRICT
+    outcome: Literal["succeeded", "failed"]
+    transaction_id: str | None = Field(default=None, min_length=1, max_length=32)
+    approval_number: str | None = Field(default=None, max_length=16)
+    process_id: str | None = Field(default=None, max_length=64, description="a succeeded 1ReAuth: the new hold")
+    process_pass: SecretStr | None = Field(default=None, max_length=64, description="write-only, stored encrypted")
+
+
+class BulkItem(BaseModel):
+    model_config = _STRICT
+    order_id: Id
+    amount: Amount | None = None
+
+
+class BulkCaptureIn(BaseModel):
+    model_config = _STRICT
+    orders: list[BulkItem] = Field(min_length=1, max_length=BULK_MAX)
+    requested_by: By = None
+
+    @model_validator(mode="after")
+    def _each_order_once(self) -> Self:
+        if len({o.order_id for o in self.orders}) != len(self.orders):
+            raise ValueError("an order id appears more than once")
+        return self
+
+
+_STATUS = {"succeeded": 200, "declined": 422, "unknown": 502, "not_found": 404}
+
+
+def result_body(result: OperationResult) -> tuple[int, dict[str, Any]]:
+    """HTTP status and body of one operation's result (also one entry of a bulk answer)."""
+    body: dict[str, Any] = {"order_id": result.order_id, "result": result.outcome}
+    status = _STATUS.get(result.outcome, 409 if result.conflict else 422)
+    if result.outcome == "declined":
+        status = 503 if result.code == "gateway_unreachable" else 422
+        body.update(reason_code=result.code, reason=result.message)
+    elif result.outcome == "unknown":
+        body.update(reason_code="gateway_outcome_unknown", reason=f"{result.message}; never resent: check "
+                    "Sony's screen and resolve it (POST .../operations/resolve)")
+    elif result.outcome != "succeeded":
+        body.update(reason_code=result.code or result.outcome, reason=result.message)
+    if result.gateway_operation:
+        body.update(gateway_operation=result.gateway_operation, codes=list(result.codes),
+                    descriptions=descriptions(result.codes))
+    if result.payment is not None:
+        body["payment"] = payment_out(PaymentView(result.payment, [])).model_dump(mode="json", exclude={"history"})
+    return status, body
+
+
+def _answer(result: OperationResult) -> JSONResponse:
+    status, body = result_body(result)
+    return JSONResponse(body, status_code=status)
+
+
+def _not_found(order_id: str) -> JSONResponse:
+    return JSONResponse({"order_id": order_id, "result": "not_found", "reason_code": "payment_not_found",
+                         "reason": "no payment for this order in this shop"}, status_code=404)
+
+
+def operations_router(operations: OperationHandlers, guard: Callable[..., Awaitable[None]]) -> APIRouter:
+    router = APIRouter(prefix="/v1/shops/{shop_id}/payments", tags=["operator"], dependencies=[Depends(guard)])
+
+    async def run(shop_id: str, order_id: str, request: OperationRequest) -> JSONResponse:
+        try:
+            return _answer(await operations.operate(shop_id, order_id, request))
+        except PaymentNotFound:
+            return _not_found(order_id)
+
+    @router.post("/bulk-capture", summary="Capture many orders at once; one result per order")
+    async def bulk_capture(shop_id: Id, body: BulkCaptureIn) -> JSONResponse:
+        results = await operations.capture_many(shop_id, [(o.order_id, o.amount) for o in body.orders],
+                                                body.requested_by)
+        entries = [result_body(r)[1] for r in results]
+        summary: dict[str, int] = {}
+        for entry in entries:
+            summary[entry["result"]] = summary.get(entry["result"], 0) + 1
+        return JSONResponse({"summary": summary, "results": entries})
+
+    @router.post("/{order_id}/capture", summary="1Capture of the hold (SalesDate = today, JST); R12")
+    async def capture(shop_id: Id, order_id: Id, body: CaptureIn) -> JSONResponse:
+        return await run(shop_id, order_id, OperationRequest(Action.CAPTURE, body.requested_by, body.amount))
+
+    @router.post("/{order_id}/cancel", summary="1Delete of the hold (auth mode, before capture); R12/R13")
+    async def cancel(shop_id: Id, order_id: Id, body: CancelIn) -> JSONResponse:
+        return await run(shop_id, order_id, OperationRequest(Action.CANCEL, body.requested_by))
+
+    @router.post("/{order_id}/update-amount", summary="取引更新: a new hold at the order total, then the old one "
+                 "voided (design §6.5)")
+    async def update_amount(shop_id: Id, order_id: Id, body: UpdateIn) -> JSONResponse:
+        return await run(shop_id, order_id, OperationRequest(Action.UPDATE_AMOUNT, body.requested_by, body.amount))
+
+    @router.post("/{order_id}/release-previous-hold", summary="Retry voiding the hold an amount update left live")
+    async def release(shop_id: Id, order_id: Id, body: CancelIn) -> JSONResponse:
+        return await run(shop_id, order_id, OperationRequest(Action.RELEASE_PREVIOUS_HOLD, body.requested_by))
+
+    @router.post("/{order_id}/operations/resolve", summary="Record the truth about an unknown operation")
+    async def resolve(shop_id: Id, order_id: Id, body: ResolveOperationIn) -> JSONResponse:
+        reply = Reply(Outcome.OK, transaction_id=body.transaction_id, approval_number=body.approval_number,
+                      process_id=body.process_id)
+        try:
+            result = await operations.resolve(shop_id, order_id, succeeded=body.outcome == "succeeded",
+                                              reply=reply, process_pass=body.process_pass)
+        except PaymentNotFound:
+            return _not_found(order_id)
+        return _answer(result)
+
+    return router
