@@ -7,7 +7,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,13 @@ from delivery.settings import ConsumerSettings, KafkaSettings, OutboxSettings
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class Component:
+    name: str
+    stop: Callable[[], Awaitable[None]]
+    healthy: Callable[[], bool]
+
+
 class ServiceRuntime:
     def __init__(self, *, name: str, database_url: str, kafka: KafkaSettings, migrations: Path,
                  outbox: OutboxSettings | None = None, pool_size: int = 20):
@@ -37,6 +45,7 @@ class ServiceRuntime:
         self._broker: KafkaBroker | None = None
         self._relay: asyncio.Task[None] | None = None
         self.consumers: list[KeyOrderedConsumer[Any]] = []
+        self._components: list[Component] = []
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -69,9 +78,15 @@ class ServiceRuntime:
         await consumer.start()
         self.consumers.append(consumer)
 
+    def add_component(self, name: str, *, stop: Callable[[], Awaitable[None]], healthy: Callable[[], bool]) -> None:
+        """A service's own background worker (e.g. the mail dispatcher): in /health, stopped before the pool."""
+        self._components.append(Component(name, stop, healthy))
+
     async def stop(self) -> None:
         for consumer in self.consumers:
             await consumer.stop()
+        for component in reversed(self._components):
+            await component.stop()
         if self._relay is not None:
             self._relay.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -87,6 +102,7 @@ class ServiceRuntime:
             "kafka": self._broker is not None and await self._broker.ping(timeout=2.0),
             "outbox_relay": self._relay is not None and not self._relay.done(),
             "consumers": all(c.healthy for c in self.consumers),
+            **{component.name: component.healthy() for component in self._components},
         }
         return {"service": self.name, "status": "ok" if all(checks.values()) else "failing", "checks": checks}
 

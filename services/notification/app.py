@@ -7,8 +7,6 @@ dispatcher ends first (running SMTP conversations finish, bounded), then the sha
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -50,32 +48,13 @@ def create_app(settings: NotificationSettings | None = None, *, transport: MailT
         dispatcher = MailDispatcher(handlers, d)
         app.state.handlers, app.state.dispatcher = handlers, dispatcher
         dispatcher.start()
-        try:
-            await runtime.add_consumer(group_id="notification", topics=[ORDERS_EVENTS, SHOPS_SETTINGS],
-                                       decode=decode_envelope, settings=settings.consumer,
-                                       handle=subscribers.dispatch(handlers, runtime.pool, dispatcher.wake))
-        except BaseException:
-            await dispatcher.abort()
-            raise
+        # Stopped by the runtime after the consumers and before the pool closes; reported in /health.
+        runtime.add_component("mail_dispatcher", healthy=lambda: dispatcher.healthy,
+                              stop=lambda: dispatcher.stop(settings.smtp.send_timeout_s))
+        await runtime.add_consumer(group_id="notification", topics=[ORDERS_EVENTS, SHOPS_SETTINGS],
+                                   decode=decode_envelope, settings=settings.consumer,
+                                   handle=subscribers.dispatch(handlers, runtime.pool, dispatcher.wake))
 
     app = service_app(name="notification", settings=settings, migrations=MIGRATIONS, on_started=on_started,
                       routers=[http.router])
-    _stop_dispatcher_first(app, timeout=settings.smtp.send_timeout_s)
     return app
-
-
-def _stop_dispatcher_first(app: FastAPI, *, timeout: float) -> None:
-    """The shared lifespan closes the pool at exit; the dispatcher must be done with it before that."""
-    shared = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(app_: FastAPI) -> AsyncIterator[None]:
-        async with shared(app_):
-            try:
-                yield
-            finally:
-                dispatcher = getattr(app_.state, "dispatcher", None)
-                if dispatcher is not None:
-                    await dispatcher.stop(timeout)
-
-    app.router.lifespan_context = lifespan
