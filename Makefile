@@ -9,7 +9,8 @@ PY          := $(VENV)/bin/python
 KAFKA_LIBS  := .cache/kafka/libs/.pom-sha256
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: setup venv kafka-libs postgres browser run test test-unit lint docs bench-emulator clean
+.PHONY: setup venv kafka-libs postgres browser run test test-unit lint docs bench-emulator bench-checkout \
+        bench-notification clean
 
 setup: venv kafka-libs postgres
 
@@ -49,6 +50,12 @@ docs: venv
 
 bench-emulator: venv
 	$(PY) bench/emulator_bench.py
+
+bench-checkout: setup
+	$(PY) bench/checkout_bench.py
+
+bench-notification: setup
+	$(PY) bench/notification_bench.py
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache
