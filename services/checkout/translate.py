@@ -12,14 +12,17 @@ from typing import Any, TypedDict, TypeVar
 
 from contracts.events import (
     CheckoutRequested,
+    OrderAmountChanged,
     OrderCompleted,
     OrderNeedsReview,
     OrderPlaced,
     OrderRejected,
+    PaymentAmountUpdated,
     PaymentAuthorized,
     PaymentCanceled,
     PaymentCaptured,
     PaymentDeclined,
+    PaymentHoldReleased,
     PaymentOutcomeUnknown,
     ShopSettingsChanged,
 )
@@ -146,8 +149,29 @@ def payment_outcome(event: Event) -> o.PaymentOutcome | None:
         return o.Declined(operation=event.operation, codes=tuple(event.codes), buyer_message=event.buyer_message)
     if isinstance(event, PaymentOutcomeUnknown):
         return o.OutcomeUnknown(attempt_id=event.attempt_id, operation=event.operation, reason=event.reason)
+    return _operation_outcome(event)
+
+
+def _operation_outcome(event: Event) -> o.PaymentOutcome | None:
+    """Operator operations: they change the payment shown on the order (`PaymentOperationFailed` does not)."""
     if isinstance(event, PaymentCaptured):
-        return o.Captured(transaction_id=event.transaction_id)
+        return o.Captured(transaction_id=event.transaction_id, amount=event.amount)
     if isinstance(event, PaymentCanceled):
         return o.Canceled(transaction_id=event.transaction_id)
+    if isinstance(event, PaymentAmountUpdated):
+        return o.AmountUpdated(amount=event.amount, transaction_id=event.transaction_id,
+                               previous_hold_released=event.previous_hold_released)
+    if isinstance(event, PaymentHoldReleased):
+        return o.HoldReleased(transaction_id=event.transaction_id)
     return None
+
+
+def order_amount_changed(order: o.Order, *, previous_amount: int, edited_by: str | None) -> OrderAmountChanged:
+    """The edited cart and its new total, for payment (R12: no capture until the hold is updated)."""
+    request = order.request
+    return OrderAmountChanged(
+        **_ids(order), payment_number=_known(order.payment_number), previous_amount=previous_amount,
+        amount=_known(order.amount), lines=[c.Line.model_validate(asdict(x)) for x in request.lines],
+        shipping=c.Shipping.model_validate(asdict(request.shipping)),
+        fees=[c.Fee.model_validate(asdict(x)) for x in request.fees], edited_by=edited_by,
+    )  # fmt: skip

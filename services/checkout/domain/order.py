@@ -81,6 +81,13 @@ class Order:
     attempt_id: str | None = None
     anomaly: str | None = None
     version: int = 0
+    payment_amount: int | None = None  # what the gateway holds or captured, as payment events report it
+
+    @property
+    def update_required(self) -> bool:
+        """R12: the order was edited and the hold (authorized, not captured) no longer equals its total."""
+        return (self.payment_status is PaymentStatus.AUTHORIZED and self.payment_amount is not None
+                and self.amount is not None and self.payment_amount != self.amount)
 
     @property
     def order_date(self) -> date:
@@ -140,6 +147,7 @@ class OutcomeUnknown:
 @dataclass(frozen=True)
 class Captured:
     transaction_id: str
+    amount: int | None = None
 
 
 @dataclass(frozen=True)
@@ -147,7 +155,24 @@ class Canceled:
     transaction_id: str
 
 
-PaymentOutcome = Authorized | Declined | OutcomeUnknown | Captured | Canceled
+@dataclass(frozen=True)
+class AmountUpdated:
+    """The hold moved to `amount` (design §6.5); `previous_hold_released` False: two live holds at the gateway."""
+
+    amount: int
+    transaction_id: str
+    previous_hold_released: bool = True
+
+
+@dataclass(frozen=True)
+class HoldReleased:
+    """The hold an amount update left live was voided later: the two-holds anomaly is over."""
+
+    transaction_id: str
+
+
+PaymentOutcome = Authorized | Declined | OutcomeUnknown | Captured | Canceled | AmountUpdated | HoldReleased
+TWO_HOLDS = "two live holds at the gateway"
 
 
 @dataclass(frozen=True)
@@ -190,7 +215,7 @@ def _authorized(order: Order, outcome: Authorized) -> Decision:
         anomaly = f"authorized ¥{outcome.amount:,} but the order total is ¥{order.amount:,}"
     completed = transition(order, OrderStatus.COMPLETED, payment_status=status, transaction_id=outcome.transaction_id,
                            approval_number=outcome.approval_number, reason_code=None, reason=None,
-                           buyer_message=None, anomaly=anomaly or order.anomaly)
+                           buyer_message=None, anomaly=anomaly or order.anomaly, payment_amount=outcome.amount)
     return Decision(completed, "changed", status_changed=True, note=anomaly)
 
 
@@ -219,14 +244,28 @@ def _unknown(order: Order, outcome: OutcomeUnknown) -> Decision:
     return Decision(review, "changed", status_changed=True)
 
 
-def _operation(order: Order, outcome: Captured | Canceled) -> Decision:
-    """Operator operations (issue 6) only move the payment status shown on a completed order."""
-    target = PaymentStatus.CAPTURED if isinstance(outcome, Captured) else PaymentStatus.CANCELED
+def _operation(order: Order, outcome: Captured | Canceled | AmountUpdated | HoldReleased) -> Decision:
+    """Operator operations (issue 6) move the payment shown on a completed order, never the order's status."""
     if order.status is not OrderStatus.COMPLETED:
-        return _conflict(order, f"payment {target} reported for a {order.status} order")
+        return _conflict(order, f"payment operation {type(outcome).__name__} reported for a {order.status} order")
+    if isinstance(outcome, AmountUpdated):
+        return _amount_updated(order, outcome)
+    if isinstance(outcome, HoldReleased):
+        cleared = None if (order.anomaly or "").startswith(TWO_HOLDS) else order.anomaly
+        return Decision(replace(order, anomaly=cleared), "changed")
+    target = PaymentStatus.CAPTURED if isinstance(outcome, Captured) else PaymentStatus.CANCELED
     if order.payment_status is target:
         return Decision(order, "duplicate")
-    return Decision(replace(order, payment_status=target), "changed")
+    amount = outcome.amount if isinstance(outcome, Captured) and outcome.amount is not None else order.payment_amount
+    return Decision(replace(order, payment_status=target, payment_amount=amount), "changed")
+
+
+def _amount_updated(order: Order, outcome: AmountUpdated) -> Decision:
+    anomaly = order.anomaly
+    if not outcome.previous_hold_released:
+        anomaly = f"{TWO_HOLDS}: the hold replaced by the update to ¥{outcome.amount:,} could not be released"
+    return Decision(replace(order, payment_amount=outcome.amount, transaction_id=outcome.transaction_id,
+                            anomaly=anomaly), "changed")
 
 
 def _conflict(order: Order, note: str) -> Decision:

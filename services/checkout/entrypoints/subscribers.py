@@ -45,7 +45,7 @@ async def on_checkout_requested(deps: Deps, inbound: Inbound, event: CheckoutReq
 async def on_payment_event(deps: Deps, inbound: Inbound, event: PaymentEvent) -> None:
     outcome = translate.payment_outcome(event)
     if outcome is None:
-        return  # amount updates and failed operations (issue 6) do not change the order's status
+        return  # failed operations and card links do not change the order
     try:
         await record_payment_outcome(deps, order_id=event.order_id, shop_id=event.shop_id,
                                      payment_number=event.payment_number, outcome=outcome,

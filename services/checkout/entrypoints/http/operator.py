@@ -1,4 +1,5 @@
-"""Operator API (`X-Operator-Key`, one shop): card-method settings, carriers, mail, credentials, orders.
+"""Operator API (`X-Operator-Key`, one shop): card-method settings, carriers, mail, credentials, orders (search,
+view, edit).
 
 Every settings change publishes the shop's full snapshot on `shops.settings`. Gateway credentials are
 forwarded to the payment service and never stored, logged or returned: the settings say only whether
@@ -14,6 +15,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Response
 
 from services.checkout.domain import shop as rules
+from services.checkout.domain.edits import EditRefused
 from services.checkout.domain.order import OrderStatus
 from services.checkout.domain.shop import Shop
 from services.checkout.entrypoints.http.auth import DepsProvider, operator_guard
@@ -24,6 +26,7 @@ from services.checkout.entrypoints.http.schemas import (
     CarriersBody,
     CredentialsBody,
     MailBody,
+    OrderEditBody,
 )
 from services.checkout.entrypoints.http.views import order_summary, order_view, shop_view
 from services.checkout.handlers import orders, shops
@@ -105,6 +108,19 @@ def _order_routes(api: APIRouter, deps: DepsProvider, operator: Any) -> None:
     @api.get("/orders/{order_id}", summary="One order with its payment (method, number, installments, status)")
     async def get_order(order_id: str, shop_id: str = operator) -> dict[str, Any]:
         order = await orders.get_order(deps(), shop_id, order_id)
+        if order is None:
+            raise ApiError(404, "order_not_found", f"no order {order_id!r} in this shop")
+        return order_view(order)
+
+    @api.patch("/orders/{order_id}", summary="Edit lines, shipping fee or fees of a completed, uncaptured order "
+               "(the payment must then be updated before capture, R12)")
+    async def edit_order(order_id: str, body: OrderEditBody, shop_id: str = operator) -> dict[str, Any]:
+        if body.lines is None and body.shipping_fee is None and body.fees is None:
+            raise ApiError(422, "edit_empty", "give lines, shipping_fee or fees to change")
+        try:
+            order = await orders.edit_order(deps(), shop_id, order_id, body.domain(), body.edited_by)
+        except EditRefused as exc:
+            raise ApiError(409 if exc.conflict else 422, exc.code, exc.message) from None
         if order is None:
             raise ApiError(404, "order_not_found", f"no order {order_id!r} in this shop")
         return order_view(order)

@@ -15,6 +15,7 @@ from contracts.events import CheckoutRequested
 from contracts.types import CardLinkMode, Identifier, NonEmptyStr, SalesMode
 from services.checkout.domain import shop as d
 from services.checkout.domain import values as v
+from services.checkout.domain.edits import OrderEdit
 from services.checkout.ports import GatewayCredentials
 
 
@@ -99,6 +100,35 @@ class CredentialsBody(Body):
     def domain(self) -> GatewayCredentials:
         return GatewayCredentials(merchant_id=self.merchant_id, merchant_pass=self.merchant_pass.get_secret_value(),
                                   token_auth_code=self.token_auth_code.get_secret_value(), tenant_id=self.tenant_id)
+
+
+class EditLineBody(Body):
+    sku: NonEmptyStr
+    name: NonEmptyStr
+    unit_price: int = Field(ge=0)
+    quantity: int = Field(ge=1)
+
+
+class EditFeeBody(Body):
+    name: NonEmptyStr
+    amount: int = Field(ge=0, description="must be known (R2): no 'to be advised' in an edit")
+
+
+class OrderEditBody(Body):
+    """An operator's edit of a completed order: each given part replaces the order's (lines, shipping fee,
+    fees); parts left out stay as they were. The new total goes to payment (R12: update before capture)."""
+
+    lines: list[EditLineBody] | None = Field(default=None, min_length=1)
+    shipping_fee: int | None = Field(default=None, ge=0)
+    fees: list[EditFeeBody] | None = None
+    edited_by: str | None = Field(default=None, max_length=128)
+
+    def domain(self) -> OrderEdit:
+        return OrderEdit(
+            lines=None if self.lines is None else tuple(v.Line(**x.model_dump()) for x in self.lines),
+            shipping_fee=self.shipping_fee,
+            fees=None if self.fees is None else tuple(v.Fee(**x.model_dump()) for x in self.fees),
+        )  # fmt: skip
 
 
 class CheckoutBody(CheckoutRequested):

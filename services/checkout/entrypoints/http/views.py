@@ -13,6 +13,8 @@ from services.checkout.domain.rules import PAY_TYPES
 from services.checkout.domain.shop import CardMethod, Shop
 from services.checkout.handlers.checkouts import Availability, CheckoutOutcome
 
+UPDATE_REQUIRED = "hold differs from order total — update required"
+
 
 def shop_view(shop: Shop) -> dict[str, Any]:
     return {
@@ -63,6 +65,8 @@ def order_view(order: Order) -> dict[str, Any]:
             "card_source": "registered_card" if request.payment.use_registered_card else "token",
             "transaction_id": order.transaction_id, "approval_number": order.approval_number,
             "gateway_codes": list(order.gateway_codes), "attempt_id": order.attempt_id,
+            "amount": order.payment_amount, "update_required": order.update_required,
+            "notices": [UPDATE_REQUIRED] if order.update_required else [],
         },
         "reason_code": order.reason_code, "reason": order.reason, "buyer_message": order.buyer_message,
         "anomaly": order.anomaly,
