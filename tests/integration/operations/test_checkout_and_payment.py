@@ -1,0 +1,103 @@
+"""Checkout and payment together (in-process, real Kafka/PostgreSQL, the emulator): an operator edits an order
+in checkout, payment refuses the stale capture, the update moves the hold, the capture records the new total,
+and checkout's order view follows every step (R12, design §6.5)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from emulator.testing import RunningEmulator, serve_emulator
+from services.checkout.app import create_app as create_checkout
+from services.checkout.settings import CheckoutSettings
+from services.payment.app import create_app as create_payment
+from tests.integration.checkout.harness import ADMIN_TOKEN, CARD_SETTINGS, CARRIERS, checkout_body
+from tests.integration.payment.conftest import settings_for
+from tests.integration.payment.support import DEMO, INTERNAL_TOKEN
+from tests.waiting import eventually
+
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
+KEY = {"X-Operator-Key": "operator-key-of-the-tea-shop"}
+
+
+@dataclass
+class System:
+    checkout: httpx.AsyncClient
+    payment: httpx.AsyncClient
+    emulator: RunningEmulator
+
+    async def order(self, order_id: str) -> dict[str, Any]:
+        return (await self.checkout.get(f"/v1/shops/tea/orders/{order_id}", headers=KEY)).json()
+
+    async def payment_view(self, order_id: str) -> dict[str, Any]:
+        return (await self.payment.get(f"/v1/shops/tea/payments/{order_id}", params={"live": "false"},
+                                       headers=KEY)).json()
+
+    async def operate(self, order_id: str, operation: str) -> httpx.Response:
+        return await self.payment.post(f"/v1/shops/tea/payments/{order_id}/{operation}", json={}, headers=KEY)
+
+
+@pytest.fixture
+async def system(new_database, isolated_kafka) -> AsyncIterator[System]:
+    async with serve_emulator(seed=9) as emulator:
+        payment_app = create_payment(settings_for(await new_database(), isolated_kafka, emulator.url))
+        to_payment = httpx.ASGITransport(app=payment_app)
+        checkout_app = create_checkout(CheckoutSettings(
+            database_url=await new_database(), kafka=isolated_kafka, admin_token=ADMIN_TOKEN,
+            payment_url="http://payment", payment_internal_token=INTERNAL_TOKEN), payment_transport=to_payment)
+        async with (payment_app.router.lifespan_context(payment_app),
+                    checkout_app.router.lifespan_context(checkout_app),
+                    httpx.AsyncClient(transport=httpx.ASGITransport(app=checkout_app), base_url="http://c") as c,
+                    httpx.AsyncClient(transport=to_payment, base_url="http://payment") as p):
+            yield System(c, p, emulator)
+
+
+async def shop_with_card(system: System) -> dict[str, str]:
+    created = await system.checkout.post("/admin/v1/shops", headers={"X-Admin-Token": ADMIN_TOKEN}, json={
+        "shop_id": "tea", "shop_name": "お茶の店", "operator_key": KEY["X-Operator-Key"],
+        "mail": {"sender_address": "info@tea.example.jp", "shop_copy_address": "orders@tea.example.jp"}})
+    assert created.status_code == 201, created.text
+    for method, path, body in (("POST", "/payment-methods", {"method": "escott_card"}),
+                               ("PUT", "/payment-methods/escott_card", CARD_SETTINGS),
+                               ("PUT", "/carriers", CARRIERS), ("PUT", "/gateway-credentials", DEMO)):
+        response = await system.checkout.request(method, f"/v1/shops/tea{path}", json=body, headers=KEY)
+        assert response.status_code in (200, 204), (path, response.text)
+    return {"X-Storefront-Key": created.json()["storefront_key"]}
+
+
+async def test_an_edited_order_is_captured_only_after_the_update_and_checkout_shows_the_new_total(
+        system: System) -> None:
+    storefront = await shop_with_card(system)
+    form = {"k_TokenNinsyoCode": "DEMOTOKEN0001", "CardNo": "4111111111111111", "CardExp": "3012"}
+    async with httpx.AsyncClient(base_url=system.emulator.url) as emulator:
+        token = (await emulator.post("/_emulator/tokens", data=form)).text.removeprefix("token=")
+    body = checkout_body("chk-edit", payment__token=token)
+    outcome = (await system.checkout.post("/v1/checkouts", params={"wait": 20}, json=body,
+                                          headers=storefront)).json()
+    assert outcome["status"] == "completed", outcome
+    order_id = outcome["order_id"]
+
+    edit = {"lines": [{"sku": "TEA-1", "name": "煎茶 100g", "unit_price": 1200, "quantity": 4}]}
+    assert (await system.checkout.patch(f"/v1/shops/tea/orders/{order_id}", json=edit, headers=KEY)).is_success
+
+    async def payment_knows() -> bool:
+        return (await system.payment_view(order_id))["update_required"] is True
+
+    await eventually(payment_knows, message="payment learned the new order total")
+    refused = await system.operate(order_id, "capture")
+    assert (refused.status_code, refused.json()["reason_code"]) == (409, "update_required")
+    assert (await system.operate(order_id, "update-amount")).status_code == 200
+    captured = await system.operate(order_id, "capture")
+    assert captured.status_code == 200, captured.text
+    assert captured.json()["payment"]["captured_amount"] == 5600
+
+    async def checkout_follows() -> dict[str, Any] | None:
+        payment = (await system.order(order_id))["payment"]
+        return payment if payment["status"] == "captured" else None
+
+    payment = await eventually(checkout_follows, message="checkout's order view shows the capture")
+    assert (payment["amount"], payment["update_required"]) == (5600, False)
