@@ -31,7 +31,7 @@ def configure_logging(service: str, level: str = "INFO") -> None:
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
-        cache_logger_on_first_use=True,
+        cache_logger_on_first_use=False,  # cached loggers would escape structlog.testing.capture_logs()
     )
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=shared,
@@ -57,13 +57,15 @@ class _StdoutHandler(logging.StreamHandler):
     def __init__(self) -> None:
         super().__init__(sys.stdout)
 
+    _chosen = None  # a stream set explicitly (setStream, or assigning .stream) wins over sys.stdout
+
     @property  # type: ignore[override]
     def stream(self):
-        return sys.stdout
+        return self._chosen if self._chosen is not None else sys.stdout
 
     @stream.setter
-    def stream(self, _value) -> None:
-        pass
+    def stream(self, value) -> None:
+        self._chosen = None if value is sys.stdout else value
 
 
 def _add_service(service: str):

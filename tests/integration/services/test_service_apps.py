@@ -28,7 +28,9 @@ async def test_a_service_starts_migrates_its_database_and_reports_healthy(name, 
         async with httpx.AsyncClient(transport=transport, base_url="http://service") as client:
             response = await client.get("/health")
     assert response.status_code == 200, response.text
-    assert response.json()["checks"] == {"postgres": True, "kafka": True, "outbox_relay": True, "consumers": True}
+    checks = response.json()["checks"]
+    assert {"postgres", "kafka", "outbox_relay", "consumers"} <= set(checks)
+    assert all(checks.values()), checks
     conn = await asyncpg.connect(database_url)
     try:
         tables = {r["tablename"] for r in await conn.fetch("SELECT tablename FROM pg_tables")}
