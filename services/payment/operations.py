@@ -52,7 +52,7 @@ class OperationPolicy:
     retry_backoff_s: float = 0.5
     lease_s: float = 120.0
     decrease_by_change: bool = True
-    bulk_concurrency: int = 32
+    bulk_concurrency: int = 64
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,7 @@ class _Run:
     payment: Payment
     call: GatewayCall | None
     events: list[DomainEvent]
+    attempt: Attempt | None = None
 
 
 class OperationHandlers:
@@ -177,10 +178,11 @@ class OperationHandlers:
                                  decrease_by_change=self._policy.decrease_by_change)
         call = await self._prepare(tx, started)
         saved = await tx.payments.save(started)
-        await tx.attempts.add(self._attempt(saved))
+        attempt = self._attempt(saved)
+        await tx.attempts.add(attempt)
         log.info("payment.operation_started", order_id=saved.order_id, action=request.action.value,
-                 step=_running(saved).step.value, requested_by=request.requested_by)
-        return _Run(request.action, saved, call, [])
+                 step=attempt.operation.value, requested_by=request.requested_by)
+        return _Run(request.action, saved, call, [], attempt)
 
     async def _refused(self, tx: UnitOfWork, payment: Payment, request: OperationRequest,
                        refused: OperationRefused, *, command: bool) -> OperationResult:
@@ -205,8 +207,7 @@ class OperationHandlers:
         sent = _running(run.payment)
         current = await tx.payments.get(run.payment.order_id, lock=True)
         assert current is not None
-        now = self._clock.now()
-        attempt = await tx.attempts.get(sent.attempt_id)
+        now, attempt = self._clock.now(), run.attempt
         if current.in_progress is None or current.in_progress.attempt_id != sent.attempt_id or attempt is None:
             log.error("payment.operation_late_reply", order_id=current.order_id, attempt_id=sent.attempt_id,
                       outcome=answer.reply.outcome.value, codes=list(answer.reply.codes))  # lease expired meanwhile
@@ -227,12 +228,12 @@ class OperationHandlers:
         saved = await tx.payments.save(after, process_pass=new_pass, retire_pass=retire)
         for event in events:
             await tx.emit(event, version=saved.version)
-        call = None
+        call, attempt = None, None
         if saved.in_progress is not None:
-            call = await self._prepare(tx, saved)
-            await tx.attempts.add(self._attempt(saved))
+            call, attempt = await self._prepare(tx, saved), self._attempt(saved)
+            await tx.attempts.add(attempt)
         _log_outcome(saved, events)
-        return _Run(run.action, saved, call, run.events + events)
+        return _Run(run.action, saved, call, run.events + events, attempt)
 
     async def _prepare(self, tx: UnitOfWork, payment: Payment) -> GatewayCall:
         """The gateway call for the running step: credentials, the pair (current or previous hold), member."""

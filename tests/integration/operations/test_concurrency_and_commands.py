@@ -34,6 +34,7 @@ async def test_concurrent_captures_by_operators_and_automation_send_exactly_one_
         return by_bot or ops.events(order, "payment.operation_failed.v1")
 
     [answer] = await eventually(command_answered, message="the command's result event")
+    await ops.event(order, "payment.captured.v1")
     assert sum(r.status_code == 200 for r in answers) + (answer.type == "payment.captured.v1") == 1
     assert (await ops.operate_ids(order)).count("1Capture") == 1
     assert len(ops.events(order, "payment.captured.v1")) == 1
