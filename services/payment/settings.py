@@ -35,7 +35,7 @@ class OperationSettings(BaseModel):
                            "interrupted (crash): its outcome becomes unknown; keep it above the read timeout")
     decrease_by_change: bool = Field(default=True, description="lower an amount with 1Change (one call, no second "
                                      "hold) instead of 1ReAuth + 1Delete")
-    bulk_concurrency: int = Field(default=32, ge=1, description="gateway operations in flight for one bulk capture")
+    bulk_concurrency: int = Field(default=64, ge=1, description="gateway operations in flight for one bulk capture")
 
 
 class PaymentSettings(ServiceSettings):
