@@ -110,13 +110,13 @@ def _not_found(order_id: str) -> JSONResponse:
 
 def operations_router(operations: OperationHandlers, guard: Callable[..., Awaitable[None]]) -> APIRouter:
     router = APIRouter(prefix="/v1/shops/{shop_id}/payments", tags=["operator"], dependencies=[Depends(guard)])
+    _bulk_route(router, operations)
+    _operation_routes(router, operations)
+    _resolve_route(router, operations)
+    return router
 
-    async def run(shop_id: str, order_id: str, request: OperationRequest) -> JSONResponse:
-        try:
-            return _answer(await operations.operate(shop_id, order_id, request))
-        except PaymentNotFound:
-            return _not_found(order_id)
 
+def _bulk_route(router: APIRouter, operations: OperationHandlers) -> None:
     @router.post("/bulk-capture", summary="Capture many orders at once; one result per order")
     async def bulk_capture(shop_id: Id, body: BulkCaptureIn) -> JSONResponse:
         results = await operations.capture_many(shop_id, [(o.order_id, o.amount) for o in body.orders],
@@ -126,6 +126,14 @@ def operations_router(operations: OperationHandlers, guard: Callable[..., Awaita
         for entry in entries:
             summary[entry["result"]] = summary.get(entry["result"], 0) + 1
         return JSONResponse({"summary": summary, "results": entries})
+
+
+def _operation_routes(router: APIRouter, operations: OperationHandlers) -> None:
+    async def run(shop_id: str, order_id: str, request: OperationRequest) -> JSONResponse:
+        try:
+            return _answer(await operations.operate(shop_id, order_id, request))
+        except PaymentNotFound:
+            return _not_found(order_id)
 
     @router.post("/{order_id}/capture", summary="1Capture of the hold (SalesDate = today, JST); R12")
     async def capture(shop_id: Id, order_id: Id, body: CaptureIn) -> JSONResponse:
@@ -144,6 +152,8 @@ def operations_router(operations: OperationHandlers, guard: Callable[..., Awaita
     async def release(shop_id: Id, order_id: Id, body: CancelIn) -> JSONResponse:
         return await run(shop_id, order_id, OperationRequest(Action.RELEASE_PREVIOUS_HOLD, body.requested_by))
 
+
+def _resolve_route(router: APIRouter, operations: OperationHandlers) -> None:
     @router.post("/{order_id}/operations/resolve", summary="Record the truth about an unknown operation")
     async def resolve(shop_id: Id, order_id: Id, body: ResolveOperationIn) -> JSONResponse:
         reply = Reply(Outcome.OK, transaction_id=body.transaction_id, approval_number=body.approval_number,
@@ -154,5 +164,3 @@ def operations_router(operations: OperationHandlers, guard: Callable[..., Awaita
         except PaymentNotFound:
             return _not_found(order_id)
         return _answer(result)
-
-    return router
