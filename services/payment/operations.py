@@ -79,6 +79,7 @@ class _Run:
     call: GatewayCall | None
     events: list[DomainEvent]
     attempt: Attempt | None = None
+    late: bool = False  # the reply came after the operation was settled as interrupted (lease expired)
 
 
 class OperationHandlers:
@@ -211,7 +212,7 @@ class OperationHandlers:
         if current.in_progress is None or current.in_progress.attempt_id != sent.attempt_id or attempt is None:
             log.error("payment.operation_late_reply", order_id=current.order_id, attempt_id=sent.attempt_id,
                       outcome=answer.reply.outcome.value, codes=list(answer.reply.codes))  # lease expired meanwhile
-            return replace(run, payment=current, call=None)
+            return replace(run, payment=current, call=None, late=True)
         await tx.attempts.save(finish_attempt(attempt, answer.reply, now))
         updated, events = operator.finish(current, answer.reply, next_attempt_id=ids.attempt_id(), now=now,
                                           sales_date=_jst(now), max_sends=self._policy.send_attempts)
@@ -268,6 +269,10 @@ class OperationHandlers:
     def _result(self, run: _Run) -> OperationResult:
         """Succeeded unless the operation itself failed (a failed release after an amount update is not a
         failed update: the new hold is in force, and the payment is flagged with two live holds)."""
+        if run.late:
+            return OperationResult(run.payment.order_id, "unknown", run.payment, "interrupted",
+                                   "the gateway answered after the operation's lease expired; it is recorded as "
+                                   "unknown", False)
         failed = [e for e in run.events if isinstance(e, PaymentOperationFailed) and e.operation == run.action]
         if not failed:
             return OperationResult(run.payment.order_id, "succeeded", run.payment)

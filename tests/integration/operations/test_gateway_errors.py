@@ -3,11 +3,14 @@ R17's 「決済状況が確認できません」 with the code when 1Search fail
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from contracts.events import PaymentOperationFailed
 from services.payment.domain.codes import STATUS_UNREADABLE
 from tests.integration.operations.support import Operations
+from tests.waiting import eventually
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
@@ -87,3 +90,31 @@ async def test_an_unknown_outcome_is_never_resent_and_blocks_until_an_operator_r
     history = (await ops.view(order.order_id, live="false"))["history"]
     assert [(a["operation"], a["status"], a["resolution"]) for a in history[1:]] == [
         ("1Capture", "unknown", "failed"), ("1Capture", "ok", None)]
+
+
+@pytest.mark.parametrize("operations_settings", [{"lease_s": 0.5}], indirect=True)
+async def test_an_operation_that_outlives_its_lease_is_settled_as_unknown_by_the_next_request(
+        ops: Operations) -> None:
+    order = await ops.authorized(5500)
+    await ops.h.faults({"operations": {"1Capture": {"no_answer": 1.0}}})
+    stuck = asyncio.create_task(ops.post(order.order_id, "capture"))
+
+    async def running() -> bool:
+        return (await ops.view(order.order_id, live="false"))["operation_in_progress"] is not None
+
+    await eventually(running, message="the capture is running")
+
+    async def settled() -> dict | None:
+        body = (await ops.post(order.order_id, "cancel")).json()
+        assert body["reason_code"] in ("operation_in_progress", "operation_outcome_unknown"), body
+        return body if body["reason_code"] == "operation_outcome_unknown" else None
+
+    refused = await eventually(settled, timeout=10, message="the running capture settled as unknown")
+    assert refused["payment"]["unknown_operation"]["reason"] == "interrupted"
+    await ops.h.admin.post("/_emulator/release")
+    late = await stuck
+    assert (late.status_code, late.json()["result"]) == (502, "unknown")
+    assert await ops.live_holds(order) == [("authorized", 5500)]  # a held request is never processed
+    history = (await ops.view(order.order_id, live="false"))["history"]
+    assert [(a["operation"], a["status"], a["reason"]) for a in history[1:]] == [("1Capture", "unknown",
+                                                                                 "interrupted")]
