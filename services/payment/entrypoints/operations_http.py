@@ -56,6 +56,12 @@ class ResolveOperationIn(BaseModel):
     process_id: str | None = Field(default=None, max_length=64, description="a succeeded 1ReAuth: the new hold")
     process_pass: SecretStr | None = Field(default=None, max_length=64, description="write-only, stored encrypted")
 
+    @model_validator(mode="after")
+    def _pair_together(self) -> Self:
+        if (self.process_id is None) != (self.process_pass is None):
+            raise ValueError("process_id and process_pass name a transaction together: give both or neither")
+        return self
+
 
 class BulkItem(BaseModel):
     model_config = _STRICT
