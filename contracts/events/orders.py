@@ -50,8 +50,9 @@ class OrderPlaced(OrderEvent):
     """An order passed validation and awaits payment. The payment service acts on it.
 
     It snapshots the shop settings that decide the payment (`sales_mode`, `card_link_mode`) so the outcome
-    does not depend on when payment's settings projection catches up. `payment.token` is the one-time card
-    token (secret, masked in repr; see docs/contracts.md); `payment.pay_type` is already normalised by R6.
+    does not depend on when payment's settings projection catches up. The one-time card token travels in
+    `sealed_token`, encrypted for the payment service (`delivery.sealing`), and `payment.token` is null: no
+    event after the storefront's own request shows a token (I5). `payment.pay_type` is already normalised by R6.
     When `payment_skip_reason` is set (R21, renewals), no gateway call must be made.
     """
 
@@ -68,6 +69,9 @@ class OrderPlaced(OrderEvent):
     card_link_mode: CardLinkMode
     payment_skip_reason: str | None = Field(
         default=None, description="R21: why no authorization is made for this (renewal) order."
+    )
+    sealed_token: str | None = Field(
+        default=None, description="The card token, sealed with the checkout/payment seal key (Fernet)."
     )
 
 

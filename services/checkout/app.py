@@ -19,6 +19,7 @@ from fastapi import FastAPI
 
 from delivery.envelopes import decode_envelope
 from delivery.http import service_app
+from delivery.sealing import TokenSealer
 from delivery.service import ServiceRuntime
 from services.checkout.adapters.payment_service import PaymentServiceClient
 from services.checkout.adapters.postgres.outcomes import PostgresOutcomeSignals
@@ -69,7 +70,8 @@ class _Wiring:
         pool = runtime.pool
         payment = PaymentServiceClient(self._http, member_card_timeout_s=settings.member_card_timeout_s)
         self._deps = Deps(uow=lambda: PostgresUnitOfWork(pool), payment=payment, clock=SystemClock(),
-                          ids=RandomIds(), outcomes=self._signals, max_wait_s=settings.max_wait_s)
+                          ids=RandomIds(), outcomes=self._signals, max_wait_s=settings.max_wait_s,
+                          sealer=TokenSealer(settings.token_seal_key.get_secret_value()))
         await runtime.add_consumer(group_id=CONSUMER, topics=subscribers.TOPICS, decode=decode_envelope,
                                    handle=subscribers.dispatch(self._deps), settings=settings.consumer)
 

@@ -3,6 +3,7 @@
 CHECKOUT_ADMIN_TOKEN             platform token for `POST /admin/v1/shops` (empty: the admin API is off)
 CHECKOUT_PAYMENT_URL             the payment service (internal endpoints), default http://127.0.0.1:8002
 CHECKOUT_PAYMENT_INTERNAL_TOKEN  sent as X-Internal-Token; the same value as PAYMENT_INTERNAL_TOKEN
+CHECKOUT_TOKEN_SEAL_KEY          Fernet key sealing the card token in OrderPlaced; = PAYMENT_TOKEN_SEAL_KEY
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from delivery.sealing import DEV_ONLY_SEAL_KEY
 from delivery.settings import ServiceSettings, database_url
 
 
@@ -21,6 +23,9 @@ class CheckoutSettings(ServiceSettings):
     admin_token: SecretStr = SecretStr("")
     payment_url: str = "http://127.0.0.1:8002"
     payment_internal_token: SecretStr = SecretStr("")
+    token_seal_key: SecretStr = Field(
+        default=SecretStr(DEV_ONLY_SEAL_KEY),
+        description="Fernet key(s) sealing the card token in OrderPlaced; same value as PAYMENT_TOKEN_SEAL_KEY")
     payment_timeout_s: float = Field(default=5.0, gt=0, description="calls that change payment-side state")
     member_card_timeout_s: float = Field(
         default=1.5, gt=0, description="masked-card lookup for the payment page; on timeout the page goes without"

@@ -1,7 +1,7 @@
 """Contracts <-> checkout domain: the only module that imports both (style rule 6).
 
-The card token crosses here in one direction only: from the inbound `CheckoutRequested` straight into the
-outbound `OrderPlaced`; the domain sees just `has_token`.
+The card token crosses here in one direction only: from the inbound `CheckoutRequested` into the outbound
+`OrderPlaced`, sealed for the payment service; the domain sees just `has_token`.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from contracts.events import (
 from contracts.events import common as c
 from contracts.events import shops as s
 from contracts.events.base import Event
+from delivery.sealing import TokenSealer
 from services.checkout.domain import order as o
 from services.checkout.domain import values as v
 from services.checkout.domain.shop import CardMethod, Shop
@@ -76,12 +77,13 @@ def _card_settings(card: CardMethod, *, configured: bool) -> s.CardMethodSetting
     )  # fmt: skip
 
 
-def order_event(order: o.Order, inbound: CheckoutRequested | None = None) -> Event:
-    """The event announcing the order's current status (`OrderPlaced` needs the inbound request's token)."""
+def order_event(order: o.Order, inbound: CheckoutRequested | None = None, sealer: TokenSealer | None = None) -> Event:
+    """The event announcing the order's current status (`OrderPlaced` needs the inbound request's token, which
+    it carries sealed for the payment service)."""
     if order.status is o.OrderStatus.PENDING_PAYMENT:
-        if inbound is None:
+        if inbound is None or sealer is None:
             raise ValueError("OrderPlaced is built from the inbound CheckoutRequested (it carries the token)")
-        return _placed(order, inbound)
+        return _placed(order, inbound, sealer)
     if order.status is o.OrderStatus.COMPLETED:
         return _completed(order)
     if order.status is o.OrderStatus.REJECTED:
@@ -107,11 +109,14 @@ def _wire(value: StrEnum) -> Any:
     return value.value
 
 
-def _placed(order: o.Order, inbound: CheckoutRequested) -> OrderPlaced:
+def _placed(order: o.Order, inbound: CheckoutRequested, sealer: TokenSealer) -> OrderPlaced:
+    token = inbound.payment.token
+    payment = inbound.payment.model_copy(update={"pay_type": order.pay_type, "token": None})
     return OrderPlaced(
+        sealed_token=sealer.seal(token.get_secret_value()) if token is not None else None,
         **_ids(order), origin="checkout", cart_type=_wire(order.request.cart_type),
         payment_number=_known(order.payment_number), amount=_known(order.amount), order_date=order.order_date,
-        buyer=inbound.buyer, payment=inbound.payment.model_copy(update={"pay_type": order.pay_type}),
+        buyer=inbound.buyer, payment=payment,
         sales_mode=_wire(_known(order.sales_mode)), card_link_mode=_wire(_known(order.card_link_mode)),
     )  # fmt: skip
 

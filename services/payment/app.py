@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from delivery.envelopes import decode_envelope
 from delivery.http import service_app
 from delivery.logs import get_logger
+from delivery.sealing import TokenSealer
 from delivery.service import ServiceRuntime
 from services.payment.adapters.clock import SystemClock
 from services.payment.adapters.crypto import Cipher
@@ -41,6 +42,7 @@ log = get_logger("payment.app")
 def create_app(settings: PaymentSettings | None = None) -> FastAPI:
     settings = settings or PaymentSettings()
     cipher = Cipher(settings.encryption_key)  # fails fast on a malformed key
+    sealer = TokenSealer(settings.token_seal_key.get_secret_value())  # likewise
     http = _http_client(settings)
     gateway = EscottCardGateway(EscottGateway(http, settings.escott_base_url))
     runtime: list[ServiceRuntime] = []
@@ -54,11 +56,12 @@ def create_app(settings: PaymentSettings | None = None) -> FastAPI:
 
     async def on_started(started: ServiceRuntime) -> None:
         if settings.uses_dev_secrets:
-            log.warning("payment.dev_secrets", detail="DEV_ONLY internal token or encryption key in use; "
-                        "set PAYMENT_INTERNAL_TOKEN and PAYMENT_ENCRYPTION_KEY outside development")
+            log.warning("payment.dev_secrets", detail="DEV_ONLY internal token, encryption key or token seal key "
+                        "in use; set PAYMENT_INTERNAL_TOKEN, PAYMENT_ENCRYPTION_KEY and PAYMENT_TOKEN_SEAL_KEY "
+                        "outside development")
         await started.add_consumer(group_id=subscribers.GROUP_ID, topics=subscribers.TOPICS,
-                                   decode=decode_envelope, handle=subscribers.dispatch(payments, shops, operations),
-                                   settings=settings.consumer)
+                                   decode=decode_envelope, settings=settings.consumer,
+                                   handle=subscribers.dispatch(payments, shops, operations, sealer))
 
     routers = [internal_router(shops, settings.internal_token), operator_router(shops, payments, status),
                operations_router(operations, operator_guard(shops))]

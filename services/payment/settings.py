@@ -10,6 +10,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from delivery.sealing import DEV_ONLY_SEAL_KEY
 from delivery.settings import ServiceSettings, database_url
 
 DEV_ONLY_INTERNAL_TOKEN = "dev-only-internal-token-not-a-secret"  # noqa: S105 - documented dev default
@@ -46,6 +47,9 @@ class PaymentSettings(ServiceSettings):
     escott_base_url: str = "http://127.0.0.1:8899"
     internal_token: SecretStr = SecretStr(DEV_ONLY_INTERNAL_TOKEN)
     encryption_key: SecretStr = SecretStr(DEV_ONLY_ENCRYPTION_KEY)
+    token_seal_key: SecretStr = Field(
+        default=SecretStr(DEV_ONLY_SEAL_KEY),
+        description="Fernet key(s) opening the card token sealed in OrderPlaced; = CHECKOUT_TOKEN_SEAL_KEY")
     gateway: GatewaySettings = Field(default_factory=GatewaySettings)
     operations: OperationSettings = Field(default_factory=OperationSettings)
     member_lease_s: float = Field(
@@ -57,4 +61,5 @@ class PaymentSettings(ServiceSettings):
     @property
     def uses_dev_secrets(self) -> bool:
         return (self.internal_token.get_secret_value() == DEV_ONLY_INTERNAL_TOKEN
-                or DEV_ONLY_ENCRYPTION_KEY in self.encryption_key.get_secret_value())
+                or DEV_ONLY_ENCRYPTION_KEY in self.encryption_key.get_secret_value()
+                or DEV_ONLY_SEAL_KEY in self.token_seal_key.get_secret_value())

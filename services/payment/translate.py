@@ -25,6 +25,7 @@ from contracts.events import (
     UpdatePaymentAmount,
 )
 from contracts.events.commands import PaymentCommand
+from delivery.sealing import TokenSealer
 from services.payment.domain import events as ev
 from services.payment.domain.actions import Action, OperationRequest
 from services.payment.domain.cards import CardChoice, LinkMode
@@ -34,15 +35,21 @@ from services.payment.domain.operations import SalesMode
 from services.payment.ports import ShopSettings
 
 
-def place_order(event: OrderPlaced) -> tuple[PlaceOrder, SecretStr | None]:
-    """The domain command, and the card token kept apart (secret; it never enters the domain)."""
+def place_order(event: OrderPlaced, sealer: TokenSealer) -> tuple[PlaceOrder, SecretStr | None]:
+    """The domain command, and the card token kept apart (secret; it never enters the domain).
+
+    The token arrives sealed (`delivery.sealing`); a token in clear is still accepted from older producers.
+    Raises `UnsealableToken` when the seal keys of checkout and payment differ."""
+    token = event.payment.token
+    if token is None and event.sealed_token is not None:
+        token = SecretStr(sealer.open(event.sealed_token))
     choice = CardChoice(
-        member_id=event.buyer.member_id, has_token=event.payment.token is not None,
+        member_id=event.buyer.member_id, has_token=token is not None,
         use_registered_card=event.payment.use_registered_card, keep_card=event.payment.keep_card,
         link_mode=LinkMode(event.card_link_mode), subscription=event.cart_type == "subscription")
     order = PlaceOrder(event.order_id, event.shop_id, event.payment_number, event.amount, event.payment.pay_type,
                        SalesMode(event.sales_mode), event.buyer.name, choice, event.payment_skip_reason)
-    return order, event.payment.token
+    return order, token
 
 
 def shop_settings(event: ShopSettingsChanged) -> ShopSettings:

@@ -7,7 +7,10 @@ import uuid
 
 import pytest
 
+from contracts.topics import NOTIFICATIONS_EVENTS, ORDERS_EVENTS, PAYMENTS_EVENTS, SHOPS_SETTINGS
+from delivery.settings import KafkaSettings
 from services.checkout import demo
+from tests.kafka_reading import read_topic
 from tests.waiting import eventually
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
@@ -170,9 +173,16 @@ async def test_one_payment_worker_keeps_many_authorizations_in_flight(shop):
     assert stats["max_in_flight"] >= 32, stats
 
 
-async def test_no_secret_reaches_any_log_line(shop, stack):
+async def test_no_secret_reaches_any_log_line_or_event_after_the_storefront_s_request(shop, stack):
     token = await shop.token()
-    (await shop.checkout(shop.body(token))).json()
+    outcome = (await shop.checkout(shop.body(token))).json()
+    assert outcome["status"] == "completed"
+    kafka = KafkaSettings(bootstrap_servers=stack.env["KAFKA_BOOTSTRAP_SERVERS"],
+                          topic_prefix=stack.env["KAFKA_TOPIC_PREFIX"])
+    for topic in (ORDERS_EVENTS, PAYMENTS_EVENTS, NOTIFICATIONS_EVENTS, SHOPS_SETTINGS):
+        values = b"".join(r.value for r in await read_topic(kafka, kafka.topic(topic), at_least=1))
+        for secret in (token, "escottpass01", "DEMOTOKEN0001", "4111111111111111"):
+            assert secret.encode() not in values, (topic, secret)
     services = ("checkout", "payment", "notification", "subscription", "emulator")
     log = "\n".join(line for line in stack.log().splitlines() if line[9:].split(" ", 1)[0] in services)
     assert '"service": "payment"' in log  # the services' own lines are what is scanned

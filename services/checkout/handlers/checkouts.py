@@ -141,7 +141,7 @@ async def place_checkout(deps: Deps, event: CheckoutRequested, *, event_id: UUID
             order = place_order(request, shop, order_id=deps.ids.order_id(), payment_number=number, now=now)
         if not await uow.orders.add(order):
             return None
-        await uow.emit(translate.order_event(order, event), correlation_id=request.checkout_id,
+        await uow.emit(translate.order_event(order, event, deps.sealer), correlation_id=request.checkout_id,
                        causation_id=str(event_id), subject_version=order.version)
         await uow.announce_outcome(order.shop_id, order.checkout_id)
     log.info("checkout %s of shop %s -> order %s %s %s", request.checkout_id, request.shop_id, order.order_id,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from delivery.sealing import TokenSealer
 from services.checkout.ports import Clock, IdSource, OutcomeSignals, PaymentDirectory, UnitOfWorkFactory
 
 CONSUMER = "checkout"
@@ -17,4 +18,5 @@ class Deps:
     clock: Clock
     ids: IdSource
     outcomes: OutcomeSignals
+    sealer: TokenSealer
     max_wait_s: float = 30.0

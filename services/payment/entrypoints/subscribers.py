@@ -18,6 +18,8 @@ from contracts.events import OrderAmountChanged, OrderPlaced, ShopSettingsChange
 from contracts.events.commands import PaymentCommand
 from contracts.topics import ORDERS_EVENTS, PAYMENTS_COMMANDS, SHOPS_SETTINGS
 from delivery.envelopes import Inbound
+from delivery.errors import PermanentError
+from delivery.sealing import TokenSealer, UnsealableToken
 from services.payment import translate
 from services.payment.handlers import PaymentHandlers
 from services.payment.operations import OperationHandlers
@@ -28,15 +30,15 @@ GROUP_ID = "payment"
 TOPICS = (ORDERS_EVENTS, PAYMENTS_COMMANDS, SHOPS_SETTINGS)
 
 
-def dispatch(payments: PaymentHandlers, shops: ShopHandlers,
-             operations: OperationHandlers) -> Callable[[Inbound, ConsumerRecord], Awaitable[None]]:
+def dispatch(payments: PaymentHandlers, shops: ShopHandlers, operations: OperationHandlers,
+             sealer: TokenSealer) -> Callable[[Inbound, ConsumerRecord], Awaitable[None]]:
     """The consumer's handler; other order events (completed, rejected ...) are acknowledged and ignored."""
 
     async def handle(inbound: Inbound, _record: ConsumerRecord) -> None:
         event = inbound.event
         trace = Trace(inbound.envelope.correlation_id, inbound)
         if isinstance(event, OrderPlaced):
-            await on_order_placed(payments, event, inbound)
+            await on_order_placed(payments, event, inbound, sealer)
         elif isinstance(event, PaymentCommand):
             await operations.operate(event.shop_id, event.order_id, translate.operation_request(event), trace=trace)
         elif isinstance(event, OrderAmountChanged):
@@ -48,6 +50,10 @@ def dispatch(payments: PaymentHandlers, shops: ShopHandlers,
     return handle
 
 
-async def on_order_placed(payments: PaymentHandlers, event: OrderPlaced, inbound: Inbound) -> None:
-    order, token = translate.place_order(event)
+async def on_order_placed(payments: PaymentHandlers, event: OrderPlaced, inbound: Inbound,
+                          sealer: TokenSealer) -> None:
+    try:
+        order, token = translate.place_order(event, sealer)
+    except UnsealableToken as exc:  # a key mismatch: keep the order (DLQ) until the keys agree, never decline it
+        raise PermanentError(f"order {event.order_id}: {exc}") from None
     await payments.place_payment(order, token, Trace(inbound.envelope.correlation_id, inbound))

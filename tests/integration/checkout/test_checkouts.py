@@ -10,6 +10,7 @@ import pytest
 
 from contracts.events import CheckoutRequested, OrderPlaced, OrderRejected
 from contracts.topics import CHECKOUT_REQUESTS, dlq
+from delivery.sealing import DEV_ONLY_SEAL_KEY, TokenSealer
 from tests.integration.checkout.harness import checkout_body
 from tests.waiting import eventually
 
@@ -43,7 +44,9 @@ async def test_an_accepted_checkout_is_published_and_becomes_a_pending_order_ann
     assert placed.payment_number.startswith(datetime.now(UTC).astimezone(JST).strftime("%Y%m%d"))
     assert (placed.amount, placed.payment.pay_type, placed.sales_mode, placed.card_link_mode) == (3200, "03", "auth",
                                                                                                    "always")
-    assert placed.payment.token.get_secret_value() == body["payment"]["token"]
+    assert placed.payment.token is None  # the token travels sealed for the payment service only
+    assert TokenSealer(DEV_ONLY_SEAL_KEY).open(placed.sealed_token) == body["payment"]["token"]
+    assert body["payment"]["token"] not in envelope.to_bytes().decode()
     assert (placed.origin, placed.cart_type, placed.buyer.member_id) == ("checkout", "three_step", "m-1")
     assert (envelope.correlation_id, envelope.subject_version) == ("chk-1", 0)
     [request] = await checkout.records(CHECKOUT_REQUESTS, at_least=1)

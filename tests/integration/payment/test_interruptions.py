@@ -12,10 +12,13 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
+from cryptography.fernet import Fernet
 from pydantic import SecretStr
 
 from contracts.envelope import Envelope
+from contracts.topics import ORDERS_EVENTS, dlq
 from delivery.db import migrate
+from delivery.sealing import DEV_ONLY_SEAL_KEY, TokenSealer
 from services.payment import translate
 from services.payment.adapters.clock import SystemClock
 from services.payment.adapters.crypto import Cipher
@@ -28,6 +31,7 @@ from services.payment.handlers import PaymentHandlers, Policy
 from services.payment.ports import Credentials, GatewayAnswer, GatewayCall, Trace
 from tests.integration.payment.conftest import TEST_KEY
 from tests.integration.payment.support import SHOP, order_placed
+from tests.kafka_reading import read_topic
 
 pytestmark = [pytest.mark.postgres]
 
@@ -71,7 +75,7 @@ async def outbox_events(pool: asyncpg.Pool) -> list[dict]:
 
 
 async def test_an_attempt_interrupted_after_sending_becomes_unknown_and_is_never_sent_again(uow, pool) -> None:
-    order, token = translate.place_order(order_placed(token="T" * 40))
+    order, token = translate.place_order(order_placed(token="T" * 40), TokenSealer(DEV_ONLY_SEAL_KEY))
     crashing = DiesAfterSending()
     with pytest.raises(RuntimeError):
         await handlers(uow, crashing).place_payment(order, token, Trace("corr-1"))
@@ -87,7 +91,7 @@ async def test_a_gateway_that_cannot_be_reached_is_tried_again_then_declined(uow
     http = create_http_client(EscottTimeouts(connect=0.5, read=1.0, write=1.0, pool=1.0))
     async with http:
         gateway = EscottCardGateway(EscottGateway(http, "http://127.0.0.1:9"))  # nothing listens: refused
-        order, token = translate.place_order(order_placed(token="T" * 40))
+        order, token = translate.place_order(order_placed(token="T" * 40), TokenSealer(DEV_ONLY_SEAL_KEY))
         payment = await handlers(uow, gateway).place_payment(order, token, Trace("corr-2"))
     assert (payment.state, payment.reason) == (PaymentState.DECLINED, "gateway_unreachable")
     async with uow() as tx:
@@ -95,3 +99,14 @@ async def test_a_gateway_that_cannot_be_reached_is_tried_again_then_declined(uow
     assert [(a.operation.value, a.status.value) for a in history] == [("1Auth", "not_sent")] * 3
     [event] = await outbox_events(pool)
     assert (event["type"], event["data"]["codes"]) == ("payment.declined.v1", [])
+
+
+async def test_an_order_whose_sealed_token_does_not_open_is_dead_lettered_not_declined(harness) -> None:
+    """A seal-key mismatch between checkout and payment keeps the order (DLQ, replayable), never declines it."""
+    placed = order_placed(token=await harness.token()).model_copy(
+        update={"sealed_token": TokenSealer(Fernet.generate_key().decode()).seal("tok")})
+    await harness.publish(placed)
+    [dead] = await read_topic(harness.kafka, harness.kafka.topic(dlq(ORDERS_EVENTS)), at_least=1)
+    reason = dict(dead.headers)["dlq-reason"].decode()
+    assert reason.startswith(f"permanent error: order {placed.order_id}: the sealed card token does not open")
+    assert await harness.ledger() == []
