@@ -129,6 +129,15 @@ def mails_of(sink: RunningSink, order_id: str) -> list[Any]:
     return [m for _, m in sink.messages() if m["X-Order-Id"] == order_id]
 
 
+async def shop_known(database_url: str, shop_id: str = "demo-shop") -> bool:
+    """The service's projection has the shop (its settings were consumed)."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        return bool(await conn.fetchval("SELECT count(*) FROM shops WHERE shop_id = $1", shop_id))
+    finally:
+        await conn.close()
+
+
 async def log_rows(database_url: str, order_id: str | None = None) -> list[dict[str, Any]]:
     conn = await asyncpg.connect(database_url)
     try:
