@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import uuid
+import warnings
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -113,7 +114,10 @@ async def new_database(pg_admin_url: str) -> AsyncIterator:
     admin = await asyncpg.connect(pg_admin_url)
     try:
         for name in created:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            try:
+                await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            except asyncpg.PostgresError as exc:  # a leftover test_* database harms nothing; say so, go on
+                warnings.warn(f"test database {name} not dropped: {exc}", stacklevel=1)
     finally:
         await admin.close()
 

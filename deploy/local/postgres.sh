@@ -45,6 +45,8 @@ DO \$\$ BEGIN
     CREATE ROLE $ROLE LOGIN CREATEDB PASSWORD '$PASSWORD';
   END IF;
 END \$\$;
+-- lets the test harness drop its databases WITH (FORCE) even while an autovacuum worker is connected
+GRANT pg_signal_backend TO $ROLE;
 SQL
   for db in $DATABASES; do
     if [ -z "$(as_postgres "psql -qtA -c \"SELECT 1 FROM pg_database WHERE datname = '$db'\"")" ]; then
