@@ -10,7 +10,7 @@ KAFKA_LIBS  := .cache/kafka/libs/.pom-sha256
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 .PHONY: setup venv kafka-libs postgres browser run test test-unit lint docs bench-emulator bench-checkout \
-        bench-notification clean
+        bench-notification bench-bulk-capture clean
 
 setup: venv kafka-libs postgres
 
@@ -56,6 +56,9 @@ bench-checkout: setup
 
 bench-notification: setup
 	$(PY) bench/notification_bench.py
+
+bench-bulk-capture: setup
+	$(PY) bench/bulk_capture_bench.py
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache
