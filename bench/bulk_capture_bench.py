@@ -15,35 +15,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
-import asyncpg
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from deploy.local.kafka import LocalKafka, build_libs
-from tests.e2e.stack import SERVICES, Shop, Stack
-
-PG = os.environ.get("DATABASE_URL", "postgresql://payments:payments@127.0.0.1:5432/postgres")
-
-
-async def fresh_databases() -> dict[str, str]:
-    admin = await asyncpg.connect(PG)
-    urls = {}
-    try:
-        for name in SERVICES:
-            db = f"bench_bulk_{name}"
-            await admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
-            await admin.execute(f'CREATE DATABASE "{db}"')
-            urls[name] = f"{PG.rpartition('/')[0]}/{db}"
-    finally:
-        await admin.close()
-    return urls
+from tests.e2e.stack import PG, Shop, Stack, fresh_databases, quiet, run_benchmark
 
 
 async def place_orders(shop: Shop, count: int) -> list[str]:
@@ -122,8 +102,8 @@ async def bulk_round(shop: Shop, count: int, latency_ms: int) -> float:
 
 async def main(args: argparse.Namespace, bootstrap: str) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="bulk-capture-bench-"))
-    stack = Stack.configure(workdir=workdir, pg_admin_url=PG, databases=await fresh_databases(), kafka=bootstrap)
-    stack.env.update(PAYMENT_LOG_LEVEL="WARNING", CHECKOUT_LOG_LEVEL="WARNING", NOTIFICATION_LOG_LEVEL="WARNING")
+    stack = quiet(Stack.configure(workdir=workdir, pg_admin_url=PG, databases=await fresh_databases(PG, "bench_bulk"),
+                                  kafka=bootstrap))
     try:
         stack.start()
         shop = Shop(stack)
@@ -141,13 +121,5 @@ if __name__ == "__main__":
     parser.add_argument("--orders", type=int, default=500)
     parser.add_argument("--latency-ms", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
-    subprocess.run([str(Path(__file__).resolve().parents[1] / "deploy/local/postgres.sh"), "ensure"], check=True)
-    kafka = None
-    if not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
-        build_libs()
-        kafka = LocalKafka()
-    try:
-        asyncio.run(main(parser.parse_args(), os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or kafka.start()))
-    finally:
-        if kafka is not None:
-            kafka.stop()
+    args = parser.parse_args()
+    run_benchmark(lambda bootstrap: main(args, bootstrap))

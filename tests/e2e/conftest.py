@@ -4,35 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.stack import SERVICES, Shop, Stack
+from tests.e2e.stack import Shop, Stack, drop_databases, fresh_databases
 
 
 @pytest.fixture(scope="module")
 async def stack(pg_admin_url, kafka_bootstrap, tmp_path_factory):
-    import asyncpg
-
-    databases = {}
-    admin = await asyncpg.connect(pg_admin_url)
     workdir = tmp_path_factory.mktemp("stack")
-    try:
-        for name in SERVICES:
-            db = f"e2e_{name}_{workdir.name[-6:].replace('-', '_')}"
-            await admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
-            await admin.execute(f'CREATE DATABASE "{db}"')
-            databases[name] = f"{pg_admin_url.rpartition('/')[0]}/{db}"
-    finally:
-        await admin.close()
+    databases = await fresh_databases(pg_admin_url, f"e2e_{workdir.name[-6:].replace('-', '_')}")
     running = Stack.configure(workdir=workdir, pg_admin_url=pg_admin_url, databases=databases,
                               kafka=kafka_bootstrap)
     running.start()
     yield running
     running.stop()
-    admin = await asyncpg.connect(pg_admin_url)
-    try:
-        for url in databases.values():
-            await admin.execute(f'DROP DATABASE IF EXISTS "{url.rpartition("/")[2]}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    await drop_databases(pg_admin_url, databases)
 
 
 @pytest.fixture

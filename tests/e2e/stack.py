@@ -3,12 +3,14 @@ its own databases, topic prefix and ports: what a user runs, observed from the o
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ from services.checkout import demo
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("checkout", "payment", "subscription", "notification")
+PG = os.environ.get("DATABASE_URL", "postgresql://payments:payments@127.0.0.1:5432/postgres")
 
 
 @dataclass
@@ -117,3 +120,55 @@ class Shop:
         url = f"{self.stack.urls['emulator']}/_emulator/faults"
         response = await (self.http.put(url, json=plan) if plan else self.http.delete(url))
         response.raise_for_status()
+
+
+async def fresh_databases(pg_admin_url: str, prefix: str) -> dict[str, str]:
+    """One empty database per service, `<prefix>_<service>` (dropped first if left over)."""
+    import asyncpg
+
+    admin = await asyncpg.connect(pg_admin_url)
+    urls = {}
+    try:
+        for name in SERVICES:
+            database = f"{prefix}_{name}"
+            await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            await admin.execute(f'CREATE DATABASE "{database}"')
+            urls[name] = f"{pg_admin_url.rpartition('/')[0]}/{database}"
+    finally:
+        await admin.close()
+    return urls
+
+
+async def drop_databases(pg_admin_url: str, urls: dict[str, str]) -> None:
+    import asyncpg
+
+    admin = await asyncpg.connect(pg_admin_url)
+    try:
+        for url in urls.values():
+            await admin.execute(f'DROP DATABASE IF EXISTS "{url.rpartition("/")[2]}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+def run_benchmark(main: Callable[[str], Awaitable[None]]) -> None:
+    """For bench/: PostgreSQL ensured, a throw-away Kafka unless KAFKA_BOOTSTRAP_SERVERS is set, then
+    `main(bootstrap)`; the broker is stopped however `main` ends."""
+    from deploy.local.kafka import LocalKafka, build_libs
+
+    subprocess.run([str(ROOT / "deploy/local/postgres.sh"), "ensure"], check=True)
+    bootstrap, kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS"), None
+    if not bootstrap:
+        build_libs()
+        kafka = LocalKafka()
+        bootstrap = kafka.start()
+    try:
+        asyncio.run(main(bootstrap))
+    finally:
+        if kafka is not None:
+            kafka.stop()
+
+
+def quiet(stack: Stack) -> Stack:
+    """Benchmarks: services log warnings and errors only."""
+    stack.env.update(PAYMENT_LOG_LEVEL="WARNING", CHECKOUT_LOG_LEVEL="WARNING", NOTIFICATION_LOG_LEVEL="WARNING")
+    return stack
