@@ -23,6 +23,7 @@ from services.notification.app import create_app
 from services.notification.settings import DispatchSettings, NotificationSettings, SmtpSettings
 from tests.kafka_reading import read_topic
 from tests.unit.contracts import samples
+from tests.waiting import eventually
 
 OPERATOR = "test-operator-token"
 SHOP_COPY = "orders@example.jp"
@@ -136,6 +137,13 @@ async def shop_known(database_url: str, shop_id: str = "demo-shop") -> bool:
         return bool(await conn.fetchval("SELECT count(*) FROM shops WHERE shop_id = $1", shop_id))
     finally:
         await conn.close()
+
+
+async def publish_after_shop(database_url: str, kafka: KafkaSettings, *events: Event) -> None:
+    """Publish `events` once the running service has consumed the shop's settings, so the mails' attempts
+    count SMTP conversations only (an order ahead of its shop's settings waits and retries: tested apart)."""
+    await eventually(lambda: shop_known(database_url), message="shop settings consumed")
+    await publish(kafka, *events)
 
 
 async def log_rows(database_url: str, order_id: str | None = None) -> list[dict[str, Any]]:

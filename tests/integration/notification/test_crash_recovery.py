@@ -18,6 +18,7 @@ from tests.integration.notification.support import (
     mail_events,
     order,
     publish,
+    publish_after_shop,
     running,
     settings,
     shop,
@@ -84,11 +85,12 @@ async def test_killing_the_service_in_the_middle_of_a_batch_and_restarting_loses
 
 async def test_a_crash_between_the_servers_acceptance_and_the_log_commit_sends_one_duplicate_with_the_same_id(
         database_url, isolated_kafka, sink):
-    await publish(isolated_kafka, shop(), order("ord-1"))
+    await publish(isolated_kafka, shop())
     config = settings(database_url, isolated_kafka, sink)
     dying = DiesAfterAcceptance(SmtpTransport(config.smtp))
     first = create_app(config, transport=dying)
     async with running(first):
+        await publish_after_shop(database_url, isolated_kafka, order("ord-1"))
         await asyncio.wait_for(dying.died.wait(), 10)
         await eventually(lambda: _stored(sink, 2), message="both mails reached the server")
         # the other mail must be out of its own duplicate window first, or the crash catches two mails in it

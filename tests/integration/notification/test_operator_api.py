@@ -11,10 +11,10 @@ from tests.integration.notification.support import (
     log_rows,
     order,
     publish,
+    publish_after_shop,
     running,
     settings,
     shop,
-    shop_known,
     start,
 )
 from tests.waiting import eventually
@@ -25,8 +25,7 @@ pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 async def test_operators_read_the_mail_log_of_an_order_and_what_each_mail_said(database_url, isolated_kafka, sink):
     await publish(isolated_kafka, shop())
     async with running(start(database_url, isolated_kafka, sink)) as api:
-        await eventually(lambda: shop_known(database_url), message="shop settings consumed")  # first-try sends
-        await publish(isolated_kafka, order("ord-1"))
+        await publish_after_shop(database_url, isolated_kafka, order("ord-1"))
         await eventually(lambda: _sent(database_url, 2), message="mails sent")
         listed = (await api.get("/v1/shops/demo-shop/orders/ord-1/mails")).json()
         failed = (await api.get("/v1/shops/demo-shop/mails", params={"status": "failed"})).json()

@@ -17,9 +17,9 @@ from tests.integration.notification.support import (
     mails_to,
     order,
     publish,
+    publish_after_shop,
     running,
     shop,
-    shop_known,
     start,
 )
 from tests.unit.contracts import samples
@@ -32,10 +32,7 @@ async def test_a_completed_order_yields_a_thanks_mail_to_the_buyer_and_a_copy_to
         database_url, isolated_kafka, sink):
     await publish(isolated_kafka, shop(note_in_mail=True))
     async with running(start(database_url, isolated_kafka, sink)):
-        # settings first: an order ahead of its shop's settings waits and retries (tested elsewhere), and this
-        # test counts the attempts of mails sent at the first try
-        await eventually(lambda: shop_known(database_url), message="shop settings consumed")
-        await publish(isolated_kafka, order("ord-1", pay_type="03"))
+        await publish_after_shop(database_url, isolated_kafka, order("ord-1", pay_type="03"))
         await eventually(lambda: _count(sink, 2), message="two mails in the sink")
         events = await mail_events(isolated_kafka, at_least=2)
     [thanks] = mails_to(sink, "taro@example.jp")

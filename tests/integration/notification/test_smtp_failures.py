@@ -15,6 +15,7 @@ from tests.integration.notification.support import (
     mails_of,
     order,
     publish,
+    publish_after_shop,
     running,
     shop,
     start,
@@ -27,8 +28,9 @@ pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 async def test_mails_refused_for_a_while_are_retried_and_delivered_after_the_server_recovers(
         database_url, isolated_kafka, sink):
     sink.faults.set("temporary", count=3)
-    await publish(isolated_kafka, shop(), order("ord-1"))
+    await publish(isolated_kafka, shop())
     async with running(start(database_url, isolated_kafka, sink)):
+        await publish_after_shop(database_url, isolated_kafka, order("ord-1"))
         rows = await eventually(lambda: _when_all(database_url, "sent"), message="both mails sent")
         events = await mail_events(isolated_kafka, at_least=2)
     assert sink.stats["refused"] == 3
@@ -57,8 +59,9 @@ async def test_a_mail_waiting_for_its_retry_does_not_hold_other_mails_back(datab
 async def test_a_permanent_refusal_fails_the_mail_with_mail_failed_and_a_resend_works_after_recovery(
         database_url, isolated_kafka, sink):
     sink.faults.set("permanent")
-    await publish(isolated_kafka, shop(), order("ord-2"))
+    await publish(isolated_kafka, shop())
     async with running(start(database_url, isolated_kafka, sink)) as api:
+        await publish_after_shop(database_url, isolated_kafka, order("ord-2"))
         rows = await eventually(lambda: _when_all(database_url, "failed"), message="both mails failed")
         failed = await mail_events(isolated_kafka, at_least=2)
         sink.faults.set("normal")
@@ -78,8 +81,9 @@ async def test_a_permanent_refusal_fails_the_mail_with_mail_failed_and_a_resend_
 async def test_a_server_refusing_temporarily_past_the_attempt_limit_fails_the_mail_not_permanently(
         database_url, isolated_kafka, sink):
     sink.faults.set("temporary")
-    await publish(isolated_kafka, shop(), order("ord-3"))
+    await publish(isolated_kafka, shop())
     async with running(start(database_url, isolated_kafka, sink, max_attempts=3)):
+        await publish_after_shop(database_url, isolated_kafka, order("ord-3"))
         rows = await eventually(lambda: _when_all(database_url, "failed"), message="both mails failed")
         events = await mail_events(isolated_kafka, at_least=2)
     assert all(r["attempts"] == 3 and r["last_error"].startswith("gave up after 3 attempts") for r in rows)
