@@ -79,11 +79,15 @@ class KeyOrderedConsumer(ConsumerRebalanceListener, Generic[T]):
         await _cancel(self._committer)
         for task in list(self._tasks):
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._tasks:  # bounded: a handler that swallows cancellation must not hang the shutdown
+            await asyncio.wait(list(self._tasks), timeout=self._settings.shutdown_timeout_s)
         if commit:
             await self._commit(self._offsets)
         self._offsets.clear()
-        await self._consumer.stop()
+        try:
+            await asyncio.wait_for(self._consumer.stop(), self._settings.shutdown_timeout_s)
+        except TimeoutError:
+            log.warning("consumer %s: did not leave the group in time; the broker will expire it", self.group_id)
 
     async def _drained(self) -> None:
         async with self._changed:

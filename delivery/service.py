@@ -94,7 +94,11 @@ class ServiceRuntime:
         if self._broker is not None:
             await self._broker.stop()
         if self._pool is not None:
-            await self._pool.close()
+            try:  # close() waits for every connection to come back; never wait forever for a stuck one
+                await asyncio.wait_for(self._pool.close(), 10)
+            except TimeoutError:
+                log.warning("%s: database connections still in use at shutdown; terminated", self.name)
+                self._pool.terminate()
 
     async def health(self) -> dict[str, Any]:
         checks = {
