@@ -164,7 +164,8 @@ class LocalKafka:
 
     def stop(self, timeout: float = 30.0) -> None:
         """SIGTERM runs Kafka's shutdown hook (controlled shutdown); SIGKILL only after `timeout`."""
-        pid = self.running_pid()
+        # Our own child first: right after Popen its /proc cmdline may not show kafka.Kafka yet (before exec).
+        pid = self.proc.pid if self.proc is not None and self.proc.poll() is None else self.running_pid()
         if pid is not None:
             os.kill(pid, signal.SIGTERM)
             if not _wait_gone(pid, self.proc, timeout):
