@@ -43,9 +43,11 @@ async def test_mails_refused_for_a_while_are_retried_and_delivered_after_the_ser
 
 async def test_a_mail_waiting_for_its_retry_does_not_hold_other_mails_back(database_url, isolated_kafka, sink):
     sink.faults.set("temporary", count=2)  # the first order's two mails are refused once
-    await publish(isolated_kafka, shop(), order("ord-slow"))
+    await publish(isolated_kafka, shop())
     app = start(database_url, isolated_kafka, sink, backoff_initial_s=60.0, backoff_max_s=60.0)
     async with running(app):
+        # after the shop's settings: the two refusals must go to this order's SMTP attempts, not a later one's
+        await publish_after_shop(database_url, isolated_kafka, order("ord-slow"))
         await eventually(lambda: _when_all(database_url, "pending", order_id="ord-slow", attempted=True),
                          message="first order refused and waiting")
         await publish(isolated_kafka, order("ord-fast"))
