@@ -50,17 +50,8 @@ class Stack:
         self.process = subprocess.Popen([sys.executable, "-m", "deploy.local.run"], cwd=ROOT, env=self.env,
                                         stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            lines = self.log_path.read_text().splitlines()
-            if "READY" in (line.strip() for line in lines):
-                ready = [line.strip() for line in lines[lines.index("READY") + 1:][:6]]
-                self.urls = dict(line.split() for line in ready)
-                return
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.2)
-        raise AssertionError(f"stack not READY:\n{self.log_path.read_text()[-4000:]}")
+        lines = [line.strip() for line in wait_for_line(self.log_path, "READY", self.process, timeout).splitlines()]
+        self.urls = dict(line.split() for line in lines[lines.index("READY") + 1:][:6])
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -72,6 +63,19 @@ class Stack:
 
     def log(self) -> str:
         return self.log_path.read_text()
+
+
+def wait_for_line(path: Path, needle: str, proc: subprocess.Popen, timeout: float) -> str:
+    """The runner's output once a line equal to `needle` appears; fails at `timeout` or if the runner exits."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = path.read_text()
+        if any(line.strip() == needle for line in text.splitlines()):
+            return text
+        if proc.poll() is not None:
+            raise AssertionError(f"runner exited with {proc.returncode}:\n{text[-3000:]}")
+        time.sleep(0.2)
+    raise AssertionError(f"no {needle!r} line within {timeout}s:\n{path.read_text()[-3000:]}")
 
 
 class Shop:

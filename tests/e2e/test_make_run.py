@@ -6,13 +6,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from deploy.local.kafka import free_port
+from tests.e2e.stack import wait_for_line
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
@@ -70,14 +70,3 @@ def test_the_runner_prints_ready_with_urls_and_ctrl_c_stops_everything(pg_admin_
             os.killpg(runner.pid, signal.SIGKILL)
         log.close()
 
-
-def wait_for_line(path: Path, needle: str, proc: subprocess.Popen, timeout: float) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        text = path.read_text()
-        if any(line.strip() == needle for line in text.splitlines()):
-            return text
-        if proc.poll() is not None:
-            raise AssertionError(f"runner exited with {proc.returncode}:\n{text[-3000:]}")
-        time.sleep(0.2)
-    raise AssertionError(f"no {needle!r} line within {timeout}s:\n{path.read_text()[-3000:]}")
