@@ -97,7 +97,8 @@ async def concurrency(url: str, port: int, count: int, latency_ms: float) -> tup
         plan = {"seed": 1, "operations": {"1Auth": {"latency_ms": latency_ms}}}
         (await admin.put("/_emulator/faults", json=plan)).raise_for_status()
         start = time.perf_counter()
-        results = await asyncio.wait_for(asyncio.gather(*(one_shot(port, n) for n in range(count))), 60)
+        async with asyncio.timeout(60):
+            results = await asyncio.gather(*(one_shot(port, n) for n in range(count)))
         wall = time.perf_counter() - start
         stats = (await admin.get("/_emulator/stats")).json()
         await admin.delete("/_emulator/faults")

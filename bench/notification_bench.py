@@ -70,7 +70,8 @@ async def sink_process(smtp_port: int, http_port: int) -> AsyncIterator[str]:
         yield url
     finally:
         process.terminate()
-        await asyncio.wait_for(process.wait(), 10)
+        async with asyncio.timeout(10):
+            await process.wait()
 
 
 def sample_mail(n: int) -> OutgoingMail:

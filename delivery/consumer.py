@@ -10,7 +10,6 @@ FastStream offers no key-level ordering with concurrency (faststream.md §2.5), 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
@@ -19,6 +18,7 @@ from typing import Any, Generic, TypeVar
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.structs import ConsumerRecord, TopicPartition
 
+from delivery.cancellation import cancel_all, cancel_and_wait
 from delivery.dead_letter import PublishRaw, dead_letter_headers, dlq_topic
 from delivery.errors import InvalidMessage, PermanentError
 from delivery.kafka import make_consumer
@@ -63,29 +63,29 @@ class KeyOrderedConsumer(ConsumerRebalanceListener, Generic[T]):
 
     async def stop(self) -> None:
         """Graceful: stop fetching, let started work finish (bounded), commit, leave the group."""
-        await _cancel(self._fetcher)
+        await cancel_and_wait(self._fetcher)
         try:
-            await asyncio.wait_for(self._drained(), self._settings.shutdown_timeout_s)
+            async with asyncio.timeout(self._settings.shutdown_timeout_s):
+                await self._drained()
         except TimeoutError:
             log.warning("consumer %s: work still running at shutdown; it will be redelivered", self.group_id)
         await self._shutdown(commit=True)
 
     async def abort(self) -> None:
         """As a crash would: drop in-flight work, commit nothing more, leave. Used by tests and kill paths."""
-        await _cancel(self._fetcher)
+        await cancel_and_wait(self._fetcher)
         await self._shutdown(commit=False)
 
     async def _shutdown(self, *, commit: bool) -> None:
-        await _cancel(self._committer)
-        for task in list(self._tasks):
-            task.cancel()
-        if self._tasks:  # bounded: a handler that swallows cancellation must not hang the shutdown
-            await asyncio.wait(list(self._tasks), timeout=self._settings.shutdown_timeout_s)
+        await cancel_and_wait(self._committer)
+        # bounded: a handler that swallows cancellation must not hang the shutdown
+        await cancel_all(list(self._tasks), timeout=self._settings.shutdown_timeout_s)
         if commit:
             await self._commit(self._offsets)
         self._offsets.clear()
         try:
-            await asyncio.wait_for(self._consumer.stop(), self._settings.shutdown_timeout_s)
+            async with asyncio.timeout(self._settings.shutdown_timeout_s):
+                await self._consumer.stop()
         except TimeoutError:
             log.warning("consumer %s: did not leave the group in time; the broker will expire it", self.group_id)
 
@@ -227,9 +227,8 @@ class KeyOrderedConsumer(ConsumerRebalanceListener, Generic[T]):
         # Forget them first so no new record of theirs starts (see _run_lane), then wait for the running ones.
         leaving = {tp: self._offsets.pop(tp) for tp in revoked if tp in self._offsets}
         try:
-            async with self._changed:
-                await asyncio.wait_for(self._changed.wait_for(
-                    lambda: all(self._running.get(tp, 0) == 0 for tp in leaving)), self._settings.shutdown_timeout_s)
+            async with asyncio.timeout(self._settings.shutdown_timeout_s), self._changed:
+                await self._changed.wait_for(lambda: all(self._running.get(tp, 0) == 0 for tp in leaving))
         except TimeoutError:
             log.warning("consumer %s: handlers still running on revoked partitions", self.group_id)
         await self._commit(leaving)
@@ -238,10 +237,3 @@ class KeyOrderedConsumer(ConsumerRebalanceListener, Generic[T]):
         for tp in assigned:
             self._offsets.setdefault(tp, PartitionOffsets())
 
-
-async def _cancel(task: asyncio.Task[Any] | None) -> None:
-    if task is None or task.done():
-        return
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task

@@ -10,7 +10,6 @@ deleting leaves its rows unpublished; they are published again (a duplicate the 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -19,6 +18,8 @@ from typing import Any, Protocol
 from uuid import UUID
 
 import asyncpg
+
+from delivery.cancellation import wait_event
 
 log = logging.getLogger(__name__)
 
@@ -132,8 +133,7 @@ class OutboxRelay:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
                 continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), self._idle_poll_s)
+            await wait_event(self._wakeup, self._idle_poll_s)
 
     def _on_notify(self, *_: Any) -> None:
         self._wakeup.set()

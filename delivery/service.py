@@ -5,7 +5,6 @@ consumers, and the health report. A service's `app.py` builds one of these in it
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from typing import Any
 import asyncpg
 from faststream.kafka import KafkaBroker
 
+from delivery.cancellation import cancel_and_wait
 from delivery.consumer import Decode, Handle, KeyOrderedConsumer
 from delivery.db import create_pool, migrate
 from delivery.dead_letter import broker_raw_publisher
@@ -88,14 +88,13 @@ class ServiceRuntime:
         for component in reversed(self._components):
             await component.stop()
         if self._relay is not None:
-            self._relay.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._relay
+            await cancel_and_wait(self._relay)
         if self._broker is not None:
             await self._broker.stop()
         if self._pool is not None:
             try:  # close() waits for every connection to come back; never wait forever for a stuck one
-                await asyncio.wait_for(self._pool.close(), 10)
+                async with asyncio.timeout(10):
+                    await self._pool.close()
             except TimeoutError:
                 log.warning("%s: database connections still in use at shutdown; terminated", self.name)
                 self._pool.terminate()

@@ -48,7 +48,8 @@ class Runtime:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._held.add(future)
         try:
-            await asyncio.wait_for(future, self.max_hold_seconds)
+            async with asyncio.timeout(self.max_hold_seconds):
+                await future
         except TimeoutError:
             pass
         finally:

@@ -86,8 +86,9 @@ async def _probe_until_ready(admin_class, bootstrap: str, timeout: float, proc: 
             raise RuntimeError(f"Kafka exited early with code {proc.returncode}")
         admin = admin_class(bootstrap_servers=bootstrap, request_timeout_ms=5000)
         try:
-            await asyncio.wait_for(admin.start(), 10)
-            info = await asyncio.wait_for(admin.describe_cluster(), 10)
+            async with asyncio.timeout(20):
+                await admin.start()
+                info = await admin.describe_cluster()
             if info.get("brokers"):
                 return
         except Exception as exc:  # any failure means "not yet"; the last one is reported on timeout

@@ -10,10 +10,10 @@ retries every `poll_interval_s`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any
 
+from delivery.cancellation import cancel_all, cancel_and_wait, wait_event
 from services.notification.domain.model import Mail
 from services.notification.handlers import NotificationHandlers
 from services.notification.settings import DispatchSettings
@@ -46,17 +46,15 @@ class MailDispatcher:
     async def stop(self, timeout: float) -> None:
         """Graceful: claim nothing more, let running conversations finish (bounded), then cancel the rest.
         A mail cancelled mid-send stays `sending` and is tried again after its lease."""
-        await _cancel(self._loop)
+        await cancel_and_wait(self._loop)
         if self._inflight:
             await asyncio.wait(set(self._inflight), timeout=timeout)
         await self.abort()
 
     async def abort(self) -> None:
         """As a crash would: drop everything in flight now (tests, kill paths)."""
-        await _cancel(self._loop)
-        for task in list(self._inflight):
-            task.cancel()
-        await asyncio.gather(*self._inflight, return_exceptions=True)
+        await cancel_and_wait(self._loop)
+        await cancel_all(list(self._inflight))
 
     async def _run(self) -> None:
         backoff = 0.1
@@ -77,8 +75,7 @@ class MailDispatcher:
                     self._spawn(mail)
                 if len(claimed) == wanted:
                     continue  # there may be more due right now
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), self._settings.poll_interval_s)
+            await wait_event(self._wakeup, self._settings.poll_interval_s)
 
     def _spawn(self, mail: Mail) -> None:
         task = asyncio.create_task(self._deliver(mail), name=f"mail-{mail.mail_id}")
@@ -98,10 +95,3 @@ class MailDispatcher:
         log.info("mail %s (%s of order %s): %s after %d attempt(s)", mail.mail_id, mail.kind, mail.order_id,
                  step.mail.status.value, step.mail.attempts)
 
-
-async def _cancel(task: asyncio.Task[Any] | None) -> None:
-    if task is None or task.done():
-        return
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task

@@ -91,7 +91,8 @@ async def test_a_crash_between_the_servers_acceptance_and_the_log_commit_sends_o
     first = create_app(config, transport=dying)
     async with running(first):
         await publish_after_shop(database_url, isolated_kafka, order("ord-1"))
-        await asyncio.wait_for(dying.died.wait(), 10)
+        async with asyncio.timeout(10):
+            await dying.died.wait()
         await eventually(lambda: _stored(sink, 2), message="both mails reached the server")
         # the other mail must be out of its own duplicate window first, or the crash catches two mails in it
         await eventually(lambda: _sent_rows(database_url, 1), message="the other mail logged as sent")

@@ -15,6 +15,7 @@ from typing import Any
 
 import asyncpg
 
+from delivery.cancellation import wait_event
 from services.checkout.adapters.postgres.uow import OUTCOME_CHANNEL, outcome_payload
 
 log = logging.getLogger(__name__)
@@ -32,11 +33,7 @@ class _Watch:
 
     async def wait(self, timeout: float) -> bool:
         """True if a change was announced within `timeout` seconds."""
-        try:
-            await asyncio.wait_for(self._event.wait(), timeout)
-        except TimeoutError:
-            return False
-        return True
+        return await wait_event(self._event, timeout)
 
 
 class PostgresOutcomeSignals:
