@@ -23,6 +23,7 @@ from contracts.events import (
     PaymentCaptured,
     PaymentDeclined,
     PaymentHoldReleased,
+    PaymentOperationFailed,
     PaymentOutcomeUnknown,
     ShopSettingsChanged,
 )
@@ -158,7 +159,7 @@ def payment_outcome(event: Event) -> o.PaymentOutcome | None:
 
 
 def _operation_outcome(event: Event) -> o.PaymentOutcome | None:
-    """Operator operations: they change the payment shown on the order (`PaymentOperationFailed` does not)."""
+    """Operator operations: what they changed, or why they did not happen, is shown on the order."""
     if isinstance(event, PaymentCaptured):
         return o.Captured(transaction_id=event.transaction_id, amount=event.amount)
     if isinstance(event, PaymentCanceled):
@@ -168,6 +169,10 @@ def _operation_outcome(event: Event) -> o.PaymentOutcome | None:
                                previous_hold_released=event.previous_hold_released)
     if isinstance(event, PaymentHoldReleased):
         return o.HoldReleased(transaction_id=event.transaction_id)
+    if isinstance(event, PaymentOperationFailed):
+        return o.OperationFailed(operation=event.operation, outcome=event.outcome, reason=event.reason,
+                                 gateway_operation=event.gateway_operation, codes=tuple(event.codes),
+                                 descriptions=tuple(event.descriptions), requested_by=event.requested_by)
     return None
 
 

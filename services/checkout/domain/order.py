@@ -9,7 +9,8 @@
 `decide_payment` turns a payment outcome into a `Decision`: a change (emit the matching order event), a
 duplicate (a redelivered or repeated outcome: nothing happens), or a conflict (an outcome that contradicts a
 final state, e.g. an authorization for a rejected order: a live hold ops must cancel). Conflicts never
-change the status; they are recorded on the order as an anomaly for operators.
+change the status; they are recorded on the order as an anomaly for operators. An operation that failed
+(`OperationFailed`) changes neither status: it is shown on the order until the same operation succeeds.
 """
 
 from __future__ import annotations
@@ -82,6 +83,7 @@ class Order:
     anomaly: str | None = None
     version: int = 0
     payment_amount: int | None = None  # what the gateway holds or captured, as payment events report it
+    failed_operation: OperationFailed | None = None  # the last operator/automation operation that did not happen
 
     @property
     def update_required(self) -> bool:
@@ -171,7 +173,24 @@ class HoldReleased:
     transaction_id: str
 
 
-PaymentOutcome = Authorized | Declined | OutcomeUnknown | Captured | Canceled | AmountUpdated | HoldReleased
+@dataclass(frozen=True)
+class OperationFailed:
+    """An operation on the payment (capture, cancel, update_amount, release_previous_hold) did not happen:
+    refused by the rules, declined by the gateway (raw codes, R16 for operators) or of unknown outcome."""
+
+    operation: str
+    outcome: str
+    reason: str
+    gateway_operation: str | None = None
+    codes: tuple[str, ...] = ()
+    descriptions: tuple[str, ...] = ()
+    requested_by: str | None = None
+
+
+PaymentOutcome = (Authorized | Declined | OutcomeUnknown | Captured | Canceled | AmountUpdated | HoldReleased
+                  | OperationFailed)
+_SUCCEEDED = {Captured: "capture", Canceled: "cancel", AmountUpdated: "update_amount",
+              HoldReleased: "release_previous_hold"}
 TWO_HOLDS = "two live holds at the gateway"
 
 
@@ -200,7 +219,24 @@ def decide_payment(order: Order, outcome: PaymentOutcome) -> Decision:
         return _declined(order, outcome)
     if isinstance(outcome, OutcomeUnknown):
         return _unknown(order, outcome)
-    return _operation(order, outcome)
+    if isinstance(outcome, OperationFailed):
+        return _operation_failed(order, outcome)
+    decision = _operation(order, outcome)
+    failed = decision.order.failed_operation
+    if decision.kind == "changed" and failed is not None and _clears(outcome, failed):
+        return replace(decision, order=replace(decision.order, failed_operation=None))
+    return decision
+
+
+def _operation_failed(order: Order, outcome: OperationFailed) -> Decision:
+    if order.failed_operation == outcome:
+        return Decision(order, "duplicate")
+    return Decision(replace(order, failed_operation=outcome), "changed")
+
+
+def _clears(success: Captured | Canceled | AmountUpdated | HoldReleased, failed: OperationFailed) -> bool:
+    """A failure stops being news once the same operation succeeds, or once capture/cancel ends the payment."""
+    return isinstance(success, Captured | Canceled) or _SUCCEEDED[type(success)] == failed.operation
 
 
 def _authorized(order: Order, outcome: Authorized) -> Decision:

@@ -69,17 +69,22 @@ async def shop_with_card(system: System) -> dict[str, str]:
     return {"X-Storefront-Key": created.json()["storefront_key"]}
 
 
-async def test_an_edited_order_is_captured_only_after_the_update_and_checkout_shows_the_new_total(
-        system: System) -> None:
+async def completed_order(system: System, checkout_id: str) -> str:
+    """A storefront checkout with a fresh card token, completed (authorized, not captured): its order id."""
     storefront = await shop_with_card(system)
     form = {"k_TokenNinsyoCode": "DEMOTOKEN0001", "CardNo": "4111111111111111", "CardExp": "3012"}
     async with httpx.AsyncClient(base_url=system.emulator.url) as emulator:
         token = (await emulator.post("/_emulator/tokens", data=form)).text.removeprefix("token=")
-    body = checkout_body("chk-edit", payment__token=token)
+    body = checkout_body(checkout_id, payment__token=token)
     outcome = (await system.checkout.post("/v1/checkouts", params={"wait": 20}, json=body,
                                           headers=storefront)).json()
     assert outcome["status"] == "completed", outcome
-    order_id = outcome["order_id"]
+    return str(outcome["order_id"])
+
+
+async def test_an_edited_order_is_captured_only_after_the_update_and_checkout_shows_the_new_total(
+        system: System) -> None:
+    order_id = await completed_order(system, "chk-edit")
 
     edit = {"lines": [{"sku": "TEA-1", "name": "煎茶 100g", "unit_price": 1200, "quantity": 4}]}
     assert (await system.checkout.patch(f"/v1/shops/tea/orders/{order_id}", json=edit, headers=KEY)).is_success
@@ -101,3 +106,23 @@ async def test_an_edited_order_is_captured_only_after_the_update_and_checkout_sh
 
     payment = await eventually(checkout_follows, message="checkout's order view shows the capture")
     assert (payment["amount"], payment["update_required"]) == (5600, False)
+
+
+async def test_a_declined_operation_shows_on_checkouts_order_view_with_the_raw_code(system: System) -> None:
+    order_id = await completed_order(system, "chk-k12")
+    async with httpx.AsyncClient(base_url=system.emulator.url) as emulator:  # past the transaction's lifetime
+        (await emulator.post("/_emulator/clock", json={"advance_seconds": 401 * 86400})).raise_for_status()
+    declined = await system.operate(order_id, "cancel")
+    assert (declined.status_code, declined.json()["codes"]) == (422, ["K12"]), declined.text
+
+    async def checkout_shows_the_failure() -> dict[str, Any] | None:
+        view = await system.order(order_id)
+        return view if view["payment"]["failed_operation"] else None
+
+    view = await eventually(checkout_shows_the_failure, message="checkout's order view shows the failed cancel")
+    failed = view["payment"]["failed_operation"]
+    assert (failed["operation"], failed["outcome"], failed["gateway_operation"]) == ("cancel", "declined", "1Delete")
+    [code] = failed["codes"]
+    assert code["code"] == "K12" and code["description"]  # the Japanese text of the code table
+    assert declined.json()["descriptions"][0].startswith(code["description"])
+    assert (view["status"], view["payment"]["status"]) == ("completed", "authorized")  # nothing moved

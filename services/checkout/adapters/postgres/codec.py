@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from services.checkout.domain import values as v
+from services.checkout.domain.order import OperationFailed
 from services.checkout.domain.shop import CardMethod, CardNote, Carrier, MailSettings
 
 
@@ -82,3 +83,14 @@ def request_from_json(raw: str) -> v.CheckoutRequest:
         payment=v.PaymentChoice(**data["payment"]),
         subscription=v.SubscriptionTerms(**terms) if terms else None,
     )  # fmt: skip
+
+
+def failed_operation_to_json(failed: OperationFailed | None) -> str | None:
+    return dumps(asdict(failed)) if failed is not None else None
+
+
+def failed_operation_from_json(raw: str | None) -> OperationFailed | None:
+    if raw is None:
+        return None
+    data = json.loads(raw)
+    return OperationFailed(**{**data, "codes": tuple(data["codes"]), "descriptions": tuple(data["descriptions"])})

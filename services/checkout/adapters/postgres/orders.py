@@ -13,7 +13,7 @@ from services.checkout.ports import OrderQuery
 
 _COLUMNS = """order_id, shop_id, checkout_id, status, payment_status, version, placed_at, payment_number, amount,
 request, pay_type, payment_method_name, sales_mode, card_link_mode, reason_code, reason, buyer_message,
-transaction_id, approval_number, gateway_codes, attempt_id, anomaly, payment_amount"""
+transaction_id, approval_number, gateway_codes, attempt_id, anomaly, payment_amount, failed_operation"""
 _GET = f"SELECT {_COLUMNS} FROM orders WHERE order_id = $1"  # noqa: S608 - constant column list, $n params
 _GET_FOR_UPDATE = _GET + " FOR UPDATE"
 _BY_CHECKOUT = f"SELECT {_COLUMNS} FROM orders WHERE shop_id = $1 AND checkout_id = $2"  # noqa: S608 - as above
@@ -31,7 +31,7 @@ _UPDATE = """
 UPDATE orders SET status = $2, payment_status = $3, version = $4, reason_code = $5, reason = $6,
                   buyer_message = $7, transaction_id = $8, approval_number = $9, gateway_codes = $10::jsonb,
                   attempt_id = $11, anomaly = $12, payment_amount = $13, amount = $14, request = $15::jsonb,
-                  updated_at = now()
+                  failed_operation = $16::jsonb, updated_at = now()
 WHERE order_id = $1
 """
 _NEXT_SEQUENCE = "SELECT nextval('payment_number_seq')"
@@ -76,7 +76,7 @@ class PostgresOrders:
             _UPDATE, order.order_id, order.status, order.payment_status, order.version, order.reason_code,
             order.reason, order.buyer_message, order.transaction_id, order.approval_number,
             json.dumps(list(order.gateway_codes)), order.attempt_id, order.anomaly, order.payment_amount,
-            order.amount, codec.request_to_json(order.request),
+            order.amount, codec.request_to_json(order.request), codec.failed_operation_to_json(order.failed_operation),
         )  # fmt: skip
 
     async def next_payment_sequence(self) -> int:
@@ -111,4 +111,5 @@ def _order(row: asyncpg.Record | None) -> Order | None:
         transaction_id=row["transaction_id"], approval_number=row["approval_number"],
         gateway_codes=tuple(json.loads(row["gateway_codes"])), attempt_id=row["attempt_id"],
         anomaly=row["anomaly"], version=row["version"], payment_amount=row["payment_amount"],
+        failed_operation=codec.failed_operation_from_json(row["failed_operation"]),
     )  # fmt: skip

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from services.checkout.domain.order import Order
+from services.checkout.domain.order import OperationFailed, Order
 from services.checkout.domain.rules import PAY_TYPES
 from services.checkout.domain.shop import CardMethod, Shop
 from services.checkout.handlers.checkouts import Availability, CheckoutOutcome
@@ -67,12 +67,25 @@ def order_view(order: Order) -> dict[str, Any]:
             "gateway_codes": list(order.gateway_codes), "attempt_id": order.attempt_id,
             "amount": order.payment_amount, "update_required": order.update_required,
             "notices": [UPDATE_REQUIRED] if order.update_required else [],
+            "failed_operation": failed_operation_view(order.failed_operation),
         },
         "reason_code": order.reason_code, "reason": order.reason, "buyer_message": order.buyer_message,
         "anomaly": order.anomaly,
         "shipping": asdict(request.shipping), "lines": [asdict(x) for x in request.lines],
         "fees": [asdict(x) for x in request.fees],
         "subscription": asdict(request.subscription) if request.subscription else None,
+    }  # fmt: skip
+
+
+def failed_operation_view(failed: OperationFailed | None) -> dict[str, Any] | None:
+    """The last payment operation that did not happen, raw gateway codes with descriptions (R16: operators only)."""
+    if failed is None:
+        return None
+    return {
+        "operation": failed.operation, "outcome": failed.outcome, "reason": failed.reason,
+        "gateway_operation": failed.gateway_operation, "requested_by": failed.requested_by,
+        "codes": [{"code": code, "description": text} for code, text in zip(failed.codes, failed.descriptions,
+                                                                              strict=True)],
     }  # fmt: skip
 
 
