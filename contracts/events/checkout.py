@@ -4,13 +4,17 @@ Field names are pinned (issue 4); the only allowed change is adding optional fie
 everything well-formed, including values checkout must refuse (a fee "to be advised", a subscription in a
 `zero_step` cart, installments the shop does not offer): checkout answers those with an `OrderRejected`
 carrying a precise reason, which a storefront can act on, instead of a dead letter it never sees.
+
+The card token: a storefront publishing here itself sends `payment.token`. Checkout's HTTP gateway
+(`POST /v1/checkouts`) publishes the same request with the token in `sealed_token` instead (encrypted for
+checkout and payment, `delivery.sealing`), so a request our code publishes never shows a readable token (I5).
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from contracts.events.base import Event
 from contracts.events.common import Buyer, Fee, Line, PaymentChoice, Shipping, SubscriptionTerms
@@ -40,3 +44,13 @@ class CheckoutRequested(Event):
     subscription: SubscriptionTerms | None = Field(
         default=None, description="Delivery cycle; set only for `subscription` carts."
     )
+    sealed_token: str | None = Field(
+        default=None, description="Set only by checkout's HTTP gateway, in place of `payment.token`: the card "
+                                  "token sealed with the checkout/payment seal key (Fernet)."
+    )
+
+    @model_validator(mode="after")
+    def _one_form_of_token(self) -> Self:
+        if self.sealed_token is not None and self.payment.token is not None:
+            raise ValueError("send the card token either in payment.token or sealed, not both")
+        return self

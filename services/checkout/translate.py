@@ -1,7 +1,8 @@
 """Contracts <-> checkout domain: the only module that imports both (style rule 6).
 
 The card token crosses here in one direction only: from the inbound `CheckoutRequested` into the outbound
-`OrderPlaced`, sealed for the payment service; the domain sees just `has_token`.
+`OrderPlaced`, sealed for the payment service; the domain sees just `has_token`. A request checkout's own HTTP
+gateway publishes is sealed before it leaves (`sealed_for_kafka`); its sealed token is passed on unopened.
 """
 
 from __future__ import annotations
@@ -44,11 +45,20 @@ def checkout_request(event: CheckoutRequested) -> v.CheckoutRequest:
         buyer=v.Buyer(**event.buyer.model_dump()), shipping=v.Shipping(**event.shipping.model_dump()),
         lines=tuple(v.Line(**line.model_dump()) for line in event.lines),
         fees=tuple(v.Fee(**fee.model_dump()) for fee in event.fees),
-        payment=v.PaymentChoice(has_token=event.payment.token is not None,
+        payment=v.PaymentChoice(has_token=event.payment.token is not None or event.sealed_token is not None,
                                 use_registered_card=event.payment.use_registered_card,
                                 keep_card=event.payment.keep_card, pay_type=event.payment.pay_type),
         subscription=v.SubscriptionTerms(**event.subscription.model_dump()) if event.subscription else None,
     )  # fmt: skip
+
+
+def sealed_for_kafka(event: CheckoutRequested, sealer: TokenSealer) -> CheckoutRequested:
+    """The request as checkout's HTTP gateway publishes it: the token moved into `sealed_token` (I5)."""
+    token = event.payment.token
+    if token is None:
+        return event
+    return event.model_copy(update={"payment": event.payment.model_copy(update={"token": None}),
+                                    "sealed_token": sealer.seal(token.get_secret_value())})
 
 
 def shop_settings_changed(shop: Shop) -> ShopSettingsChanged:
@@ -114,7 +124,7 @@ def _placed(order: o.Order, inbound: CheckoutRequested, sealer: TokenSealer) -> 
     token = inbound.payment.token
     payment = inbound.payment.model_copy(update={"pay_type": order.pay_type, "token": None})
     return OrderPlaced(
-        sealed_token=sealer.seal(token.get_secret_value()) if token is not None else None,
+        sealed_token=sealer.seal(token.get_secret_value()) if token is not None else inbound.sealed_token,
         **_ids(order), origin="checkout", cart_type=_wire(order.request.cart_type),
         payment_number=_known(order.payment_number), amount=_known(order.amount), order_date=order.order_date,
         buyer=inbound.buyer, payment=payment,

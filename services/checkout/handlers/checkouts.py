@@ -88,7 +88,7 @@ async def submit_checkout(deps: Deps, shop: Shop, event: CheckoutRequested) -> t
         raise CheckoutRefused(rejections)
     async with deps.uow() as uow:
         if await uow.submissions.record(shop.shop_id, event.checkout_id):
-            await uow.emit(event, correlation_id=event.checkout_id)
+            await uow.emit(translate.sealed_for_kafka(event, deps.sealer), correlation_id=event.checkout_id)
             await uow.announce_outcome(shop.shop_id, event.checkout_id)
     log.info("checkout %s of shop %s submitted", event.checkout_id, shop.shop_id)
     return CheckoutOutcome(event.checkout_id, ACCEPTED), True

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from contracts.envelope import Envelope
 from contracts.events import CheckoutRequested, OrderPlaced, OrderRejected
 from contracts.topics import CHECKOUT_REQUESTS, dlq
 from delivery.sealing import DEV_ONLY_SEAL_KEY, TokenSealer
@@ -51,6 +52,10 @@ async def test_an_accepted_checkout_is_published_and_becomes_a_pending_order_ann
     assert (envelope.correlation_id, envelope.subject_version) == ("chk-1", 0)
     [request] = await checkout.records(CHECKOUT_REQUESTS, at_least=1)
     assert request.key == b"chk-1"
+    assert body["payment"]["token"] not in request.value.decode()  # the HTTP gateway publishes it sealed
+    published = Envelope.from_bytes(request.value).event_as(CheckoutRequested)
+    assert published.payment.token is None
+    assert TokenSealer(DEV_ONLY_SEAL_KEY).open(published.sealed_token) == body["payment"]["token"]
     [row] = await checkout.fetch("SELECT request::text AS request FROM orders")
     assert body["payment"]["token"] not in row["request"]  # the token travels on Kafka only
 
@@ -77,6 +82,9 @@ async def test_a_checkout_breaking_a_rule_is_refused_over_http_with_422_and_its_
     malformed = await checkout.submit(shop, {**checkout_body("bad"), "lines": [{"sku": "x"}]})
     assert (malformed.status_code, malformed.json()["reason_code"]) == (422, "schema_invalid")
     assert "lines.0.unit_price" in malformed.json()["reason"]
+    self_sealed = await checkout.submit(shop, {**checkout_body("sealed"), "sealed_token": "gAAAA-made-up"})
+    assert (self_sealed.status_code, self_sealed.json()["reason_code"]) == (422, "schema_invalid")
+    assert "sealed_token" in self_sealed.json()["reason"]
     assert await checkout.fetch("SELECT * FROM checkout_submissions") == []  # nothing was published
 
 

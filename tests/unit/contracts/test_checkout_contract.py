@@ -25,7 +25,7 @@ def test_checkout_requested_v1_field_names_are_pinned():
     assert CheckoutRequested.TYPE == "checkout.requested.v1"
     assert list(CheckoutRequested.model_fields) == [
         "checkout_id", "shop_id", "cart_type", "buyer", "shipping", "lines", "fees", "payment",
-        "subscription",
+        "subscription", "sealed_token",  # added (optional) for checkout's HTTP gateway
     ]  # fmt: skip
     assert list(Buyer.model_fields) == ["name", "name_kana", "email", "member_id"]
     assert list(Line.model_fields) == ["sku", "name", "unit_price", "quantity"]
@@ -72,3 +72,14 @@ def test_malformed_values_are_refused(path, value):
 
     with pytest.raises(ValidationError):
         CheckoutRequested.model_validate(data)
+
+
+def test_a_token_is_sent_either_in_clear_or_sealed_never_both():
+    document = CheckoutRequested.model_validate_json(STOREFRONT_JSON)
+    assert document.sealed_token is None  # a storefront's own document needs no new field
+    both = {**document.model_dump(mode="json"), "sealed_token": "gAAAA-sealed"}
+    with pytest.raises(ValidationError, match="not both") as refused:
+        CheckoutRequested.model_validate(both)
+    assert "tok_x" not in str(refused.value)
+    sealed_only = {**both, "payment": {**both["payment"], "token": None}}
+    assert CheckoutRequested.model_validate(sealed_only).sealed_token == "gAAAA-sealed"

@@ -135,6 +135,7 @@ class CheckoutBody(CheckoutRequested):
     """`CheckoutRequested` v1 as a storefront POSTs it; `shop_id` may be left out (the key names the shop)."""
 
     shop_id: Identifier | None = None  # type: ignore[assignment]  # optional here only
+    sealed_token: None = Field(default=None, description="Not accepted from storefronts: send payment.token.")
 
     def event(self, shop_id: str) -> CheckoutRequested:
         data = {name: getattr(self, name) for name in CheckoutRequested.model_fields}
