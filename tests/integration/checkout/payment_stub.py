@@ -72,7 +72,8 @@ async def serve_payment_stub() -> AsyncIterator[PaymentStub]:
         yield stub
     finally:
         server.should_exit = True
-        await task
+        async with asyncio.timeout(15):  # uvicorn waits for open connections; never forever
+            await task
         sock.close()
 
 

@@ -8,6 +8,7 @@ from collections import defaultdict
 
 import pytest
 
+from delivery.cancellation import cancel_and_wait
 from delivery.kafka import kafka_publisher, make_broker
 from delivery.outbox import OutboxRelay, add_to_outbox
 from tests.integration.delivery.support import RelayCrash, RelayDyingBeforeMark, SampleEvent
@@ -167,5 +168,5 @@ async def test_an_event_committed_just_after_a_pass_found_nothing_goes_out_witho
     try:
         records = await read_topic(kafka_settings, topic, at_least=1, timeout=10)
     finally:
-        running.cancel()
+        await cancel_and_wait(running)
     assert seqs(records) == [1]

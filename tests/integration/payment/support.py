@@ -26,6 +26,7 @@ from contracts.envelope import Envelope
 from contracts.events import Event, OrderPlaced
 from contracts.events.common import Buyer, PaymentChoice
 from contracts.topics import ORDERS_EVENTS, PAYMENTS_EVENTS
+from delivery.cancellation import cancel_and_wait
 from delivery.sealing import DEV_ONLY_SEAL_KEY, TokenSealer
 from delivery.settings import KafkaSettings
 from emulator.testing import RunningEmulator
@@ -184,9 +185,8 @@ async def read_events_forever(kafka: KafkaSettings, harness: PaymentHarness) -> 
 
 
 async def cancel(task: asyncio.Task[None]) -> None:
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    """Stop the event reader; bounded, and again if aiokafka swallowed the first cancel (cpython#86296)."""
+    assert await cancel_and_wait(task, timeout=10), "the payments.events reader did not stop"
 
 
 __all__ = ["DEMO", "INTERNAL_TOKEN", "OPERATOR_KEY", "ORDERS_EVENTS", "SHOP", "PaymentHarness", "order_placed"]
