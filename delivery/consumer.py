@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Generic, TypeVar
@@ -22,6 +23,7 @@ from delivery.cancellation import cancel_all, cancel_and_wait
 from delivery.dead_letter import PublishRaw, dead_letter_headers, dlq_topic
 from delivery.errors import InvalidMessage, PermanentError
 from delivery.kafka import make_consumer
+from delivery.metrics import ServiceMetrics
 from delivery.offsets import PartitionOffsets
 from delivery.settings import ConsumerSettings, KafkaSettings
 
@@ -33,8 +35,11 @@ Handle = Callable[[T, ConsumerRecord], Awaitable[None]]
 
 class KeyOrderedConsumer(ConsumerRebalanceListener, Generic[T]):
     def __init__(self, kafka: KafkaSettings, *, group_id: str, topics: Iterable[str], decode: Decode[T],
-                 handle: Handle[T], dead_letter: PublishRaw, settings: ConsumerSettings | None = None):
+                 handle: Handle[T], dead_letter: PublishRaw, settings: ConsumerSettings | None = None,
+                 metrics: ServiceMetrics | None = None):
         self.group_id = group_id
+        self._metrics = metrics or ServiceMetrics(group_id)
+        self._lag_labels: set[tuple[str, str, str]] = set()
         self._consumer = make_consumer(kafka, group_id=group_id, topics=topics, listener=self)
         self._decode = decode
         self._handle = handle
@@ -149,42 +154,44 @@ class KeyOrderedConsumer(ConsumerRebalanceListener, Generic[T]):
 
     async def _process_counted(self, tp: TopicPartition, record: ConsumerRecord) -> None:
         self._running[tp] = self._running.get(tp, 0) + 1
+        started = time.monotonic()
         try:
-            await self._process(record)
+            outcome = await self._process(record)
+            self._metrics.records.labels(self.group_id, record.topic, outcome).inc()
+            self._metrics.handle_seconds.labels(self.group_id, record.topic).observe(time.monotonic() - started)
         finally:
             self._running[tp] -= 1
             async with self._changed:
                 self._changed.notify_all()
 
     # -- one record: decode, handle with retries, or dead-letter ----------------------------------------
-    async def _process(self, record: ConsumerRecord) -> None:
+    async def _process(self, record: ConsumerRecord) -> str:
+        """Handle one record (retrying) or dead-letter it; returns which: `handled` or `dead_lettered`."""
         try:
             message = self._decode(record)
         except Exception as exc:
             reason = str(exc) if isinstance(exc, InvalidMessage) else f"undecodable: {type(exc).__name__}: {exc}"
-            await self._to_dlq(record, f"invalid message: {reason}", attempts=0)
-            return
+            return await self._to_dlq(record, f"invalid message: {reason}", attempts=0)
         attempt = 0
         while True:
             attempt += 1
             try:
                 async with self._run_slots:
                     await self._handle(message, record)
-                return
+                return "handled"
             except PermanentError as exc:
-                await self._to_dlq(record, f"permanent error: {exc}", attempts=attempt)
-                return
+                return await self._to_dlq(record, f"permanent error: {exc}", attempts=attempt)
             except Exception as exc:
                 if attempt >= self._settings.max_attempts:
-                    await self._to_dlq(record, f"failed {attempt} times, last: {type(exc).__name__}: {exc}",
-                                       attempts=attempt)
-                    return
+                    return await self._to_dlq(record, f"failed {attempt} times, last: {type(exc).__name__}: {exc}",
+                                              attempts=attempt)
+                self._metrics.retries.labels(self.group_id, record.topic).inc()
                 delay = min(self._settings.backoff_initial_s * 2 ** (attempt - 1), self._settings.backoff_max_s)
                 log.warning("consumer %s: %s[%d]@%d attempt %d failed (%s); retry in %.2fs", self.group_id,
                             record.topic, record.partition, record.offset, attempt, type(exc).__name__, delay)
                 await asyncio.sleep(delay)
 
-    async def _to_dlq(self, record: ConsumerRecord, reason: str, *, attempts: int) -> None:
+    async def _to_dlq(self, record: ConsumerRecord, reason: str, *, attempts: int) -> str:
         """Never gives up: losing the record is worse than holding its key back while the DLQ is unreachable."""
         headers = dead_letter_headers(record, group_id=self.group_id, reason=reason, attempts=attempts)
         delay = 0.5
@@ -193,13 +200,29 @@ class KeyOrderedConsumer(ConsumerRebalanceListener, Generic[T]):
                 await self._dead_letter(dlq_topic(record.topic), record.key, record.value or b"", headers)
                 log.error("consumer %s: %s[%d]@%d dead-lettered: %s", self.group_id, record.topic,
                           record.partition, record.offset, headers["dlq-reason"])
-                return
+                return "dead_lettered"
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("consumer %s: dead-letter publish failed; retrying", self.group_id)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10.0)
+
+    def report_progress(self) -> None:
+        """Set the lag (end of partition - commit point) and in-flight gauges for a scrape."""
+        labels = set()
+        for tp, offsets in list(self._offsets.items()):
+            end = self._consumer.highwater(tp)
+            if end is None:
+                continue  # nothing fetched from it yet
+            point = offsets.committable()
+            label = (self.group_id, tp.topic, str(tp.partition))
+            self._metrics.lag.labels(*label).set(max(0, end - point) if point is not None else 0)
+            labels.add(label)
+        for gone in self._lag_labels - labels:  # revoked partitions leave the report
+            self._metrics.lag.remove(*gone)
+        self._lag_labels = labels
+        self._metrics.in_flight.labels(self.group_id).set(sum(o.unfinished for o in list(self._offsets.values())))
 
     # -- offsets --------------------------------------------------------------------------------------------
     async def _commit_loop(self) -> None:

@@ -7,9 +7,11 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from delivery.logs import configure_logging
+from delivery.metrics import ServiceMetrics
 from delivery.service import ServiceRuntime
 from delivery.settings import ServiceSettings
 
@@ -17,10 +19,12 @@ OnStarted = Callable[[ServiceRuntime], Awaitable[None]]
 
 
 def service_app(*, name: str, settings: ServiceSettings, migrations: Path, on_started: OnStarted | None = None,
-                routers: Sequence[APIRouter] = ()) -> FastAPI:
-    """Build (without connecting) a service's app; everything connects in the lifespan."""
+                routers: Sequence[APIRouter] = (), metrics: ServiceMetrics | None = None) -> FastAPI:
+    """Build (without connecting) a service's app; everything connects in the lifespan. Pass `metrics` when
+    the service's own parts (built before the app) record into it."""
     runtime = ServiceRuntime(name=name, database_url=settings.database_url, kafka=settings.kafka,
-                             migrations=migrations, outbox=settings.outbox, pool_size=settings.db_pool_size)
+                             migrations=migrations, outbox=settings.outbox, pool_size=settings.db_pool_size,
+                             metrics=metrics)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -36,6 +40,10 @@ def service_app(*, name: str, settings: ServiceSettings, migrations: Path, on_st
     app = FastAPI(title=f"{name} service", lifespan=lifespan)
     app.state.runtime = runtime
     app.state.settings = settings
+
+    @app.get("/metrics", tags=["ops"], summary="Prometheus metrics (text exposition format)")
+    async def prometheus_metrics() -> Response:
+        return Response(await runtime.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/health", tags=["ops"], summary="Readiness: database, Kafka, outbox relay and consumers")
     async def health() -> JSONResponse:

@@ -1,12 +1,12 @@
 """What every service process runs besides its own handlers: pool + migrations, producer, outbox relay,
-consumers, and the health report. A service's `app.py` builds one of these in its FastAPI lifespan.
+consumers, the health report and the metrics registry. A service's `app.py` builds one of these in its FastAPI lifespan.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,8 @@ from delivery.consumer import Decode, Handle, KeyOrderedConsumer
 from delivery.db import create_pool, migrate
 from delivery.dead_letter import broker_raw_publisher
 from delivery.kafka import kafka_publisher, make_broker
-from delivery.outbox import OutboxRelay
+from delivery.metrics import ServiceMetrics
+from delivery.outbox import OutboxRelay, OutboxRow, Publish
 from delivery.settings import ConsumerSettings, KafkaSettings, OutboxSettings
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ class Component:
 
 class ServiceRuntime:
     def __init__(self, *, name: str, database_url: str, kafka: KafkaSettings, migrations: Path,
-                 outbox: OutboxSettings | None = None, pool_size: int = 20):
+                 outbox: OutboxSettings | None = None, pool_size: int = 20, metrics: ServiceMetrics | None = None):
         self.name = name
         self._database_url = database_url
         self._kafka = kafka
@@ -46,6 +47,8 @@ class ServiceRuntime:
         self._relay: asyncio.Task[None] | None = None
         self.consumers: list[KeyOrderedConsumer[Any]] = []
         self._components: list[Component] = []
+        self.metrics = metrics or ServiceMetrics(name)
+        self.metrics.on_scrape(self._report_delivery)
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -66,21 +69,34 @@ class ServiceRuntime:
         log.info("%s: database ready, migrations applied now: %s", self.name, applied or "none")
         self._broker = make_broker(self._kafka, client_id=self.name)
         await self._broker.connect()
-        relay = OutboxRelay(self._pool, kafka_publisher(self._broker, self._kafka), batch_size=self._outbox.batch_size,
-                            idle_poll_s=self._outbox.idle_poll_s)
+        relay = OutboxRelay(self._pool, self._counted(kafka_publisher(self._broker, self._kafka)),
+                            batch_size=self._outbox.batch_size, idle_poll_s=self._outbox.idle_poll_s)
         self._relay = asyncio.create_task(relay.run_forever(), name=f"{self.name}-outbox-relay")
 
     async def add_consumer(self, *, group_id: str, topics: Iterable[str], decode: Decode[Any],
                            handle: Handle[Any], settings: ConsumerSettings | None = None) -> None:
         consumer = KeyOrderedConsumer(self._kafka, group_id=group_id, topics=topics, decode=decode,
                                       handle=handle, dead_letter=broker_raw_publisher(self.broker),
-                                      settings=settings)
+                                      settings=settings, metrics=self.metrics)
         await consumer.start()
         self.consumers.append(consumer)
 
     def add_component(self, name: str, *, stop: Callable[[], Awaitable[None]], healthy: Callable[[], bool]) -> None:
         """A service's own background worker (e.g. the mail dispatcher): in /health, stopped before the pool."""
         self._components.append(Component(name, stop, healthy))
+
+    def _counted(self, publish: Publish) -> Publish:
+        async def publish_counted(rows: Sequence[OutboxRow]) -> None:
+            await publish(rows)
+            self.metrics.outbox_published.inc(len(rows))
+
+        return publish_counted
+
+    async def _report_delivery(self) -> None:
+        for consumer in self.consumers:
+            consumer.report_progress()
+        if self._pool is not None:
+            self.metrics.outbox_waiting.set(await self._pool.fetchval("SELECT count(*) FROM outbox"))
 
     async def stop(self) -> None:
         for consumer in self.consumers:

@@ -29,6 +29,7 @@ from services.checkout.entrypoints.http import admin, operator, storefront
 from services.checkout.entrypoints.http.errors import install_error_handlers
 from services.checkout.handlers import Deps
 from services.checkout.handlers.deps import CONSUMER
+from services.checkout.metrics import watch_orders
 from services.checkout.settings import CheckoutSettings
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -92,6 +93,7 @@ def create_app(settings: CheckoutSettings | None = None, *,
                storefront.router(wiring.deps)]
     app = service_app(name="checkout", settings=settings, migrations=MIGRATIONS, on_started=wiring.start,
                       routers=routers)
+    watch_orders(app.state.runtime)
     install_error_handlers(app)
     shared_lifespan = app.router.lifespan_context
 

@@ -24,6 +24,7 @@ from services.notification.domain.model import RetryPolicy
 from services.notification.entrypoints import http, subscribers
 from services.notification.entrypoints.dispatcher import MailDispatcher
 from services.notification.handlers import DispatchRules, NotificationHandlers
+from services.notification.metrics import watch_mails
 from services.notification.ports import Clock, MailTransport
 from services.notification.settings import NotificationSettings
 
@@ -57,4 +58,5 @@ def create_app(settings: NotificationSettings | None = None, *, transport: MailT
 
     app = service_app(name="notification", settings=settings, migrations=MIGRATIONS, on_started=on_started,
                       routers=[http.router])
+    watch_mails(app.state.runtime)
     return app

@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from delivery.envelopes import decode_envelope
 from delivery.http import service_app
 from delivery.logs import get_logger
+from delivery.metrics import ServiceMetrics
 from delivery.sealing import TokenSealer
 from delivery.service import ServiceRuntime
 from services.payment.adapters.clock import SystemClock
@@ -30,6 +31,7 @@ from services.payment.entrypoints import subscribers
 from services.payment.entrypoints.http import internal_router, operator_guard, operator_router
 from services.payment.entrypoints.operations_http import operations_router
 from services.payment.handlers import PaymentHandlers, Policy
+from services.payment.metrics import gateway_observer, watch_attention
 from services.payment.operations import OperationHandlers, OperationPolicy
 from services.payment.settings import PaymentSettings
 from services.payment.shops import ShopHandlers
@@ -44,8 +46,10 @@ def create_app(settings: PaymentSettings | None = None) -> FastAPI:
     cipher = Cipher(settings.encryption_key)  # fails fast on a malformed key
     sealer = TokenSealer(settings.token_seal_key.get_secret_value())  # likewise
     http = _http_client(settings)
-    gateway = EscottCardGateway(EscottGateway(http, settings.escott_base_url))
+    metrics = ServiceMetrics("payment")
+    gateway = EscottCardGateway(EscottGateway(http, settings.escott_base_url, observe=gateway_observer(metrics)))
     runtime: list[ServiceRuntime] = []
+    watch_attention(metrics, lambda: runtime[0].pool)
     uow = PostgresUnitOfWorkFactory(lambda: runtime[0].pool, cipher)
     clock = SystemClock()
     policy = Policy(settings.gateway.send_attempts, settings.gateway.retry_backoff_s, settings.member_lease_s)
@@ -66,7 +70,7 @@ def create_app(settings: PaymentSettings | None = None) -> FastAPI:
     routers = [internal_router(shops, settings.internal_token), operator_router(shops, payments, status),
                operations_router(operations, operator_guard(shops))]
     app = service_app(name="payment", settings=settings, migrations=MIGRATIONS, on_started=on_started,
-                      routers=routers)
+                      routers=routers, metrics=metrics)
     runtime.append(app.state.runtime)
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     _close_on_shutdown(app, http)

@@ -238,14 +238,17 @@ class EscottGateway:
     """Typed e-SCOTT operations; ``http`` is shared and owned by the caller (see :func:`create_http_client`).
 
     ``base_url`` is ``https://www.e-scott.jp`` in production or the emulator's URL. ``today`` supplies the
-    JST business date sent as TransactionDate (injectable for tests).
+    JST business date sent as TransactionDate (injectable for tests). ``observe(operate_id, outcome, seconds)``
+    is told of every call (metrics).
     """
 
     def __init__(self, http: httpx.AsyncClient, base_url: str, *,
-                 today: Callable[[], date] | None = None) -> None:
+                 today: Callable[[], date] | None = None,
+                 observe: Callable[[str, str, float], None] | None = None) -> None:
         self._http = http
         self._base_url = base_url.rstrip("/")
         self._today = today or (lambda: datetime.now(JST).date())
+        self._observe = observe or (lambda operate_id, outcome, seconds: None)
 
     # Master messages (OAUT002): 1Check, 1Auth, 1Gathering
     async def check(self, merchant: MerchantConfig, source: Source,
@@ -358,9 +361,11 @@ class EscottGateway:
                 **params}
         started = time.perf_counter()
         result = await self._send(path, operate_id, form)
+        seconds = time.perf_counter() - started
+        self._observe(operate_id, result.outcome.value, seconds)
         _log.info("escott.call", operate_id=operate_id, merchant_id=merchant.merchant_id,
                   outcome=result.outcome.value, codes=list(result.codes), reason=result.reason,
-                  transaction_id=result.transaction_id, ms=round((time.perf_counter() - started) * 1000, 1))
+                  transaction_id=result.transaction_id, ms=round(seconds * 1000, 1))
         return result
 
     async def _send(self, path: str, operate_id: str, form: Params) -> EscottResult:

@@ -16,6 +16,7 @@ from tests.integration.checkout.harness import (
     declined,
     outcome_unknown,
 )
+from tests.metrics_reading import sample, scrape
 from tests.waiting import eventually
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
@@ -53,9 +54,15 @@ async def test_an_order_in_review_is_resolved_by_a_later_payment_outcome(checkou
     order = await checkout.placed(shop, checkout_body("chk-r"))
     await checkout.publish(outcome_unknown(order))
     await eventually(lambda: _status(checkout, shop, "chk-r", "needs_review"), message="needs review")
+    waiting = await scrape(checkout.http)  # what ops alert on
+    assert sample(waiting, "checkout_orders_needing_attention", kind="needs_review") == 1
+    assert (sample(waiting, "checkout_oldest_needs_review_seconds") or 0) > 0
     event = authorized(order, resolution="operator") if resolution == "authorized" else declined(order)
     await checkout.publish(event)
     await eventually(lambda: _status(checkout, shop, "chk-r", status), message=status)
+    resolved = await scrape(checkout.http)
+    assert sample(resolved, "checkout_orders_needing_attention", kind="needs_review") == 0
+    assert sample(resolved, "checkout_oldest_needs_review_seconds") == 0
     types = [e.type for e in await checkout.order_events(at_least=3)]
     assert types == ["order.placed.v1", "order.needs_review.v1", f"order.{status}.v1"]
 

@@ -1,0 +1,38 @@
+"""Payment's own metrics, beside the delivery ones (`delivery.metrics`): every e-SCOTT call by operation and
+outcome with its latency, and, read from the database at each scrape, the payments an operator must act on
+(design §6.2 unknown outcomes, §6.5 two live holds). Alert on `payment_needs_operator > 0` and on
+`payment_oldest_unknown_seconds`; the payment numbers are in the operator API and the error log lines."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import asyncpg
+
+from delivery.metrics import ServiceMetrics, watch_counts, watch_value
+
+_NEEDS_OPERATOR = """
+SELECT count(*) FILTER (WHERE state = 'unknown') AS unknown_outcome,
+       count(*) FILTER (WHERE unknown_operation IS NOT NULL) AS unknown_operation,
+       count(*) FILTER (WHERE previous_hold ->> 'state' = 'release_failed') AS two_live_holds
+FROM payments
+WHERE state = 'unknown' OR unknown_operation IS NOT NULL OR previous_hold IS NOT NULL
+"""
+_OLDEST_UNKNOWN = "SELECT extract(epoch FROM now() - min(updated_at)) FROM payments WHERE state = 'unknown'"
+
+
+def gateway_observer(metrics: ServiceMetrics) -> Callable[[str, str, float], None]:
+    calls = metrics.histogram("escott_call_seconds", "e-SCOTT calls by OperateId and outcome (ok, declined, "
+                              "unknown, not_sent), with their latency.", ["operate_id", "outcome"])
+
+    def observe(operate_id: str, outcome: str, seconds: float) -> None:
+        calls.labels(operate_id, outcome).observe(seconds)
+
+    return observe
+
+
+def watch_attention(metrics: ServiceMetrics, pool: Callable[[], asyncpg.Pool]) -> None:
+    watch_counts(metrics, pool, name="payment_needs_operator", label="kind", query=_NEEDS_OPERATOR,
+                 documentation="Payments an operator must act on: unknown outcome, unknown operation, two live holds.")
+    watch_value(metrics, pool, name="payment_oldest_unknown_seconds", query=_OLDEST_UNKNOWN,
+                documentation="Age of the oldest payment of unknown outcome (0: none).")
