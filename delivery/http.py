@@ -6,7 +6,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
@@ -50,9 +51,17 @@ def service_app(*, name: str, settings: ServiceSettings, migrations: Path, on_st
         report = await runtime.health()
         return JSONResponse(report, status_code=200 if report["status"] == "ok" else 503)
 
+    app.add_exception_handler(RequestValidationError, validation_error_without_input)  # type: ignore[arg-type]
     for router in routers:
         app.include_router(router)
     return app
+
+
+async def validation_error_without_input(_: Request, exc: RequestValidationError) -> JSONResponse:
+    """FastAPI's default 422 echoes the input, which may be a password or a key: field and message only."""
+    detail = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+              for e in exc.errors()]
+    return JSONResponse({"detail": detail}, status_code=422)
 
 
 def serve(app: FastAPI, settings: ServiceSettings) -> None:

@@ -40,7 +40,8 @@ DEV_ENV = {
     "CHECKOUT_ADMIN_TOKEN": "dev-admin-token",
     "PAYMENT_INTERNAL_TOKEN": "dev-only-internal-token-not-a-secret",
     "CHECKOUT_PAYMENT_INTERNAL_TOKEN": "dev-only-internal-token-not-a-secret",
-    "NOTIFICATION_OPERATOR_TOKEN": "dev-notification-operator-token",
+    "NOTIFICATION_INTERNAL_TOKEN": "dev-only-notification-internal-token-not-a-secret",
+    "CHECKOUT_NOTIFICATION_INTERNAL_TOKEN": "dev-only-notification-internal-token-not-a-secret",
 }
 
 
@@ -53,6 +54,7 @@ def local_env(env: dict[str, str]) -> dict[str, str]:
     env.setdefault("NOTIFICATION_SMTP__HOST", "127.0.0.1")
     env.setdefault("NOTIFICATION_SMTP__PORT", smtp_port)
     env.setdefault("CHECKOUT_PAYMENT_URL", f"http://127.0.0.1:{env.get('PAYMENT_HTTP_PORT', '8002')}")
+    env.setdefault("CHECKOUT_NOTIFICATION_URL", f"http://127.0.0.1:{env.get('NOTIFICATION_HTTP_PORT', '8004')}")
     for name, value in DEV_ENV.items():
         env.setdefault(name, value)
     env.setdefault("PYTHONUNBUFFERED", "1")

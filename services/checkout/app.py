@@ -21,6 +21,7 @@ from delivery.envelopes import decode_envelope
 from delivery.http import service_app
 from delivery.sealing import TokenSealer
 from delivery.service import ServiceRuntime
+from services.checkout.adapters.notification_service import NotificationServiceClient
 from services.checkout.adapters.payment_service import PaymentServiceClient
 from services.checkout.adapters.postgres.outcomes import PostgresOutcomeSignals
 from services.checkout.adapters.postgres.uow import PostgresUnitOfWork
@@ -53,6 +54,7 @@ class _Wiring:
         self._transport = payment_transport
         self._deps: Deps | None = None
         self._http: httpx.AsyncClient | None = None
+        self._notification_http: httpx.AsyncClient | None = None
         self._signals: PostgresOutcomeSignals | None = None
 
     def deps(self) -> Deps:
@@ -66,21 +68,27 @@ class _Wiring:
             base_url=settings.payment_url, timeout=settings.payment_timeout_s, transport=self._transport,
             headers={"X-Internal-Token": settings.payment_internal_token.get_secret_value()},
         )  # fmt: skip
+        self._notification_http = httpx.AsyncClient(
+            base_url=settings.notification_url, timeout=settings.payment_timeout_s,
+            headers={"X-Internal-Token": settings.notification_internal_token.get_secret_value()},
+        )  # fmt: skip
         self._signals = PostgresOutcomeSignals(settings.database_url)
         await self._signals.start()
         pool = runtime.pool
         payment = PaymentServiceClient(self._http, member_card_timeout_s=settings.member_card_timeout_s)
         self._deps = Deps(uow=lambda: PostgresUnitOfWork(pool), payment=payment, clock=SystemClock(),
                           ids=RandomIds(), outcomes=self._signals, max_wait_s=settings.max_wait_s,
-                          sealer=TokenSealer(settings.token_seal_key.get_secret_value()))
+                          sealer=TokenSealer(settings.token_seal_key.get_secret_value()),
+                          key_registries=(NotificationServiceClient(self._notification_http),))
         await runtime.add_consumer(group_id=CONSUMER, topics=subscribers.TOPICS, decode=decode_envelope,
                                    handle=subscribers.dispatch(self._deps), settings=settings.consumer)
 
     async def stop(self) -> None:
         if self._signals is not None:
             await self._signals.stop()
-        if self._http is not None:
-            await self._http.aclose()
+        for client in (self._http, self._notification_http):
+            if client is not None:
+                await client.aclose()
         self._deps = None
 
 

@@ -3,8 +3,9 @@ place an order with one command.
 
     CHECKOUT_ADMIN_TOKEN=... python -m services.checkout.demo --checkout-url http://127.0.0.1:8001
 
-The shop is wired to the e-SCOTT emulator's built-in demo merchant. Run it after checkout and payment are
-healthy (the credentials and the operator key go to the payment service). Exit status 1 if anything failed.
+The shop is wired to the e-SCOTT emulator's built-in demo merchant. Run it after checkout, payment and
+notification are healthy (the credentials go to payment, the operator key to payment and notification). Exit
+status 1 if anything failed.
 """
 
 from __future__ import annotations
@@ -46,8 +47,8 @@ async def seed(client: httpx.AsyncClient, admin_token: str) -> bool:
     shop = {"shop_id": SHOP_ID, "shop_name": "デモショップ", "mail": MAIL, "storefront_key": STOREFRONT_KEY,
             "operator_key": OPERATOR_KEY}
     created = await _call(client, "POST", "/admin/v1/shops", shop, {"X-Admin-Token": admin_token})
-    if created.json().get("payment_sync") != "ok":
-        raise SeedError("the payment service did not take the operator key (is it running?)")
+    if created.json().get("operator_key_sync") != "ok":
+        raise SeedError("payment or notification did not take the operator key (are they running?)")
     operator = {"X-Operator-Key": OPERATOR_KEY}
     base = f"/v1/shops/{SHOP_ID}"
     await _call(client, "POST", f"{base}/payment-methods", {"method": "escott_card"}, operator)

@@ -127,17 +127,31 @@ class MemberCard:
     masked_card_no: str | None
 
 
-class PaymentServiceError(Exception):
-    """The payment service's internal API could not do what was asked: `refused` (it judged the request
-    invalid, a 4xx) or unavailable (unreachable, timed out, 5xx)."""
+class InternalServiceError(Exception):
+    """Another service's internal API could not do what was asked: `refused` (it judged the request invalid,
+    a 4xx) or unavailable (unreachable, timed out, 5xx)."""
 
     def __init__(self, message: str, *, refused: bool = False):
         super().__init__(message)
         self.refused = refused
 
 
+class PaymentServiceError(InternalServiceError):
+    """The payment service's internal API failed (see `InternalServiceError`)."""
+
+
+class OperatorKeyRegistry(Protocol):
+    """A service whose operator API opens with the shop's operator key: it keeps the key's SHA-256 (I6)."""
+
+    service: str
+
+    async def put_operator_key(self, shop_id: str, key_sha256: str) -> None: ...
+
+
 class PaymentDirectory(Protocol):
     """The payment service's internal endpoints that checkout calls (docs/services.md)."""
+
+    service: str
 
     async def put_gateway_credentials(self, shop_id: str, credentials: GatewayCredentials) -> None: ...
 

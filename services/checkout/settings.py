@@ -4,6 +4,8 @@ CHECKOUT_ADMIN_TOKEN             platform token for `POST /admin/v1/shops` (empt
 CHECKOUT_PAYMENT_URL             the payment service (internal endpoints), default http://127.0.0.1:8002
 CHECKOUT_PAYMENT_INTERNAL_TOKEN  sent as X-Internal-Token; the same value as PAYMENT_INTERNAL_TOKEN
 CHECKOUT_TOKEN_SEAL_KEY          Fernet key sealing the card token in OrderPlaced; = PAYMENT_TOKEN_SEAL_KEY
+CHECKOUT_NOTIFICATION_URL        the notification service (operator keys), default http://127.0.0.1:8004
+CHECKOUT_NOTIFICATION_INTERNAL_TOKEN  X-Internal-Token for it; the same value as NOTIFICATION_INTERNAL_TOKEN
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ class CheckoutSettings(ServiceSettings):
     admin_token: SecretStr = SecretStr("")
     payment_url: str = "http://127.0.0.1:8002"
     payment_internal_token: SecretStr = SecretStr("")
+    notification_url: str = "http://127.0.0.1:8004"
+    notification_internal_token: SecretStr = SecretStr("")
     token_seal_key: SecretStr = Field(
         default=SecretStr(DEV_ONLY_SEAL_KEY),
         description="Fernet key(s) sealing the card token in OrderPlaced; same value as PAYMENT_TOKEN_SEAL_KEY")

@@ -7,6 +7,7 @@ dispatcher ends first (running SMTP conversations finish, bounded), then the sha
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from contracts.topics import ORDERS_EVENTS, SHOPS_SETTINGS
 from delivery.envelopes import decode_envelope
 from delivery.http import service_app
 from delivery.service import ServiceRuntime
+from delivery.shop_keys import PostgresOperatorKeys, operator_key_router
 from services.notification.adapters.clock import SystemClock
 from services.notification.adapters.postgres.mail_log import PostgresUnitOfWork
 from services.notification.adapters.smtp import SmtpTransport
@@ -28,6 +30,7 @@ from services.notification.metrics import watch_mails
 from services.notification.ports import Clock, MailTransport
 from services.notification.settings import NotificationSettings
 
+log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -38,6 +41,9 @@ def create_app(settings: NotificationSettings | None = None, *, transport: MailT
     renderer = JinjaRenderer(settings.templates_dir)  # built now: a broken override directory fails early
 
     async def on_started(runtime: ServiceRuntime) -> None:
+        if settings.uses_dev_secrets:
+            log.warning("notification: the DEV_ONLY internal token is in use; set NOTIFICATION_INTERNAL_TOKEN "
+                        "outside development")
         d = settings.dispatch
         rules = DispatchRules(
             retry=RetryPolicy(max_attempts=d.max_attempts, backoff_initial_s=d.backoff_initial_s,
@@ -56,7 +62,9 @@ def create_app(settings: NotificationSettings | None = None, *, transport: MailT
                                    decode=decode_envelope, settings=settings.consumer,
                                    handle=subscribers.dispatch(handlers, runtime.pool, dispatcher.wake))
 
+    keys = PostgresOperatorKeys(lambda: app.state.runtime.pool)  # the pool exists once the app has started
     app = service_app(name="notification", settings=settings, migrations=MIGRATIONS, on_started=on_started,
-                      routers=[http.router])
+                      routers=[http.router, operator_key_router(keys, settings.internal_token)])
+    app.state.operator_keys = keys
     watch_mails(app.state.runtime)
     return app

@@ -4,7 +4,7 @@
         __TIMEOUT_S / __SEND_TIMEOUT_S / __VALIDATE_CERTS
     NOTIFICATION_DISPATCH__CONCURRENCY / __BATCH_SIZE / __POLL_INTERVAL_S / __MAX_ATTEMPTS /
         __BACKOFF_INITIAL_S / __BACKOFF_MAX_S / __SENDING_LEASE_S
-    NOTIFICATION_TEMPLATES_DIR, NOTIFICATION_MESSAGE_ID_DOMAIN, NOTIFICATION_OPERATOR_TOKEN
+    NOTIFICATION_TEMPLATES_DIR, NOTIFICATION_MESSAGE_ID_DOMAIN, NOTIFICATION_INTERNAL_TOKEN
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from delivery.settings import ServiceSettings, database_url
+
+DEV_ONLY_INTERNAL_TOKEN = "dev-only-notification-internal-token-not-a-secret"  # noqa: S105 - dev default, warned
 
 
 class SmtpSettings(BaseModel):
@@ -61,8 +63,14 @@ class NotificationSettings(ServiceSettings):
     message_id_domain: str = Field(default="escott-payments.invalid",
                                    description="right-hand side of every Message-ID we generate (keep it under ~27 "
                                                "characters: a longer one folds the header line)")
-    operator_token: SecretStr | None = Field(
-        default=None, description="X-Operator-Key value that opens the operator API; unset = API closed (503)")
+    internal_token: SecretStr = Field(
+        default=SecretStr(DEV_ONLY_INTERNAL_TOKEN),
+        description="X-Internal-Token checkout sends to register shops' operator keys (= CHECKOUT_NOTIFICATION_"
+                    "INTERNAL_TOKEN)")
+
+    @property
+    def uses_dev_secrets(self) -> bool:
+        return self.internal_token.get_secret_value() == DEV_ONLY_INTERNAL_TOKEN
 
     @model_validator(mode="after")
     def _lease_outlives_a_send(self) -> NotificationSettings:

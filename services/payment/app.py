@@ -12,9 +12,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
 from delivery.envelopes import decode_envelope
 from delivery.http import service_app
@@ -72,7 +70,6 @@ def create_app(settings: PaymentSettings | None = None) -> FastAPI:
     app = service_app(name="payment", settings=settings, migrations=MIGRATIONS, on_started=on_started,
                       routers=routers, metrics=metrics)
     runtime.append(app.state.runtime)
-    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     _close_on_shutdown(app, http)
     return app
 
@@ -102,10 +99,3 @@ def _close_on_shutdown(app: FastAPI, http: httpx.AsyncClient) -> None:
             await http.aclose()
 
     app.router.lifespan_context = lifespan
-
-
-async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-    """FastAPI's default 422 echoes the input, which may be a password: report field and message only."""
-    detail = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
-              for e in exc.errors()]
-    return JSONResponse({"detail": detail}, status_code=422)

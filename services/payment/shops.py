@@ -3,11 +3,10 @@ card for checkout's payment page (the operator's view of a payment is in `status
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass
 
 from delivery.logs import get_logger
+from delivery.shop_keys import key_opens
 from services.payment import ids
 from services.payment.domain.attempts import Attempt, finish_attempt
 from services.payment.domain.cards import LinkStatus
@@ -52,8 +51,7 @@ class ShopHandlers:
         """I6: the key's SHA-256 must equal the one checkout registered for this very shop."""
         async with self._uow() as tx:
             expected = await tx.shops.operator_key_hash(shop_id)
-        digest = hashlib.sha256(key.encode()).hexdigest()
-        return expected is not None and hmac.compare_digest(digest, expected)
+        return key_opens(expected, key)
 
     async def record_settings(self, settings: ShopSettings, trace: Trace) -> None:
         """`shops.settings` snapshot, applied once per event (inbox)."""

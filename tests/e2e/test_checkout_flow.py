@@ -32,6 +32,14 @@ async def test_an_order_completes_with_one_authorization_and_two_mails(shop):
     assert (tx["merchant_free1"], tx["merchant_free2"]) == (outcome["payment_number"], "山田 太郎")
     mails = await eventually(lambda: mails_for(shop, outcome["order_id"], 2), message="two mails")
     assert sorted(m["rcpt_to"][0] for m in mails) == ["orders@demo-shop.example", "taro@example.jp"]
+    mail_log = f"{shop.stack.urls['notification']}/v1/shops/{shop.shop_id}/orders/{outcome['order_id']}/mails"
+
+    async def logged_sent() -> list | None:  # the shop's operator key, registered by checkout, opens the mail log
+        rows = (await shop.http.get(mail_log, headers=shop.operator)).json()
+        return rows if len(rows) == 2 and all(r["status"] == "sent" for r in rows) else None
+
+    await eventually(logged_sent, message="both mails logged as sent")
+    assert (await shop.http.get(mail_log, headers={"X-Operator-Key": "not-this-shops-key"})).status_code == 404
 
 
 async def mails_for(shop, order_id, count):

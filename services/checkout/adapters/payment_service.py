@@ -1,22 +1,22 @@
-"""`PaymentDirectory` over HTTP: the payment service's internal endpoints (docs/services.md).
-
-Errors never carry response bodies: a framework's validation answer may echo the request, and the request
-holds the merchant password. Only the status code or the exception type is reported.
-"""
+"""`PaymentDirectory` over HTTP: the payment service's internal endpoints (docs/services.md). Errors never
+carry response bodies (see `internal_http`)."""
 
 from __future__ import annotations
 
 import logging
-from urllib.parse import quote
 
 import httpx
 
+from services.checkout.adapters.internal_http import put_json
+from services.checkout.adapters.internal_http import segment as _segment
 from services.checkout.ports import GatewayCredentials, MemberCard, PaymentServiceError
 
 log = logging.getLogger(__name__)
 
 
 class PaymentServiceClient:
+    service = "payment"
+
     def __init__(self, client: httpx.AsyncClient, *, member_card_timeout_s: float = 1.5):
         self._client = client
         self._member_card_timeout_s = member_card_timeout_s
@@ -42,15 +42,4 @@ class PaymentServiceClient:
             return None
 
     async def _put(self, path: str, body: dict[str, str]) -> None:
-        try:
-            response = await self._client.put(path, json=body)
-        except httpx.HTTPError as exc:
-            raise PaymentServiceError(f"payment service unreachable ({type(exc).__name__})") from None
-        if response.status_code not in (200, 204):
-            refused = 400 <= response.status_code < 500
-            what = "refused the request" if refused else "failed"
-            raise PaymentServiceError(f"payment service {what} (HTTP {response.status_code})", refused=refused)
-
-
-def _segment(value: str) -> str:
-    return quote(value, safe="")
+        await put_json(self._client, path, body, service=self.service, error=PaymentServiceError)

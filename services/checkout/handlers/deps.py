@@ -5,7 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from delivery.sealing import TokenSealer
-from services.checkout.ports import Clock, IdSource, OutcomeSignals, PaymentDirectory, UnitOfWorkFactory
+from services.checkout.ports import (
+    Clock,
+    IdSource,
+    OperatorKeyRegistry,
+    OutcomeSignals,
+    PaymentDirectory,
+    UnitOfWorkFactory,
+)
 
 CONSUMER = "checkout"
 """Inbox consumer name (and Kafka group id) of this service."""
@@ -20,3 +27,5 @@ class Deps:
     outcomes: OutcomeSignals
     sealer: TokenSealer
     max_wait_s: float = 30.0
+    key_registries: tuple[OperatorKeyRegistry, ...] = ()
+    """Services besides payment whose operator APIs need the shops' operator key digests (notification)."""

@@ -18,7 +18,12 @@ from services.checkout import translate
 from services.checkout.domain import shop as rules
 from services.checkout.domain.shop import MailSettings, Shop
 from services.checkout.handlers.deps import Deps
-from services.checkout.ports import GatewayCredentials, PaymentServiceError, ShopKeys, UnitOfWork
+from services.checkout.ports import (
+    GatewayCredentials,
+    InternalServiceError,
+    ShopKeys,
+    UnitOfWork,
+)
 
 log = logging.getLogger(__name__)
 MIN_KEY_LENGTH = 16
@@ -102,13 +107,15 @@ def _check_keys(storefront_key: str, operator_key: str) -> None:
 
 
 async def _push_operator_key(deps: Deps, shop_id: str, digest: str) -> bool:
-    """Tell the payment service the operator key's digest; a failure is reported, and a repeat retries."""
-    try:
-        await deps.payment.put_operator_key(shop_id, digest)
-        synced = True
-    except PaymentServiceError as exc:
-        log.warning("operator key of shop %s not pushed to payment: %s", shop_id, exc)
-        synced = False
+    """Tell payment and the other services with an operator API the key's digest (I6); True if all took it.
+    A failure is reported, and a repeat of the creation retries."""
+    synced = True
+    for registry in (deps.payment, *deps.key_registries):
+        try:
+            await registry.put_operator_key(shop_id, digest)
+        except InternalServiceError as exc:
+            log.warning("operator key of shop %s not pushed to %s: %s", shop_id, registry.service, exc)
+            synced = False
     async with deps.uow() as uow:
         await uow.shops.set_operator_key_synced(shop_id, synced)
     return synced

@@ -1,8 +1,8 @@
 """Operator API: read the mail log, resend a mail.
 
-Auth, for now: `X-Operator-Key` must equal `NOTIFICATION_OPERATOR_TOKEN` (one platform-wide operator
-token; without it set the API answers 503). The paths already carry the shop, so per-shop operator keys
-(design §8, hashes pushed by checkout as payment does) can replace the check without changing the API.
+Auth (design §8, I6): `X-Operator-Key` must be the shop's own operator key, whose SHA-256 checkout registers
+here (`PUT /internal/v1/shops/{shop_id}/operator-key`, `delivery.shop_keys`); 401 without a key, 404 for a key
+of another shop.
 
     GET  /v1/shops/{shop_id}/mails?status=&order_id=&limit=   the log, newest first
     GET  /v1/shops/{shop_id}/orders/{order_id}/mails          both mails of an order (+ resends)
@@ -12,13 +12,13 @@ token; without it set the API answers 503). The paths already carry the shop, so
 
 from __future__ import annotations
 
-import hmac
 import uuid
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from pydantic import BaseModel
 
+from delivery.shop_keys import PostgresOperatorKeys, ShopId, operator_guard
 from services.notification.domain.errors import InvalidAddress
 from services.notification.domain.model import Mail
 from services.notification.handlers import NotificationHandlers
@@ -37,12 +37,9 @@ def _handlers(request: Request) -> NotificationHandlers:
     return handlers
 
 
-def _operator(request: Request, x_operator_key: Annotated[str | None, Header()] = None) -> None:
-    token = request.app.state.settings.operator_token
-    if token is None:
-        raise HTTPException(503, "operator API disabled: set NOTIFICATION_OPERATOR_TOKEN")
-    if x_operator_key is None or not hmac.compare_digest(x_operator_key.encode(), token.get_secret_value().encode()):
-        raise HTTPException(401, "missing or wrong X-Operator-Key")
+async def _operator(request: Request, shop_id: ShopId, x_operator_key: Annotated[str | None, Header()] = None) -> None:
+    keys: PostgresOperatorKeys = request.app.state.operator_keys
+    await operator_guard(keys.opens)(shop_id, x_operator_key)
 
 
 Handlers = Annotated[NotificationHandlers, Depends(_handlers)]

@@ -8,13 +8,14 @@ authorization (design §6.2). Capture, cancel and amount update are in `operatio
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Literal, Self
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Response
+from fastapi import APIRouter, Depends, HTTPException, Response
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
+from delivery.shop_keys import OperatorKeyIn, internal_guard
+from delivery.shop_keys import operator_guard as shop_operator_guard
 from services.payment.domain.model import InvalidTransition, Resolution
 from services.payment.entrypoints.views import PaymentOut, payment_out
 from services.payment.handlers import PaymentHandlers, PaymentNotFound
@@ -32,11 +33,6 @@ class CredentialsIn(BaseModel):
     merchant_pass: SecretStr = Field(min_length=1, max_length=20)
     token_auth_code: SecretStr = Field(min_length=1, max_length=32)
     tenant_id: str = Field(default="0001", pattern=r"^[0-9A-Za-z]{4}$")
-
-
-class OperatorKeyIn(BaseModel):
-    model_config = _STRICT
-    sha256: str = Field(pattern=r"^[0-9a-fA-F]{64}$")
 
 
 class StoredCardOut(BaseModel):
@@ -62,12 +58,8 @@ class ResolveIn(BaseModel):
 
 
 def internal_router(shops: ShopHandlers, internal_token: SecretStr) -> APIRouter:
-    async def internal(x_internal_token: Annotated[str | None, Header()] = None) -> None:
-        expected = internal_token.get_secret_value().encode()
-        if not x_internal_token or not hmac.compare_digest(x_internal_token.encode(), expected):
-            raise HTTPException(401, "X-Internal-Token missing or wrong")
-
-    router = APIRouter(prefix="/internal/v1/shops/{shop_id}", tags=["internal"], dependencies=[Depends(internal)])
+    router = APIRouter(prefix="/internal/v1/shops/{shop_id}", tags=["internal"],
+                       dependencies=[Depends(internal_guard(internal_token))])
 
     @router.put("/gateway-credentials", status_code=204, summary="Store the shop's e-SCOTT credentials (write-only)")
     async def put_credentials(shop_id: ShopId, body: CredentialsIn) -> Response:
@@ -89,15 +81,8 @@ def internal_router(shops: ShopHandlers, internal_token: SecretStr) -> APIRouter
 
 
 def operator_guard(shops: ShopHandlers) -> Callable[..., Awaitable[None]]:
-    """I6: 401 without a key; 404 (not 403) for a key of another shop, so keys cannot probe shops."""
-
-    async def operator(shop_id: ShopId, x_operator_key: Annotated[str | None, Header()] = None) -> None:
-        if not x_operator_key:
-            raise HTTPException(401, "X-Operator-Key required")
-        if not await shops.operator_key_opens(shop_id, x_operator_key):
-            raise HTTPException(404, "not found")
-
-    return operator
+    """I6 (`delivery.shop_keys`): the key registered by checkout for this very shop."""
+    return shop_operator_guard(shops.operator_key_opens)
 
 
 def operator_router(shops: ShopHandlers, payments: PaymentHandlers, status: StatusReader) -> APIRouter:

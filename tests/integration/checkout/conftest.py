@@ -24,9 +24,17 @@ async def payment_stub():
 
 
 @pytest.fixture
-def checkout_settings(database_url, isolated_kafka, payment_stub) -> CheckoutSettings:
+async def notification_stub():
+    """The same internal-API stub standing in for the notification service (it takes operator keys too)."""
+    async with serve_payment_stub() as stub:
+        yield stub
+
+
+@pytest.fixture
+def checkout_settings(database_url, isolated_kafka, payment_stub, notification_stub) -> CheckoutSettings:
     return CheckoutSettings(database_url=database_url, kafka=isolated_kafka, admin_token=ADMIN_TOKEN,
-                            payment_url=payment_stub.url, payment_internal_token=INTERNAL_TOKEN)
+                            payment_url=payment_stub.url, payment_internal_token=INTERNAL_TOKEN,
+                            notification_url=notification_stub.url, notification_internal_token=INTERNAL_TOKEN)
 
 
 @pytest.fixture

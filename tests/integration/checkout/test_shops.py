@@ -15,15 +15,16 @@ pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
 
 async def test_a_shop_is_created_with_keys_stored_only_as_digests_and_the_operator_key_pushed_to_payment(
-        checkout, payment_stub):
+        checkout, payment_stub, notification_stub):
     body = {"shop_id": "tea", "shop_name": "お茶の店",
             "mail": {"sender_address": "info@tea.example.jp", "shop_copy_address": "orders@tea.example.jp"}}
     response = await checkout.http.post("/admin/v1/shops", json=body, headers={"X-Admin-Token": ADMIN_TOKEN})
     assert response.status_code == 201, response.text
     created = response.json()
     storefront_key, operator_key = created["storefront_key"], created["operator_key"]
-    assert len(storefront_key) >= 32 and storefront_key != operator_key and created["payment_sync"] == "ok"
-    assert payment_stub.operator_keys == {"tea": hashlib.sha256(operator_key.encode()).hexdigest()}
+    assert len(storefront_key) >= 32 and storefront_key != operator_key and created["operator_key_sync"] == "ok"
+    digest = {"tea": hashlib.sha256(operator_key.encode()).hexdigest()}
+    assert payment_stub.operator_keys == digest == notification_stub.operator_keys  # both operator APIs (I6)
     [row] = await checkout.fetch("SELECT * FROM shops")
     assert storefront_key not in str(dict(row)) and operator_key not in str(dict(row))
     repeat = {**body, "storefront_key": storefront_key, "operator_key": operator_key}
@@ -31,6 +32,21 @@ async def test_a_shop_is_created_with_keys_stored_only_as_digests_and_the_operat
     assert again.status_code == 200 and again.json()["operator_key"] == operator_key
     without_keys = await checkout.http.post("/admin/v1/shops", json=body, headers={"X-Admin-Token": ADMIN_TOKEN})
     assert without_keys.status_code == 409
+
+
+async def test_a_service_that_did_not_take_the_operator_key_leaves_the_sync_pending_until_a_repeat(
+        checkout, payment_stub, notification_stub):
+    body = {"shop_id": "tea", "shop_name": "お茶の店",
+            "mail": {"sender_address": "info@tea.example.jp", "shop_copy_address": "orders@tea.example.jp"}}
+    notification_stub.down = True
+    first = await checkout.http.post("/admin/v1/shops", json=body, headers={"X-Admin-Token": ADMIN_TOKEN})
+    assert first.status_code == 201 and first.json()["operator_key_sync"] == "pending", first.text
+    assert "tea" in payment_stub.operator_keys and notification_stub.operator_keys == {}
+    notification_stub.down = False
+    keys = {"storefront_key": first.json()["storefront_key"], "operator_key": first.json()["operator_key"]}
+    repeat = await checkout.http.post("/admin/v1/shops", json={**body, **keys}, headers={"X-Admin-Token": ADMIN_TOKEN})
+    assert repeat.status_code == 200 and repeat.json()["operator_key_sync"] == "ok"
+    assert notification_stub.operator_keys == payment_stub.operator_keys
 
 
 async def test_the_admin_api_refuses_a_wrong_token(checkout):

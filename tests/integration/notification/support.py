@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -11,6 +12,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import TopicPartition
 from fastapi import FastAPI
+from pydantic import SecretStr
 
 from contracts.envelope import Envelope
 from contracts.events import Event, OrderCompleted, ShopSettingsChanged
@@ -25,7 +27,9 @@ from tests.kafka_reading import read_topic
 from tests.unit.contracts import samples
 from tests.waiting import eventually
 
-OPERATOR = "test-operator-token"
+OPERATOR = "test-operator-key-of-the-demo-shop"
+OTHER_SHOPS_KEY = "test-operator-key-of-another-shop"
+INTERNAL = "test-notification-internal-token"
 SHOP_COPY = "orders@example.jp"
 NOTE = "VISA/Master 利用可"
 
@@ -50,7 +54,7 @@ def settings(database_url: str, kafka: KafkaSettings, sink: RunningSink, **dispa
     fast = {"poll_interval_s": 0.05, "backoff_initial_s": 0.1, "backoff_max_s": 0.4, "max_attempts": 4,
             "sending_lease_s": 2.0, **dispatch}
     return NotificationSettings(
-        database_url=database_url, kafka=kafka, operator_token=OPERATOR,
+        database_url=database_url, kafka=kafka, internal_token=SecretStr(INTERNAL),
         smtp=SmtpSettings(host=sink.host, port=sink.smtp_port, timeout_s=1.0, send_timeout_s=1.5),
         dispatch=DispatchSettings(**fast),
         consumer=ConsumerSettings(backoff_initial_s=0.05, backoff_max_s=0.2, max_attempts=3, commit_interval_s=0.05),
@@ -59,11 +63,17 @@ def settings(database_url: str, kafka: KafkaSettings, sink: RunningSink, **dispa
 
 @asynccontextmanager
 async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """The service started (lifespan) with an HTTP client on its app carrying the operator key."""
+    """The service started (lifespan), the operator keys of `demo-shop` and `other-shop` registered as checkout
+    does, and an HTTP client on its app carrying the demo shop's operator key."""
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://notification",
                                      headers={"X-Operator-Key": OPERATOR}) as client:
+            for shop_id, key in (("demo-shop", OPERATOR), ("other-shop", OTHER_SHOPS_KEY)):
+                registered = await client.put(f"/internal/v1/shops/{shop_id}/operator-key",
+                                              json={"sha256": hashlib.sha256(key.encode()).hexdigest()},
+                                              headers={"X-Internal-Token": INTERNAL})
+                assert registered.status_code == 204, registered.text
             yield client
 
 

@@ -1,19 +1,21 @@
-"""The operator API: the mail log per order and per shop, one mail with its content, resend, and its key."""
+"""The operator API: the mail log per order and per shop, one mail with its content, resend, and the shop's own
+operator key (I6)."""
 
 from __future__ import annotations
 
-import httpx
+import hashlib
+
 import pytest
 
-from services.notification.app import create_app
 from tests.integration.notification.support import (
+    INTERNAL,
+    OTHER_SHOPS_KEY,
     SHOP_COPY,
     log_rows,
     order,
     publish,
     publish_after_shop,
     running,
-    settings,
     shop,
     start,
 )
@@ -67,16 +69,31 @@ async def test_a_resend_to_a_corrected_address_is_a_new_logged_mail(database_url
     assert [m["To"] for _, m in sink.messages() if m["X-Mail-Kind"] == "thanks"] == ["buyer@example.jp"]
 
 
-async def test_the_operator_api_needs_the_operator_key_and_is_closed_without_one(database_url, isolated_kafka, sink):
-    closed = settings(database_url, isolated_kafka, sink).model_copy(update={"operator_token": None})
+async def test_the_mail_log_opens_only_with_the_shops_own_operator_key_i6(database_url, isolated_kafka, sink):
+    await publish(isolated_kafka, shop(), order("ord-4"))
     async with running(start(database_url, isolated_kafka, sink)) as api:
-        wrong = await api.get("/v1/shops/demo-shop/mails", headers={"X-Operator-Key": "guess"})
-        missing = await api.get("/v1/shops/demo-shop/mails", headers={"X-Operator-Key": ""})
-    app = create_app(closed)  # never started: auth is checked before anything touches the database
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://n") as client:
-        disabled = await client.get("/v1/shops/demo-shop/mails", headers={"X-Operator-Key": "anything"})
-    assert (wrong.status_code, missing.status_code, disabled.status_code) == (401, 401, 503)
-    assert "NOTIFICATION_OPERATOR_TOKEN" in disabled.json()["detail"]
+        [mail, _] = await eventually(lambda: _sent(database_url, 2), message="mails sent")
+        path = f"/v1/shops/demo-shop/mails/{mail['mail_id']}"
+        missing = await api.get(path, headers={"X-Operator-Key": ""})
+        wrong = await api.get(path, headers={"X-Operator-Key": "a-guessed-key-of-enough-length"})
+        another_shops_key = await api.get(path, headers={"X-Operator-Key": OTHER_SHOPS_KEY})
+        resend_with_it = await api.post(f"{path}/resend", headers={"X-Operator-Key": OTHER_SHOPS_KEY})
+        unregistered_shop = await api.get("/v1/shops/no-such-shop/mails")
+        own = await api.get(path)
+        internal = "/internal/v1/shops/demo-shop/operator-key"
+        takeover = {"sha256": hashlib.sha256(b"mine-now").hexdigest()}
+        no_token = await api.put(internal, json=takeover)
+        wrong_token = await api.put(internal, json=takeover, headers={"X-Internal-Token": "guess"})
+        not_a_digest = await api.put(internal, json={"sha256": "plain-key"}, headers={"X-Internal-Token": INTERNAL})
+        still_own = await api.get(path)
+    assert missing.status_code == 401
+    assert (wrong.status_code, another_shops_key.status_code, resend_with_it.status_code) == (404, 404, 404)
+    assert unregistered_shop.status_code == 404
+    assert (own.status_code, own.json()["mail_id"]) == (200, str(mail["mail_id"]))
+    assert (no_token.status_code, wrong_token.status_code, not_a_digest.status_code) == (401, 401, 422)
+    assert "plain-key" not in not_a_digest.text
+    assert still_own.status_code == 200
+    assert len(await log_rows(database_url)) == 2  # the refused resend made no mail
 
 
 async def _sent(database_url, n: int):

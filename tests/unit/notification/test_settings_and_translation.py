@@ -21,11 +21,12 @@ def test_settings_come_from_notification_prefixed_variables(monkeypatch):
     monkeypatch.setenv("NOTIFICATION_SMTP__SECURITY", "starttls")
     monkeypatch.setenv("NOTIFICATION_SMTP__PASSWORD", "s3cret")
     monkeypatch.setenv("NOTIFICATION_DISPATCH__MAX_ATTEMPTS", "3")
-    monkeypatch.setenv("NOTIFICATION_OPERATOR_TOKEN", "op")
+    monkeypatch.setenv("NOTIFICATION_INTERNAL_TOKEN", "internal-op")
     settings = NotificationSettings()
     assert (settings.smtp.host, settings.smtp.port, settings.smtp.security) == ("smtp.example.jp", 587, "starttls")
     assert settings.dispatch.max_attempts == 3 and "s3cret" not in repr(settings)
-    assert settings.operator_token is not None and settings.operator_token.get_secret_value() == "op"
+    assert settings.internal_token.get_secret_value() == "internal-op" and not settings.uses_dev_secrets
+    assert "internal-op" not in repr(settings)
 
 
 def test_the_lease_must_outlive_a_whole_smtp_conversation():
