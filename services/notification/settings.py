@@ -1,7 +1,7 @@
 """Settings of the notification service: environment variables prefixed `NOTIFICATION_` (nested with `__`).
 
     NOTIFICATION_SMTP__HOST / __PORT / __SECURITY (none|starttls|tls) / __USERNAME / __PASSWORD /
-        __TIMEOUT_S / __SEND_TIMEOUT_S / __VALIDATE_CERTS
+        __TIMEOUT_S / __SEND_TIMEOUT_S / __VALIDATE_CERTS / __CA_FILE
     NOTIFICATION_DISPATCH__CONCURRENCY / __BATCH_SIZE / __POLL_INTERVAL_S / __MAX_ATTEMPTS /
         __BACKOFF_INITIAL_S / __BACKOFF_MAX_S / __SENDING_LEASE_S
     NOTIFICATION_TEMPLATES_DIR, NOTIFICATION_MESSAGE_ID_DOMAIN, NOTIFICATION_INTERNAL_TOKEN
@@ -32,6 +32,8 @@ class SmtpSettings(BaseModel):
     timeout_s: float = Field(default=10.0, gt=0, description="per SMTP command (connect, EHLO, MAIL, DATA ...)")
     send_timeout_s: float = Field(default=30.0, gt=0, description="the whole conversation of one mail")
     validate_certs: bool = True
+    ca_file: Path | None = Field(default=None, description="PEM bundle of CAs to trust for the server's certificate "
+                                                         "(a private CA); default: the system's")
     local_hostname: str | None = Field(default=None, description="EHLO name; default: this host's FQDN")
 
 

@@ -78,6 +78,7 @@ class SmtpTransport:
             hostname=s.host, port=s.port, username=s.username,
             password=s.password.get_secret_value() if s.password else None,
             use_tls=s.security == "tls", start_tls=s.security == "starttls", validate_certs=s.validate_certs,
+            cert_bundle=str(s.ca_file) if s.ca_file else None,
             timeout=s.timeout_s, local_hostname=s.local_hostname,
         )
 
