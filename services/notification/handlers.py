@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,10 +23,11 @@ from services.notification.domain.compose import (
     message_id_for,
     original_mail_id,
     recipient_for,
+    resend_mail_id,
     sender_name,
     template_context,
 )
-from services.notification.domain.errors import InvalidAddress
+from services.notification.domain.errors import InvalidAddress, ResendConflict
 from services.notification.domain.model import (
     KINDS,
     CompletedOrder,
@@ -176,11 +176,14 @@ class NotificationHandlers:
                 await log_.publish(step.outcome)
 
     # -- operator --------------------------------------------------------------------------------------
-    async def resend(self, *, shop_id: str, mail_id: str, recipient: str | None = None) -> Mail | None:
+    async def resend(self, *, shop_id: str, mail_id: str, recipient: str | None = None,
+                     idempotency_key: str | None = None) -> Mail | None:
         """A new, logged mail of the same kind for the same order (None if the shop has no such mail).
 
         Without `recipient` the current settings decide (buyer's address, shop copy address), so fixing the
-        shop's settings and resending is the cure for a mail that failed on a bad address.
+        shop's settings and resending is the cure for a mail that failed on a bad address. With an
+        `idempotency_key`, repeating the request returns the first resend instead of sending another
+        (`ResendConflict` if that one went to another recipient).
         """
         if recipient is not None:
             recipient = check_address(recipient)
@@ -188,12 +191,17 @@ class NotificationHandlers:
             original = await log_.get_mail(mail_id)
             if original is None or original.shop_id != shop_id:
                 return None
-            new_id = str(uuid.uuid4())
+            new_id = resend_mail_id(original.mail_id, idempotency_key)
             mail = new_mail(mail_id=new_id, order_id=original.order_id, shop_id=shop_id, kind=original.kind,
                             message_id=message_id_for(new_id, self._rules.message_id_domain),
                             now=self._clock.now(), recipient=recipient, resend_of=original.mail_id)
-            await log_.add_mail(mail)
-        return mail
+            if await log_.add_mail(mail):
+                return mail
+            earlier = await log_.get_mail(new_id)
+        assert earlier is not None  # the insert conflicted on this very id
+        if recipient is not None and earlier.recipient != recipient:
+            raise ResendConflict(f"idempotency key already used to resend mail {mail_id} to another recipient")
+        return earlier
 
 
 def _valid_or_none(address: str) -> str | None:

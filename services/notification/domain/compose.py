@@ -28,6 +28,14 @@ def original_mail_id(order_id: str, kind: str) -> str:
     return str(uuid.uuid5(_MAIL_ID_NAMESPACE, f"{order_id}\x00{kind}"))
 
 
+def resend_mail_id(original_id: str, idempotency_key: str | None) -> str:
+    """A resend's id: random, or derived from the operator's idempotency key, so a repeated request (a double
+    click, a retried call) names the same mail and sends nothing twice."""
+    if idempotency_key is None:
+        return str(uuid.uuid4())
+    return str(uuid.uuid5(_MAIL_ID_NAMESPACE, f"resend\x00{original_id}\x00{idempotency_key}"))
+
+
 def message_id_for(mail_id: str, domain: str) -> str:
     """RFC 5322 Message-ID of a mail: stable across its retries; a resend (new mail id) gets a new one."""
     return f"<{mail_id}@{domain}>"

@@ -7,5 +7,9 @@ class InvalidTransition(Exception):
     """A mail was asked to move to a state its current state does not allow."""
 
 
+class ResendConflict(Exception):
+    """An idempotency key already used for a resend of the same mail to another recipient."""
+
+
 class InvalidAddress(ValueError):
     """A recipient or sender address that no SMTP server could accept (syntax, non-ASCII)."""

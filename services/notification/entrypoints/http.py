@@ -7,7 +7,8 @@ of another shop.
     GET  /v1/shops/{shop_id}/mails?status=&order_id=&limit=   the log, newest first
     GET  /v1/shops/{shop_id}/orders/{order_id}/mails          both mails of an order (+ resends)
     GET  /v1/shops/{shop_id}/mails/{mail_id}                  one mail, with what was sent
-    POST /v1/shops/{shop_id}/mails/{mail_id}/resend           a new, logged mail {"recipient"?: str}
+    POST /v1/shops/{shop_id}/mails/{mail_id}/resend           a new, logged mail {"recipient"?: str};
+                                                              `Idempotency-Key` makes a repeat return the first
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from pydantic import BaseModel
 
 from delivery.shop_keys import PostgresOperatorKeys, ShopId, operator_guard
-from services.notification.domain.errors import InvalidAddress
+from services.notification.domain.errors import InvalidAddress, ResendConflict
 from services.notification.domain.model import Mail
 from services.notification.handlers import NotificationHandlers
 
@@ -74,12 +75,19 @@ async def get_mail(shop_id: str, mail_id: str, handlers: Handlers) -> dict[str, 
 
 @router.post("/mails/{mail_id}/resend", status_code=202, summary="Send the mail again as a new, logged mail")
 async def resend(shop_id: str, mail_id: str, handlers: Handlers, request: Request,
-                 body: ResendRequest | None = None) -> dict[str, Any]:
+                 body: ResendRequest | None = None,
+                 idempotency_key: Annotated[str | None, Header(min_length=1, max_length=200)] = None,
+                 ) -> dict[str, Any]:
+    """With `Idempotency-Key`, repeating the request (a double click, a retried call) returns the first resend
+    and sends nothing more; the same key for another recipient is a 409."""
     _uuid_or_404(mail_id)
     try:
-        mail = await handlers.resend(shop_id=shop_id, mail_id=mail_id, recipient=body.recipient if body else None)
+        mail = await handlers.resend(shop_id=shop_id, mail_id=mail_id, recipient=body.recipient if body else None,
+                                     idempotency_key=idempotency_key)
     except InvalidAddress as exc:
         raise HTTPException(422, str(exc)) from None
+    except ResendConflict as exc:
+        raise HTTPException(409, str(exc)) from None
     if mail is None:
         raise HTTPException(404, f"no mail {mail_id} in shop {shop_id!r}")
     request.app.state.dispatcher.wake()

@@ -12,6 +12,7 @@ from tests.integration.notification.support import (
     OTHER_SHOPS_KEY,
     SHOP_COPY,
     log_rows,
+    mails_of,
     order,
     publish,
     publish_after_shop,
@@ -67,6 +68,23 @@ async def test_a_resend_to_a_corrected_address_is_a_new_logged_mail(database_url
     new = response.json()
     assert new["resend_of"] == str(thanks["mail_id"]) and new["recipient"] == "buyer@example.jp"
     assert [m["To"] for _, m in sink.messages() if m["X-Mail-Kind"] == "thanks"] == ["buyer@example.jp"]
+
+
+async def test_a_repeated_resend_with_the_same_idempotency_key_sends_one_mail(database_url, isolated_kafka, sink):
+    await publish(isolated_kafka, shop(), order("ord-5"))
+    async with running(start(database_url, isolated_kafka, sink)) as api:
+        [mail, _] = await eventually(lambda: _sent(database_url, 2), message="first mails sent")
+        resend = f"/v1/shops/demo-shop/mails/{mail['mail_id']}/resend"
+        key = {"Idempotency-Key": "click-1"}
+        clicks = [await api.post(resend, headers=key) for _ in range(3)]  # a double (triple) click
+        other_key = await api.post(resend, headers={"Idempotency-Key": "click-2"})
+        reused = await api.post(resend, headers=key, json={"recipient": "someone.else@example.jp"})
+        await eventually(lambda: _sent(database_url, 4), message="the two resends sent")
+    assert [c.status_code for c in clicks] == [202, 202, 202] and len({c.json()["mail_id"] for c in clicks}) == 1
+    assert other_key.status_code == 202 and other_key.json()["mail_id"] != clicks[0].json()["mail_id"]
+    assert reused.status_code == 409
+    assert len(await log_rows(database_url)) == 4  # two originals + one resend per key
+    assert len(mails_of(sink, "ord-5")) == 4
 
 
 async def test_the_mail_log_opens_only_with_the_shops_own_operator_key_i6(database_url, isolated_kafka, sink):
