@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -15,6 +15,7 @@ from delivery.logs import configure_logging
 from delivery.metrics import ServiceMetrics
 from delivery.service import ServiceRuntime
 from delivery.settings import ServiceSettings
+from delivery.storable_text import reject_unstorable_text
 
 OnStarted = Callable[[ServiceRuntime], Awaitable[None]]
 
@@ -38,7 +39,7 @@ def service_app(*, name: str, settings: ServiceSettings, migrations: Path, on_st
         finally:
             await runtime.stop()
 
-    app = FastAPI(title=f"{name} service", lifespan=lifespan)
+    app = FastAPI(title=f"{name} service", lifespan=lifespan, dependencies=[Depends(reject_unstorable_text)])
     app.state.runtime = runtime
     app.state.settings = settings
 
@@ -70,3 +71,4 @@ def serve(app: FastAPI, settings: ServiceSettings) -> None:
 
     uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None,
                 timeout_graceful_shutdown=int(settings.consumer.shutdown_timeout_s) + 5)
+
