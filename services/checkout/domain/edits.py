@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from services.checkout.domain.order import Order, OrderStatus, PaymentStatus
+from services.checkout.domain.rules import CARD_AMOUNT_LIMIT
 from services.checkout.domain.values import Fee, Line
 
 
@@ -55,4 +56,7 @@ def edit_order(order: Order, edit: OrderEdit) -> Order:
     if total < 1:
         raise EditRefused("amount_zero", "R4: the order total must be at least ¥1; cancel the payment instead",
                           conflict=False)
+    if total > CARD_AMOUNT_LIMIT:
+        raise EditRefused("amount_above_card_limit", f"the new total ¥{total:,} is above what a card payment can "
+                          f"carry (¥{CARD_AMOUNT_LIMIT:,})", conflict=False)
     return replace(order, request=edited, amount=total, version=order.version + 1)

@@ -16,6 +16,9 @@ from services.checkout.domain.shop import CardMethod, Shop
 from services.checkout.domain.values import CartType, CheckoutRequest
 
 LUMP_SUM = "01"
+CARD_AMOUNT_LIMIT = 99_999_999
+"""The largest amount e-SCOTT's `Amount` can carry (at most 8 digits, K23; protocol reference §3). Above it no
+card payment is possible, whatever the shop's own maximum (R3)."""
 PAY_TYPES: dict[str, str] = {
     "01": "一括払い", **{f"{n:02d}": f"{n}回払い" for n in (2, 3, 5, 6, 10, 12, 15, 18, 20, 24)},
     "80": "ボーナス一括払い", "88": "リボ払い",
@@ -151,6 +154,9 @@ def _amount(card: CardMethod, cart: CartSummary) -> Iterable[Rejection]:
     elif card.max_amount is not None and cart.amount > card.max_amount:
         yield Rejection("amount_above_maximum", "R3",
                         f"the amount ¥{cart.amount:,} is above the card method's maximum of ¥{card.max_amount:,}")
+    elif cart.amount > CARD_AMOUNT_LIMIT:
+        yield Rejection("amount_above_card_limit", "gateway",
+                        f"the amount ¥{cart.amount:,} is above what a card payment can carry (¥{CARD_AMOUNT_LIMIT:,})")
 
 
 def _contract(card: CardMethod, today: date) -> Iterable[Rejection]:

@@ -49,6 +49,22 @@ async def test_a_service_that_did_not_take_the_operator_key_leaves_the_sync_pend
     assert notification_stub.operator_keys == payment_stub.operator_keys
 
 
+async def test_what_fuzzing_found_is_a_422_not_a_500(checkout):
+    """A sender address that is no mail address at shop creation; text PostgreSQL cannot store (schemathesis)."""
+    admin = {"X-Admin-Token": ADMIN_TOKEN}
+    bad_sender = {"shop_id": "x0", "shop_name": "x", "mail": {"sender_address": "0", "shop_copy_address": "0"}}
+    refused = await checkout.http.post("/admin/v1/shops", json=bad_sender, headers=admin)
+    assert (refused.status_code, refused.json()["reason_code"]) == (422, "mail_address_invalid"), refused.text
+    shop = await checkout.create_shop("tea")
+    for raw in ('{"carriers": [{"carrier_id": "y\\u0000", "name": "ヤマト", "accepts_card": true}]}',
+                '{"carriers": [{"carrier_id": "y", "name": "\\udaa6", "accepts_card": true}]}'):
+        response = await checkout.http.put("/v1/shops/tea/carriers", content=raw.encode(),
+                                           headers={**shop.operator, "Content-Type": "application/json"})
+        assert (response.status_code, response.json()["reason_code"]) == (422, "schema_invalid"), response.text
+        assert "carriers.0" in response.json()["reason"]
+    assert (await checkout.http.put("/v1/shops/tea/carriers", json=CARRIERS, headers=shop.operator)).status_code == 200
+
+
 async def test_the_admin_api_refuses_a_wrong_token(checkout):
     body = {"shop_id": "x", "shop_name": "x", "mail": {"sender_address": "a@b.jp", "shop_copy_address": "c@d.jp"}}
     for headers in ({}, {"X-Admin-Token": "wrong"}):

@@ -53,6 +53,7 @@ def test_only_a_completed_order_with_an_uncaptured_authorization_is_editable(pay
     (OrderEdit(lines=(Line("FREE", "試供品", 0, 1),), shipping_fee=0, fees=()), "amount_zero"),
     (OrderEdit(lines=()), "cart_empty"),
     (OrderEdit(fees=(Fee("代引手数料", None),)), "fee_unknown"),
+    (OrderEdit(shipping_fee=16_007_135_482_489_978_880), "amount_above_card_limit"),  # found by fuzzing (a 500)
 ])
 def test_an_edit_to_nothing_payable_is_refused(edit, code) -> None:
     with pytest.raises(EditRefused) as refused:

@@ -35,6 +35,8 @@ REFUSED = [
     ("a fee to be advised", shop(), request(fees=(Fee("代引手数料", None),)), "fee_unknown", "R2"),
     ("below the minimum", shop(card=card(min_amount=10_000)), request(), "amount_below_minimum", "R3"),
     ("above the maximum", shop(card=card(max_amount=2_000)), request(), "amount_above_maximum", "R3"),
+    ("above any card payment", shop(card=card(max_amount=None)),
+     request(lines=(Line("GOLD", "金塊", 100_000_000, 1),)), "amount_above_card_limit", "gateway"),
     ("¥0", shop(card=card(min_amount=None)),
      request(lines=(Line("FREE", "試供品", 0, 1),), shipping=shipping(fee=0), fees=()), "amount_zero", "R4"),
     ("a subscription at ¥0", shop(card=card(min_amount=None)),

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from pydantic import SecretStr
 
+from services.checkout.domain import shop as rules
 from services.checkout.entrypoints.http.auth import DepsProvider, admin_guard
 from services.checkout.entrypoints.http.errors import ApiError
 from services.checkout.entrypoints.http.schemas import CreateShopBody
@@ -30,6 +31,8 @@ def router(deps: DepsProvider, admin_token: SecretStr) -> APIRouter:
             result = await handlers.create_shop(deps(), command)
         except handlers.ShopConflict as exc:
             raise ApiError(409, exc.code, exc.message) from None
+        except rules.SettingsError as exc:  # e.g. a sender address that is not a mail address
+            raise ApiError(422, exc.code, exc.message) from None
         body_out = {**shop_view(result.shop), "storefront_key": result.storefront_key,
                     "operator_key": result.operator_key,
                     "operator_key_sync": "ok" if result.operator_key_synced else "pending",
