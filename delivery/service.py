@@ -24,6 +24,7 @@ from delivery.outbox import OutboxRelay, OutboxRow, Publish
 from delivery.settings import ConsumerSettings, KafkaSettings, OutboxSettings
 
 log = logging.getLogger(__name__)
+BROKER_STOP_TIMEOUT_S = 15.0
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,12 @@ class ServiceRuntime:
         if self._relay is not None:
             await cancel_and_wait(self._relay)
         if self._broker is not None:
-            await self._broker.stop()
+            try:  # the producer flushes what it holds; with Kafka gone that would wait forever
+                async with asyncio.timeout(BROKER_STOP_TIMEOUT_S):
+                    await self._broker.stop()
+            except TimeoutError:
+                log.warning("%s: Kafka producer did not stop in %.0fs (broker unreachable?); left behind", self.name,
+                            BROKER_STOP_TIMEOUT_S)
         if self._pool is not None:
             try:  # close() waits for every connection to come back; never wait forever for a stuck one
                 async with asyncio.timeout(10):

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient
 
 from contracts.topics import TopicSpec, topics_to_create
 from delivery.kafka import ensure_topics
@@ -141,9 +142,25 @@ def new_topic(kafka_settings: KafkaSettings):
 
 
 @pytest.fixture
-async def isolated_kafka(kafka_settings: KafkaSettings) -> KafkaSettings:
+async def isolated_kafka(kafka_settings: KafkaSettings) -> AsyncIterator[KafkaSettings]:
     """Kafka settings whose topics and consumer groups live under a fresh prefix, with every contract topic
-    (and DLQ) created: services started with these see only this test's messages."""
+    (and DLQ) created: services started with these see only this test's messages. The topics are deleted
+    afterwards, so one broker serves the whole session without piling up partitions (about 100 per test)."""
     settings = kafka_settings.model_copy(update={"topic_prefix": f"t{uuid.uuid4().hex[:8]}."})
-    await ensure_topics(settings, topics_to_create())
-    return settings
+    specs = topics_to_create()
+    await ensure_topics(settings, specs)
+    yield settings
+    await _delete_topics(settings, [settings.topic(spec.name) for spec in specs])
+
+
+async def _delete_topics(settings: KafkaSettings, names: list[str]) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.servers, request_timeout_ms=10_000)
+    try:
+        async with asyncio.timeout(20):
+            await admin.start()
+            try:
+                await admin.delete_topics(names, timeout_ms=10_000)
+            finally:
+                await admin.close()
+    except Exception as exc:  # cleanup only: a leftover topic costs space, not correctness
+        warnings.warn(f"test topics not deleted: {type(exc).__name__}: {exc}", stacklevel=1)
