@@ -211,7 +211,10 @@ class KeyOrderedConsumer(ConsumerRebalanceListener, Generic[T]):
     def report_progress(self) -> None:
         """Set the lag (end of partition - commit point) and in-flight gauges for a scrape."""
         labels = set()
+        assigned = self._consumer.assignment()
         for tp, offsets in list(self._offsets.items()):
+            if tp not in assigned:
+                continue  # being revoked right now
             end = self._consumer.highwater(tp)
             if end is None:
                 continue  # nothing fetched from it yet
