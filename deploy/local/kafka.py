@@ -17,6 +17,7 @@ import contextlib
 import hashlib
 import logging
 import os
+import random
 import shutil
 import signal
 import socket
@@ -36,10 +37,36 @@ LIBS = CACHE / "libs"
 RUN_DIR = CACHE / "run"
 
 
+_HANDED_OUT: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A loopback port free now, for a server started a moment later (local stack, tests).
+
+    Drawn below the kernel's ephemeral range: a port from `bind(0)` comes from that range, and any outgoing
+    connection (a Kafka client, a database pool) may take it before our server binds it, which once failed
+    a service's start with `address already in use`. Ports handed out before are not handed out again.
+    """
+    low = _ephemeral_low()
+    for _ in range(1000):
+        port = random.randrange(max(1024, low - 12_000), low)
+        if port in _HANDED_OUT:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _HANDED_OUT.add(port)
+        return port
+    raise RuntimeError("no free loopback port below the ephemeral range")
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
 
 
 def new_cluster_id() -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import mailbox
 import signal
-import socket
 import sys
 from email.message import EmailMessage
 
@@ -13,6 +12,7 @@ import aiosmtplib
 import httpx
 import pytest
 
+from deploy.local.kafka import free_port
 from deploy.local.smtp_sink import ROOT
 from tests.waiting import eventually
 
@@ -66,7 +66,7 @@ async def test_recipients_in_the_invalid_tld_are_refused_with_550(sink):
 
 
 async def test_the_command_line_sink_serves_smtp_and_http_until_terminated(tmp_path):
-    smtp_port, http_port = _free_port(), _free_port()
+    smtp_port, http_port = free_port(), free_port()
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "deploy.local.smtp_sink", "--smtp-port", str(smtp_port), "--http-port",
         str(http_port), "--maildir", str(tmp_path / "Maildir"), cwd=str(ROOT), stdout=asyncio.subprocess.PIPE)
@@ -95,8 +95,3 @@ async def _send_code(sink) -> int:
 async def _accepted(sink) -> bool:
     return await _send_code(sink) == 250
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
