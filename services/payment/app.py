@@ -20,13 +20,14 @@ from delivery.logs import get_logger
 from delivery.metrics import ServiceMetrics
 from delivery.sealing import TokenSealer
 from delivery.service import ServiceRuntime
+from delivery.shop_keys import PostgresOperatorKeys, operator_guard, operator_key_router
 from services.payment.adapters.clock import SystemClock
 from services.payment.adapters.crypto import Cipher
 from services.payment.adapters.escott import EscottGateway, EscottTimeouts, create_http_client
 from services.payment.adapters.gateway import EscottCardGateway
 from services.payment.adapters.postgres.uow import PostgresUnitOfWorkFactory
 from services.payment.entrypoints import subscribers
-from services.payment.entrypoints.http import internal_router, operator_guard, operator_router
+from services.payment.entrypoints.http import internal_router, operator_router
 from services.payment.entrypoints.operations_http import operations_router
 from services.payment.handlers import PaymentHandlers, Policy
 from services.payment.metrics import gateway_observer, watch_attention
@@ -65,8 +66,10 @@ def create_app(settings: PaymentSettings | None = None) -> FastAPI:
                                    decode=decode_envelope, settings=settings.consumer,
                                    handle=subscribers.dispatch(payments, shops, operations, sealer))
 
-    routers = [internal_router(shops, settings.internal_token), operator_router(shops, payments, status),
-               operations_router(operations, operator_guard(shops))]
+    keys = PostgresOperatorKeys(lambda: runtime[0].pool)  # registered by checkout (I6)
+    guard = operator_guard(keys.opens)
+    routers = [internal_router(shops, settings.internal_token), operator_key_router(keys, settings.internal_token),
+               operator_router(guard, payments, status), operations_router(operations, guard)]
     app = service_app(name="payment", settings=settings, migrations=MIGRATIONS, on_started=on_started,
                       routers=routers, metrics=metrics)
     runtime.append(app.state.runtime)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from delivery.logs import get_logger
-from delivery.shop_keys import key_opens
 from services.payment import ids
 from services.payment.domain.attempts import Attempt, finish_attempt
 from services.payment.domain.cards import LinkStatus
@@ -42,16 +41,6 @@ class ShopHandlers:
         async with self._uow() as tx:
             await tx.shops.put_credentials(shop_id, credentials)
         log.info("shop.credentials_stored", shop_id=shop_id, merchant_id=credentials.merchant_id)
-
-    async def put_operator_key(self, shop_id: str, sha256: str) -> None:
-        async with self._uow() as tx:
-            await tx.shops.put_operator_key(shop_id, sha256.lower())
-
-    async def operator_key_opens(self, shop_id: str, key: str) -> bool:
-        """I6: the key's SHA-256 must equal the one checkout registered for this very shop."""
-        async with self._uow() as tx:
-            expected = await tx.shops.operator_key_hash(shop_id)
-        return key_opens(expected, key)
 
     async def record_settings(self, settings: ShopSettings, trace: Trace) -> None:
         """`shops.settings` snapshot, applied once per event (inbox)."""

@@ -14,8 +14,7 @@ from typing import Annotated, Literal, Self
 from fastapi import APIRouter, Depends, HTTPException, Response
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
-from delivery.shop_keys import OperatorKeyIn, internal_guard
-from delivery.shop_keys import operator_guard as shop_operator_guard
+from delivery.shop_keys import internal_guard
 from services.payment.domain.model import InvalidTransition, Resolution
 from services.payment.entrypoints.views import PaymentOut, payment_out
 from services.payment.handlers import PaymentHandlers, PaymentNotFound
@@ -67,11 +66,6 @@ def internal_router(shops: ShopHandlers, internal_token: SecretStr) -> APIRouter
                                                          body.token_auth_code, body.tenant_id))
         return Response(status_code=204)
 
-    @router.put("/operator-key", status_code=204, summary="Register the SHA-256 of the shop's operator key")
-    async def put_operator_key(shop_id: ShopId, body: OperatorKeyIn) -> Response:
-        await shops.put_operator_key(shop_id, body.sha256)
-        return Response(status_code=204)
-
     @router.get("/members/{member_id}/card", summary="Whether a member has a stored card, and its masked number")
     async def member_card(shop_id: ShopId, member_id: ShopId) -> StoredCardOut:
         card = await shops.stored_card(shop_id, member_id)
@@ -80,14 +74,10 @@ def internal_router(shops: ShopHandlers, internal_token: SecretStr) -> APIRouter
     return router
 
 
-def operator_guard(shops: ShopHandlers) -> Callable[..., Awaitable[None]]:
-    """I6 (`delivery.shop_keys`): the key registered by checkout for this very shop."""
-    return shop_operator_guard(shops.operator_key_opens)
-
-
-def operator_router(shops: ShopHandlers, payments: PaymentHandlers, status: StatusReader) -> APIRouter:
-    router = APIRouter(prefix="/v1/shops/{shop_id}/payments", tags=["operator"],
-                       dependencies=[Depends(operator_guard(shops))])
+def operator_router(guard: Callable[..., Awaitable[None]], payments: PaymentHandlers,
+                    status: StatusReader) -> APIRouter:
+    """`guard`: the shop's own operator key (`delivery.shop_keys.operator_guard`, I6)."""
+    router = APIRouter(prefix="/v1/shops/{shop_id}/payments", tags=["operator"], dependencies=[Depends(guard)])
 
     @router.get("/{order_id}", summary="A payment: state, amounts, ids, allowed operations, live status (1Search), "
                 "operation history (R15)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
 import pytest
@@ -32,25 +33,37 @@ def settings_for(database_url: str, kafka, emulator_url: str, **overrides) -> Pa
     return PaymentSettings(**{**base, **overrides})
 
 
+@asynccontextmanager
+async def payment_harness(database_url: str, kafka, *, seed: int, api_timeout: float = 5.0,
+                          admin_timeout: float = 5.0, **overrides) -> AsyncIterator[PaymentHarness]:
+    """The payment service with the emulator, a producer, its logs captured and payments.events read from the
+    start; shop-1's credentials and operator key registered. Everything is stopped afterwards, bounded."""
+    async with serve_emulator(seed=seed, max_hold_seconds=10) as emulator:
+        app = create_app(settings_for(database_url, kafka, emulator.url, **overrides))
+        producer = AIOKafkaProducer(bootstrap_servers=kafka.servers, enable_idempotence=True)
+        await producer.start()
+        try:
+            async with (app.router.lifespan_context(app),
+                        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://payment",
+                                          timeout=api_timeout) as api,
+                        httpx.AsyncClient(base_url=emulator.url, timeout=admin_timeout) as admin):
+                root = logging.getLogger()
+                capture = LogCapture(root.handlers[0].formatter if root.handlers else None)
+                root.addHandler(capture)
+                h = PaymentHarness(kafka, emulator, api, admin, producer, database_url, logs=capture)
+                reader = asyncio.create_task(read_events_forever(kafka, h))
+                try:
+                    await h.put_credentials()
+                    await h.put_operator_key()
+                    yield h
+                finally:
+                    await cancel(reader)
+                    root.removeHandler(capture)
+        finally:
+            await producer.stop()
+
+
 @pytest.fixture
 async def harness(database_url, isolated_kafka) -> AsyncIterator[PaymentHarness]:
-    async with serve_emulator(seed=3, max_hold_seconds=10) as emulator:
-        app = create_app(settings_for(database_url, isolated_kafka, emulator.url))
-        producer = AIOKafkaProducer(bootstrap_servers=isolated_kafka.servers, enable_idempotence=True)
-        await producer.start()
-        async with (app.router.lifespan_context(app),
-                    httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://payment") as api,
-                    httpx.AsyncClient(base_url=emulator.url, timeout=5) as admin):
-            root = logging.getLogger()
-            capture = LogCapture(root.handlers[0].formatter if root.handlers else None)
-            root.addHandler(capture)
-            h = PaymentHarness(isolated_kafka, emulator, api, admin, producer, database_url, logs=capture)
-            reader = asyncio.create_task(read_events_forever(isolated_kafka, h))
-            try:
-                await h.put_credentials()
-                await h.put_operator_key()
-                yield h
-            finally:
-                await cancel(reader)
-                root.removeHandler(capture)
-        await producer.stop()
+    async with payment_harness(database_url, isolated_kafka, seed=3) as h:
+        yield h

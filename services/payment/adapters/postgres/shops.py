@@ -30,15 +30,6 @@ class ShopsSql:
             shop_id, credentials.merchant_id, credentials.tenant_id,
             self._cipher.encrypt(credentials.merchant_pass), self._cipher.encrypt(credentials.token_auth_code))
 
-    async def operator_key_hash(self, shop_id: str) -> str | None:
-        value = await self._conn.fetchval("SELECT key_sha256 FROM shop_operator_keys WHERE shop_id = $1", shop_id)
-        return str(value) if value is not None else None
-
-    async def put_operator_key(self, shop_id: str, sha256: str) -> None:
-        await self._conn.execute(
-            "INSERT INTO shop_operator_keys (shop_id, key_sha256) VALUES ($1, $2) "
-            "ON CONFLICT (shop_id) DO UPDATE SET key_sha256 = $2, updated_at = now()", shop_id, sha256)
-
     async def put_settings(self, s: ShopSettings) -> None:
         await self._conn.execute(
             "INSERT INTO shop_settings (shop_id, configured, sales_mode, card_link_mode, subscriptions_enabled, "
