@@ -1,10 +1,18 @@
-"""The FastAPI shell every service shares: lifespan (logging, runtime start/stop) and `GET /health`."""
+"""The FastAPI shell every service shares: lifespan (logging, runtime start/stop, the service's resources),
+`GET /health` and `GET /metrics`.
+
+A service's `create_app` builds its `ServiceRuntime` (nothing connects yet), the parts that need the pool read
+`runtime.pool` when they run, and what exists only while the app runs (consumers, HTTP clients, LISTEN
+connections, background workers) is a `ServiceResources`: started after the runtime, stopped in reverse order
+(after the consumers and before the pool closes, so a worker never outlives its database).
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Protocol
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -17,31 +25,41 @@ from delivery.service import ServiceRuntime
 from delivery.settings import ServiceSettings
 from delivery.storable_text import reject_unstorable_text
 
-OnStarted = Callable[[ServiceRuntime], Awaitable[None]]
+class ServiceResources(Protocol):
+    """What a service owns only while it runs (consumers, clients, workers): the one composition hook."""
+
+    async def start(self, runtime: ServiceRuntime) -> None:
+        """Called once the pool is migrated and the producer and outbox relay run."""
+
+    async def stop(self) -> None:
+        """Called after the consumers stopped and before the pool closes; must return within a bound."""
 
 
-def service_app(*, name: str, settings: ServiceSettings, migrations: Path, on_started: OnStarted | None = None,
-                routers: Sequence[APIRouter] = (), metrics: ServiceMetrics | None = None) -> FastAPI:
-    """Build (without connecting) a service's app; everything connects in the lifespan. Pass `metrics` when
-    the service's own parts (built before the app) record into it."""
-    runtime = ServiceRuntime(name=name, database_url=settings.database_url, kafka=settings.kafka,
-                             migrations=migrations, outbox=settings.outbox, pool_size=settings.db_pool_size,
-                             metrics=metrics)
+def service_runtime(*, name: str, settings: ServiceSettings, migrations: Path,
+                    metrics: ServiceMetrics | None = None) -> ServiceRuntime:
+    """The runtime of one service process, built without connecting."""
+    return ServiceRuntime(name=name, database_url=settings.database_url, kafka=settings.kafka,
+                          migrations=migrations, outbox=settings.outbox, pool_size=settings.db_pool_size,
+                          metrics=metrics)
+
+
+def service_app(runtime: ServiceRuntime, *, settings: ServiceSettings, resources: Sequence[ServiceResources] = (),
+                routers: Sequence[APIRouter] = ()) -> FastAPI:
+    """Build (without connecting) a service's app; everything connects in the lifespan."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        configure_logging(name, settings.log_level)
+        configure_logging(runtime.name, settings.log_level)
         await runtime.start()
         try:
-            if on_started is not None:
-                await on_started(runtime)
+            for resource in resources:
+                await runtime.start_resource(resource)
             yield
         finally:
             await runtime.stop()
 
-    app = FastAPI(title=f"{name} service", lifespan=lifespan, dependencies=[Depends(reject_unstorable_text)])
-    app.state.runtime = runtime
-    app.state.settings = settings
+    app = FastAPI(title=f"{runtime.name} service", lifespan=lifespan,
+                  dependencies=[Depends(reject_unstorable_text)])
 
     @app.get("/metrics", tags=["ops"], summary="Prometheus metrics (text exposition format)")
     async def prometheus_metrics() -> Response:

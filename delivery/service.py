@@ -48,6 +48,7 @@ class ServiceRuntime:
         self._relay: asyncio.Task[None] | None = None
         self.consumers: list[KeyOrderedConsumer[Any]] = []
         self._components: list[Component] = []
+        self._resources: list[Any] = []
         self.metrics = metrics or ServiceMetrics(name)
         self.metrics.on_scrape(self._report_delivery)
 
@@ -82,6 +83,11 @@ class ServiceRuntime:
         await consumer.start()
         self.consumers.append(consumer)
 
+    async def start_resource(self, resource: Any) -> None:
+        """Start a service's `ServiceResources`; it is stopped after the consumers, in reverse order."""
+        self._resources.append(resource)
+        await resource.start(self)
+
     def add_component(self, name: str, *, stop: Callable[[], Awaitable[None]], healthy: Callable[[], bool]) -> None:
         """A service's own background worker (e.g. the mail dispatcher): in /health, stopped before the pool."""
         self._components.append(Component(name, stop, healthy))
@@ -104,6 +110,11 @@ class ServiceRuntime:
             await consumer.stop()
         for component in reversed(self._components):
             await component.stop()
+        for resource in reversed(self._resources):
+            try:
+                await resource.stop()
+            except Exception:
+                log.exception("%s: a resource failed to stop", self.name)
         if self._relay is not None:
             await cancel_and_wait(self._relay)
         if self._broker is not None:

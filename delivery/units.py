@@ -1,15 +1,26 @@
-"""The two moves every handler makes, written once: apply an inbound event exactly once, stage outbound events.
+"""The one unit of work every service builds on: one pooled connection, one transaction, the inbox claim and the
+outbox on it (design §6.3). The only place a transaction opens (style rule 8).
 
-    async def on_order_placed(inbound: Inbound, record) -> None:
-        async def apply(conn):
-            ...state change...
-            await emit(conn, PaymentAuthorized(...), producer="payment", correlation_id=..., causation=inbound)
-        await apply_once(pool, consumer="payment", inbound=inbound, apply=apply)
+A service subclasses `PostgresUnitOfWork` to put its repositories on the same connection, and builds a
+`UnitOfWorkFactory` in `app.py`; handlers use it as
+
+    async with deps.uow() as uow:
+        if not await uow.claim(inbound):      # a redelivered event: apply nothing, acknowledge
+            return
+        order = await uow.orders.get(...)      # load
+        events = decide(order, ...)            # decide (pure domain)
+        await uow.orders.save(...)             # save
+        await uow.emit(translate.x(...), correlation_id=..., causation=inbound)   # emit (outbox)
+
+Everything commits on normal exit and rolls back on an exception. Fakes of this API for handler unit tests
+live in `tests/fakes/units.py`, and `tests/contract/` runs the same checks against both.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import ClassVar, Generic, Protocol, TypeVar
 
 import asyncpg
 
@@ -22,8 +33,66 @@ from delivery.outbox import add_to_outbox
 Apply = Callable[[asyncpg.Connection], Awaitable[None]]
 
 
+class InboxOutbox(Protocol):
+    """The delivery half of every service's unit of work (its port lists the repositories beside it)."""
+
+    async def claim(self, inbound: Inbound | None) -> bool: ...
+
+    async def emit(self, event: Event, *, correlation_id: str, causation: Inbound | None = None,
+                   subject_version: int = 0) -> Envelope: ...
+
+
+class PostgresUnitOfWork:
+    """Base of every service's unit of work: subclasses set `SERVICE` and add repositories in `__init__`."""
+
+    SERVICE: ClassVar[str] = ""
+    """Producer name in envelopes and inbox consumer name (also the service's Kafka group id)."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
+
+    async def claim(self, inbound: Inbound | None) -> bool:
+        """Inbox: True the first time this service applies `inbound`; None (an HTTP call) always claims."""
+        if inbound is None:
+            return True
+        return await claim_event(self.conn, consumer=self.SERVICE, event_id=inbound.envelope.event_id)
+
+    async def emit(self, event: Event, *, correlation_id: str, causation: Inbound | None = None,
+                   subject_version: int = 0) -> Envelope:
+        """Stage `event` in the outbox of this transaction, keyed and routed as its contract says."""
+        return await emit(self.conn, event, producer=self.SERVICE, correlation_id=correlation_id,
+                          causation=causation, subject_version=subject_version)
+
+
+U = TypeVar("U", bound=PostgresUnitOfWork, covariant=True)
+
+
+class PoolSource(Protocol):
+    """Anything that has a pool once started (the `ServiceRuntime`); read per unit, never at build time."""
+
+    @property
+    def pool(self) -> asyncpg.Pool: ...
+
+
+class UnitOfWorkFactory(Generic[U]):
+    """`async with factory() as uow:` one connection and one transaction; commit on exit, roll back on error."""
+
+    def __init__(self, source: PoolSource, build: Callable[[asyncpg.Connection], U]) -> None:
+        self._source = source
+        self._build = build
+
+    def __call__(self) -> AbstractAsyncContextManager[U]:
+        return self._open()
+
+    @asynccontextmanager
+    async def _open(self) -> AsyncIterator[U]:  # type: ignore[misc]
+        async with self._source.pool.acquire() as conn, conn.transaction():
+            yield self._build(conn)
+
+
 async def apply_once(pool: asyncpg.Pool, *, consumer: str, inbound: Inbound, apply: Apply) -> bool:
-    """Run `apply` in one transaction with the inbox claim; a redelivered event applies nothing (False)."""
+    """Run `apply` in one transaction with the inbox claim; a redelivered event applies nothing (False).
+    For plumbing tests and tools; services use their `UnitOfWorkFactory`."""
     async with pool.acquire() as conn, conn.transaction():
         if not await claim_event(conn, consumer=consumer, event_id=inbound.envelope.event_id):
             return False

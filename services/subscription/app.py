@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from delivery.http import service_app
+from delivery.http import service_app, service_runtime
 from services.subscription.settings import SubscriptionSettings
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -14,4 +14,5 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 def create_app(settings: SubscriptionSettings | None = None) -> FastAPI:
     settings = settings or SubscriptionSettings()
-    return service_app(name="subscription", settings=settings, migrations=MIGRATIONS)
+    runtime = service_runtime(name="subscription", settings=settings, migrations=MIGRATIONS)
+    return service_app(runtime, settings=settings)

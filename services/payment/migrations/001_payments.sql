@@ -11,12 +11,7 @@ CREATE TABLE shop_credentials (
     updated_at           timestamptz NOT NULL DEFAULT now()
 );
 
--- SHA-256 of the operator key checkout issued per shop (I6: a key opens only its own shop).
-CREATE TABLE shop_operator_keys (
-    shop_id     text PRIMARY KEY,
-    key_sha256  text NOT NULL,
-    updated_at  timestamptz NOT NULL DEFAULT now()
-);
+-- shop_operator_keys (the SHA-256 of each shop's operator key, I6) is created by delivery's migrations.
 
 -- Local projection of shops.settings (the order itself carries the settings that decide its payment).
 CREATE TABLE shop_settings (
