@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from contracts.events import (
     CancelPayment,
     CapturePayment,
-    CardLinked,
-    CardUnlinked,
     CheckoutRequested,
     Event,
     MailFailed,
@@ -31,8 +29,11 @@ from contracts.events import (
     PaymentHoldReleased,
     PaymentOperationFailed,
     PaymentOutcomeUnknown,
+    RenewalCycleSettled,
     RenewalOrderRequested,
+    RenewalPaymentFailed,
     ShopSettingsChanged,
+    SubscriptionChanged,
     SubscriptionStarted,
     UpdatePaymentAmount,
 )
@@ -83,6 +84,7 @@ _PAYMENT_RESULTS = (PaymentAuthorized, PaymentDeclined, PaymentOutcomeUnknown)
 _PAYMENT_OPERATIONS = (PaymentCaptured, PaymentCanceled, PaymentAmountUpdated, PaymentOperationFailed,
                        PaymentHoldReleased)
 _PAYMENT_COMMANDS = (CapturePayment, CancelPayment, UpdatePaymentAmount)
+_SUBSCRIPTION_LIFECYCLE = (SubscriptionStarted, SubscriptionChanged)
 
 CHECKOUT = Party(
     name="checkout",
@@ -94,7 +96,8 @@ CHECKOUT = Party(
         Flow(SUBSCRIPTIONS_COMMANDS, (RenewalOrderRequested,)),
     ),
     produces=(
-        Flow(ORDERS_EVENTS, (OrderPlaced, OrderCompleted, OrderRejected, OrderNeedsReview, OrderAmountChanged)),
+        Flow(ORDERS_EVENTS, (OrderPlaced, OrderCompleted, OrderRejected, OrderNeedsReview, OrderAmountChanged,
+                             RenewalPaymentFailed)),
         Flow(SHOPS_SETTINGS, (ShopSettingsChanged,)),
     ),
 )
@@ -107,7 +110,7 @@ PAYMENT = Party(
         Flow(ORDERS_EVENTS, (OrderPlaced, OrderAmountChanged)),
         Flow(PAYMENTS_COMMANDS, _PAYMENT_COMMANDS),
         Flow(SHOPS_SETTINGS, (ShopSettingsChanged,)),
-        Flow(SUBSCRIPTIONS_EVENTS, (SubscriptionStarted,)),
+        Flow(SUBSCRIPTIONS_EVENTS, _SUBSCRIPTION_LIFECYCLE),
     ),
     produces=(Flow(PAYMENTS_EVENTS, events_on(PAYMENTS_EVENTS)),),
 )
@@ -117,12 +120,12 @@ SUBSCRIPTION = Party(
     description="Owns subscriptions and their cycles; asks checkout for one order per due cycle (R20, I4).",
     group_id="subscription",
     consumes=(
-        Flow(ORDERS_EVENTS, (OrderPlaced, OrderCompleted, OrderRejected)),
-        Flow(PAYMENTS_EVENTS, (PaymentAuthorized, PaymentDeclined, CardLinked, CardUnlinked)),
+        Flow(ORDERS_EVENTS, (OrderPlaced, OrderCompleted, OrderRejected, OrderNeedsReview, RenewalPaymentFailed)),
+        Flow(SHOPS_SETTINGS, (ShopSettingsChanged,)),
     ),
     produces=(
         Flow(SUBSCRIPTIONS_COMMANDS, (RenewalOrderRequested,)),
-        Flow(SUBSCRIPTIONS_EVENTS, (SubscriptionStarted,)),
+        Flow(SUBSCRIPTIONS_EVENTS, (*_SUBSCRIPTION_LIFECYCLE, RenewalCycleSettled)),
     ),
 )
 
@@ -131,7 +134,7 @@ NOTIFICATION = Party(
     description="Sends the thanks mail and the shop copy for each completed order, exactly once (R23, I3).",
     group_id="notification",
     consumes=(
-        Flow(ORDERS_EVENTS, (OrderCompleted,)),
+        Flow(ORDERS_EVENTS, (OrderCompleted, RenewalPaymentFailed)),
         Flow(SHOPS_SETTINGS, (ShopSettingsChanged,)),
     ),
     produces=(Flow(NOTIFICATIONS_EVENTS, (MailSent, MailFailed)),),
@@ -150,7 +153,8 @@ MONITORING = Party(
     name="monitoring",
     description="Monitoring and reconciliation: reads every payment event.",
     group_id=None,
-    consumes=(Flow(PAYMENTS_EVENTS, events_on(PAYMENTS_EVENTS)),),
+    consumes=(Flow(PAYMENTS_EVENTS, events_on(PAYMENTS_EVENTS)),
+              Flow(SUBSCRIPTIONS_EVENTS, events_on(SUBSCRIPTIONS_EVENTS))),
     internal=False,
 )
 

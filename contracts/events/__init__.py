@@ -11,6 +11,7 @@ from contracts.events.orders import (
     OrderNeedsReview,
     OrderPlaced,
     OrderRejected,
+    RenewalPaymentFailed,
 )
 from contracts.events.payments import (
     PaymentAmountUpdated,
@@ -23,7 +24,12 @@ from contracts.events.payments import (
     PaymentOutcomeUnknown,
 )
 from contracts.events.shops import ShopSettingsChanged
-from contracts.events.subscriptions import RenewalOrderRequested, SubscriptionStarted
+from contracts.events.subscriptions import (
+    RenewalCycleSettled,
+    RenewalOrderRequested,
+    SubscriptionChanged,
+    SubscriptionStarted,
+)
 
 ALL_EVENTS: tuple[type[Event], ...] = (
     CheckoutRequested,
@@ -50,6 +56,9 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     CapturePayment,
     CancelPayment,
     UpdatePaymentAmount,
+    RenewalPaymentFailed,
+    SubscriptionChanged,
+    RenewalCycleSettled,
 )
 """All concrete event types; the registry, schema snapshots and AsyncAPI document are built from this."""
 
@@ -76,8 +85,11 @@ __all__ = [
     "PaymentHoldReleased",
     "PaymentOperationFailed",
     "PaymentOutcomeUnknown",
+    "RenewalCycleSettled",
     "RenewalOrderRequested",
+    "RenewalPaymentFailed",
     "ShopSettingsChanged",
+    "SubscriptionChanged",
     "SubscriptionStarted",
     "UpdatePaymentAmount",
 ]

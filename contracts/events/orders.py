@@ -98,6 +98,25 @@ class OrderCompleted(OrderEvent):
     sales_mode: SalesMode
     payment_status: Literal["authorized", "captured", "skipped"]
     subscription: SubscriptionTerms | None = None
+    payment_skip_reason: str | None = Field(
+        default=None, description="R21: why a renewal order was completed without authorization (`skipped`)."
+    )
+
+
+class RenewalPaymentFailed(OrderEvent):
+    """R22: a renewal order's authorization was declined. The order exists and stays, flagged with the error; it is
+    not re-authorized automatically (unless the shop opted in to retries, and then only after they ran out).
+    Raw gateway codes stay in checkout's and payment's operator views; here only the reason and the R16 message."""
+
+    TYPE: ClassVar[str] = "order.renewal_payment_failed.v1"
+
+    payment_number: PaymentNumber
+    order_date: date = Field(description="Order date in JST.")
+    buyer: Buyer
+    total: Yen
+    reason_code: NonEmptyStr = Field(description="e.g. card_declined, no_registered_card, gateway_refused.")
+    reason: NonEmptyStr
+    buyer_message: str | None = Field(default=None, description="The R16 message for the buyer.")
 
 
 class OrderRejected(OrderEvent):

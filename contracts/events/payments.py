@@ -8,7 +8,7 @@ Gateway operation names are e-SCOTT `OperateId`s (`1Auth`, `1Gathering`, `1Captu
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import ClassVar, Literal, Self
 
 from pydantic import Field, model_validator
@@ -71,6 +71,11 @@ class PaymentDeclined(GatewayCodedEvent):
     reason: str | None = Field(
         default=None,
         description="Why, when no card decline explains it: gateway_credentials_missing, link_outcome_unknown, ...",
+    )
+    retry_at: datetime | None = Field(
+        default=None,
+        description="Renewal orders of shops that opted in to retries: when the authorization is tried again "
+        "(UTC). Null: the decline is final.",
     )
 
 

@@ -42,6 +42,25 @@ class CardNote(ValueModel):
     in_thanks_mail: bool = False
 
 
+class RenewalRetry(ValueModel):
+    """Opt-in (default off): retry a renewal authorization declined with a soft ("try later") code; hard declines
+    (lost, stolen, expired, invalid card) and unknown outcomes are never retried (R22)."""
+
+    max_tries: int = Field(default=2, ge=1, le=5, description="Retries after the first decline.")
+    within_days: int = Field(default=7, ge=1, le=14, description="No retry later than this after the first try.")
+
+
+class RenewalSettings(ValueModel):
+    """How renewal orders are generated (受注生成) and what a failure tells whom."""
+
+    lead_days: int = Field(default=0, ge=0, le=60, description="Generate the order this many days before delivery.")
+    hour_jst: int = Field(default=0, ge=0, le=23, description="Hour of day (JST) orders are generated.")
+    notify_buyer_on_failure: bool = Field(
+        default=True, description="Send the buyer a 'please update your card' mail when a renewal fails or is skipped."
+    )
+    retry: RenewalRetry | None = Field(default=None, description="Null: never retried (R22's default).")
+
+
 class CardMethodSettings(ValueModel):
     """The card method as the shop configured it. `configured` is the manual's 設定済み (R1)."""
 
@@ -60,6 +79,7 @@ class CardMethodSettings(ValueModel):
     authorize_at_renewal: bool = True
     contract_start: date | None = Field(default=None, description="Gateway contract period start (JST).")
     contract_end: date | None = Field(default=None, description="Gateway contract period end (JST).")
+    renewal: RenewalSettings = Field(default_factory=RenewalSettings)
 
 
 class ShopSettingsChanged(Event):

@@ -31,8 +31,11 @@ from contracts.events import (
     PaymentHoldReleased,
     PaymentOperationFailed,
     PaymentOutcomeUnknown,
+    RenewalCycleSettled,
     RenewalOrderRequested,
+    RenewalPaymentFailed,
     ShopSettingsChanged,
+    SubscriptionChanged,
     SubscriptionStarted,
     UpdatePaymentAmount,
 )
@@ -212,7 +215,30 @@ def renewal_order_requested() -> RenewalOrderRequested:
 def subscription_started() -> SubscriptionStarted:
     return SubscriptionStarted(
         subscription_id="sub-0001", shop_id="demo-shop", member_id="m-1001", first_order_id="ord-0001",
-        terms=terms(), started_on=date(2025, 1, 1), next_cycle_on=date(2025, 2, 1),
+        terms=terms(), started_on=date(2025, 1, 1), next_cycle_on=date(2025, 2, 1), buyer=buyer(),
+        shipping=shipping(), lines=lines(), fees=fees(), status="active",
+    )  # fmt: skip
+
+
+def subscription_changed() -> SubscriptionChanged:
+    return SubscriptionChanged(
+        subscription_id="sub-0001", shop_id="demo-shop", member_id="m-1001", change="canceled", status="active",
+        next_cycle_on=None, terms=terms(), ends_on=date(2025, 3, 1), changed_by="buyer", reason="moving abroad",
+    )  # fmt: skip
+
+
+def renewal_cycle_settled() -> RenewalCycleSettled:
+    return RenewalCycleSettled(
+        subscription_id="sub-0001", shop_id="demo-shop", member_id="m-1001", cycle_no=2, order_id="ord-0002",
+        outcome="payment_failed", reason_code="card_declined",
+    )  # fmt: skip
+
+
+def renewal_payment_failed() -> RenewalPaymentFailed:
+    return RenewalPaymentFailed(
+        **_ORDER, **_RENEWAL, payment_number=PAYMENT_NUMBER, order_date=date(2025, 2, 1), buyer=buyer(),
+        total=7610, reason_code="card_declined", reason="the card was declined (G12)",
+        buyer_message="クレジットカード会社にお問い合わせください",
     )  # fmt: skip
 
 
@@ -279,6 +305,9 @@ SAMPLES: dict[str, Callable[[], Event]] = {
         capture_payment,
         cancel_payment,
         update_payment_amount,
+        renewal_payment_failed,
+        subscription_changed,
+        renewal_cycle_settled,
     )
 }
 """Type name -> factory of a representative instance."""

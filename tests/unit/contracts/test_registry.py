@@ -16,14 +16,15 @@ EXPECTED_EVENTS = {
     "PaymentAuthorized", "PaymentDeclined", "PaymentOutcomeUnknown", "PaymentCaptured", "PaymentCanceled",
     "PaymentAmountUpdated", "PaymentOperationFailed", "CardLinked", "CardUnlinked", "ShopSettingsChanged",
     "RenewalOrderRequested", "SubscriptionStarted", "MailSent", "MailFailed", "OrderAmountChanged",
-    "PaymentHoldReleased", "CapturePayment", "CancelPayment", "UpdatePaymentAmount",
+    "PaymentHoldReleased", "CapturePayment", "CancelPayment", "UpdatePaymentAmount", "RenewalPaymentFailed",
+    "SubscriptionChanged", "RenewalCycleSettled",
 }  # fmt: skip
 
 
-def test_registry_covers_all_24_events_with_unique_type_names():
+def test_registry_covers_all_27_events_with_unique_type_names():
     assert {model.__name__ for model in EVENT_TYPES.values()} == EXPECTED_EVENTS
-    assert len(EVENT_TYPES) == 24
-    assert len({model.TYPE for model in ALL_EVENTS}) == len(ALL_EVENTS) == 24
+    assert len(EVENT_TYPES) == 27
+    assert len({model.TYPE for model in ALL_EVENTS}) == len(ALL_EVENTS) == 27
 
 
 def test_type_names_are_lowercase_dotted_and_versioned():
@@ -60,6 +61,7 @@ def test_every_event_travels_on_a_declared_topic_and_names_a_real_key_field():
 def test_events_on_lists_the_types_of_a_topic():
     assert [model.__name__ for model in events_on(ORDERS_EVENTS)] == [
         "OrderPlaced", "OrderCompleted", "OrderRejected", "OrderNeedsReview", "OrderAmountChanged",
+        "RenewalPaymentFailed",
     ]  # fmt: skip
     assert events_on("no.such.topic") == ()
 
