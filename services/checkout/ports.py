@@ -34,7 +34,7 @@ class ShopKeys:
     operator_sha256: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class OrderQuery:
     """Operator search criteria; every given one must match (buyer: part of the name, kana or e-mail)."""
 
@@ -111,7 +111,7 @@ class UnitOfWork(Protocol):
 UnitOfWorkFactory = Callable[[], UnitOfWork]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class GatewayCredentials:
     """A shop's e-SCOTT credentials, passed through to the payment service; secrets are hidden from repr."""
 

@@ -58,7 +58,7 @@ class InvalidTransition(Exception):
         self.target = target
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Order:
     order_id: str
     shop_id: str
@@ -124,7 +124,7 @@ def reject_checkout(request: CheckoutRequest, rejection: Rejection, *, order_id:
     )  # fmt: skip
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Authorized:
     amount: int
     captured: bool
@@ -173,7 +173,7 @@ class HoldReleased:
     transaction_id: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class OperationFailed:
     """An operation on the payment (capture, cancel, update_amount, release_previous_hold) did not happen:
     refused by the rules, declined by the gateway (raw codes, R16 for operators) or of unknown outcome."""
@@ -194,7 +194,7 @@ _SUCCEEDED = {Captured: "capture", Canceled: "cancel", AmountUpdated: "update_am
 TWO_HOLDS = "two live holds at the gateway"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Decision:
     """`order` after the outcome; `status_changed` says whether an order event must be emitted."""
 
@@ -230,8 +230,8 @@ def decide_payment(order: Order, outcome: PaymentOutcome) -> Decision:
 
 def _operation_failed(order: Order, outcome: OperationFailed) -> Decision:
     if order.failed_operation == outcome:
-        return Decision(order, "duplicate")
-    return Decision(replace(order, failed_operation=outcome), "changed")
+        return Decision(order=order, kind="duplicate")
+    return Decision(order=replace(order, failed_operation=outcome), kind="changed")
 
 
 def _clears(success: Captured | Canceled | AmountUpdated | HoldReleased, failed: OperationFailed) -> bool:
@@ -241,7 +241,7 @@ def _clears(success: Captured | Canceled | AmountUpdated | HoldReleased, failed:
 
 def _authorized(order: Order, outcome: Authorized) -> Decision:
     if order.status is OrderStatus.COMPLETED and order.transaction_id == outcome.transaction_id:
-        return Decision(order, "duplicate")
+        return Decision(order=order, kind="duplicate")
     if order.is_final:
         return _conflict(order, f"authorization {outcome.transaction_id} (¥{outcome.amount:,}) arrived for a "
                                 f"{order.status} order: a live hold to cancel at the gateway")
@@ -252,24 +252,24 @@ def _authorized(order: Order, outcome: Authorized) -> Decision:
     completed = transition(order, OrderStatus.COMPLETED, payment_status=status, transaction_id=outcome.transaction_id,
                            approval_number=outcome.approval_number, reason_code=None, reason=None,
                            buyer_message=None, anomaly=anomaly or order.anomaly, payment_amount=outcome.amount)
-    return Decision(completed, "changed", status_changed=True, note=anomaly)
+    return Decision(order=completed, kind="changed", status_changed=True, note=anomaly)
 
 
 def _declined(order: Order, outcome: Declined) -> Decision:
     if order.status is OrderStatus.REJECTED:
-        return Decision(order, "duplicate")
+        return Decision(order=order, kind="duplicate")
     if order.is_final:
         return _conflict(order, f"a decline of {outcome.operation} ({'|'.join(outcome.codes)}) arrived for a "
                                 f"{order.status} order")
     rejected = transition(order, OrderStatus.REJECTED, payment_status=PaymentStatus.DECLINED,
                           reason_code="payment_declined", reason=f"the card payment was declined ({outcome.operation})",
                           buyer_message=outcome.buyer_message, gateway_codes=outcome.codes)
-    return Decision(rejected, "changed", status_changed=True)
+    return Decision(order=rejected, kind="changed", status_changed=True)
 
 
 def _unknown(order: Order, outcome: OutcomeUnknown) -> Decision:
     if order.status is OrderStatus.NEEDS_REVIEW:
-        return Decision(order, "duplicate")
+        return Decision(order=order, kind="duplicate")
     if order.is_final:
         return _conflict(order, f"an unknown outcome of {outcome.operation} arrived for a {order.status} order")
     review = transition(order, OrderStatus.NEEDS_REVIEW, payment_status=PaymentStatus.UNKNOWN,
@@ -277,7 +277,7 @@ def _unknown(order: Order, outcome: OutcomeUnknown) -> Decision:
                         reason=f"the outcome of {outcome.operation} is unknown ({outcome.reason}); "
                                f"ops must resolve it with the payment number",
                         buyer_message=BUYER_CONTACT_SHOP, attempt_id=outcome.attempt_id)
-    return Decision(review, "changed", status_changed=True)
+    return Decision(order=review, kind="changed", status_changed=True)
 
 
 def _operation(order: Order, outcome: Captured | Canceled | AmountUpdated | HoldReleased) -> Decision:
@@ -288,21 +288,21 @@ def _operation(order: Order, outcome: Captured | Canceled | AmountUpdated | Hold
         return _amount_updated(order, outcome)
     if isinstance(outcome, HoldReleased):
         cleared = None if (order.anomaly or "").startswith(TWO_HOLDS) else order.anomaly
-        return Decision(replace(order, anomaly=cleared), "changed")
+        return Decision(order=replace(order, anomaly=cleared), kind="changed")
     target = PaymentStatus.CAPTURED if isinstance(outcome, Captured) else PaymentStatus.CANCELED
     if order.payment_status is target:
-        return Decision(order, "duplicate")
+        return Decision(order=order, kind="duplicate")
     amount = outcome.amount if isinstance(outcome, Captured) and outcome.amount is not None else order.payment_amount
-    return Decision(replace(order, payment_status=target, payment_amount=amount), "changed")
+    return Decision(order=replace(order, payment_status=target, payment_amount=amount), kind="changed")
 
 
 def _amount_updated(order: Order, outcome: AmountUpdated) -> Decision:
     anomaly = order.anomaly
     if not outcome.previous_hold_released:
         anomaly = f"{TWO_HOLDS}: the hold replaced by the update to ¥{outcome.amount:,} could not be released"
-    return Decision(replace(order, payment_amount=outcome.amount, transaction_id=outcome.transaction_id,
-                            anomaly=anomaly), "changed")
+    updated = replace(order, payment_amount=outcome.amount, transaction_id=outcome.transaction_id, anomaly=anomaly)
+    return Decision(order=updated, kind="changed")
 
 
 def _conflict(order: Order, note: str) -> Decision:
-    return Decision(replace(order, anomaly=note), "conflict", note=note)
+    return Decision(order=replace(order, anomaly=note), kind="conflict", note=note)

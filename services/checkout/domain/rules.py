@@ -36,7 +36,7 @@ class Rejection:
     message: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CartSummary:
     """What availability depends on: a cart before checkout, or the cart of a checkout request."""
 

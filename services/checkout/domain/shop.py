@@ -25,7 +25,7 @@ class SettingsError(ValueError):
         self.message = message
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CardNote:
     """The shop's note about card payment. The confirmation page always shows it (manual), so only the
     payment page and the thanks mail have switches."""
@@ -36,7 +36,7 @@ class CardNote:
     on_confirmation_page: bool = field(default=True, init=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CardMethod:
     """The card method as configured for one shop (R3, R6-R9, R11, R21 inputs)."""
 
@@ -77,7 +77,7 @@ class MailSettings:
     sender_name: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Shop:
     shop_id: str
     shop_name: str

@@ -39,7 +39,7 @@ class CardLinkMode(StrEnum):
     NEVER = "never"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Buyer:
     name: str
     name_kana: str
@@ -51,7 +51,7 @@ class Buyer:
         return self.member_id is not None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Shipping:
     """Where the goods go; `fee` None means "to be advised" (R2)."""
 
@@ -66,7 +66,7 @@ class Shipping:
     phone: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Line:
     sku: str
     name: str
@@ -86,7 +86,7 @@ class Fee:
     amount: int | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PaymentChoice:
     """The buyer's card choice. `has_token` replaces the token itself (see the module docstring)."""
 
@@ -102,7 +102,7 @@ class SubscriptionTerms:
     unit: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CheckoutRequest:
     """One storefront checkout, identified by the storefront's own idempotency key `checkout_id`."""
 

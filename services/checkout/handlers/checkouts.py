@@ -53,7 +53,7 @@ class CheckoutOutcome:
         return self.order is not None and self.order.status is not OrderStatus.PENDING_PAYMENT
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Availability:
     rejections: list[Rejection]
     card: CardMethod | None
@@ -75,7 +75,8 @@ async def card_availability(deps: Deps, shop: Shop, cart: CartSummary) -> Availa
     if not rejections and cart.member_id is not None:
         registered = await deps.payment.member_card(shop.shop_id, cart.member_id)
         lookup = "ok" if registered is not None else "unavailable"
-    return Availability(rejections, card, installments, registered, lookup)
+    return Availability(rejections=rejections, card=card, installments=installments, registered_card=registered,
+                        registered_card_lookup=lookup)
 
 
 async def submit_checkout(deps: Deps, shop: Shop, event: CheckoutRequested) -> tuple[CheckoutOutcome, bool]:

@@ -18,7 +18,7 @@ CONSUMER = "checkout"
 """Inbox consumer name (and Kafka group id) of this service."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Deps:
     uow: UnitOfWorkFactory
     payment: PaymentDirectory

@@ -40,7 +40,7 @@ class ShopConflict(Exception):
         self.message = message
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class NewShop:
     shop_id: str
     shop_name: str
@@ -49,7 +49,7 @@ class NewShop:
     operator_key: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ShopCreated:
     shop: Shop
     storefront_key: str
@@ -75,7 +75,8 @@ async def create_shop(deps: Deps, command: NewShop) -> ShopCreated:
         else:
             shop = await _repeat_shop(uow, command, keys, existing)
     synced = await _push_operator_key(deps, command.shop_id, keys.operator_sha256)
-    return ShopCreated(shop, storefront_key, operator_key, created=existing is None, operator_key_synced=synced)
+    return ShopCreated(shop=shop, storefront_key=storefront_key, operator_key=operator_key,
+                       created=existing is None, operator_key_synced=synced)
 
 
 async def _insert_shop(uow: UnitOfWork, command: NewShop, keys: ShopKeys) -> Shop:

@@ -22,7 +22,8 @@ async def test_an_unreachable_payment_service_gives_no_member_card_and_refuses_w
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{closed_port()}") as http:
         client = PaymentServiceClient(http, member_card_timeout_s=0.5)
         assert await client.member_card("tea", "m-1") is None
-        credentials = GatewayCredentials("10000001", "pass-SECRET", "code-SECRET", "0001")
+        credentials = GatewayCredentials(merchant_id="10000001", merchant_pass="pass-SECRET",
+                                         token_auth_code="code-SECRET", tenant_id="0001")
         with pytest.raises(PaymentServiceError) as refused:
             await client.put_gateway_credentials("tea", credentials)
     assert "unreachable" in str(refused.value) and "SECRET" not in str(refused.value)

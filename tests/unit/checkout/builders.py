@@ -33,7 +33,7 @@ def card(**changes: object) -> CardMethod:
 def shop(**changes: object) -> Shop:
     base = Shop(
         shop_id="tea-shop", shop_name="お茶の店", mail=MailSettings("shop@example.jp", "orders@example.jp"),
-        carriers=(Carrier("yamato", "ヤマト運輸", True), Carrier("cod", "代引き便", False)),
+        carriers=(Carrier("yamato", "ヤマト運輸", accepts_card=True), Carrier("cod", "代引き便", accepts_card=False)),
         card=card(), credentials_set=True, version=3,
     )  # fmt: skip
     return replace(base, **changes)  # type: ignore[arg-type]
@@ -48,12 +48,13 @@ def shipping(**changes: object) -> Shipping:
 def request(**changes: object) -> CheckoutRequest:
     base = CheckoutRequest(
         checkout_id="chk-1", shop_id="tea-shop", cart_type=CartType.THREE_STEP,
-        buyer=Buyer("山田 太郎", "ヤマダ タロウ", "taro@example.jp", "m-1"), shipping=shipping(),
-        lines=(Line("TEA-1", "煎茶", 1200, 2),), fees=(Fee("ギフト包装", 300),),
+        buyer=Buyer(name="山田 太郎", name_kana="ヤマダ タロウ", email="taro@example.jp", member_id="m-1"),
+        shipping=shipping(),
+        lines=(Line(sku="TEA-1", name="煎茶", unit_price=1200, quantity=2),), fees=(Fee("ギフト包装", 300),),
         payment=PaymentChoice(has_token=True, keep_card=True), subscription=None,
     )  # fmt: skip
     return replace(base, **changes)  # type: ignore[arg-type]
 
 
 def subscription_request(**changes: object) -> CheckoutRequest:
-    return request(cart_type=CartType.SUBSCRIPTION, subscription=SubscriptionTerms(1, "month"), **changes)
+    return request(cart_type=CartType.SUBSCRIPTION, subscription=SubscriptionTerms(every=1, unit="month"), **changes)

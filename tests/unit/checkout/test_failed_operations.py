@@ -45,8 +45,9 @@ def test_the_same_failure_again_is_a_duplicate_and_a_newer_one_replaces_it() -> 
 def test_a_capture_or_cancel_that_succeeds_clears_any_failure() -> None:
     failed = decide_payment(completed(), K14).order
     assert decide_payment(failed, Captured(transaction_id="T1", amount=3200)).order.failed_operation is None
-    update_failed = decide_payment(completed(), OperationFailed("update_amount", "declined", "gateway_declined",
-                                                                "1ReAuth", ("K23",), ("金額エラー",))).order
+    update_failed = decide_payment(completed(), OperationFailed(
+        operation="update_amount", outcome="declined", reason="gateway_declined", gateway_operation="1ReAuth",
+        codes=("K23",), descriptions=("金額エラー",))).order
     assert decide_payment(update_failed, Canceled(transaction_id="T1")).order.failed_operation is None
 
 
@@ -54,7 +55,8 @@ def test_an_amount_update_clears_only_an_update_failure() -> None:
     failed_capture = decide_payment(completed(), K14).order
     updated = decide_payment(failed_capture, AmountUpdated(amount=3900, transaction_id="T2")).order
     assert updated.failed_operation == K14  # the capture still has not happened
-    failed_update = decide_payment(updated, OperationFailed("update_amount", "unknown", "timeout", "1ReAuth")).order
+    failed_update = decide_payment(updated, OperationFailed(operation="update_amount", outcome="unknown",
+                                                            reason="timeout", gateway_operation="1ReAuth")).order
     assert decide_payment(failed_update, AmountUpdated(amount=4000, transaction_id="T3")).order.failed_operation \
         is None
 
@@ -62,8 +64,8 @@ def test_an_amount_update_clears_only_an_update_failure() -> None:
 def test_a_release_of_the_previous_hold_clears_its_own_failure() -> None:
     two_holds = decide_payment(completed(), AmountUpdated(amount=3900, transaction_id="T2",
                                                           previous_hold_released=False)).order
-    release_failed = OperationFailed("release_previous_hold", "declined", "gateway_declined", "1Delete", ("K12",),
-                                     ("有効期限切れ",))
+    release_failed = OperationFailed(operation="release_previous_hold", outcome="declined", reason="gateway_declined",
+                                     gateway_operation="1Delete", codes=("K12",), descriptions=("有効期限切れ",))
     flagged = decide_payment(two_holds, release_failed).order
     assert flagged.failed_operation == release_failed and flagged.anomaly
     released = decide_payment(flagged, HoldReleased(transaction_id="T1")).order

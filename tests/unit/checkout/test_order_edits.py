@@ -31,7 +31,8 @@ def completed():
 def test_an_edit_changes_the_total_and_payment_must_then_be_updated() -> None:
     order = completed()
     assert (order.amount, order.payment_amount, order.update_required) == (3200, 3200, False)
-    edited = edit_order(order, OrderEdit(lines=(Line("TEA-1", "煎茶", 1200, 3),), shipping_fee=0))
+    three = Line(sku="TEA-1", name="煎茶", unit_price=1200, quantity=3)
+    edited = edit_order(order, OrderEdit(lines=(three,), shipping_fee=0))
     assert (edited.amount, edited.version, edited.status) == (3900, order.version + 1, OrderStatus.COMPLETED)
     assert edited.update_required and edited.request.fees == order.request.fees
     updated = decide_payment(edited, AmountUpdated(amount=3900, transaction_id="T2")).order
@@ -49,8 +50,11 @@ def test_only_a_completed_order_with_an_uncaptured_authorization_is_editable(pay
     assert (refused.value.code, refused.value.conflict) == ("order_not_editable", True)
 
 
+FREE = Line(sku="FREE", name="試供品", unit_price=0, quantity=1)
+
+
 @pytest.mark.parametrize(("edit", "code"), [
-    (OrderEdit(lines=(Line("FREE", "試供品", 0, 1),), shipping_fee=0, fees=()), "amount_zero"),
+    (OrderEdit(lines=(FREE,), shipping_fee=0, fees=()), "amount_zero"),
     (OrderEdit(lines=()), "cart_empty"),
     (OrderEdit(fees=(Fee("代引手数料", None),)), "fee_unknown"),
     (OrderEdit(shipping_fee=16_007_135_482_489_978_880), "amount_above_card_limit"),  # found by fuzzing (a 500)

@@ -19,6 +19,8 @@ from services.checkout.domain.rules import (
 from services.checkout.domain.values import CartType, Fee, Line, PaymentChoice, SubscriptionTerms
 from tests.unit.checkout.builders import TODAY, card, request, shipping, shop, subscription_request
 
+GOLD = Line(sku="GOLD", name="金塊", unit_price=100_000_000, quantity=1)
+FREE = Line(sku="FREE", name="試供品", unit_price=0, quantity=1)
 NO_CARD = replace(shop(), card=None)
 
 REFUSED = [
@@ -36,11 +38,11 @@ REFUSED = [
     ("below the minimum", shop(card=card(min_amount=10_000)), request(), "amount_below_minimum", "R3"),
     ("above the maximum", shop(card=card(max_amount=2_000)), request(), "amount_above_maximum", "R3"),
     ("above any card payment", shop(card=card(max_amount=None)),
-     request(lines=(Line("GOLD", "金塊", 100_000_000, 1),)), "amount_above_card_limit", "gateway"),
+     request(lines=(GOLD,)), "amount_above_card_limit", "gateway"),
     ("¥0", shop(card=card(min_amount=None)),
-     request(lines=(Line("FREE", "試供品", 0, 1),), shipping=shipping(fee=0), fees=()), "amount_zero", "R4"),
+     request(lines=(FREE,), shipping=shipping(fee=0), fees=()), "amount_zero", "R4"),
     ("a subscription at ¥0", shop(card=card(min_amount=None)),
-     subscription_request(lines=(Line("FREE", "試供品", 0, 1),), shipping=shipping(fee=0), fees=()), "amount_zero",
+     subscription_request(lines=(FREE,), shipping=shipping(fee=0), fees=()), "amount_zero",
      "R4"),
     ("zero_step with a subscription", shop(),
      request(cart_type=CartType.ZERO_STEP, subscription=SubscriptionTerms(1, "month")), "subscription_in_zero_step",

@@ -58,7 +58,8 @@ def test_an_unchanged_setting_is_the_same_shop_so_nothing_is_published():
      "display_name_empty"),
     (lambda s: configure_card_method(s, CardMethod(sales_mode=SalesMode.AUTH, logo_url="javascript:x")),
      "logo_url_invalid"),
-    (lambda s: set_carriers(s, (Carrier("a", "A", True), Carrier("a", "A2", False))), "carrier_duplicate"),
+    (lambda s: set_carriers(s, (Carrier("a", "A", accepts_card=True), Carrier("a", "A2", accepts_card=False))),
+     "carrier_duplicate"),
     (lambda s: set_mail(s, MailSettings("not-an-address", "orders@example.jp")), "mail_address_invalid"),
 ])  # fmt: skip
 def test_invalid_settings_are_refused_with_a_code(change, code):

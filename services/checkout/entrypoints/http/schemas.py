@@ -86,7 +86,8 @@ class CarriersBody(Body):
     carriers: list[CarrierBody]
 
     def domain(self) -> tuple[d.Carrier, ...]:
-        return tuple(d.Carrier(c.carrier_id, c.name, c.accepts_card) for c in self.carriers)
+        return tuple(d.Carrier(carrier_id=c.carrier_id, name=c.name, accepts_card=c.accepts_card)
+                     for c in self.carriers)
 
 
 class CredentialsBody(Body):

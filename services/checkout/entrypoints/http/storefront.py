@@ -41,7 +41,7 @@ def _availability_route(api: APIRouter, deps: DepsProvider, storefront: Any) -> 
     async def availability(cart_type: Literal["three_step", "zero_step", "subscription"],
                            amount: int = Query(ge=0, description="cart total: lines + shipping + fees (JPY)"),
                            carrier_id: str | None = None, member_id: str | None = None,
-                           subscription: bool = Query(False, description="the cart holds subscription items"),
+                           subscription: bool = Query(default=False, description="the cart holds subscription items"),
                            shipping_fee_known: bool = True,
                            unknown_fees: UnknownFees = None,
                            shop: Shop = storefront) -> dict[str, object]:
