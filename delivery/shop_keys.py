@@ -13,9 +13,10 @@ import hmac
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-import asyncpg
 from fastapi import APIRouter, Depends, Header, HTTPException, Response
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from delivery.units import PoolLike, current_pool
 
 ShopId = Annotated[str, Field(min_length=1, max_length=128)]
 KeyOpens = Callable[[str, str], Awaitable[bool]]
@@ -56,16 +57,17 @@ def operator_guard(opens: KeyOpens) -> Callable[..., Awaitable[None]]:
 class PostgresOperatorKeys:
     """The `shop_operator_keys` table (shop_id, key_sha256, updated_at) of a service's own database."""
 
-    def __init__(self, pool: Callable[[], asyncpg.Pool]):
-        self._pool = pool
+    def __init__(self, pool: PoolLike):
+        self._pool = pool  # the runtime (or a callable): read per call, the pool exists only once started
 
     async def put(self, shop_id: str, sha256: str) -> None:
-        await self._pool().execute(
+        await current_pool(self._pool).execute(
             "INSERT INTO shop_operator_keys (shop_id, key_sha256) VALUES ($1, $2) "
             "ON CONFLICT (shop_id) DO UPDATE SET key_sha256 = $2, updated_at = now()", shop_id, sha256.lower())
 
     async def opens(self, shop_id: str, key: str) -> bool:
-        expected = await self._pool().fetchval("SELECT key_sha256 FROM shop_operator_keys WHERE shop_id = $1", shop_id)
+        expected = await current_pool(self._pool).fetchval(
+            "SELECT key_sha256 FROM shop_operator_keys WHERE shop_id = $1", shop_id)
         return key_opens(expected, key)
 
 

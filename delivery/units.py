@@ -74,6 +74,16 @@ class PoolSource(Protocol):
     def pool(self) -> asyncpg.Pool: ...
 
 
+PoolLike = PoolSource | Callable[[], asyncpg.Pool]
+"""What the pool readers outside the unit of work take (operator keys, metrics watchers): the runtime itself,
+or a callable returning the pool (the older wiring, accepted while services move over)."""
+
+
+def current_pool(source: PoolLike) -> asyncpg.Pool:
+    """The pool now: read from the source per call, because the pool exists only once the service started."""
+    return source() if callable(source) else source.pool
+
+
 class UnitOfWorkFactory(Generic[U]):
     """`async with factory() as uow:` one connection and one transaction; commit on exit, roll back on error."""
 
