@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import ClassVar, Generic, Protocol, TypeVar
+from uuid import UUID
 
 import asyncpg
 
@@ -31,6 +32,9 @@ from delivery.inbox import claim_event
 from delivery.outbox import add_to_outbox
 
 Apply = Callable[[asyncpg.Connection], Awaitable[None]]
+Causation = Inbound | UUID | None
+"""What caused an emitted event: the inbound event being applied, or the id of an earlier event this service
+stored (e.g. notification's mail outcomes, caused by the `OrderCompleted` recorded when it arrived)."""
 
 
 class InboxOutbox(Protocol):
@@ -38,7 +42,7 @@ class InboxOutbox(Protocol):
 
     async def claim(self, inbound: Inbound | None) -> bool: ...
 
-    async def emit(self, event: Event, *, correlation_id: str, causation: Inbound | None = None,
+    async def emit(self, event: Event, *, correlation_id: str, causation: Causation = None,
                    subject_version: int = 0) -> Envelope: ...
 
 
@@ -57,7 +61,7 @@ class PostgresUnitOfWork:
             return True
         return await claim_event(self.conn, consumer=self.SERVICE, event_id=inbound.envelope.event_id)
 
-    async def emit(self, event: Event, *, correlation_id: str, causation: Inbound | None = None,
+    async def emit(self, event: Event, *, correlation_id: str, causation: Causation = None,
                    subject_version: int = 0) -> Envelope:
         """Stage `event` in the outbox of this transaction, keyed and routed as its contract says."""
         return await emit(self.conn, event, producer=self.SERVICE, correlation_id=correlation_id,
@@ -111,10 +115,16 @@ async def apply_once(pool: asyncpg.Pool, *, consumer: str, inbound: Inbound, app
 
 
 async def emit(conn: asyncpg.Connection, event: Event, *, producer: str, correlation_id: str,
-               causation: Inbound | None = None, subject_version: int = 0) -> Envelope:
+               causation: Causation = None, subject_version: int = 0) -> Envelope:
     """Stage `event` in the outbox of the current transaction, keyed and routed as its contract says."""
     envelope = Envelope.wrap(event, producer=producer, correlation_id=correlation_id,
-                             causation_id=str(causation.envelope.event_id) if causation else None,
-                             subject_version=subject_version)
+                             causation_id=causation_id(causation), subject_version=subject_version)
     await add_to_outbox(conn, topic=event.TOPIC, key=event.kafka_key(), envelope=envelope)
     return envelope
+
+
+def causation_id(causation: Causation) -> str | None:
+    """The envelope's `causation_id` for `causation`."""
+    if isinstance(causation, Inbound):
+        return str(causation.envelope.event_id)
+    return str(causation) if causation is not None else None

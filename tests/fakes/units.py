@@ -17,6 +17,7 @@ from uuid import UUID
 from contracts.envelope import Envelope
 from contracts.events import Event
 from delivery.envelopes import Inbound
+from delivery.units import Causation, causation_id
 
 
 @dataclass(kw_only=True)
@@ -50,10 +51,10 @@ class FakeUnitOfWork(Generic[S]):
         self.state.inbox.add(key)
         return True
 
-    async def emit(self, event: Event, *, correlation_id: str, causation: Inbound | None = None,
+    async def emit(self, event: Event, *, correlation_id: str, causation: Causation = None,
                    subject_version: int = 0) -> Envelope:
         envelope = Envelope.wrap(event, producer=self.SERVICE, correlation_id=correlation_id,
-                                 causation_id=str(causation.envelope.event_id) if causation else None,
+                                 causation_id=causation_id(causation),
                                  subject_version=subject_version)
         self.state.outbox.append(envelope)
         return envelope
