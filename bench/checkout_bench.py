@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.e2e.stack import PG, Shop, Stack, fresh_databases, quiet, run_benchmark
 
 
-async def run_round(shop: Shop, orders: int, concurrency: int, latency_ms: int) -> None:
+async def run_round(shop: Shop, *, orders: int, concurrency: int, latency_ms: int) -> None:
     await shop.set_faults({"seed": 7, "default": {"latency_ms": latency_ms}} if latency_ms else None)
     tokens = [await shop.token() for _ in range(orders)]
     gate = asyncio.Semaphore(concurrency)
@@ -59,7 +59,7 @@ async def main(args: argparse.Namespace, bootstrap: str) -> None:
         await asyncio.gather(*(shop.checkout(shop.body(t)) for t in warmup))
         for latency in (0, 200):
             await shop.http.post(f"{stack.urls['emulator']}/_emulator/reset")
-            await run_round(shop, args.orders, args.concurrency, latency)
+            await run_round(shop, orders=args.orders, concurrency=args.concurrency, latency_ms=latency)
         await shop.http.aclose()
     finally:
         stack.stop()

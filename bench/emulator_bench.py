@@ -55,7 +55,7 @@ class Tally:
     failed: int = 0
 
 
-async def worker(port: int, deadline: float, budget: int, tally: Tally) -> None:
+async def worker(port: int, *, deadline: float, budget: int, tally: Tally) -> None:
     """Send 1Auth requests back to back on one connection until the deadline or the budget."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
@@ -70,12 +70,12 @@ async def worker(port: int, deadline: float, budget: int, tally: Tally) -> None:
         writer.close()
 
 
-async def throughput(port: int, connections: int, seconds: float, budget: int) -> tuple[float, Tally]:
+async def throughput(port: int, *, connections: int, seconds: float, budget: int) -> tuple[float, Tally]:
     """Requests per second over ``connections`` keep-alive connections."""
     tally = Tally()
     start = time.perf_counter()
     deadline = start + seconds
-    await asyncio.gather(*(worker(port, deadline, budget, tally) for _ in range(connections)))
+    await asyncio.gather(*(worker(port, deadline=deadline, budget=budget, tally=tally) for _ in range(connections)))
     elapsed = time.perf_counter() - start
     return (tally.ok + tally.failed) / elapsed, tally
 
@@ -90,7 +90,7 @@ async def one_shot(port: int, n: int) -> bool:
         writer.close()
 
 
-async def concurrency(url: str, port: int, count: int, latency_ms: float) -> tuple[float, int, int]:
+async def concurrency(url: str, port: int, *, count: int, latency_ms: float) -> tuple[float, int, int]:
     """(wall seconds, OK count, emulator max in flight) for ``count`` simultaneous requests."""
     async with httpx.AsyncClient(base_url=url, timeout=30) as admin:
         await admin.post("/_emulator/reset")
@@ -133,11 +133,12 @@ async def run(args: argparse.Namespace) -> int:
         os.sched_setaffinity(0, {1})
     url = f"http://127.0.0.1:{port}"
     try:
-        await throughput(port, 4, 1.0, 2_000)  # warm-up
-        rps, tally = await throughput(port, args.connections, args.seconds, args.max_requests)
+        await throughput(port, connections=4, seconds=1.0, budget=2_000)  # warm-up
+        rps, tally = await throughput(port, connections=args.connections, seconds=args.seconds,
+                                       budget=args.max_requests)
         print(f"throughput: {rps:,.0f} 1Auth/s at 0 ms latency (emulator on 1 core; {tally.ok} OK, "
               f"{tally.failed} not OK, {args.connections} keep-alive connections, {args.seconds:.0f} s)")
-        wall, ok, max_in_flight = await concurrency(url, port, args.concurrent, args.latency_ms)
+        wall, ok, max_in_flight = await concurrency(url, port, count=args.concurrent, latency_ms=args.latency_ms)
         print(f"concurrency: {ok}/{args.concurrent} concurrent 1Auth OK at {args.latency_ms:.0f} ms latency "
               f"in {wall:.2f} s wall (emulator max in flight {max_in_flight})")
     finally:

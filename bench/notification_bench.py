@@ -77,9 +77,10 @@ async def sink_process(smtp_port: int, http_port: int) -> AsyncIterator[str]:
 def sample_mail(n: int) -> OutgoingMail:
     order = samples.order_completed()
     text = f"{order.buyer.name} 様\n" + "ご注文ありがとうございます。\n" * 40
-    content = MailContent("shop@example.jp", "デモ茶舗", "taro@example.jp", f"【デモ茶舗】ご注文 {n}", text,
-                          f"<p>{text}</p>")
-    return OutgoingMail(content, f"<bench-{n}@escott-payments.invalid>", datetime.now(UTC), {})
+    content = MailContent(sender_address="shop@example.jp", sender_name="デモ茶舗", recipient="taro@example.jp",
+                          subject=f"【デモ茶舗】ご注文 {n}", text=text, html=f"<p>{text}</p>")
+    return OutgoingMail(content=content, message_id=f"<bench-{n}@escott-payments.invalid>", date=datetime.now(UTC),
+                        headers={})
 
 
 async def bench_transport(port: int, mails: int, concurrency: int) -> float:
@@ -151,7 +152,7 @@ async def fresh_database(admin_url: str) -> str:
     return admin_url.rsplit("/", 1)[0] + f"/{name}"
 
 
-async def bench_service(bootstrap: str, admin_url: str, smtp_port: int, orders: int, concurrency: int,
+async def bench_service(bootstrap: str, admin_url: str, *, smtp_port: int, orders: int, concurrency: int,
                         timeout: float) -> None:
     kafka = KafkaSettings(bootstrap_servers=bootstrap, topic_prefix=f"bench{uuid.uuid4().hex[:6]}.")
     await ensure_topics(kafka, topics_to_create())
@@ -214,8 +215,8 @@ async def main(args: argparse.Namespace) -> None:
         if args.orders:
             admin_url = os.environ.get("DATABASE_URL") or await ensure_local_postgres()
             async with kafka_bootstrap() as bootstrap:
-                await bench_service(bootstrap, admin_url, args.smtp_port, args.orders, args.concurrency,
-                                    args.timeout)
+                await bench_service(bootstrap, admin_url, smtp_port=args.smtp_port, orders=args.orders,
+                                    concurrency=args.concurrency, timeout=args.timeout)
 
 
 if __name__ == "__main__":

@@ -62,7 +62,7 @@ class Flow:
         return tuple(event.TYPE for event in self.events)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Party:
     """A service of ours (with its consumer group id) or an outside party (group id chosen by them)."""
 

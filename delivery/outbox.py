@@ -34,7 +34,7 @@ class EnvelopeLike(Protocol):
     def headers(self) -> list[tuple[str, bytes]]: ...
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class OutboxRow:
     id: int
     topic: str
@@ -141,4 +141,5 @@ class OutboxRelay:
 
 def _row(record: asyncpg.Record) -> OutboxRow:
     headers = [(name, value.encode()) for name, value in json.loads(record["headers"])]
-    return OutboxRow(record["id"], record["topic"], record["key"], headers, record["payload"])
+    return OutboxRow(id=record["id"], topic=record["topic"], key=record["key"], headers=headers,
+                     payload=record["payload"])

@@ -50,7 +50,7 @@ class Ids:
         return f"{self.rng.randrange(10_000_000):07d}"
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Call:
     """One request being processed."""
 
@@ -82,7 +82,7 @@ Run = Callable[[Call], list[str]]
 Shape = Callable[[Mapping[str, str]], list[str]]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class OpSpec:
     """How one OperateId is validated and executed.
 

@@ -19,7 +19,7 @@ class Card:
     sec_cd: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Behaviour:
     """What a test card does when charged.
 
@@ -34,28 +34,28 @@ class Behaviour:
     stall: bool = False
 
 
-APPROVE = Behaviour("approves")
+APPROVE = Behaviour(label="approves")
 
 TEST_CARDS: dict[str, Behaviour] = {
-    "4111111111111111": Behaviour("Visa, approves"),
-    "5555555555554444": Behaviour("Mastercard, approves"),
-    "3530111333300000": Behaviour("JCB, approves"),
-    "378282246310005": Behaviour("American Express, approves (no PayType 02/88)"),
-    "36227206271667": Behaviour("Diners, approves (PayType 01/80/88 only)"),
-    "4000000000000002": Behaviour("card unusable", decline="G12"),
-    "4000000000009995": Behaviour("daily limit over", decline="G55"),
-    "4000000000000069": Behaviour("expiry error", decline="G83"),
-    "4000000000000127": Behaviour("security code wrong", decline="G44"),
-    "4000000000000101": Behaviour("other exception", decline="K99"),
-    "4000000000000341": Behaviour("stores fine, every charge by member declines", member_decline="G12"),
-    "4000000000000259": Behaviour("daily usage count or amount over", decline="G54"),
-    "4000000000009987": Behaviour("invalid card", decline="G56"),
-    "4000000000009979": Behaviour("lost/stolen (accident) card", decline="G60"),
-    "4000000000000010": Behaviour("card number error", decline="G65"),
-    "4000000000000028": Behaviour("no such card number", decline="C16"),
-    "4000000000000119": Behaviour("e-SCOTT system error", decline="C02"),
-    "4000000000000036": Behaviour("approved but security code unmatched (K40, McSecCd=1)", sec_unmatch=True),
-    "4000000000000044": Behaviour("never answers (no state change): client times out", stall=True),
+    "4111111111111111": Behaviour(label="Visa, approves"),
+    "5555555555554444": Behaviour(label="Mastercard, approves"),
+    "3530111333300000": Behaviour(label="JCB, approves"),
+    "378282246310005": Behaviour(label="American Express, approves (no PayType 02/88)"),
+    "36227206271667": Behaviour(label="Diners, approves (PayType 01/80/88 only)"),
+    "4000000000000002": Behaviour(label="card unusable", decline="G12"),
+    "4000000000009995": Behaviour(label="daily limit over", decline="G55"),
+    "4000000000000069": Behaviour(label="expiry error", decline="G83"),
+    "4000000000000127": Behaviour(label="security code wrong", decline="G44"),
+    "4000000000000101": Behaviour(label="other exception", decline="K99"),
+    "4000000000000341": Behaviour(label="stores fine, every charge by member declines", member_decline="G12"),
+    "4000000000000259": Behaviour(label="daily usage count or amount over", decline="G54"),
+    "4000000000009987": Behaviour(label="invalid card", decline="G56"),
+    "4000000000009979": Behaviour(label="lost/stolen (accident) card", decline="G60"),
+    "4000000000000010": Behaviour(label="card number error", decline="G65"),
+    "4000000000000028": Behaviour(label="no such card number", decline="C16"),
+    "4000000000000119": Behaviour(label="e-SCOTT system error", decline="C02"),
+    "4000000000000036": Behaviour(label="approved but security code unmatched (K40, McSecCd=1)", sec_unmatch=True),
+    "4000000000000044": Behaviour(label="never answers (no state change): client times out", stall=True),
 }
 
 _BRANDS: tuple[tuple[tuple[str, ...], str, str], ...] = (
@@ -89,7 +89,7 @@ def is_expired(exp: str, today: date) -> bool:
     return (2000 + int(exp[:2]), int(exp[2:])) < (today.year, today.month)
 
 
-def pay_type_code(brand: str, pay_type: str, amount: int, contracted: frozenset[str]) -> str | None:
+def pay_type_code(brand: str, pay_type: str, *, amount: int, contracted: frozenset[str]) -> str | None:
     """Code for a PayType the merchant, brand or amount does not allow, else ``None``.
 
     Merchant contract first (``C10`` division, ``C12`` installment count), then brand rules taken from

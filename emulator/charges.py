@@ -28,7 +28,7 @@ def resolve_source(call: Call) -> tuple[Card | None, Member | None, str | None]:
         return member.card, member, None
     if call.get("Token"):
         token = call.ledger.tokens.get(call.get("Token"))
-        code = tokens.token_code(token, call.merchant.merchant_id, call.now, call.config)
+        code = tokens.token_code(token, merchant_id=call.merchant.merchant_id, now=call.now, config=call.config)
         if code or token is None:
             return None, None, code
         if behaviour_of(token.card.pan).stall:
@@ -38,7 +38,7 @@ def resolve_source(call: Call) -> tuple[Card | None, Member | None, str | None]:
     return Card(pan=call.get("CardNo"), exp=call.get("CardExp"), sec_cd=call.get("SecCd")), None, None
 
 
-def decline_code(call: Call, card: Card, member: Member | None, amount: int, pay_type: str) -> str | None:
+def decline_code(call: Call, card: Card, *, member: Member | None, amount: int, pay_type: str) -> str | None:
     """The card company's answer for this charge, or ``None`` when approved."""
     code = card_code(call, card)
     if code:
@@ -49,11 +49,11 @@ def decline_code(call: Call, card: Card, member: Member | None, amount: int, pay
             return code
     brand = brand_of(card.pan)
     if pay_type and brand is not None:
-        return pay_type_code(brand[0], pay_type, amount, call.merchant.pay_types)
+        return pay_type_code(brand[0], pay_type, amount=amount, contracted=call.merchant.pay_types)
     return None
 
 
-def issue(call: Call, card: Card, member: Member | None, amount: int, state: TxState) -> Transaction:
+def issue(call: Call, card: Card, *, member: Member | None, amount: int, state: TxState) -> Transaction:
     """Create the transaction record and fill the Master reply fields."""
     tx = Transaction(
         merchant_id=call.merchant.merchant_id, tenant_id=call.get("TenantId"),
@@ -61,7 +61,8 @@ def issue(call: Call, card: Card, member: Member | None, amount: int, state: TxS
         amount=amount, card=card, kaiin_id=member.kaiin_id if member else None,
         merchant_free=call.merchant_free, created_at=call.now, pay_type=call.get("PayType"),
         sales_date=call.today.strftime("%Y%m%d") if state is TxState.CAPTURED else None)
-    tx.history.append(Operation(call.operate_id, call.out["TransactionId"], call.now, amount))
+    tx.history.append(Operation(operate_id=call.operate_id, transaction_id=call.out["TransactionId"], at=call.now,
+                                amount=amount))
     call.ledger.add_transaction(tx)
     brand = brand_of(card.pan)
     call.out.update({"ProcessId": tx.process_id, "ProcessPass": tx.process_pass,
@@ -81,18 +82,20 @@ def master(call: Call) -> list[str]:
     if card is None:
         return [code or "K99"]
     amount = int(call.get("Amount") or 0)
-    code = decline_code(call, card, member, amount, call.get("PayType"))
+    code = decline_code(call, card, member=member, amount=amount, pay_type=call.get("PayType"))
     if code:
         return [code]
     state = {"1Check": TxState.CHECKED, "1Auth": TxState.AUTHORIZED}.get(call.operate_id, TxState.CAPTURED)
-    issue(call, card, member, amount, state)
+    issue(call, card, member=member, amount=amount, state=state)
     sec_unmatch = behaviour_of(card.pan).sec_unmatch
     _assist_reply(call, card, sec_unmatch)
     return ["K40"] if sec_unmatch else []
 
 
 SPECS: dict[str, OpSpec] = {
-    "1Check": OpSpec(master, ("TenantId",), (*SOURCE, *ASSIST), source_shape),
-    "1Auth": OpSpec(master, ("TenantId", "PayType", "Amount"), (*SOURCE, *ASSIST), source_shape),
-    "1Gathering": OpSpec(master, ("TenantId", "PayType", "Amount"), (*SOURCE, *ASSIST), source_shape),
+    "1Check": OpSpec(run=master, required=("TenantId",), optional=(*SOURCE, *ASSIST), shape=source_shape),
+    "1Auth": OpSpec(run=master, required=("TenantId", "PayType", "Amount"), optional=(*SOURCE, *ASSIST),
+                    shape=source_shape),
+    "1Gathering": OpSpec(run=master, required=("TenantId", "PayType", "Amount"), optional=(*SOURCE, *ASSIST),
+                         shape=source_shape),
 }

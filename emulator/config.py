@@ -19,7 +19,7 @@ ENV_MERCHANTS = "ESCOTT_EMULATOR_MERCHANTS"
 ENV_MERCHANTS_FILE = "ESCOTT_EMULATOR_MERCHANTS_FILE"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Merchant:
     """One e-SCOTT merchant contract as the emulator knows it."""
 

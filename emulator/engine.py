@@ -20,7 +20,8 @@ from emulator.fields import check_formats, parse_yyyymmdd
 from emulator.state import Ledger
 
 SPECS: dict[str, OpSpec] = {**charges.SPECS, **process.SPECS, **members.SPECS,
-                            "1TokenSearch": OpSpec(tokens.token_search, ("TenantId",), ("Token",))}
+                            "1TokenSearch": OpSpec(run=tokens.token_search, required=("TenantId",),
+                                                           optional=("Token",))}
 ENDPOINTS: dict[str, frozenset[str]] = {
     "aut": frozenset({*charges.SPECS, *process.SPECS}),
     "crp": frozenset(members.SPECS),
@@ -80,8 +81,9 @@ class Engine:
         spec = SPECS.get(operate_id) if operate_id in ENDPOINTS.get(endpoint, ()) else None
         counter = self.ledger.counters[operate_id if spec else "(invalid)"]
         counter.requests += 1
-        call = Call(operate_id, params, self.merchants.get(params.get("MerchantId", ""), _NOBODY),
-                    self.clock.now(), self.ledger, self.config, self.ids)
+        call = Call(operate_id=operate_id, params=params,
+                    merchant=self.merchants.get(params.get("MerchantId", ""), _NOBODY), now=self.clock.now(),
+                    ledger=self.ledger, config=self.config, ids=self.ids)
         call.out.update(self._echo(call))
         codes = self._validate(spec, params)
         try:

@@ -33,7 +33,7 @@ class Action(StrEnum):
     GARBAGE = "garbage"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Latency:
     """Delay before processing, in milliseconds: fixed, uniform(min,max), normal(mean,stddev) or
     exponential(mean); never negative."""
@@ -63,7 +63,7 @@ class Latency:
         return self.distribution == "fixed" and self.ms == 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FaultSpec:
     """Latency and action probabilities for one OperateId (or the default)."""
 

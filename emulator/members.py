@@ -19,7 +19,7 @@ CARD_FIELDS = ("Token", "CardNo", "CardExp", "SecCd", "EnableCheckUseKbn",
                "KanaSei", "KanaMei", "BirthDay", "TelNo")
 
 
-def authenticate(call: Call, kaiin_id: str, kaiin_pass: str, allow_locked: bool = False) -> tuple[
+def authenticate(call: Call, kaiin_id: str, kaiin_pass: str, *, allow_locked: bool = False) -> tuple[
         Member | None, str | None]:
     """Find the member and check its password, counting failures towards the lockout."""
     member = call.ledger.members.get((call.merchant.merchant_id, kaiin_id))
@@ -55,7 +55,7 @@ def new_card(call: Call) -> tuple[Card | None, str | None]:
     """The card being registered: from a token (spent here) or from CardNo/CardExp/SecCd."""
     if call.get("Token"):
         token = call.ledger.tokens.get(call.get("Token"))
-        code = tokens.token_code(token, call.merchant.merchant_id, call.now, call.config)
+        code = tokens.token_code(token, merchant_id=call.merchant.merchant_id, now=call.now, config=call.config)
         if code or token is None:
             return None, code
         code = card_code(call, token.card)
@@ -94,7 +94,7 @@ def mem_add(call: Call) -> list[str]:
 def _member(call: Call, allow_locked: bool = False) -> tuple[Member | None, list[str]]:
     if not call.merchant.member_enabled:
         return None, ["K68"]
-    member, code = authenticate(call, call.get("KaiinId"), call.get("KaiinPass"), allow_locked)
+    member, code = authenticate(call, call.get("KaiinId"), call.get("KaiinPass"), allow_locked=allow_locked)
     return member, [code] if code else []
 
 
@@ -186,11 +186,12 @@ def _chg_shape(params: Mapping[str, str]) -> list[str]:
 
 _ID = ("TenantId", "KaiinId", "KaiinPass")
 SPECS: dict[str, OpSpec] = {
-    "4MemAdd": OpSpec(mem_add, _ID, CARD_FIELDS, lambda p: source_shape(p, allow_member=False)),
-    "4MemChg": OpSpec(mem_chg, _ID, (*CARD_FIELDS, "NewKaiinPass"), _chg_shape),
-    "4MemRef": OpSpec(mem_ref, _ID),
-    "4MemRefM": OpSpec(mem_ref_masked, _ID),
-    "4MemInval": OpSpec(mem_inval, _ID),
-    "4MemUnInval": OpSpec(mem_uninval, _ID),
-    "4MemDel": OpSpec(mem_del, _ID),
+    "4MemAdd": OpSpec(run=mem_add, required=_ID, optional=CARD_FIELDS,
+                      shape=lambda p: source_shape(p, allow_member=False)),
+    "4MemChg": OpSpec(run=mem_chg, required=_ID, optional=(*CARD_FIELDS, "NewKaiinPass"), shape=_chg_shape),
+    "4MemRef": OpSpec(run=mem_ref, required=_ID),
+    "4MemRefM": OpSpec(run=mem_ref_masked, required=_ID),
+    "4MemInval": OpSpec(run=mem_inval, required=_ID),
+    "4MemUnInval": OpSpec(run=mem_uninval, required=_ID),
+    "4MemDel": OpSpec(run=mem_del, required=_ID),
 }

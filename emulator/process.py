@@ -45,7 +45,8 @@ def find(call: Call, check_member: bool = True) -> tuple[Transaction | None, str
 def _done(call: Call, tx: Transaction, record: bool = True) -> list[str]:
     """Append the accepted operation to the history and fill the common Process reply fields."""
     if record:
-        tx.history.append(Operation(call.operate_id, call.out["TransactionId"], call.now, tx.amount))
+        tx.history.append(Operation(operate_id=call.operate_id, transaction_id=call.out["TransactionId"],
+                                    at=call.now, amount=tx.amount))
     brand = brand_of(tx.card.pan)
     call.out.update({"ProcessId": tx.process_id, "ProcessPass": tx.process_pass,
                      "CompanyCd": brand[1] if brand else ""})
@@ -119,10 +120,11 @@ def reauth(call: Call) -> list[str]:
         return ["K39"]
     amount = int(call.get("Amount"))
     member = call.ledger.members.get((tx.merchant_id, tx.kaiin_id)) if tx.kaiin_id else None
-    code = decline_code(call, tx.card, member, amount, tx.pay_type)
+    code = decline_code(call, tx.card, member=member, amount=amount, pay_type=tx.pay_type)
     if code:
         return [code]
-    new = issue(call, tx.card, member, amount, TxState.CAPTURED if sales else TxState.AUTHORIZED)
+    new = issue(call, tx.card, member=member, amount=amount,
+                state=TxState.CAPTURED if sales else TxState.AUTHORIZED)
     new.reauth_of, new.pay_type, new.kind = tx.process_id, tx.pay_type, tx.kind
     if sales:
         new.sales_date = call.out["SalesDate"] = call.get("SalesDate")
@@ -132,9 +134,10 @@ def reauth(call: Call) -> list[str]:
 
 
 SPECS: dict[str, OpSpec] = {
-    "1Capture": OpSpec(capture, (*PAIR, "SalesDate"), MEMBER, tenant_required=False),
-    "1Change": OpSpec(change, (*PAIR, "Amount"), MEMBER, tenant_required=False),
-    "1Delete": OpSpec(delete, PAIR, MEMBER, tenant_required=False),
-    "1Search": OpSpec(search, PAIR, MEMBER, tenant_required=False),
-    "1ReAuth": OpSpec(reauth, (*PAIR, "Amount"), (*MEMBER, "SalesDate"), tenant_required=False),
+    "1Capture": OpSpec(run=capture, required=(*PAIR, "SalesDate"), optional=MEMBER, tenant_required=False),
+    "1Change": OpSpec(run=change, required=(*PAIR, "Amount"), optional=MEMBER, tenant_required=False),
+    "1Delete": OpSpec(run=delete, required=PAIR, optional=MEMBER, tenant_required=False),
+    "1Search": OpSpec(run=search, required=PAIR, optional=MEMBER, tenant_required=False),
+    "1ReAuth": OpSpec(run=reauth, required=(*PAIR, "Amount"), optional=(*MEMBER, "SalesDate"),
+                      tenant_required=False),
 }

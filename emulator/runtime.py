@@ -16,7 +16,7 @@ from emulator.faults import FaultPlan
 DEFAULT_MAX_HOLD_SECONDS = 300.0
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Runtime:
     """Everything a running emulator keeps besides the ledger itself."""
 

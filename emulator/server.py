@@ -45,14 +45,14 @@ def _gateway(endpoint: str) -> Callable[[web.Request], Awaitable[web.StreamRespo
         runtime.enter()
         try:
             params = parse_params(request.query_string, await request.read())
-            return await _answer(request, runtime, endpoint, params)
+            return await _answer(request, runtime, endpoint=endpoint, params=params)
         finally:
             runtime.leave()
 
     return handle
 
 
-async def _answer(request: web.Request, runtime: Runtime, endpoint: str,
+async def _answer(request: web.Request, runtime: Runtime, *, endpoint: str,
                   params: dict[str, str]) -> web.StreamResponse:
     operate_id = params.get("OperateId", "")
     decision = runtime.faults.decide(operate_id)

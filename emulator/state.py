@@ -44,7 +44,7 @@ def mask_pan(pan: str) -> str:
     return pan[:4] + "*" * (len(pan) - 8) + pan[-4:]
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class Operation:
     """One accepted call on a transaction, for the ledger's history."""
 
@@ -54,7 +54,7 @@ class Operation:
     amount: int
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class Transaction:
     """A Master-issued transaction, addressed by its ProcessId/ProcessPass pair."""
 
@@ -100,7 +100,7 @@ class Transaction:
         }
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class Member:
     """A stored card (会員) of one merchant."""
 
@@ -126,7 +126,7 @@ class Member:
         }
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class Token:
     """A one-time card token issued by the token script or ``/_emulator/tokens``."""
 
@@ -146,7 +146,7 @@ class OpCounter:
     errors: int = 0
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Ledger:
     """Everything the emulated gateway remembers."""
 

@@ -37,7 +37,7 @@ def mint(
     return value, []
 
 
-def token_code(token: Token | None, merchant_id: str, now: datetime, config: EngineConfig) -> str | None:
+def token_code(token: Token | None, *, merchant_id: str, now: datetime, config: EngineConfig) -> str | None:
     """Why ``token`` cannot be used by ``merchant_id`` now (``KHZ``/``KI2``/``KI3``), else ``None``."""
     if token is None or token.merchant_id != merchant_id:
         return "KHZ"
@@ -51,7 +51,7 @@ def token_code(token: Token | None, merchant_id: str, now: datetime, config: Eng
 def consume(call: Call, value: str) -> tuple[Card | None, str | None]:
     """Spend the token: its card, or the code explaining why it cannot be used."""
     token = call.ledger.tokens.get(value)
-    code = token_code(token, call.merchant.merchant_id, call.now, call.config)
+    code = token_code(token, merchant_id=call.merchant.merchant_id, now=call.now, config=call.config)
     if code is not None or token is None:
         return None, code
     token.used_at = call.now
@@ -65,6 +65,7 @@ def token_search(call: Call) -> list[str]:
         return ["K01"]
     status = "KHX" if check_formats(call.params, (), ("Token",)) else None
     if status is None:
-        status = token_code(call.ledger.tokens.get(value), call.merchant.merchant_id, call.now, call.config)
+        status = token_code(call.ledger.tokens.get(value), merchant_id=call.merchant.merchant_id, now=call.now,
+                            config=call.config)
     call.out["TokenResponseCd"] = status or "OK"
     return []

@@ -101,12 +101,12 @@ async def wait_for_kafka(bootstrap: str, timeout: float = 90.0, proc: subprocess
     quiet = logging.getLogger("aiokafka")  # refused connections while the broker boots are expected noise
     level, quiet.level = quiet.level, logging.CRITICAL
     try:
-        await _probe_until_ready(AIOKafkaAdminClient, bootstrap, timeout, proc)
+        await _probe_until_ready(AIOKafkaAdminClient, bootstrap, timeout=timeout, proc=proc)
     finally:
         quiet.setLevel(level)
 
 
-async def _probe_until_ready(admin_class, bootstrap: str, timeout: float, proc: subprocess.Popen | None) -> None:
+async def _probe_until_ready(admin_class, bootstrap: str, *, timeout: float, proc: subprocess.Popen | None) -> None:
     deadline, last = time.monotonic() + timeout, None
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:

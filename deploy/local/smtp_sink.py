@@ -55,7 +55,7 @@ PERMANENT = (554, "5.7.1 smtp-sink: refusing mail permanently (fault injection)"
 log = logging.getLogger("smtp_sink")
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Faults:
     """What the next MAIL FROM is answered with. Counts and deadlines end a fault on their own."""
 
@@ -153,7 +153,7 @@ def detail(key: str, message: EmailMessage) -> dict[str, Any]:
     }
 
 
-@dataclass
+@dataclass(kw_only=True)
 class RunningSink:
     host: str
     smtp_port: int
@@ -238,8 +238,8 @@ async def smtp_sink(maildir: Path | str = DEFAULT_MAILDIR, *, host: str = "127.0
     smtp_sock, http_sock = _bind(host, smtp_port), _bind(host, http_port)
     server = await loop.create_server(lambda: SMTP(handler, hostname="smtp-sink", ident="smtp-sink", loop=loop),
                                       sock=smtp_sock, backlog=1024)
-    sink = RunningSink(host, smtp_sock.getsockname()[1], http_sock.getsockname()[1], path, store, faults,
-                       handler.stats)
+    sink = RunningSink(host=host, smtp_port=smtp_sock.getsockname()[1], http_port=http_sock.getsockname()[1],
+                       maildir=path, store=store, faults=faults, stats=handler.stats)
     runner = web.AppRunner(http_app(sink), access_log=None)
     await runner.setup()
     await web.SockSite(runner, http_sock).start()

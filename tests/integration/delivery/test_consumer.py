@@ -27,7 +27,7 @@ async def send(broker, topic, event: SampleEvent | bytes, key: str = "k"):
     await broker.publish(value, topic, key=(key if isinstance(event, bytes) else event.key).encode())
 
 
-def consumer_for(kafka_settings, broker, topic, handle, group=None, **settings):
+def consumer_for(kafka_settings, broker, topic, *, handle, group=None, **settings):
     return KeyOrderedConsumer(kafka_settings, group_id=group or f"g-{topic}", topics=[topic],
                               decode=decode_sample, handle=handle, dead_letter=broker_raw_publisher(broker),
                               settings=ConsumerSettings(backoff_initial_s=0.01, **settings))
@@ -39,7 +39,7 @@ async def test_the_same_event_delivered_twice_has_one_effect(kafka_settings, bro
     await send(broker, topic, event)
     await send(broker, topic, event)
     await send(broker, topic, SampleEvent("order-1", 2))
-    consumer = consumer_for(kafka_settings, broker, topic, lambda e, _: effects.apply(e))
+    consumer = consumer_for(kafka_settings, broker, topic, handle=lambda e, _: effects.apply(e))
     await consumer.start()
     try:
         await eventually(lambda: _has(effects, 2), message="second event applied")
@@ -57,7 +57,7 @@ async def test_an_invalid_message_goes_to_the_dlq_with_its_reason_and_the_next_o
     topic = await new_topic()
     await send(broker, topic, b"{not json", key="order-1")
     await send(broker, topic, SampleEvent("order-1", 2))
-    consumer = consumer_for(kafka_settings, broker, topic, lambda e, _: effects.apply(e))
+    consumer = consumer_for(kafka_settings, broker, topic, handle=lambda e, _: effects.apply(e))
     await consumer.start()
     try:
         await eventually(lambda: _has(effects, 1), message="valid event applied")
@@ -88,7 +88,7 @@ async def test_a_message_that_keeps_failing_is_retried_then_dead_lettered_withou
 
     for seq in (1, 2, 3):
         await send(broker, topic, SampleEvent("order-1", seq))
-    consumer = consumer_for(kafka_settings, broker, topic, handle, max_attempts=4)
+    consumer = consumer_for(kafka_settings, broker, topic, handle=handle, max_attempts=4)
     await consumer.start()
     try:
         await eventually(lambda: _has(effects, 2), message="events 2 and 3 applied")
@@ -115,7 +115,7 @@ async def test_a_permanent_error_is_dead_lettered_at_once(kafka_settings, broker
 
     await send(broker, topic, SampleEvent("order-1", 1))
     await send(broker, topic, SampleEvent("order-1", 2))
-    consumer = consumer_for(kafka_settings, broker, topic, handle)
+    consumer = consumer_for(kafka_settings, broker, topic, handle=handle)
     await consumer.start()
     try:
         await eventually(lambda: _has(effects, 1), message="event 2 applied")

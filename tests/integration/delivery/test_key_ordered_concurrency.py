@@ -59,7 +59,7 @@ async def publish_50_on_5_keys(broker, topic):
             await broker.publish(SampleEvent(key, seq).to_bytes(), topic, key=key.encode())
 
 
-def start_consumer(kafka_settings, broker, topic, handler, concurrency):
+def start_consumer(kafka_settings, broker, topic, *, handler, concurrency):
     return KeyOrderedConsumer(kafka_settings, group_id=f"g-{topic}", topics=[topic], decode=decode_sample,
                               handle=handler, dead_letter=broker_raw_publisher(broker),
                               settings=ConsumerSettings(concurrency=concurrency))
@@ -70,7 +70,7 @@ async def test_fifty_messages_on_five_keys_run_five_at_once_and_resume_after_a_c
     topic = await new_topic(partitions=1)  # one partition: all concurrency comes from the key lanes
     await publish_50_on_5_keys(broker, topic)
     handler = GatedHandler(effects)
-    first = start_consumer(kafka_settings, broker, topic, handler, concurrency=16)
+    first = start_consumer(kafka_settings, broker, topic, handler=handler, concurrency=16)
     await first.start()
     await eventually(lambda: _true(handler.now_running == 5), message="five handlers running")
     assert handler.max_running == 5
@@ -82,7 +82,7 @@ async def test_fifty_messages_on_five_keys_run_five_at_once_and_resume_after_a_c
     assert await effects.count() == 20
 
     await handler.open_below(10)
-    second = start_consumer(kafka_settings, broker, topic, handler, concurrency=16)
+    second = start_consumer(kafka_settings, broker, topic, handler=handler, concurrency=16)
     await second.start()
     try:
         await eventually(lambda: _at_least(effects, 50), message="all 50 effects")
@@ -100,7 +100,7 @@ async def test_the_concurrency_limit_caps_handlers_running_at_once(kafka_setting
     topic = await new_topic(partitions=1)
     await publish_50_on_5_keys(broker, topic)
     handler = GatedHandler(effects)
-    consumer = start_consumer(kafka_settings, broker, topic, handler, concurrency=3)
+    consumer = start_consumer(kafka_settings, broker, topic, handler=handler, concurrency=3)
     await consumer.start()
     try:
         await eventually(lambda: _true(handler.now_running == 3), message="three handlers running")

@@ -85,14 +85,15 @@ async def test_a_relay_killed_after_publishing_republishes_and_the_inbox_keeps_o
                                   dead_letter=broker_raw_publisher(broker))
     await consumer.start()
     try:
-        await eventually(lambda: _committed(kafka_settings, f"g-{topic}", topic, 2), message="both consumed")
+        await eventually(lambda: _committed(kafka_settings, f"g-{topic}", topic=topic, expected=2),
+                         message="both consumed")
         assert await effects.rows() == [("order-1", 7)]
     finally:
         await consumer.stop()
         await effects.pool.close()
 
 
-async def _committed(kafka_settings, group, topic, expected):
+async def _committed(kafka_settings, group, *, topic, expected):
     from aiokafka.admin import AIOKafkaAdminClient
 
     admin = AIOKafkaAdminClient(bootstrap_servers=kafka_settings.servers)

@@ -28,10 +28,10 @@ def test_probability_one_always_fires_for_that_operation_only(action: str) -> No
 
 def test_latency_distributions_stay_in_bounds() -> None:
     rng = random.Random(1)
-    uniform = Latency("uniform", min_ms=100, max_ms=300)
+    uniform = Latency(distribution="uniform", min_ms=100, max_ms=300)
     assert all(0.1 <= uniform.sample(rng) <= 0.3 for _ in range(200))
     assert Latency(ms=200).sample(rng) == 0.2
-    assert Latency("normal", mean_ms=5, stddev_ms=50).sample(rng) >= 0
+    assert Latency(distribution="normal", mean_ms=5, stddev_ms=50).sample(rng) >= 0
 
 
 @pytest.mark.parametrize("raw", [
