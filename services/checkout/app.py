@@ -1,117 +1,87 @@
-"""The checkout service's composition root: `create_app(settings)` builds everything; nothing connects on import.
+"""The checkout service's composition root (docs/services.md): `create_app(settings)` builds the runtime, the
+adapters and the handlers' `Deps` once; nothing connects on import or at build time.
 
-The shared lifespan (delivery.http) opens the pool, migrates, starts the producer and the outbox relay; then
-`on_started` wires the handlers, opens the LISTEN connection for outcome waits and starts the consumer of
-`checkout.requests` and `payments.events`. Our own resources (payment HTTP client, LISTEN connection) are
-closed when the app stops, before the shared runtime.
+The shared lifespan (`delivery.http.service_app`) opens the pool, migrates, starts the producer and the outbox
+relay, then starts `CheckoutResources`: the LISTEN connection for outcome waits and the consumer of
+`checkout.requests` and `payments.events`. They stop after the consumers and before the pool closes.
 """
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
 
+from delivery.clock import SystemClock
 from delivery.envelopes import decode_envelope
-from delivery.http import service_app
+from delivery.http import service_app, service_runtime
 from delivery.sealing import TokenSealer
 from delivery.service import ServiceRuntime
+from delivery.units import UnitOfWorkFactory
+from services.checkout.adapters.ids import RandomIds
 from services.checkout.adapters.notification_service import NotificationServiceClient
 from services.checkout.adapters.payment_service import PaymentServiceClient
 from services.checkout.adapters.postgres.outcomes import PostgresOutcomeSignals
-from services.checkout.adapters.postgres.uow import PostgresUnitOfWork
+from services.checkout.adapters.postgres.uow import CheckoutUnitOfWork
 from services.checkout.entrypoints import subscribers
 from services.checkout.entrypoints.http import admin, operator, storefront
 from services.checkout.entrypoints.http.errors import install_error_handlers
 from services.checkout.handlers import Deps
-from services.checkout.handlers.deps import CONSUMER
 from services.checkout.metrics import watch_orders
 from services.checkout.settings import CheckoutSettings
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-class SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
+class CheckoutResources:
+    """What exists only while checkout runs: the outcome LISTEN connection, the consumer, the HTTP clients."""
 
-
-class RandomIds:
-    def order_id(self) -> str:
-        return f"ord_{uuid.uuid4().hex}"
-
-
-class _Wiring:
-    """Holds what exists only while the app runs; routes read `deps()` at request time."""
-
-    def __init__(self, settings: CheckoutSettings, payment_transport: httpx.AsyncBaseTransport | None):
+    def __init__(self, settings: CheckoutSettings, deps: Deps, *, signals: PostgresOutcomeSignals,
+                 clients: tuple[httpx.AsyncClient, ...]) -> None:
         self._settings = settings
-        self._transport = payment_transport
-        self._deps: Deps | None = None
-        self._http: httpx.AsyncClient | None = None
-        self._notification_http: httpx.AsyncClient | None = None
-        self._signals: PostgresOutcomeSignals | None = None
-
-    def deps(self) -> Deps:
-        if self._deps is None:
-            raise RuntimeError("checkout service not started")
-        return self._deps
+        self._deps = deps
+        self._signals = signals
+        self._clients = clients
 
     async def start(self, runtime: ServiceRuntime) -> None:
-        settings = self._settings
-        self._http = httpx.AsyncClient(
-            base_url=settings.payment_url, timeout=settings.payment_timeout_s, transport=self._transport,
-            headers={"X-Internal-Token": settings.payment_internal_token.get_secret_value()},
-        )  # fmt: skip
-        self._notification_http = httpx.AsyncClient(
-            base_url=settings.notification_url, timeout=settings.payment_timeout_s,
-            headers={"X-Internal-Token": settings.notification_internal_token.get_secret_value()},
-        )  # fmt: skip
-        self._signals = PostgresOutcomeSignals(settings.database_url)
         await self._signals.start()
-        pool = runtime.pool
-        payment = PaymentServiceClient(self._http, member_card_timeout_s=settings.member_card_timeout_s)
-        self._deps = Deps(uow=lambda: PostgresUnitOfWork(pool), payment=payment, clock=SystemClock(),
-                          ids=RandomIds(), outcomes=self._signals, max_wait_s=settings.max_wait_s,
-                          sealer=TokenSealer(settings.token_seal_key.get_secret_value()),
-                          key_registries=(NotificationServiceClient(self._notification_http),))
-        await runtime.add_consumer(group_id=CONSUMER, topics=subscribers.TOPICS, decode=decode_envelope,
-                                   handle=subscribers.dispatch(self._deps), settings=settings.consumer)
+        await runtime.add_consumer(group_id=subscribers.GROUP_ID, topics=subscribers.TOPICS, decode=decode_envelope,
+                                   handle=subscribers.dispatch(self._deps), settings=self._settings.consumer)
 
     async def stop(self) -> None:
-        if self._signals is not None:
-            await self._signals.stop()
-        for client in (self._http, self._notification_http):
-            if client is not None:
-                await client.aclose()
-        self._deps = None
+        await self._signals.stop()
+        for client in self._clients:
+            await client.aclose()
 
 
 def create_app(settings: CheckoutSettings | None = None, *,
                payment_transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
     """Build the app; `payment_transport` replaces the HTTP transport to the payment service (tests)."""
     settings = settings or CheckoutSettings()
-    wiring = _Wiring(settings, payment_transport)
-    routers = [admin.router(wiring.deps, settings.admin_token), operator.router(wiring.deps),
-               storefront.router(wiring.deps)]
-    app = service_app(name="checkout", settings=settings, migrations=MIGRATIONS, on_started=wiring.start,
-                      routers=routers)
-    watch_orders(app.state.runtime)
+    runtime = service_runtime(name="checkout", settings=settings, migrations=MIGRATIONS)
+    payment_http = _internal_client(settings.payment_url, settings.payment_internal_token.get_secret_value(),
+                                    timeout_s=settings.payment_timeout_s, transport=payment_transport)
+    notification_http = _internal_client(settings.notification_url,
+                                         settings.notification_internal_token.get_secret_value(),
+                                         timeout_s=settings.payment_timeout_s)
+    signals = PostgresOutcomeSignals(settings.database_url)
+    deps = Deps(
+        uow=UnitOfWorkFactory(runtime, CheckoutUnitOfWork), clock=SystemClock(), ids=RandomIds(), outcomes=signals,
+        payment=PaymentServiceClient(payment_http, member_card_timeout_s=settings.member_card_timeout_s),
+        key_registries=(NotificationServiceClient(notification_http),), max_wait_s=settings.max_wait_s,
+        sealer=TokenSealer(settings.token_seal_key.get_secret_value()),
+    )  # fmt: skip
+    resources = CheckoutResources(settings, deps, signals=signals, clients=(payment_http, notification_http))
+    routers = [admin.router(deps, settings.admin_token), operator.router(deps), storefront.router(deps)]
+    app = service_app(runtime, settings=settings, resources=[resources], routers=routers)
+    watch_orders(runtime)
     install_error_handlers(app)
-    shared_lifespan = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(app_: FastAPI) -> AsyncIterator[None]:
-        async with shared_lifespan(app_):
-            try:
-                yield
-            finally:
-                await wiring.stop()
-
-    app.router.lifespan_context = lifespan
     return app
+
+
+def _internal_client(base_url: str, token: str, *, timeout_s: float,
+                     transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
+    """A client of another service's internal API (`X-Internal-Token`); it connects on its first request."""
+    return httpx.AsyncClient(base_url=base_url, timeout=timeout_s, transport=transport,
+                             headers={"X-Internal-Token": token})

@@ -1,25 +1,21 @@
 """The roles the checkout handlers depend on (style rule 5): small Protocols, named for what they do.
 
-Adapters implement them with PostgreSQL (`adapters/postgres/`) and HTTP (`adapters/payment_service.py`).
+Adapters implement them with PostgreSQL (`adapters/postgres/`) and HTTP (`adapters/payment_service.py`,
+`adapters/notification_service.py`); `tests/fakes/checkout.py` implements each in memory, and
+`tests/contract/checkout/` holds both to the same behaviour.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from types import TracebackType
+from datetime import date
 from typing import Protocol
-from uuid import UUID
 
-from contracts.events import Event
+from delivery.clock import Clock as Clock  # the one clock port, named here beside the others
+from delivery.units import InboxOutbox
 from services.checkout.domain.order import Order, OrderStatus
 from services.checkout.domain.shop import Shop
-
-
-class Clock(Protocol):
-    def now(self) -> datetime: ...
 
 
 class IdSource(Protocol):
@@ -83,8 +79,9 @@ class SubmissionLog(Protocol):
     async def exists(self, shop_id: str, checkout_id: str) -> bool: ...
 
 
-class UnitOfWork(Protocol):
-    """One database transaction: repositories, inbox claim, outbox and outcome announcements commit together."""
+class UnitOfWork(InboxOutbox, Protocol):
+    """One database transaction (delivery's inbox claim and outbox, `delivery.units`) with this service's
+    repositories on it; the outcome announcement is delivered at commit, with everything else."""
 
     @property
     def shops(self) -> ShopRepository: ...
@@ -95,20 +92,14 @@ class UnitOfWork(Protocol):
     @property
     def submissions(self) -> SubmissionLog: ...
 
-    async def __aenter__(self) -> UnitOfWork: ...
-
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None: ...
-
-    async def claim(self, consumer: str, event_id: UUID) -> bool: ...
-
-    async def emit(self, event: Event, *, correlation_id: str, causation_id: str | None = None,
-                   subject_version: int = 0) -> None: ...
-
-    async def announce_outcome(self, shop_id: str, checkout_id: str) -> None: ...
+    async def announce_outcome(self, shop_id: str, checkout_id: str) -> None:
+        """Wake the waits on this checkout's outcome (`OutcomeSignals`), once the transaction commits."""
 
 
-UnitOfWorkFactory = Callable[[], UnitOfWork]
+class UnitOfWorkFactory(Protocol):
+    """`async with deps.uow() as uow:` one transaction; commit on a normal exit, roll back on an exception."""
+
+    def __call__(self) -> AbstractAsyncContextManager[UnitOfWork]: ...
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -3,11 +3,13 @@
 The card token crosses here in one direction only: from the inbound `CheckoutRequested` into the outbound
 `OrderPlaced`, sealed for the payment service; the domain sees just `has_token`. A request checkout's own HTTP
 gateway publishes is sealed before it leaves (`sealed_for_kafka`); its sealed token is passed on unopened.
+Handlers hold an inbound checkout as an `IncomingCheckout`: the domain request they decide on, and the contract
+event they never read, kept for the events that must repeat it.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any, TypedDict, TypeVar
 
@@ -39,6 +41,19 @@ from services.checkout.domain.shop import CardMethod, Shop
 T = TypeVar("T")
 
 
+@dataclass(frozen=True)
+class IncomingCheckout:
+    """A `CheckoutRequested` as the handlers hold it: `request` is what they decide on; `event` is opaque to them
+    and read only here again (its token, sealed into `OrderPlaced` or into the published request)."""
+
+    request: v.CheckoutRequest
+    event: CheckoutRequested = field(repr=False)
+
+
+def incoming_checkout(event: CheckoutRequested) -> IncomingCheckout:
+    return IncomingCheckout(request=checkout_request(event), event=event)
+
+
 def checkout_request(event: CheckoutRequested) -> v.CheckoutRequest:
     return v.CheckoutRequest(
         checkout_id=event.checkout_id, shop_id=event.shop_id, cart_type=v.CartType(event.cart_type),
@@ -52,8 +67,9 @@ def checkout_request(event: CheckoutRequested) -> v.CheckoutRequest:
     )  # fmt: skip
 
 
-def sealed_for_kafka(event: CheckoutRequested, sealer: TokenSealer) -> CheckoutRequested:
+def sealed_for_kafka(checkout: IncomingCheckout, sealer: TokenSealer) -> CheckoutRequested:
     """The request as checkout's HTTP gateway publishes it: the token moved into `sealed_token` (I5)."""
+    event = checkout.event
     token = event.payment.token
     if token is None:
         return event
@@ -88,13 +104,14 @@ def _card_settings(card: CardMethod, *, configured: bool) -> s.CardMethodSetting
     )  # fmt: skip
 
 
-def order_event(order: o.Order, inbound: CheckoutRequested | None = None, sealer: TokenSealer | None = None) -> Event:
+def order_event(order: o.Order, *, checkout: IncomingCheckout | None = None,
+                sealer: TokenSealer | None = None) -> Event:
     """The event announcing the order's current status (`OrderPlaced` needs the inbound request's token, which
     it carries sealed for the payment service)."""
     if order.status is o.OrderStatus.PENDING_PAYMENT:
-        if inbound is None or sealer is None:
+        if checkout is None or sealer is None:
             raise ValueError("OrderPlaced is built from the inbound CheckoutRequested (it carries the token)")
-        return _placed(order, inbound, sealer)
+        return _placed(order, checkout.event, sealer)
     if order.status is o.OrderStatus.COMPLETED:
         return _completed(order)
     if order.status is o.OrderStatus.REJECTED:

@@ -3,15 +3,14 @@ carry response bodies (see `internal_http`)."""
 
 from __future__ import annotations
 
-import logging
-
 import httpx
 
+from delivery.logs import get_logger
 from services.checkout.adapters.internal_http import put_json
 from services.checkout.adapters.internal_http import segment as _segment
 from services.checkout.ports import GatewayCredentials, MemberCard, PaymentServiceError
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 class PaymentServiceClient:
@@ -38,7 +37,7 @@ class PaymentServiceClient:
             data = response.json()
             return MemberCard(linked=bool(data["linked"]), masked_card_no=data.get("masked_card_no"))
         except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
-            log.warning("member card lookup failed for shop %s: %s", shop_id, type(exc).__name__)
+            log.warning("payment.member_card_lookup_failed", shop_id=shop_id, error=type(exc).__name__)
             return None
 
     async def _put(self, path: str, body: dict[str, str]) -> None:

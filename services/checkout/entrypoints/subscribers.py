@@ -21,6 +21,8 @@ from services.checkout.handlers import Deps
 from services.checkout.handlers.checkouts import place_checkout
 from services.checkout.handlers.payments import UnknownOrder, record_payment_outcome
 
+GROUP_ID = "checkout"
+"""Kafka consumer group of this service (the same name as its inbox consumer, `CheckoutUnitOfWork.SERVICE`)."""
 TOPICS = (CHECKOUT_REQUESTS, PAYMENTS_EVENTS)
 
 
@@ -39,16 +41,15 @@ def dispatch(deps: Deps) -> Handle[Inbound]:
 
 
 async def on_checkout_requested(deps: Deps, inbound: Inbound, event: CheckoutRequested) -> None:
-    await place_checkout(deps, event, event_id=inbound.envelope.event_id)
+    await place_checkout(deps, translate.incoming_checkout(event), inbound=inbound)
 
 
 async def on_payment_event(deps: Deps, inbound: Inbound, event: PaymentEvent) -> None:
     outcome = translate.payment_outcome(event)
     if outcome is None:
-        return  # failed operations and card links do not change the order
+        return  # card links and other payment events do not change the order
     try:
         await record_payment_outcome(deps, order_id=event.order_id, shop_id=event.shop_id,
-                                     payment_number=event.payment_number, outcome=outcome,
-                                     event_id=inbound.envelope.event_id)
+                                     payment_number=event.payment_number, outcome=outcome, inbound=inbound)
     except UnknownOrder as exc:
         raise PermanentError(str(exc)) from None

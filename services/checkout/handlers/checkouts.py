@@ -9,11 +9,10 @@ the outbox publishes the very `CheckoutRequested`, and the consumer re-validates
 from __future__ import annotations
 
 import asyncio
-import logging
 from dataclasses import dataclass
-from uuid import UUID
 
-from contracts.events import CheckoutRequested
+from delivery.envelopes import Inbound
+from delivery.logs import get_logger
 from services.checkout import translate
 from services.checkout.domain.order import Order, OrderStatus, place_order, reject_checkout
 from services.checkout.domain.payment_number import payment_number
@@ -25,11 +24,11 @@ from services.checkout.domain.rules import (
     validate_checkout,
 )
 from services.checkout.domain.shop import CardMethod, Shop
-from services.checkout.domain.values import jst_date
-from services.checkout.handlers.deps import CONSUMER, Deps
-from services.checkout.ports import MemberCard
+from services.checkout.domain.values import CheckoutRequest, jst_date
+from services.checkout.handlers.deps import Deps
+from services.checkout.ports import MemberCard, UnitOfWork
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 ACCEPTED = "accepted"
 """Status of a submitted checkout the consumer has not turned into an order yet."""
 
@@ -79,23 +78,24 @@ async def card_availability(deps: Deps, shop: Shop, cart: CartSummary) -> Availa
                         registered_card_lookup=lookup)
 
 
-async def submit_checkout(deps: Deps, shop: Shop, event: CheckoutRequested) -> tuple[CheckoutOutcome, bool]:
+async def submit_checkout(deps: Deps, shop: Shop, checkout: translate.IncomingCheckout) -> tuple[CheckoutOutcome, bool]:
     """Publish a storefront's checkout once; returns its outcome and whether this call submitted it."""
-    existing = await checkout_outcome(deps, shop.shop_id, event.checkout_id)
+    checkout_id = checkout.request.checkout_id
+    existing = await checkout_outcome(deps, shop.shop_id, checkout_id)
     if existing is not None:
         return existing, False
-    rejections = validate_checkout(shop, translate.checkout_request(event), jst_date(deps.clock.now()))
+    rejections = validate_checkout(shop, checkout.request, jst_date(deps.clock.now()))
     if rejections:
         raise CheckoutRefused(rejections)
     async with deps.uow() as uow:
-        if await uow.submissions.record(shop.shop_id, event.checkout_id):
-            await uow.emit(translate.sealed_for_kafka(event, deps.sealer), correlation_id=event.checkout_id)
-            await uow.announce_outcome(shop.shop_id, event.checkout_id)
-    log.info("checkout %s of shop %s submitted", event.checkout_id, shop.shop_id)
-    return CheckoutOutcome(event.checkout_id, ACCEPTED), True
+        if await uow.submissions.record(shop.shop_id, checkout_id):
+            await uow.emit(translate.sealed_for_kafka(checkout, deps.sealer), correlation_id=checkout_id)
+            await uow.announce_outcome(shop.shop_id, checkout_id)
+    log.info("checkout.submitted", shop_id=shop.shop_id, checkout_id=checkout_id)
+    return CheckoutOutcome(checkout_id, ACCEPTED), True
 
 
-async def checkout_outcome(deps: Deps, shop_id: str, checkout_id: str,
+async def checkout_outcome(deps: Deps, shop_id: str, checkout_id: str, *,
                            wait_s: float = 0.0) -> CheckoutOutcome | None:
     """The checkout's outcome; with `wait_s`, wait (bounded) until it is final or the time is up."""
     loop = asyncio.get_running_loop()
@@ -120,31 +120,36 @@ async def _read_outcome(deps: Deps, shop_id: str, checkout_id: str) -> CheckoutO
     return None
 
 
-async def place_checkout(deps: Deps, event: CheckoutRequested, *, event_id: UUID) -> Order | None:
+async def place_checkout(deps: Deps, checkout: translate.IncomingCheckout, *,
+                         inbound: Inbound | None = None) -> Order | None:
     """Turn a `CheckoutRequested` into an order: pending payment (`OrderPlaced`) or rejected (`OrderRejected`).
 
     Returns None for a redelivered event or a repeated checkout_id (the first outcome stands).
     """
-    request = translate.checkout_request(event)
+    request = checkout.request
     async with deps.uow() as uow:
-        if not await uow.claim(CONSUMER, event_id):
+        if not await uow.claim(inbound):
             return None
         if await uow.orders.by_checkout(request.shop_id, request.checkout_id) is not None:
-            log.info("checkout %s of shop %s repeated: first outcome stands", request.checkout_id, request.shop_id)
+            log.info("checkout.repeated", shop_id=request.shop_id, checkout_id=request.checkout_id)
             return None
-        shop = await uow.shops.get(request.shop_id)
-        now = deps.clock.now()
-        rejections = validate_checkout(shop, request, jst_date(now))
-        if rejections or shop is None:
-            order = reject_checkout(request, rejections[0], order_id=deps.ids.order_id(), now=now)
-        else:
-            number = payment_number(jst_date(now), await uow.orders.next_payment_sequence())
-            order = place_order(request, shop, order_id=deps.ids.order_id(), payment_number=number, now=now)
+        order = await _decide_order(deps, uow, request)
         if not await uow.orders.add(order):
             return None
-        await uow.emit(translate.order_event(order, event, deps.sealer), correlation_id=request.checkout_id,
-                       causation_id=str(event_id), subject_version=order.version)
+        await uow.emit(translate.order_event(order, checkout=checkout, sealer=deps.sealer),
+                       correlation_id=request.checkout_id, causation=inbound, subject_version=order.version)
         await uow.announce_outcome(order.shop_id, order.checkout_id)
-    log.info("checkout %s of shop %s -> order %s %s %s", request.checkout_id, request.shop_id, order.order_id,
-             order.status, order.reason_code or order.payment_number)
+    log.info("checkout.ordered", shop_id=request.shop_id, checkout_id=request.checkout_id, order_id=order.order_id,
+             status=order.status.value, reason_code=order.reason_code, payment_number=order.payment_number)
     return order
+
+
+async def _decide_order(deps: Deps, uow: UnitOfWork, request: CheckoutRequest) -> Order:
+    """R1-R10 against the shop's current settings: a placed order with the next payment number, or a rejected one."""
+    shop = await uow.shops.get(request.shop_id)
+    now = deps.clock.now()
+    rejections = validate_checkout(shop, request, jst_date(now))
+    if rejections or shop is None:
+        return reject_checkout(request, rejections[0], order_id=deps.ids.order_id(), now=now)
+    number = payment_number(jst_date(now), await uow.orders.next_payment_sequence())
+    return place_order(request, shop, order_id=deps.ids.order_id(), payment_number=number, now=now)

@@ -1,4 +1,5 @@
-"""What the handlers need, bundled once by `app.create_app` (the composition root)."""
+"""What the handlers need, built once by `app.create_app` (the composition root) and passed to every handler,
+router and subscriber; tests build it from the fakes in `tests/fakes/checkout.py`."""
 
 from __future__ import annotations
 
@@ -14,12 +15,11 @@ from services.checkout.ports import (
     UnitOfWorkFactory,
 )
 
-CONSUMER = "checkout"
-"""Inbox consumer name (and Kafka group id) of this service."""
-
 
 @dataclass(frozen=True, kw_only=True)
 class Deps:
+    """The ports and policy of the checkout handlers (docs/services.md)."""
+
     uow: UnitOfWorkFactory
     payment: PaymentDirectory
     clock: Clock
@@ -27,5 +27,6 @@ class Deps:
     outcomes: OutcomeSignals
     sealer: TokenSealer
     max_wait_s: float = 30.0
+    """Longest wait for a checkout's final outcome (`?wait=`)."""
     key_registries: tuple[OperatorKeyRegistry, ...] = ()
     """Services besides payment whose operator APIs need the shops' operator key digests (notification)."""

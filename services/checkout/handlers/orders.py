@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import logging
-
+from delivery.logs import get_logger
 from services.checkout import translate
 from services.checkout.domain.edits import OrderEdit
 from services.checkout.domain.edits import edit_order as edit_order_rules
@@ -11,7 +10,7 @@ from services.checkout.domain.order import Order
 from services.checkout.handlers.deps import Deps
 from services.checkout.ports import OrderQuery
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 async def search_orders(deps: Deps, shop_id: str, query: OrderQuery) -> list[Order]:
@@ -26,8 +25,8 @@ async def get_order(deps: Deps, shop_id: str, order_id: str) -> Order | None:
     return order if order is not None and order.shop_id == shop_id else None
 
 
-async def edit_order(deps: Deps, shop_id: str, order_id: str, edit: OrderEdit,
-                     edited_by: str | None) -> Order | None:
+async def edit_order(deps: Deps, shop_id: str, order_id: str, *, edit: OrderEdit,
+                     edited_by: str | None = None) -> Order | None:
     """Apply an operator's edit (raises `EditRefused`); a changed total is announced as `OrderAmountChanged`,
     so payment refuses to capture the old amount until the hold is updated (R12). None: no such order here."""
     async with deps.uow() as uow:
@@ -39,5 +38,5 @@ async def edit_order(deps: Deps, shop_id: str, order_id: str, edit: OrderEdit,
         if edited.amount != order.amount:
             event = translate.order_amount_changed(edited, previous_amount=order.amount or 0, edited_by=edited_by)
             await uow.emit(event, correlation_id=order.checkout_id, subject_version=edited.version)
-    log.info("order %s edited: total %s -> %s", order_id, order.amount, edited.amount)
+    log.info("order.edited", order_id=order_id, previous_total=order.amount, total=edited.amount)
     return edited

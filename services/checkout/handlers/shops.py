@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from delivery.logs import get_logger
 from services.checkout import translate
 from services.checkout.domain import shop as rules
 from services.checkout.domain.shop import MailSettings, Shop
@@ -25,7 +25,7 @@ from services.checkout.ports import (
     UnitOfWork,
 )
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 MIN_KEY_LENGTH = 16
 
 
@@ -67,13 +67,13 @@ async def create_shop(deps: Deps, command: NewShop) -> ShopCreated:
     storefront_key = command.storefront_key or secrets.token_urlsafe(32)
     operator_key = command.operator_key or secrets.token_urlsafe(32)
     _check_keys(storefront_key, operator_key)
-    keys = ShopKeys(key_digest(storefront_key), key_digest(operator_key))
+    keys = ShopKeys(storefront_sha256=key_digest(storefront_key), operator_sha256=key_digest(operator_key))
     async with deps.uow() as uow:
         existing = await uow.shops.keys(command.shop_id)
         if existing is None:
             shop = await _insert_shop(uow, command, keys)
         else:
-            shop = await _repeat_shop(uow, command, keys, existing)
+            shop = await _repeat_shop(uow, command, keys=keys, existing=existing)
     synced = await _push_operator_key(deps, command.shop_id, keys.operator_sha256)
     return ShopCreated(shop=shop, storefront_key=storefront_key, operator_key=operator_key,
                        created=existing is None, operator_key_synced=synced)
@@ -87,7 +87,7 @@ async def _insert_shop(uow: UnitOfWork, command: NewShop, keys: ShopKeys) -> Sho
     return shop
 
 
-async def _repeat_shop(uow: UnitOfWork, command: NewShop, keys: ShopKeys, existing: ShopKeys) -> Shop:
+async def _repeat_shop(uow: UnitOfWork, command: NewShop, *, keys: ShopKeys, existing: ShopKeys) -> Shop:
     if command.storefront_key is None or command.operator_key is None or existing != keys:
         raise ShopConflict("shop_exists", f"shop {command.shop_id!r} exists; repeat the request with its keys")
     current = await uow.shops.get(command.shop_id, for_update=True)
@@ -115,7 +115,7 @@ async def _push_operator_key(deps: Deps, shop_id: str, digest: str) -> bool:
         try:
             await registry.put_operator_key(shop_id, digest)
         except InternalServiceError as exc:
-            log.warning("operator key of shop %s not pushed to %s: %s", shop_id, registry.service, exc)
+            log.warning("shop.operator_key_not_pushed", shop_id=shop_id, service=registry.service, error=str(exc))
             synced = False
     async with deps.uow() as uow:
         await uow.shops.set_operator_key_synced(shop_id, synced)
@@ -152,7 +152,8 @@ async def set_gateway_credentials(deps: Deps, shop_id: str, credentials: Gateway
     """Forward the credentials to the payment service (write-only there); remember only "set"."""
     await get_shop(deps, shop_id)
     await deps.payment.put_gateway_credentials(shop_id, credentials)
-    log.info("gateway credentials of shop %s accepted by the payment service", shop_id)
+    log.info("shop.gateway_credentials_accepted", shop_id=shop_id,
+             detail=f"gateway credentials of shop {shop_id} accepted by the payment service")
     return await change_shop(deps, shop_id, rules.mark_credentials_set)
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -17,8 +16,6 @@ import asyncpg
 
 from delivery.cancellation import wait_event
 from services.checkout.adapters.postgres.uow import OUTCOME_CHANNEL, outcome_payload
-
-log = logging.getLogger(__name__)
 
 
 class _Watch:

@@ -7,14 +7,15 @@ from fastapi.responses import JSONResponse
 from pydantic import SecretStr
 
 from services.checkout.domain import shop as rules
-from services.checkout.entrypoints.http.auth import DepsProvider, admin_guard
+from services.checkout.entrypoints.http.auth import admin_guard
 from services.checkout.entrypoints.http.errors import ApiError
 from services.checkout.entrypoints.http.schemas import CreateShopBody
 from services.checkout.entrypoints.http.views import shop_view
+from services.checkout.handlers import Deps
 from services.checkout.handlers import shops as handlers
 
 
-def router(deps: DepsProvider, admin_token: SecretStr) -> APIRouter:
+def router(deps: Deps, admin_token: SecretStr) -> APIRouter:
     api = APIRouter(prefix="/admin/v1", tags=["admin"], dependencies=[Depends(admin_guard(admin_token))])
 
     @api.post("/shops", status_code=201, summary="Create a shop (idempotent for the same keys)")
@@ -28,7 +29,7 @@ def router(deps: DepsProvider, admin_token: SecretStr) -> APIRouter:
             operator_key=body.operator_key.get_secret_value() if body.operator_key else None,
         )  # fmt: skip
         try:
-            result = await handlers.create_shop(deps(), command)
+            result = await handlers.create_shop(deps, command)
         except handlers.ShopConflict as exc:
             raise ApiError(409, exc.code, exc.message) from None
         except rules.SettingsError as exc:  # e.g. a sender address that is not a mail address

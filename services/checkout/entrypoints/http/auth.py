@@ -17,8 +17,6 @@ from services.checkout.entrypoints.http.errors import ApiError
 from services.checkout.handlers import Deps
 from services.checkout.handlers import shops as handlers
 
-DepsProvider = Callable[[], Deps]
-
 
 def admin_guard(token: SecretStr) -> Callable[[str | None], Awaitable[None]]:
     async def guard(x_admin_token: str | None = Header(default=None)) -> None:
@@ -31,23 +29,23 @@ def admin_guard(token: SecretStr) -> Callable[[str | None], Awaitable[None]]:
     return guard
 
 
-def operator_guard(deps: DepsProvider) -> Callable[..., Awaitable[str]]:
+def operator_guard(deps: Deps) -> Callable[..., Awaitable[str]]:
     async def guard(shop_id: str = Path(min_length=1, max_length=128),
                     x_operator_key: str | None = Header(default=None)) -> str:
         if not x_operator_key:
             raise ApiError(401, "unauthorized", "an X-Operator-Key header is required")
-        if not await handlers.is_operator(deps(), shop_id, x_operator_key):
+        if not await handlers.is_operator(deps, shop_id, x_operator_key):
             raise ApiError(404, "shop_not_found", f"no shop {shop_id!r} for this operator key")
         return shop_id
 
     return guard
 
 
-def storefront_guard(deps: DepsProvider) -> Callable[..., Awaitable[Shop]]:
+def storefront_guard(deps: Deps) -> Callable[..., Awaitable[Shop]]:
     async def guard(x_storefront_key: str | None = Header(default=None)) -> Shop:
         if not x_storefront_key:
             raise ApiError(401, "unauthorized", "an X-Storefront-Key header is required")
-        shop = await handlers.storefront_shop(deps(), x_storefront_key)
+        shop = await handlers.storefront_shop(deps, x_storefront_key)
         if shop is None:
             raise ApiError(401, "unauthorized", "unknown storefront key")
         return shop

@@ -18,7 +18,7 @@ from services.checkout.domain import shop as rules
 from services.checkout.domain.edits import EditRefused
 from services.checkout.domain.order import OrderStatus
 from services.checkout.domain.shop import Shop
-from services.checkout.entrypoints.http.auth import DepsProvider, operator_guard
+from services.checkout.entrypoints.http.auth import operator_guard
 from services.checkout.entrypoints.http.errors import ApiError
 from services.checkout.entrypoints.http.schemas import (
     AddMethodBody,
@@ -29,7 +29,7 @@ from services.checkout.entrypoints.http.schemas import (
     OrderEditBody,
 )
 from services.checkout.entrypoints.http.views import order_summary, order_view, shop_view
-from services.checkout.handlers import orders, shops
+from services.checkout.handlers import Deps, orders, shops
 from services.checkout.ports import OrderQuery, PaymentServiceError
 
 CARD = "escott_card"
@@ -42,7 +42,7 @@ LimitParam = Annotated[int, Query(ge=1, le=500)]
 OffsetParam = Annotated[int, Query(ge=0)]
 
 
-def router(deps: DepsProvider) -> APIRouter:
+def router(deps: Deps) -> APIRouter:
     api = APIRouter(prefix="/v1/shops/{shop_id}", tags=["operator"])
     operator = Depends(operator_guard(deps))
     _method_routes(api, deps, operator)
@@ -51,14 +51,14 @@ def router(deps: DepsProvider) -> APIRouter:
     return api
 
 
-async def _change(deps: DepsProvider, shop_id: str, change: Callable[[Shop], Shop]) -> dict[str, Any]:
+async def _change(deps: Deps, shop_id: str, change: Callable[[Shop], Shop]) -> dict[str, Any]:
     try:
-        return shop_view(await shops.change_shop(deps(), shop_id, change))
+        return shop_view(await shops.change_shop(deps, shop_id, change))
     except rules.SettingsError as exc:
         raise ApiError(422, exc.code, exc.message) from None
 
 
-def _method_routes(api: APIRouter, deps: DepsProvider, operator: Any) -> None:
+def _method_routes(api: APIRouter, deps: Deps, operator: Any) -> None:
     @api.post("/payment-methods", summary="Add the card method to the shop's list (not configured yet)")
     async def add_method(body: AddMethodBody, shop_id: str = operator) -> dict[str, Any]:
         return await _change(deps, shop_id, rules.add_card_method)
@@ -71,7 +71,7 @@ def _method_routes(api: APIRouter, deps: DepsProvider, operator: Any) -> None:
     @api.put("/gateway-credentials", status_code=204, summary="Set e-SCOTT credentials (write-only)")
     async def put_credentials(body: CredentialsBody, shop_id: str = operator) -> Response:
         try:
-            await shops.set_gateway_credentials(deps(), shop_id, body.domain())
+            await shops.set_gateway_credentials(deps, shop_id, body.domain())
         except PaymentServiceError as exc:
             if exc.refused:
                 raise ApiError(422, "credentials_refused", f"credentials not saved: {exc}") from None
@@ -79,10 +79,10 @@ def _method_routes(api: APIRouter, deps: DepsProvider, operator: Any) -> None:
         return Response(status_code=204)
 
 
-def _shop_routes(api: APIRouter, deps: DepsProvider, operator: Any) -> None:
+def _shop_routes(api: APIRouter, deps: Deps, operator: Any) -> None:
     @api.get("/settings", summary="The shop's settings (never credentials: only whether they are set)")
     async def get_settings(shop_id: str = operator) -> dict[str, Any]:
-        return shop_view(await shops.get_shop(deps(), shop_id))
+        return shop_view(await shops.get_shop(deps, shop_id))
 
     @api.put("/carriers", summary="Replace the carriers and which of them accept the card method")
     async def put_carriers(body: CarriersBody, shop_id: str = operator) -> dict[str, Any]:
@@ -95,19 +95,19 @@ def _shop_routes(api: APIRouter, deps: DepsProvider, operator: Any) -> None:
         return await _change(deps, shop_id, lambda shop: rules.set_mail(shop, mail))
 
 
-def _order_routes(api: APIRouter, deps: DepsProvider, operator: Any) -> None:
+def _order_routes(api: APIRouter, deps: Deps, operator: Any) -> None:
     @api.get("/orders", summary="Search orders by payment number, status, order date (JST) and buyer")
     async def search(shop_id: str = operator, payment_number: PaymentNumberParam = None, status: StatusParam = None,
                      date_from: FromParam = None, date_to: ToParam = None, buyer: BuyerParam = None,
                      limit: LimitParam = 50, offset: OffsetParam = 0) -> dict[str, Any]:
         query = OrderQuery(payment_number=payment_number, status=OrderStatus(status) if status else None,
                            date_from=date_from, date_to=date_to, buyer=buyer, limit=limit, offset=offset)
-        found = await orders.search_orders(deps(), shop_id, query)
+        found = await orders.search_orders(deps, shop_id, query)
         return {"orders": [order_summary(o) for o in found], "limit": limit, "offset": offset}
 
     @api.get("/orders/{order_id}", summary="One order with its payment (method, number, installments, status)")
     async def get_order(order_id: str, shop_id: str = operator) -> dict[str, Any]:
-        order = await orders.get_order(deps(), shop_id, order_id)
+        order = await orders.get_order(deps, shop_id, order_id)
         if order is None:
             raise ApiError(404, "order_not_found", f"no order {order_id!r} in this shop")
         return order_view(order)
@@ -118,7 +118,8 @@ def _order_routes(api: APIRouter, deps: DepsProvider, operator: Any) -> None:
         if body.lines is None and body.shipping_fee is None and body.fees is None:
             raise ApiError(422, "edit_empty", "give lines, shipping_fee or fees to change")
         try:
-            order = await orders.edit_order(deps(), shop_id, order_id, body.domain(), body.edited_by)
+            order = await orders.edit_order(deps, shop_id, order_id, edit=body.domain(),
+                                             edited_by=body.edited_by)
         except EditRefused as exc:
             raise ApiError(409 if exc.conflict else 422, exc.code, exc.message) from None
         if order is None:

@@ -13,14 +13,15 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
+from services.checkout import translate
 from services.checkout.domain.rules import CartSummary
 from services.checkout.domain.shop import Shop
 from services.checkout.domain.values import CartType
-from services.checkout.entrypoints.http.auth import DepsProvider, storefront_guard
+from services.checkout.entrypoints.http.auth import storefront_guard
 from services.checkout.entrypoints.http.errors import ApiError
 from services.checkout.entrypoints.http.schemas import CheckoutBody
 from services.checkout.entrypoints.http.views import availability_view, outcome_view
-from services.checkout.handlers import checkouts
+from services.checkout.handlers import Deps, checkouts
 from services.checkout.handlers.checkouts import CheckoutOutcome
 
 MAX_WAIT_S = 30.0
@@ -28,7 +29,7 @@ UnknownFees = Annotated[list[str] | None, Query(description="names of fees 'to b
 Wait = Query(0.0, ge=0, le=MAX_WAIT_S, description="seconds to wait for a final outcome")
 
 
-def router(deps: DepsProvider) -> APIRouter:
+def router(deps: Deps) -> APIRouter:
     api = APIRouter(prefix="/v1", tags=["storefront"])
     storefront = Depends(storefront_guard(deps))
     _availability_route(api, deps, storefront)
@@ -36,7 +37,7 @@ def router(deps: DepsProvider) -> APIRouter:
     return api
 
 
-def _availability_route(api: APIRouter, deps: DepsProvider, storefront: Any) -> None:
+def _availability_route(api: APIRouter, deps: Deps, storefront: Any) -> None:
     @api.get("/payment-methods/escott_card/availability", summary="Is the card method offered for this cart?")
     async def availability(cart_type: Literal["three_step", "zero_step", "subscription"],
                            amount: int = Query(ge=0, description="cart total: lines + shipping + fees (JPY)"),
@@ -48,28 +49,29 @@ def _availability_route(api: APIRouter, deps: DepsProvider, storefront: Any) -> 
         cart = CartSummary(shop_id=shop.shop_id, cart_type=CartType(cart_type), amount=amount, carrier_id=carrier_id,
                            has_subscription=subscription or cart_type == "subscription", member_id=member_id,
                            unknown_fees=tuple(unknown_fees or ()), shipping_fee_known=shipping_fee_known)
-        return availability_view(await checkouts.card_availability(deps(), shop, cart))
+        return availability_view(await checkouts.card_availability(deps, shop, cart))
 
 
-def _checkout_routes(api: APIRouter, deps: DepsProvider, storefront: Any) -> None:
+def _checkout_routes(api: APIRouter, deps: Deps, storefront: Any) -> None:
     @api.post("/checkouts", status_code=202, summary="Submit a checkout (CheckoutRequested v1)")
     async def submit(body: CheckoutBody, wait: float = Wait, shop: Shop = storefront) -> JSONResponse:
         if body.shop_id is not None and body.shop_id != shop.shop_id:
             raise ApiError(404, "shop_not_found", f"no shop {body.shop_id!r} for this storefront key")
         try:
-            outcome, _ = await checkouts.submit_checkout(deps(), shop, body.event(shop.shop_id))
+            checkout = translate.incoming_checkout(body.event(shop.shop_id))
+            outcome, _ = await checkouts.submit_checkout(deps, shop, checkout)
         except checkouts.CheckoutRefused as exc:
             first = exc.rejections[0]
             raise ApiError(422, first.code, first.message,
                            rejections=[{"code": r.code, "rule": r.rule, "message": r.message}
                                        for r in exc.rejections]) from None
         if wait > 0 and not outcome.final:
-            outcome = await checkouts.checkout_outcome(deps(), shop.shop_id, body.checkout_id, wait) or outcome
+            outcome = await checkouts.checkout_outcome(deps, shop.shop_id, body.checkout_id, wait_s=wait) or outcome
         return _answer(outcome)
 
     @api.get("/checkouts/{checkout_id}", summary="The outcome of a checkout, optionally waiting for it")
     async def outcome(checkout_id: str, wait: float = Wait, shop: Shop = storefront) -> JSONResponse:
-        found = await checkouts.checkout_outcome(deps(), shop.shop_id, checkout_id, wait)
+        found = await checkouts.checkout_outcome(deps, shop.shop_id, checkout_id, wait_s=wait)
         if found is None:
             raise ApiError(404, "checkout_not_found", f"no checkout {checkout_id!r} for this shop (yet)")
         return _answer(found)
