@@ -80,9 +80,9 @@ def components(env: dict[str, str]) -> dict[str, tuple[list[str], str]]:
 
 
 def seed_demo_shop(env: dict[str, str], checkout_url: str) -> bool:
-    """The demo shop (idempotent): `services.checkout.demo` prints the keys and a one-line order example."""
+    """The demo shop (idempotent): `deploy.local.demo_shop` prints the keys and a one-line order example."""
     seeding = subprocess.run(
-        [sys.executable, "-m", "services.checkout.demo", "--checkout-url", checkout_url,
+        [sys.executable, "-m", "deploy.local.demo_shop", "--checkout-url", checkout_url,
          "--emulator-url", f"http://127.0.0.1:{env['ESCOTT_EMULATOR_PORT']}"],
         env=env, cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
     )

@@ -17,8 +17,8 @@ from typing import Any
 
 import httpx
 
+from deploy.local import demo_shop as demo
 from deploy.local.kafka import free_port
-from services.checkout import demo
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("checkout", "payment", "subscription", "notification")

@@ -9,7 +9,7 @@ import pytest
 
 from contracts.topics import NOTIFICATIONS_EVENTS, ORDERS_EVENTS, PAYMENTS_EVENTS, SHOPS_SETTINGS
 from delivery.settings import KafkaSettings
-from services.checkout import demo
+from deploy.local import demo_shop as demo
 from tests.kafka_reading import read_topic
 from tests.waiting import eventually
 

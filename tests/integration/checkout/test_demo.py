@@ -1,10 +1,10 @@
-"""`python -m services.checkout.demo` seeds a configured demo shop, idempotently, whose example order is valid."""
+"""`python -m deploy.local.demo_shop` seeds a configured demo shop, idempotently, whose example order is valid."""
 
 from __future__ import annotations
 
 import pytest
 
-from services.checkout import demo
+from deploy.local import demo_shop as demo
 from tests.integration.checkout.harness import ADMIN_TOKEN
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]

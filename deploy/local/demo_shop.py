@@ -1,11 +1,13 @@
 """Seed the demo shop `demo-shop` through the checkout service's own HTTP API (idempotent), then print how to
 place an order with one command.
 
-    CHECKOUT_ADMIN_TOKEN=... python -m services.checkout.demo --checkout-url http://127.0.0.1:8001
+    CHECKOUT_ADMIN_TOKEN=... python -m deploy.local.demo_shop --checkout-url http://127.0.0.1:8001
 
 The shop is wired to the e-SCOTT emulator's built-in demo merchant. Run it after checkout, payment and
 notification are healthy (the credentials go to payment, the operator key to payment and notification). Exit
-status 1 if anything failed.
+status 1 if anything failed. Seeding is local-deployment tooling, not part of any service: it speaks only
+checkout's public HTTP API (`make run` calls it from `deploy/local/run.py`; the e2e tests use its shop and
+example order).
 """
 
 from __future__ import annotations
@@ -46,23 +48,23 @@ async def seed(client: httpx.AsyncClient, admin_token: str) -> bool:
     """Create or update the demo shop; True if it was created now. Raises `SeedError` with the step."""
     shop = {"shop_id": SHOP_ID, "shop_name": "デモショップ", "mail": MAIL, "storefront_key": STOREFRONT_KEY,
             "operator_key": OPERATOR_KEY}
-    created = await _call(client, "POST", "/admin/v1/shops", shop, {"X-Admin-Token": admin_token})
+    created = await _call(client, "POST", "/admin/v1/shops", body=shop, headers={"X-Admin-Token": admin_token})
     if created.json().get("operator_key_sync") != "ok":
         raise SeedError("payment or notification did not take the operator key (are they running?)")
     operator = {"X-Operator-Key": OPERATOR_KEY}
     base = f"/v1/shops/{SHOP_ID}"
-    await _call(client, "POST", f"{base}/payment-methods", {"method": "escott_card"}, operator)
-    await _call(client, "PUT", f"{base}/gateway-credentials", CREDENTIALS, operator)
-    await _call(client, "PUT", f"{base}/payment-methods/escott_card", CARD, operator)
-    await _call(client, "PUT", f"{base}/carriers", CARRIERS, operator)
-    await _call(client, "PUT", f"{base}/mail", MAIL, operator)
-    settings = (await _call(client, "GET", f"{base}/settings", None, operator)).json()
+    await _call(client, "POST", f"{base}/payment-methods", body={"method": "escott_card"}, headers=operator)
+    await _call(client, "PUT", f"{base}/gateway-credentials", body=CREDENTIALS, headers=operator)
+    await _call(client, "PUT", f"{base}/payment-methods/escott_card", body=CARD, headers=operator)
+    await _call(client, "PUT", f"{base}/carriers", body=CARRIERS, headers=operator)
+    await _call(client, "PUT", f"{base}/mail", body=MAIL, headers=operator)
+    settings = (await _call(client, "GET", f"{base}/settings", body=None, headers=operator)).json()
     if not settings["payment_methods"][0]["configured"]:
         raise SeedError(f"card method still not configured: {settings['payment_methods'][0]['missing']}")
     return created.status_code == 201
 
 
-async def _call(client: httpx.AsyncClient, method: str, path: str, body: Any,
+async def _call(client: httpx.AsyncClient, method: str, path: str, *, body: Any,
                 headers: dict[str, str]) -> httpx.Response:
     try:
         response = await client.request(method, path, json=body, headers=headers)
