@@ -21,7 +21,7 @@ from tests.waiting import eventually
 INTERNAL_TOKEN = "internal-test-token-0123456789"
 
 
-@dataclass
+@dataclass(kw_only=True)
 class PaymentStub:
     url: str = ""
     credentials: dict[str, dict[str, Any]] = field(default_factory=dict)

@@ -53,13 +53,14 @@ async def test_an_order_in_review_is_resolved_by_a_later_payment_outcome(checkou
     shop = await checkout.configured_shop("tea")
     order = await checkout.placed(shop, checkout_body("chk-r"))
     await checkout.publish(outcome_unknown(order))
-    await eventually(lambda: _status(checkout, shop, "chk-r", "needs_review"), message="needs review")
+    await eventually(lambda: _status(checkout, shop, checkout_id="chk-r", status="needs_review"),
+                     message="needs review")
     waiting = await scrape(checkout.http)  # what ops alert on
     assert sample(waiting, "checkout_orders_needing_attention", kind="needs_review") == 1
     assert (sample(waiting, "checkout_oldest_needs_review_seconds") or 0) > 0
     event = authorized(order, resolution="operator") if resolution == "authorized" else declined(order)
     await checkout.publish(event)
-    await eventually(lambda: _status(checkout, shop, "chk-r", status), message=status)
+    await eventually(lambda: _status(checkout, shop, checkout_id="chk-r", status=status), message=status)
     resolved = await scrape(checkout.http)
     assert sample(resolved, "checkout_orders_needing_attention", kind="needs_review") == 0
     assert sample(resolved, "checkout_oldest_needs_review_seconds") == 0
@@ -102,7 +103,7 @@ async def test_waiting_for_an_outcome_returns_as_soon_as_the_order_is_final(chec
     assert time.monotonic() - started < 10, "woken by the change, not by the deadline"
 
 
-async def _status(checkout, shop, checkout_id: str, status: str) -> bool:
+async def _status(checkout, shop, *, checkout_id: str, status: str) -> bool:
     return (await checkout.outcome(shop, checkout_id)).json()["status"] == status
 
 
