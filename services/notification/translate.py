@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from contracts.events import MailFailed, MailSent, OrderCompleted, ShopSettingsChanged
 from contracts.events.notifications import MailEvent
 from services.notification.domain.model import (
@@ -35,6 +37,16 @@ def order_from_contract(event: OrderCompleted) -> CompletedOrder:
         subscription_every=event.subscription.every if event.subscription else None,
         subscription_unit=event.subscription.unit if event.subscription else None,
     )
+
+
+def order_snapshot(event: OrderCompleted) -> dict[str, Any]:
+    """The order as JSON data, kept in the mail log so retries and resends can compose its mails later."""
+    return event.model_dump(mode="json")
+
+
+def order_from_snapshot(snapshot: dict[str, Any]) -> CompletedOrder:
+    """A kept snapshot read back; `ValidationError` if it no longer fits the contract."""
+    return order_from_contract(OrderCompleted.model_validate(snapshot))
 
 
 def shop_from_contract(event: ShopSettingsChanged) -> ShopProfile:

@@ -30,7 +30,7 @@ class MailStatus(StrEnum):
     FAILED = "failed"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ShopProfile:
     """The local projection of one shop's settings: what the mails need (R23)."""
 
@@ -49,7 +49,7 @@ class ShopProfile:
         return self.note_text if self.note_in_thanks_mail and self.note_text.strip() else None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class OrderLine:
     sku: str
     name: str
@@ -67,7 +67,7 @@ class ExtraFee:
     amount: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ShippingAddress:
     recipient_name: str
     postal_code: str
@@ -79,7 +79,7 @@ class ShippingAddress:
     fee: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CompletedOrder:
     """A completed order as the mails show it (money in integer yen, dates in JST)."""
 
@@ -99,7 +99,7 @@ class CompletedOrder:
     subscription_unit: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class MailContent:
     """What is sent: rendered once, before the first attempt, so every retry sends the same bytes."""
 
@@ -125,7 +125,7 @@ class RetryPolicy:
         return timedelta(seconds=seconds)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Mail:
     """One mail log row (see the module docstring for its states)."""
 

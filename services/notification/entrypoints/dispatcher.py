@@ -3,34 +3,36 @@
 Why not send from the Kafka handler: a refusing or slow SMTP server would hold the order's consumer lane
 for the whole backoff. Here a temporary failure only moves the row's `next_attempt_at`; the loop keeps
 sending other mails. It claims at most `concurrency` mails at a time (`FOR UPDATE SKIP LOCKED`, so several
-replicas share the work), wakes at once when the consumer records new mails, and otherwise polls for due
-retries every `poll_interval_s`.
+replicas share the work), wakes at once when a handler recorded new due mails (`wake`, the `SendWakeup` of the
+handlers' `Deps`), and otherwise polls for due retries every `poll_interval_s`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 from typing import Any
 
 from delivery.cancellation import cancel_all, cancel_and_wait, wait_event
+from delivery.logs import get_logger
 from services.notification.domain.model import Mail
-from services.notification.handlers import NotificationHandlers
+from services.notification.handlers import sending
+from services.notification.handlers.deps import Deps
 from services.notification.settings import DispatchSettings
 
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 class MailDispatcher:
-    def __init__(self, handlers: NotificationHandlers, settings: DispatchSettings):
-        self._handlers = handlers
+    """Built with the app (it is the handlers' wakeup), started by the service's resources with the `Deps`."""
+
+    def __init__(self, settings: DispatchSettings):
         self._settings = settings
         self._wakeup = asyncio.Event()
         self._inflight: set[asyncio.Task[Any]] = set()
         self._loop: asyncio.Task[None] | None = None
 
-    def start(self) -> None:
-        self._loop = asyncio.create_task(self._run(), name="mail-dispatcher")
+    def start(self, deps: Deps) -> None:
+        self._loop = asyncio.create_task(self._run(deps), name="mail-dispatcher")
 
     def wake(self) -> None:
         self._wakeup.set()
@@ -56,29 +58,28 @@ class MailDispatcher:
         await cancel_and_wait(self._loop)
         await cancel_all(list(self._inflight))
 
-    async def _run(self) -> None:
+    async def _run(self, deps: Deps) -> None:
         backoff = 0.1
         while True:
             self._wakeup.clear()
-            free = self._settings.concurrency - len(self._inflight)
-            wanted = min(free, self._settings.batch_size)
+            wanted = min(self._settings.concurrency - len(self._inflight), self._settings.batch_size)
             if wanted > 0:
                 try:
-                    claimed = await self._handlers.claim_due_mails(limit=wanted)
+                    claimed = await sending.claim_due_mails(deps, limit=wanted)
                     backoff = 0.1
                 except Exception:
-                    log.exception("mail dispatcher: claiming due mails failed; retrying in %.1fs", backoff)
+                    log.exception("dispatcher.claim_failed", retry_in_s=backoff)
                     await asyncio.sleep(backoff)
                     backoff = min(backoff * 2, 5.0)
                     continue
                 for mail in claimed:
-                    self._spawn(mail)
+                    self._spawn(deps, mail)
                 if len(claimed) == wanted:
                     continue  # there may be more due right now
             await wait_event(self._wakeup, self._settings.poll_interval_s)
 
-    def _spawn(self, mail: Mail) -> None:
-        task = asyncio.create_task(self._deliver(mail), name=f"mail-{mail.mail_id}")
+    def _spawn(self, deps: Deps, mail: Mail) -> None:
+        task = asyncio.create_task(self._deliver(deps, mail), name=f"mail-{mail.mail_id}")
         self._inflight.add(task)
         task.add_done_callback(self._finished)
 
@@ -86,12 +87,11 @@ class MailDispatcher:
         self._inflight.discard(task)
         self._wakeup.set()
 
-    async def _deliver(self, mail: Mail) -> None:
+    async def _deliver(self, deps: Deps, mail: Mail) -> None:
         try:
-            step = await self._handlers.deliver(mail)
+            step = await sending.deliver_mail(deps, mail)
         except Exception:
-            log.exception("mail %s: delivery step failed; it stays `sending` until its lease ends", mail.mail_id)
+            log.exception("mail.delivery_step_failed", mail_id=mail.mail_id)  # it stays `sending` until its lease ends
             return
-        log.info("mail %s (%s of order %s): %s after %d attempt(s)", mail.mail_id, mail.kind, mail.order_id,
-                 step.mail.status.value, step.mail.attempts)
-
+        log.info("mail.attempted", mail_id=mail.mail_id, kind=mail.kind, order_id=mail.order_id,
+                 status=step.mail.status.value, attempts=step.mail.attempts)

@@ -14,15 +14,16 @@ of another shop.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Header, HTTPException, Query
 from pydantic import BaseModel
 
-from delivery.shop_keys import PostgresOperatorKeys, ShopId, operator_guard
 from services.notification.domain.errors import InvalidAddress, ResendConflict
 from services.notification.domain.model import Mail
-from services.notification.handlers import NotificationHandlers
+from services.notification.handlers import operator
+from services.notification.handlers.deps import Deps
 
 Status = Literal["pending", "sending", "sent", "failed"]
 
@@ -31,74 +32,55 @@ class ResendRequest(BaseModel):
     recipient: str | None = None
 
 
-def _handlers(request: Request) -> NotificationHandlers:
-    handlers = getattr(request.app.state, "handlers", None)
-    if handlers is None:
-        raise HTTPException(503, "notification service is starting")
-    return handlers
+def router(deps: Deps, *, guard: Callable[..., Awaitable[None]]) -> APIRouter:
+    """The operator routes on `deps`; `guard` opens a shop's routes with its own operator key only
+    (`delivery.shop_keys.operator_guard`)."""
+    api = APIRouter(prefix="/v1/shops/{shop_id}", tags=["operator"], dependencies=[Depends(guard)])
+
+    @api.get("/mails", summary="The shop's mail log, newest first")
+    async def list_mails(shop_id: str, status: Status | None = None, order_id: str | None = None,
+                         limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[dict[str, Any]]:
+        mails = await operator.list_mails(deps, shop_id=shop_id, order_id=order_id, status=status, limit=limit)
+        return [mail_view(m) for m in mails]
+
+    @api.get("/orders/{order_id}/mails", summary="The thanks mail, the shop copy and any resends of one order")
+    async def order_mails(shop_id: str, order_id: str) -> list[dict[str, Any]]:
+        mails = await operator.list_mails(deps, shop_id=shop_id, order_id=order_id, limit=500)
+        if not mails:
+            raise HTTPException(404, f"no mails for order {order_id!r}")
+        return [mail_view(m) for m in mails]
+
+    @api.get("/mails/{mail_id}", summary="One mail, with the subject and text that were sent")
+    async def get_mail(shop_id: str, mail_id: str) -> dict[str, Any]:
+        _uuid_or_404(mail_id)
+        mail = _found(await operator.find_mail(deps, shop_id=shop_id, mail_id=mail_id), shop_id, mail_id)
+        view = mail_view(mail)
+        if mail.content is not None:
+            view.update(subject=mail.content.subject, text=mail.content.text, html=mail.content.html)
+        return view
+
+    @api.post("/mails/{mail_id}/resend", status_code=202, summary="Send the mail again as a new, logged mail")
+    async def resend(shop_id: str, mail_id: str, body: ResendRequest | None = None,
+                     idempotency_key: Annotated[str | None, Header(min_length=1, max_length=200)] = None,
+                     ) -> dict[str, Any]:
+        """With `Idempotency-Key`, repeating the request (a double click, a retried call) returns the first resend
+        and sends nothing more; the same key for another recipient is a 409."""
+        _uuid_or_404(mail_id)
+        try:
+            mail = await operator.resend_mail(deps, shop_id=shop_id, mail_id=mail_id,
+                                              recipient=body.recipient if body else None,
+                                              idempotency_key=idempotency_key)
+        except InvalidAddress as exc:
+            raise HTTPException(422, str(exc)) from None
+        except ResendConflict as exc:
+            raise HTTPException(409, str(exc)) from None
+        return mail_view(_found(mail, shop_id, mail_id))
+
+    return api
 
 
-async def _operator(request: Request, shop_id: ShopId, x_operator_key: Annotated[str | None, Header()] = None) -> None:
-    keys: PostgresOperatorKeys = request.app.state.operator_keys
-    await operator_guard(keys.opens)(shop_id, x_operator_key)
-
-
-Handlers = Annotated[NotificationHandlers, Depends(_handlers)]
-router = APIRouter(prefix="/v1/shops/{shop_id}", tags=["operator"], dependencies=[Depends(_operator)])
-
-
-@router.get("/mails", summary="The shop's mail log, newest first")
-async def list_mails(shop_id: str, handlers: Handlers, status: Status | None = None, order_id: str | None = None,
-                     limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[dict[str, Any]]:
-    async with handlers.uow() as log:
-        mails = await log.list_mails(shop_id=shop_id, order_id=order_id, status=status, limit=limit)
-    return [mail_view(m) for m in mails]
-
-
-@router.get("/orders/{order_id}/mails", summary="The thanks mail, the shop copy and any resends of one order")
-async def order_mails(shop_id: str, order_id: str, handlers: Handlers) -> list[dict[str, Any]]:
-    async with handlers.uow() as log:
-        mails = await log.list_mails(shop_id=shop_id, order_id=order_id, limit=500)
-    if not mails:
-        raise HTTPException(404, f"no mails for order {order_id!r}")
-    return [mail_view(m) for m in mails]
-
-
-@router.get("/mails/{mail_id}", summary="One mail, with the subject and text that were sent")
-async def get_mail(shop_id: str, mail_id: str, handlers: Handlers) -> dict[str, Any]:
-    mail = await _mail_of_shop(handlers, shop_id, mail_id)
-    view = mail_view(mail)
-    if mail.content is not None:
-        view.update(subject=mail.content.subject, text=mail.content.text, html=mail.content.html)
-    return view
-
-
-@router.post("/mails/{mail_id}/resend", status_code=202, summary="Send the mail again as a new, logged mail")
-async def resend(shop_id: str, mail_id: str, handlers: Handlers, request: Request,
-                 body: ResendRequest | None = None,
-                 idempotency_key: Annotated[str | None, Header(min_length=1, max_length=200)] = None,
-                 ) -> dict[str, Any]:
-    """With `Idempotency-Key`, repeating the request (a double click, a retried call) returns the first resend
-    and sends nothing more; the same key for another recipient is a 409."""
-    _uuid_or_404(mail_id)
-    try:
-        mail = await handlers.resend(shop_id=shop_id, mail_id=mail_id, recipient=body.recipient if body else None,
-                                     idempotency_key=idempotency_key)
-    except InvalidAddress as exc:
-        raise HTTPException(422, str(exc)) from None
-    except ResendConflict as exc:
-        raise HTTPException(409, str(exc)) from None
-    if mail is None:
-        raise HTTPException(404, f"no mail {mail_id} in shop {shop_id!r}")
-    request.app.state.dispatcher.wake()
-    return mail_view(mail)
-
-
-async def _mail_of_shop(handlers: NotificationHandlers, shop_id: str, mail_id: str) -> Mail:
-    _uuid_or_404(mail_id)
-    async with handlers.uow() as log:
-        mail = await log.get_mail(mail_id)
-    if mail is None or mail.shop_id != shop_id:  # another shop's mail: 404, not 403 (I6)
+def _found(mail: Mail | None, shop_id: str, mail_id: str) -> Mail:
+    if mail is None:  # also another shop's mail: 404, not 403 (I6)
         raise HTTPException(404, f"no mail {mail_id} in shop {shop_id!r}")
     return mail
 

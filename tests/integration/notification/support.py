@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -19,9 +20,12 @@ from contracts.events import Event, OrderCompleted, ShopSettingsChanged
 from contracts.events.common import Buyer
 from contracts.events.shops import CardNote
 from contracts.topics import NOTIFICATIONS_EVENTS, ORDERS_EVENTS, SHOPS_SETTINGS
+from delivery.service import ServiceRuntime
 from delivery.settings import ConsumerSettings, KafkaSettings
 from deploy.local.smtp_sink import RunningSink
-from services.notification.app import create_app
+from services.notification.app import create_app, notification_runtime
+from services.notification.entrypoints.dispatcher import MailDispatcher
+from services.notification.ports import MailTransport
 from services.notification.settings import DispatchSettings, NotificationSettings, SmtpSettings
 from tests.kafka_reading import read_topic
 from tests.unit.contracts import samples
@@ -82,11 +86,26 @@ def start(database_url: str, kafka: KafkaSettings, sink: RunningSink, **kwargs: 
     return create_app(settings(database_url, kafka, sink, **kwargs), transport=transport)
 
 
-async def crash(app: FastAPI) -> None:
+@dataclass(frozen=True)
+class Crashable:
+    """A service app and the parts a test needs to stop it as a crash would (built here, passed to create_app)."""
+
+    app: FastAPI
+    runtime: ServiceRuntime
+    dispatcher: MailDispatcher
+
+
+def crashable(config: NotificationSettings, *, transport: MailTransport | None = None) -> Crashable:
+    runtime, dispatcher = notification_runtime(config), MailDispatcher(config.dispatch)
+    app = create_app(config, transport=transport, runtime=runtime, dispatcher=dispatcher)
+    return Crashable(app, runtime, dispatcher)
+
+
+async def crash(service: Crashable) -> None:
     """Stop as a killed process would: consumers and dispatcher drop their work, nothing more is committed."""
-    for consumer in app.state.runtime.consumers:
+    for consumer in service.runtime.consumers:
         await consumer.abort()
-    await app.state.dispatcher.abort()
+    await service.dispatcher.abort()
 
 
 async def publish(kafka: KafkaSettings, *events: Event, envelope: Envelope | None = None, times: int = 1) -> None:

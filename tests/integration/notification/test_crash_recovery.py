@@ -14,6 +14,7 @@ from services.notification.app import create_app
 from services.notification.ports import OutgoingMail, SendResult
 from tests.integration.notification.support import (
     crash,
+    crashable,
     log_rows,
     mail_events,
     order,
@@ -62,10 +63,10 @@ async def test_killing_the_service_in_the_middle_of_a_batch_and_restarting_loses
     await publish(isolated_kafka, shop(), *(order(f"ord-{i:03}") for i in range(ORDERS)))
     config = settings(database_url, isolated_kafka, sink)
     config.consumer.concurrency = 1  # one order at a time, so a crash can land inside the consumer's batch
-    first = create_app(config, transport=SlowTransport(SmtpTransport(config.smtp)))
-    async with running(first):
+    first = crashable(config, transport=SlowTransport(SmtpTransport(config.smtp)))
+    async with running(first.app):
         if moment == "while consuming":
-            async with first.state.runtime.pool.acquire() as conn:
+            async with first.runtime.pool.acquire() as conn:
                 await eventually(lambda: conn.fetchval("SELECT count(*) > 0 FROM mails"), interval=0.002,
                                  message="first orders recorded")
         else:
@@ -88,8 +89,8 @@ async def test_a_crash_between_the_servers_acceptance_and_the_log_commit_sends_o
     await publish(isolated_kafka, shop())
     config = settings(database_url, isolated_kafka, sink)
     dying = DiesAfterAcceptance(SmtpTransport(config.smtp))
-    first = create_app(config, transport=dying)
-    async with running(first):
+    first = crashable(config, transport=dying)
+    async with running(first.app):
         await publish_after_shop(database_url, isolated_kafka, order("ord-1"))
         async with asyncio.timeout(10):
             await dying.died.wait()

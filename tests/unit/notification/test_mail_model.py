@@ -23,7 +23,8 @@ from services.notification.domain.model import (
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
 LEASE = timedelta(seconds=60)
 POLICY = RetryPolicy(max_attempts=3, backoff_initial_s=5, backoff_max_s=12)
-CONTENT = MailContent("shop@example.jp", "店", "taro@example.jp", "件名", "本文")
+CONTENT = MailContent(sender_address="shop@example.jp", sender_name="店", recipient="taro@example.jp", subject="件名",
+                      text="本文")
 
 
 def mail(**kwargs):

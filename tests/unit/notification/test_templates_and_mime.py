@@ -81,10 +81,12 @@ def test_the_sandbox_refuses_reaching_into_python_internals(tmp_path):
 
 
 def outgoing(html: str | None = "<p>本文</p>") -> OutgoingMail:
-    content = MailContent("shop@example.jp", "デモ茶舗", "taro@example.jp", "【デモ茶舗】ご注文ありがとうございます",
-                          "山田 太郎 様\n本文です。", html, reply_to="buyer@example.jp")
-    return OutgoingMail(content, "<m-1@escott-payments.invalid>", datetime(2025, 1, 1, 9, tzinfo=UTC),
-                        {"X-Order-Id": "ord-1", "X-Mail-Kind": "thanks"})
+    content = MailContent(sender_address="shop@example.jp", sender_name="デモ茶舗", recipient="taro@example.jp",
+                          subject="【デモ茶舗】ご注文ありがとうございます", text="山田 太郎 様\n本文です。", html=html,
+                          reply_to="buyer@example.jp")
+    return OutgoingMail(content=content, message_id="<m-1@escott-payments.invalid>",
+                        date=datetime(2025, 1, 1, 9, tzinfo=UTC),
+                        headers={"X-Order-Id": "ord-1", "X-Mail-Kind": "thanks"})
 
 
 def test_the_message_is_seven_bit_with_encoded_japanese_headers_and_utf8_bodies():

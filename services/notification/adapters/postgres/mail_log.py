@@ -1,25 +1,18 @@
-"""`MailLog` and `UnitOfWork` on PostgreSQL (asyncpg). Outcomes go to the transactional outbox (design §6.3)."""
+"""`MailLog` on PostgreSQL (asyncpg): order snapshots, the shop projection and the mail log, through the
+connection of the unit of work (`uow.py`), which owns the transaction."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 
-from contracts.envelope import Envelope
-from contracts.events import OrderCompleted
-from delivery.outbox import add_to_outbox
-from services.notification import translate
 from services.notification.adapters.postgres import sql
-from services.notification.domain.model import CompletedOrder, Mail, MailContent, MailOutcome, MailStatus, ShopProfile
-from services.notification.ports import OrderSource
-
-PRODUCER = "notification"
+from services.notification.domain.model import Mail, MailContent, MailStatus, ShopProfile
+from services.notification.ports import NextMailEvent, OrderSnapshot, OrderSource
 
 
 class PostgresMailLog:
@@ -28,15 +21,20 @@ class PostgresMailLog:
     def __init__(self, conn: asyncpg.Connection):
         self._conn = conn
 
-    async def add_order(self, *, order_id: str, shop_id: str, source: OrderSource, snapshot: dict[str, Any]) -> None:
-        await self._conn.execute(sql.ADD_ORDER, order_id, shop_id, UUID(source.event_id), source.correlation_id,
+    async def add_order(self, *, order_id: str, shop_id: str, source: OrderSource, snapshot: OrderSnapshot) -> None:
+        await self._conn.execute(sql.ADD_ORDER, order_id, shop_id, source.event_id, source.correlation_id,
                                  json.dumps(snapshot, ensure_ascii=False))
 
-    async def order(self, order_id: str) -> CompletedOrder | None:
+    async def order_snapshot(self, order_id: str) -> OrderSnapshot | None:
         snapshot = await self._conn.fetchval(sql.ORDER_SNAPSHOT, order_id)
-        if snapshot is None:
-            return None
-        return translate.order_from_contract(OrderCompleted.model_validate_json(snapshot))
+        return json.loads(snapshot) if snapshot is not None else None
+
+    async def next_mail_event(self, order_id: str) -> NextMailEvent:
+        row = await self._conn.fetchrow(sql.NEXT_EVENT_VERSION, order_id)
+        if row is None:
+            raise LookupError(f"no order {order_id!r} in the mail log")
+        source = OrderSource(event_id=row["event_id"], correlation_id=row["correlation_id"])
+        return NextMailEvent(source=source, version=row["version"])
 
     async def add_mail(self, mail: Mail) -> bool:
         return bool(await self._conn.fetchval(sql.ADD_MAIL, *_mail_params(mail)))
@@ -75,26 +73,6 @@ class PostgresMailLog:
     async def retry_waiting_for_shop(self, shop_id: str, *, now: datetime) -> int:
         status = await self._conn.execute(sql.RETRY_WAITING_FOR_SHOP, shop_id, now)
         return int(status.split()[-1])
-
-    async def publish(self, outcome: MailOutcome) -> None:
-        """Stage `MailSent`/`MailFailed` in the outbox, caused by the order's `OrderCompleted`."""
-        order = await self._conn.fetchrow(sql.NEXT_EVENT_VERSION, outcome.mail.order_id)
-        event = translate.outcome_to_contract(outcome)
-        envelope = Envelope.wrap(event, producer=PRODUCER, correlation_id=order["correlation_id"],
-                                 causation_id=str(order["event_id"]), subject_version=order["version"])
-        await add_to_outbox(self._conn, topic=event.TOPIC, key=event.kafka_key(), envelope=envelope)
-
-
-class PostgresUnitOfWork:
-    """`async with uow() as log:` one transaction on a pooled connection."""
-
-    def __init__(self, pool: asyncpg.Pool):
-        self._pool = pool
-
-    @asynccontextmanager
-    async def __call__(self) -> AsyncIterator[PostgresMailLog]:
-        async with self._pool.acquire() as conn, conn.transaction():
-            yield PostgresMailLog(conn)
 
 
 def _mail_params(mail: Mail) -> tuple[Any, ...]:

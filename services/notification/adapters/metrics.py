@@ -20,7 +20,7 @@ _OLDEST_UNSENT = "SELECT extract(epoch FROM now() - min(created_at)) FROM mails 
 
 
 def watch_mails(runtime: ServiceRuntime) -> None:
-    watch_counts(runtime.metrics, lambda: runtime.pool, name="notification_mails", label="status",
+    watch_counts(runtime.metrics, runtime, name="notification_mails", label="status",
                  query=_BY_STATUS, documentation="Mails in the log that are not sent, by status.")
-    watch_value(runtime.metrics, lambda: runtime.pool, name="notification_oldest_unsent_mail_seconds",
+    watch_value(runtime.metrics, runtime, name="notification_oldest_unsent_mail_seconds",
                 query=_OLDEST_UNSENT, documentation="Age of the oldest pending or sending mail (0: none).")

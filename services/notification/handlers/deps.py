@@ -1,0 +1,31 @@
+"""What the handlers need, bundled once by `app.create_app` (the composition root)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from services.notification.domain.model import RetryPolicy
+from services.notification.ports import Clock, MailTransport, Renderer, SendWakeup, UnitOfWorkFactory
+
+
+@dataclass(frozen=True, kw_only=True)
+class DispatchRules:
+    """How mails are sent: backoff and attempt limit, the `sending` lease, the Message-ID domain, and the pause
+    before retrying a failed `sent`/`failed` mark (doubling, a few tries: a lost mark would be a duplicate)."""
+
+    retry: RetryPolicy
+    lease: timedelta
+    message_id_domain: str
+    record_retry_s: float = 0.2
+
+
+@dataclass(frozen=True, kw_only=True)
+class Deps:
+    uow: UnitOfWorkFactory
+    renderer: Renderer
+    transport: MailTransport
+    clock: Clock
+    wakeup: SendWakeup
+    """Told when new mails are due (recorded, resent, or freed by a shop's settings): the dispatcher claims now."""
+    rules: DispatchRules
