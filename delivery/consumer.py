@@ -4,7 +4,7 @@ Design §6.3/§6.4: different keys run concurrently (up to `concurrency` handler
 offset order, one at a time; a partition's offset is committed only below its lowest unfinished record, and
 only after the handler returned (its database transaction committed). A record that fails validation, or
 keeps failing, goes to `<topic>.dlq` with the reason and its original bytes, so it never blocks a partition.
-FastStream offers no key-level ordering with concurrency (faststream.md §2.5), hence this runner on aiokafka.
+Neither FastStream 0.7 nor aiokafka 0.14 offers key-level ordering with concurrency, hence this runner on aiokafka.
 """
 
 from __future__ import annotations

@@ -35,7 +35,7 @@ class KafkaSettings(BaseModel):
 
     @property
     def servers(self) -> list[str]:
-        """A list, never a comma-joined string: FastStream does not split strings (faststream.md pitfall 20)."""
+        """A list, never a comma-joined string: FastStream's KafkaBroker does not split one ("h1:9092,h2:9092")."""
         return [s.strip() for s in self.bootstrap_servers.split(",") if s.strip()]
 
 
