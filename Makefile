@@ -44,6 +44,7 @@ lint: venv
 	$(VENV)/bin/mypy contracts delivery services emulator deploy
 	$(VENV)/bin/lint-imports
 	$(PY) -m contracts.schemas check
+	$(PY) -m deploy.checks.style
 
 docs: venv
 	$(PY) -m contracts.asyncapi docs

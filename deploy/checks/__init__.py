@@ -1,0 +1,1 @@
+"""Repository checks that the generic linters cannot express; `make lint` runs them."""
