@@ -25,6 +25,7 @@ from delivery.service import ServiceRuntime
 from delivery.settings import ServiceSettings
 from delivery.storable_text import reject_unstorable_text
 
+
 class ServiceResources(Protocol):
     """What a service owns only while it runs (consumers, clients, workers): the one composition hook."""
 
