@@ -25,7 +25,7 @@ SERVICES = ("checkout", "payment", "subscription", "notification")
 PG = os.environ.get("DATABASE_URL", "postgresql://payments:payments@127.0.0.1:5432/postgres")
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Stack:
     env: dict[str, str]
     log_path: Path
@@ -50,7 +50,7 @@ class Stack:
         self.process = subprocess.Popen([sys.executable, "-m", "deploy.local.run"], cwd=ROOT, env=self.env,
                                         stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
-        lines = [line.strip() for line in wait_for_line(self.log_path, "READY", self.process, timeout).splitlines()]
+        lines = [line.strip() for line in wait_for_line(self.log_path, "READY", self.process, timeout=timeout).splitlines()]
         self.urls = dict(line.split() for line in lines[lines.index("READY") + 1:][:6])
 
     def stop(self) -> None:
