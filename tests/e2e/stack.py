@@ -50,7 +50,8 @@ class Stack:
         self.process = subprocess.Popen([sys.executable, "-m", "deploy.local.run"], cwd=ROOT, env=self.env,
                                         stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
-        lines = [line.strip() for line in wait_for_line(self.log_path, "READY", self.process, timeout=timeout).splitlines()]
+        output = wait_for_line(self.log_path, "READY", self.process, timeout=timeout)
+        lines = [line.strip() for line in output.splitlines()]
         self.urls = dict(line.split() for line in lines[lines.index("READY") + 1:][:6])
 
     def stop(self) -> None:
