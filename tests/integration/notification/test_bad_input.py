@@ -27,7 +27,8 @@ pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
 async def test_an_order_of_a_shop_whose_settings_never_arrive_fails_with_a_reason_and_others_go_on(
         database_url, isolated_kafka, sink):
-    await publish(isolated_kafka, order("ord-lost", shop_id="ghost-shop"), shop(), order("ord-ok"))
+    await publish(isolated_kafka, order("ord-lost", shop_id="ghost-shop"), shop())
+    await publish(isolated_kafka, order("ord-ok"))
     async with running(start(database_url, isolated_kafka, sink, max_attempts=3)):
         lost = await eventually(lambda: _final(database_url, "ord-lost"), message="unknown shop's mails failed")
         await eventually(lambda: _final(database_url, "ord-ok"), message="the known shop's mails")
@@ -53,8 +54,8 @@ async def test_mails_waiting_for_a_shops_settings_go_out_as_soon_as_the_settings
 
 async def test_an_invalid_buyer_address_fails_the_thanks_mail_at_once_and_the_shop_copy_still_goes(
         database_url, isolated_kafka, sink):
-    await publish(isolated_kafka, shop(), order("ord-bad", email="山田@例え.jp"),
-                  order("ord-nx", email="a@shop.invalid"))
+    await publish(isolated_kafka, shop(), order("ord-bad", email="山田@例え.jp"))
+    await publish(isolated_kafka, order("ord-nx", email="a@shop.invalid"))
     async with running(start(database_url, isolated_kafka, sink)):
         bad = await eventually(lambda: _final(database_url, "ord-bad"), message="ord-bad final")
         nx = await eventually(lambda: _final(database_url, "ord-nx"), message="ord-nx final")

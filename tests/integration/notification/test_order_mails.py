@@ -68,7 +68,8 @@ async def test_the_shops_note_is_left_out_when_include_in_thanks_mail_is_off(dat
 async def test_rejected_and_needs_review_orders_get_no_mail(database_url, isolated_kafka, sink):
     rejected = samples.order_rejected().model_copy(update={"order_id": "ord-rejected"})
     review = samples.order_needs_review().model_copy(update={"order_id": "ord-review"})
-    await publish(isolated_kafka, shop(), rejected, review, samples.order_placed(), order("ord-completed"))
+    for event in (shop(), rejected, review, samples.order_placed(), order("ord-completed")):
+        await publish(isolated_kafka, event)
     async with running(start(database_url, isolated_kafka, sink)):
         await eventually(lambda: consumed_everything(isolated_kafka), message="every event consumed")
         await eventually(lambda: _count(sink, 2), message="the completed order's mails")
