@@ -40,9 +40,9 @@ from contracts.topics import topics_to_create  # noqa: E402
 from delivery.kafka import ensure_topics  # noqa: E402
 from delivery.settings import KafkaSettings  # noqa: E402
 from services.notification.adapters.smtp import SmtpTransport  # noqa: E402
-from services.notification.app import create_app  # noqa: E402
+from services.notification.app import create_app, notification_runtime  # noqa: E402
 from services.notification.domain.model import MailContent  # noqa: E402
-from services.notification.handlers import NotificationHandlers  # noqa: E402
+from services.notification.handlers import sending  # noqa: E402
 from services.notification.ports import OutgoingMail, SendResult  # noqa: E402
 from services.notification.settings import DispatchSettings, NotificationSettings, SmtpSettings  # noqa: E402
 from tests.unit.contracts import samples  # noqa: E402
@@ -115,13 +115,13 @@ class TimedTransport:
 
 def time_log_commits(committed: dict[str, float]) -> None:
     """Instrument unit 2 (the `sent` mark): the end of the duplicate window is its commit."""
-    original = NotificationHandlers._record
+    original = sending.record_result
 
-    async def timed(self, step, *, expected_attempts):  # type: ignore[no-untyped-def]
-        await original(self, step, expected_attempts=expected_attempts)
+    async def timed(deps, step, *, expected_attempts):  # type: ignore[no-untyped-def]
+        await original(deps, step, expected_attempts=expected_attempts)
         committed[step.mail.message_id] = time.perf_counter()
 
-    NotificationHandlers._record = timed  # type: ignore[method-assign]
+    sending.record_result = timed  # deliver_mail looks it up in its module at each call
 
 
 async def publish(kafka: KafkaSettings, orders: int) -> None:
@@ -164,10 +164,11 @@ async def bench_service(bootstrap: str, admin_url: str, *, smtp_port: int, order
     accepted: dict[str, float] = {}
     committed: dict[str, float] = {}
     time_log_commits(committed)
-    app = create_app(settings, transport=TimedTransport(SmtpTransport(settings.smtp), accepted))
+    runtime = notification_runtime(settings)
+    app = create_app(settings, transport=TimedTransport(SmtpTransport(settings.smtp), accepted), runtime=runtime)
     started = time.perf_counter()
     async with app.router.lifespan_context(app):
-        pool = app.state.runtime.pool
+        pool = runtime.pool
         deadline = started + timeout
         while time.perf_counter() < deadline:
             if await pool.fetchval("SELECT count(*) FROM mails WHERE status = 'sent'") >= 2 * orders:
