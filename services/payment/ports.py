@@ -1,26 +1,28 @@
-"""The payment service's ports: what handlers need from storage, the gateway and the clock (style rule 5).
+"""The payment service's ports: what handlers need from storage, the gateway, the clock and id sources.
 
 Secrets cross these ports only as `SecretStr` (masked in every repr and log); adapters encrypt them at rest.
+The unit of work is delivery's inbox/outbox (`claim`, `emit`) plus this service's repositories on the same
+transaction (docs/services.md).
 """
 
 from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Protocol
 
 from pydantic import SecretStr
 
-from delivery.envelopes import Inbound
+from delivery.clock import Clock as Clock  # the one clock port (delivery.clock)
+from delivery.units import InboxOutbox
 from services.payment.domain.attempts import Attempt
 from services.payment.domain.cards import LinkStatus
-from services.payment.domain.events import DomainEvent
+from services.payment.domain.gateway import GatewayOperation, Reply
 from services.payment.domain.model import Payment
-from services.payment.domain.operations import Operation, Reply
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Credentials:
     """One shop's e-SCOTT credentials (write-only through the API)."""
 
@@ -42,7 +44,7 @@ class ProcessKey:
     process_pass: SecretStr
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class MemberCard:
     """A gateway member record of a shop member (never the card itself; at most its masked number)."""
 
@@ -53,24 +55,24 @@ class MemberCard:
     masked_card: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ShopSettings:
     """The part of `shops.settings` payment keeps locally."""
 
     shop_id: str
     configured: bool
-    sales_mode: str | None
-    card_link_mode: str | None
-    subscriptions_enabled: bool
-    renewal_sales_mode: str | None
-    authorize_at_renewal: bool
+    sales_mode: str | None = None
+    card_link_mode: str | None = None
+    subscriptions_enabled: bool = False
+    renewal_sales_mode: str | None = None
+    authorize_at_renewal: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class GatewayCall:
     """Everything one gateway call needs; MerchantFree1/2 carry the payment number and buyer name (R14)."""
 
-    operation: Operation
+    operation: GatewayOperation
     credentials: Credentials
     amount: int = 0
     pay_type: str = "01"
@@ -82,7 +84,7 @@ class GatewayCall:
     sales_date: date | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class GatewayAnswer:
     """The domain's `Reply` plus what it must not see (a new ProcessPass, a masked card number) and what only
     a 1Search returns (the transaction's current Amount and SalesDate)."""
@@ -99,23 +101,24 @@ class CardGateway(Protocol):
         """Send one call; never raises for transport failures (they are `not_sent` or `unknown` replies)."""
 
 
-class Clock(Protocol):
-    def now(self) -> datetime: ...
+class IdSource(Protocol):
+    """Ids and generated secrets payment mints (random in production; tests may pass predictable ones)."""
 
-
-@dataclass(frozen=True)
-class Trace:
-    """Why events are emitted: the checkout (correlation) and the inbound event (causation), if any."""
-
-    correlation_id: str
-    causation: Inbound | None = None
+    def attempt_id(self) -> str: ...
+    def kaiin_id(self) -> str: ...
+    def kaiin_pass(self) -> SecretStr: ...
 
 
 class PaymentRepository(Protocol):
     async def get(self, order_id: str, *, lock: bool = False) -> Payment | None: ...
-    async def add(self, payment: Payment, *, correlation_id: str) -> Payment: ...
+    async def add(self, payment: Payment, *, correlation_id: str) -> Payment:
+        """Insert as version 1; a second payment for the same order fails."""
+
     async def save(self, payment: Payment, *, process_pass: SecretStr | None = None,
-                   retire_pass: bool = False) -> Payment: ...
+                   retire_pass: bool = False) -> Payment:
+        """Write with version + 1. `process_pass`: the current hold's new ProcessPass; `retire_pass`: the
+        stored one now belongs to the previous hold (kept until that hold is gone, then dropped with it)."""
+
     async def process_key(self, order_id: str, *, previous: bool = False) -> ProcessKey | None: ...
     async def correlation_id(self, order_id: str) -> str | None: ...
 
@@ -123,15 +126,21 @@ class PaymentRepository(Protocol):
 class AttemptRepository(Protocol):
     async def add(self, attempt: Attempt) -> None: ...
     async def save(self, attempt: Attempt) -> None: ...
-    async def sending(self, order_id: str) -> list[Attempt]: ...
-    async def history(self, order_id: str) -> list[Attempt]: ...
-    async def mark_resolved(self, order_id: str, resolution: str) -> None: ...
     async def get(self, attempt_id: str) -> Attempt | None: ...
+    async def sending(self, order_id: str) -> list[Attempt]:
+        """The order flow's attempts still `sending` (operator actions settle theirs by their own lease)."""
+
+    async def history(self, order_id: str) -> list[Attempt]: ...
+    async def mark_resolved(self, order_id: str, resolution: str) -> None:
+        """Note an operator's finding on the order flow's unknown attempt(s) (status stays `unknown`)."""
+
     async def resolve_one(self, attempt_id: str, resolution: str) -> None: ...
 
 
 class MemberCardRepository(Protocol):
-    async def lease(self, shop_id: str, member_id: str, *, holder: str, ttl_s: float) -> bool: ...
+    async def lease(self, shop_id: str, member_id: str, *, holder: str, ttl_s: float) -> bool:
+        """Take or renew the member's lease unless another holder's is younger than `ttl_s`."""
+
     async def release(self, shop_id: str, member_id: str, *, holder: str) -> None: ...
     async def next_version(self, shop_id: str, member_id: str) -> int: ...
     async def current(self, shop_id: str, member_id: str) -> MemberCard | None: ...
@@ -148,14 +157,16 @@ class ShopRepository(Protocol):
 
     async def put_credentials(self, shop_id: str, credentials: Credentials) -> None: ...
     async def put_settings(self, settings: ShopSettings) -> None: ...
+    async def settings(self, shop_id: str) -> ShopSettings | None: ...
 
 
 class CredentialsUnreadable(Exception):
     """Stored credentials cannot be decrypted with the configured key(s) (the key changed without rotation)."""
 
 
-class UnitOfWork(Protocol):
-    """One database transaction; events emitted through it are published only if it commits (outbox)."""
+class UnitOfWork(InboxOutbox, Protocol):
+    """One database transaction: the inbox claim, this service's repositories, and the outbox (events staged
+    through `emit` are published only if the unit commits)."""
 
     @property
     def payments(self) -> PaymentRepository: ...
@@ -166,11 +177,6 @@ class UnitOfWork(Protocol):
     @property
     def shops(self) -> ShopRepository: ...
 
-    async def emit(self, event: DomainEvent, *, version: int) -> None: ...
-
-    async def claim_inbound(self) -> bool:
-        """Record the inbound event in the inbox; False if it was already applied."""
-
 
 class UnitOfWorkFactory(Protocol):
-    def __call__(self, trace: Trace | None = None) -> AbstractAsyncContextManager[UnitOfWork]: ...
+    def __call__(self) -> AbstractAsyncContextManager[UnitOfWork]: ...

@@ -27,11 +27,11 @@ from contracts.events import (
 from contracts.events.commands import PaymentCommand
 from delivery.sealing import TokenSealer
 from services.payment.domain import events as ev
-from services.payment.domain.actions import Action, OperationRequest
+from services.payment.domain.actions import Action, ActionRequest
 from services.payment.domain.cards import CardChoice, LinkMode
 from services.payment.domain.codes import describe
+from services.payment.domain.gateway import SalesMode
 from services.payment.domain.model import PlaceOrder
-from services.payment.domain.operations import SalesMode
 from services.payment.ports import ShopSettings
 
 
@@ -47,28 +47,30 @@ def place_order(event: OrderPlaced, sealer: TokenSealer) -> tuple[PlaceOrder, Se
         member_id=event.buyer.member_id, has_token=token is not None,
         use_registered_card=event.payment.use_registered_card, keep_card=event.payment.keep_card,
         link_mode=LinkMode(event.card_link_mode), subscription=event.cart_type == "subscription")
-    order = PlaceOrder(event.order_id, event.shop_id, event.payment_number, event.amount, event.payment.pay_type,
-                       SalesMode(event.sales_mode), event.buyer.name, choice, event.payment_skip_reason)
+    order = PlaceOrder(order_id=event.order_id, shop_id=event.shop_id, payment_number=event.payment_number,
+                       amount=event.amount, pay_type=event.payment.pay_type, sales_mode=SalesMode(event.sales_mode),
+                       buyer_name=event.buyer.name, choice=choice, skip_reason=event.payment_skip_reason)
     return order, token
 
 
 def shop_settings(event: ShopSettingsChanged) -> ShopSettings:
     card = event.card
     if card is None:
-        return ShopSettings(event.shop_id, False, None, None, False, None, False)
-    return ShopSettings(event.shop_id, card.configured, card.sales_mode, card.card_link_mode,
-                        card.subscriptions_enabled, card.renewal_sales_mode, card.authorize_at_renewal)
+        return ShopSettings(shop_id=event.shop_id, configured=False)
+    return ShopSettings(shop_id=event.shop_id, configured=card.configured, sales_mode=card.sales_mode,
+                        card_link_mode=card.card_link_mode, subscriptions_enabled=card.subscriptions_enabled,
+                        renewal_sales_mode=card.renewal_sales_mode, authorize_at_renewal=card.authorize_at_renewal)
 
 
-def operation_request(command: PaymentCommand) -> OperationRequest:
-    """A command on `payments.commands` as the same request the operator HTTP API makes."""
+def action_request(command: PaymentCommand) -> ActionRequest:
+    """A command on `payments.commands` as the same action request the operator HTTP API makes."""
     if isinstance(command, CapturePayment):
-        return OperationRequest(Action.CAPTURE, command.requested_by, command.amount)
+        return ActionRequest(Action.CAPTURE, command.requested_by, command.amount)
     if isinstance(command, CancelPayment):
-        return OperationRequest(Action.CANCEL, command.requested_by)
+        return ActionRequest(Action.CANCEL, command.requested_by)
     if isinstance(command, UpdatePaymentAmount):
-        return OperationRequest(Action.UPDATE_AMOUNT, command.requested_by, command.amount)
-    raise ValueError(f"no operation for {command.TYPE}")
+        return ActionRequest(Action.UPDATE_AMOUNT, command.requested_by, command.amount)
+    raise ValueError(f"no action for {command.TYPE}")
 
 
 _CONTRACTS: dict[type, type[Event]] = {

@@ -26,8 +26,9 @@ from typing import Final
 from urllib.parse import unquote_plus
 
 import httpx
-import structlog
 from pydantic import SecretStr
+
+from delivery.logs import get_logger
 
 JST: Final = timezone(timedelta(hours=9))
 AUT, CRP, ATN = "/online/aut/OAUT002.do", "/online/crp/OCRP005.do", "/online/atn/OATN005.do"
@@ -37,7 +38,7 @@ _CODE = re.compile(r"[A-Z][0-9A-Z]{1,3}\Z")
 _KEY = re.compile(r"[A-Za-z0-9_]+\Z")
 # Failures that happen before any byte of the request can have left this process.
 _BEFORE_SENDING = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
-_log = structlog.get_logger("payment.escott")
+_log = get_logger(__name__)
 
 
 class Outcome(StrEnum):

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from services.payment.adapters import escott
-from services.payment.domain.operations import PROCESS_CALLS, Operation, Outcome, Reply
+from services.payment.domain.gateway import PROCESS_CALLS, GatewayOperation, Outcome, Reply
 from services.payment.ports import GatewayAnswer, GatewayCall
 
 T = TypeVar("T")
@@ -47,18 +47,18 @@ class EscottCardGateway:
                   refs: escott.MerchantRefs) -> Callable[[], Awaitable[escott.EscottResult]]:
         c, op = self._client, call.operation
         member = escott.Member(call.member.kaiin_id, call.member.kaiin_pass) if call.member else None
-        if op in (Operation.AUTH, Operation.GATHERING):
-            charge = c.authorize if op is Operation.AUTH else c.authorize_and_capture
+        if op in (GatewayOperation.AUTH, GatewayOperation.GATHERING):
+            charge = c.authorize if op is GatewayOperation.AUTH else c.authorize_and_capture
             source = member or escott.TokenSource(_required(call.token, op))
             return lambda: charge(merchant, source, amount=call.amount, pay_type=call.pay_type, refs=refs)
         if op in PROCESS_CALLS:
             return self._process(call, merchant, refs, member)
         key = _required(member, op)
-        if op is Operation.MEM_ADD:
+        if op is GatewayOperation.MEM_ADD:
             return lambda: c.add_member(merchant, key, escott.TokenSource(_required(call.token, op)), refs)
-        if op is Operation.MEM_CHG:
+        if op is GatewayOperation.MEM_CHG:
             return lambda: c.change_member(merchant, key, escott.TokenSource(_required(call.token, op)), refs=refs)
-        member_calls = {Operation.MEM_INVAL: c.invalidate_member, Operation.MEM_DEL: c.delete_member}
+        member_calls = {GatewayOperation.MEM_INVAL: c.invalidate_member, GatewayOperation.MEM_DEL: c.delete_member}
         if op in member_calls:
             return lambda: member_calls[op](merchant, key, refs)
         return lambda: c.member_reference(merchant, key, refs=refs)
@@ -69,19 +69,19 @@ class EscottCardGateway:
         c, op = self._client, call.operation
         process = _required(call.process, op)
         ref = escott.ProcessRef(process.process_id, process.process_pass)
-        if op is Operation.CAPTURE:
+        if op is GatewayOperation.CAPTURE:
             return lambda: c.capture(merchant, ref, sales_date=call.sales_date, member=member, refs=refs)
-        if op is Operation.CHANGE:
+        if op is GatewayOperation.CHANGE:
             return lambda: c.change_amount(merchant, ref, amount=call.amount, member=member, refs=refs)
-        if op is Operation.REAUTH:
+        if op is GatewayOperation.REAUTH:
             return lambda: c.reauthorize(merchant, ref, amount=call.amount, sales_date=call.sales_date,
                                          member=member, refs=refs)
-        if op is Operation.SEARCH:
+        if op is GatewayOperation.SEARCH:
             return lambda: c.search(merchant, ref, refs=refs)
         return lambda: c.cancel(merchant, ref, member=member, refs=refs)
 
 
-def _required(value: T | None, op: Operation) -> T:
+def _required(value: T | None, op: GatewayOperation) -> T:
     if value is None:
         raise ValueError(f"{op} call is missing a required input")
     return value
@@ -92,8 +92,10 @@ def answer(result: escott.EscottResult) -> GatewayAnswer:
     outcome = Outcome(result.outcome.value)
     reason = unknown_reason(result.reason) if result.outcome is escott.Outcome.UNKNOWN else result.reason
     process = result.process
-    reply = Reply(outcome, tuple(result.codes), result.transaction_id, result.fields.get("ApproveNo") or None,
-                  process.process_id if process else None, reason)
+    reply = Reply(outcome=outcome, codes=tuple(result.codes), transaction_id=result.transaction_id,
+                  approval_number=result.fields.get("ApproveNo") or None,
+                  process_id=process.process_id if process else None, reason=reason)
     amount = result.fields.get("Amount", "")
-    return GatewayAnswer(reply, process.process_pass if process else None, result.masked_card_no,
-                         int(amount) if amount.isdigit() else None, result.fields.get("SalesDate") or None)
+    return GatewayAnswer(reply=reply, process_pass=process.process_pass if process else None,
+                         masked_card=result.masked_card_no, amount=int(amount) if amount.isdigit() else None,
+                         sales_date=result.fields.get("SalesDate") or None)

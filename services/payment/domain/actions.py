@@ -1,10 +1,11 @@
-"""Values of operator operations on a payment (R12, R13, design §6.5): what is running, what is unresolved,
-and the hold an amount update left behind.
+"""Values of operator actions on a payment (R12, R13, design §6.5): what is running, what is unresolved, and
+the hold an amount update left behind. (An *operator action* runs *gateway operations*, its steps: see
+`domain/gateway.py` for the vocabulary; the rules are in `domain/action_rules.py`.)
 
-An operation is one row-locked state change before the gateway call (`InProgress`), so two operators, or an
+An action is one row-locked state change before the gateway call (`RunningAction`), so two operators, or an
 operator and automation, never send two gateway operations for one transaction at once (the second is refused
-with the current state). Its outcome is applied after the call; an unknown outcome is kept (`UnknownOperation`)
-and blocks further operations until an operator resolves it: it is never retried automatically (design §6.2).
+with the current state). Its outcome is applied after the call; an unknown outcome is kept (`UnknownAction`)
+and blocks further actions until an operator resolves it: it is never retried automatically (design §6.2).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from services.payment.domain.operations import Operation
+from services.payment.domain.gateway import GatewayOperation
 
 
 class Action(StrEnum):
@@ -26,12 +27,12 @@ class Action(StrEnum):
 
 
 ACTIONS = (Action.CAPTURE, Action.CANCEL, Action.UPDATE_AMOUNT)
-"""The operations R12 names; releasing a left-over hold exists only while one is flagged."""
+"""The actions R12 names; releasing a left-over hold exists only while one is flagged."""
 
 
-class OperationRefused(Exception):
-    """The rules (R12, R13, state, amounts) refuse an operation; `conflict` is a state clash (HTTP 409), else
-    the request itself is unacceptable (HTTP 422). `code` is stable and machine-readable."""
+class ActionRefused(Exception):
+    """The rules (R12, R13, state, amounts) refuse an action; `conflict` is a state clash (HTTP 409), else the
+    request itself is unacceptable (HTTP 422). `code` is stable and machine-readable."""
 
     def __init__(self, code: str, message: str, *, conflict: bool = True) -> None:
         super().__init__(message)
@@ -41,7 +42,7 @@ class OperationRefused(Exception):
 
 
 @dataclass(frozen=True)
-class OperationRequest:
+class ActionRequest:
     """`amount`: for capture the amount the sender expects (a guard); for update the new amount."""
 
     action: Action
@@ -49,16 +50,16 @@ class OperationRequest:
     amount: int | None = None
 
 
-@dataclass(frozen=True)
-class InProgress:
-    """The operation holding the payment now, and the gateway call (`step`) it is waiting for.
+@dataclass(frozen=True, kw_only=True)
+class RunningAction:
+    """The action holding the payment now, and the gateway operation (`step`) it is waiting for.
 
     `on_previous`: the step acts on the previous hold (the release after 1ReAuth), not the current one.
     `unsent`: sends of this step that certainly did not leave (connection refused), resent within a budget.
     """
 
     action: Action
-    step: Operation
+    step: GatewayOperation
     attempt_id: str
     since: datetime
     requested_by: str | None = None
@@ -67,12 +68,12 @@ class InProgress:
     unsent: int = 0
 
 
-@dataclass(frozen=True)
-class UnknownOperation:
-    """A gateway call of an operation whose outcome is unknown: shown to operators, never resent."""
+@dataclass(frozen=True, kw_only=True)
+class UnknownAction:
+    """A step of an action whose outcome is unknown: shown to operators, never resent."""
 
     action: Action
-    step: Operation
+    step: GatewayOperation
     attempt_id: str
     requested_by: str | None = None
     target_amount: int | None = None
@@ -84,7 +85,7 @@ class HoldState(StrEnum):
     RELEASE_FAILED = "release_failed"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PreviousHold:
     """The hold an amount update replaced (1ReAuth made a new one). While `release_failed`, the order has two
     live holds at the gateway: flagged for ops, who can retry the release."""

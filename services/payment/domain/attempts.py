@@ -11,9 +11,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
-from services.payment.domain.operations import Operation, Outcome, Reply
+from services.payment.domain.gateway import GatewayOperation, Outcome, PlannedCall, Reply
 
-INTERRUPTED = Reply(Outcome.UNKNOWN, reason="interrupted")
+INTERRUPTED = Reply(outcome=Outcome.UNKNOWN, reason="interrupted")
 """The reply assumed for an attempt whose process stopped between recording and recording the answer."""
 
 
@@ -25,12 +25,12 @@ class AttemptStatus(StrEnum):
     UNKNOWN = "unknown"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Attempt:
     attempt_id: str
     shop_id: str
     order_id: str | None
-    operation: Operation
+    operation: GatewayOperation
     kaiin_id: str | None
     started_at: datetime
     status: AttemptStatus = AttemptStatus.SENDING
@@ -39,9 +39,16 @@ class Attempt:
     transaction_id: str | None = None
     reason: str | None = None
     resolution: str | None = None
-    action: str | None = None  # operator operation (capture, cancel, ...), None for the order's own calls
+    action: str | None = None  # operator action (capture, cancel, ...) or `status`; None for the order's calls
     requested_by: str | None = None
     amount: int | None = None
+
+
+def start_attempt(call: PlannedCall, *, attempt_id: str, now: datetime) -> Attempt:
+    """The `sending` record of a planned call (the member's KaiinId only when the call uses it)."""
+    return Attempt(attempt_id=call.attempt_id or attempt_id, shop_id=call.shop_id, order_id=call.order_id,
+                   operation=call.operation, kaiin_id=call.kaiin_id if call.member else None, started_at=now,
+                   action=call.action, requested_by=call.requested_by, amount=call.recorded_amount)
 
 
 def finish_attempt(attempt: Attempt, reply: Reply, now: datetime) -> Attempt:

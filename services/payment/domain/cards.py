@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from services.payment.domain.operations import Operation, Outcome, Reply
+from services.payment.domain.gateway import GatewayOperation, Outcome, Reply
 
 
 class LinkMode(StrEnum):
@@ -37,7 +37,7 @@ class Refused(Exception):
         self.reason = reason
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CardChoice:
     """What the buyer asked for, with the link mode the shop had at order time."""
 
@@ -49,12 +49,12 @@ class CardChoice:
     subscription: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CardPlan:
     """The decided card source and link work for one order."""
 
     source: CardSource
-    link: Operation | None = None
+    link: GatewayOperation | None = None
     unlink_after: bool = False
     unlink_reason: str | None = None
 
@@ -74,14 +74,14 @@ def plan_card(choice: CardChoice, *, linked: bool) -> CardPlan:
     if choice.use_registered_card and not guest:
         if not linked:
             raise Refused("no_registered_card")
-        return _with_removal(CardPlan(CardSource.MEMBER), choice, linked=linked)
+        return _with_removal(CardPlan(source=CardSource.MEMBER), choice, linked=linked)
     if not choice.has_token:
         raise Refused("no_card_source")
     if guest:
-        return CardPlan(CardSource.TOKEN)
+        return CardPlan(source=CardSource.TOKEN)
     if _keeps_card(choice):
-        return CardPlan(CardSource.MEMBER, link=Operation.MEM_CHG if linked else Operation.MEM_ADD)
-    return _with_removal(CardPlan(CardSource.TOKEN), choice, linked=linked)
+        return CardPlan(source=CardSource.MEMBER, link=GatewayOperation.MEM_CHG if linked else GatewayOperation.MEM_ADD)
+    return _with_removal(CardPlan(source=CardSource.TOKEN), choice, linked=linked)
 
 
 def _keeps_card(choice: CardChoice) -> bool:
@@ -100,9 +100,9 @@ def _with_removal(plan: CardPlan, choice: CardChoice, *, linked: bool) -> CardPl
     if not linked or choice.subscription:
         return plan
     if choice.link_mode is LinkMode.NEVER:
-        return CardPlan(plan.source, unlink_after=True, unlink_reason="link_mode_never")
+        return CardPlan(source=plan.source, unlink_after=True, unlink_reason="link_mode_never")
     if choice.link_mode is LinkMode.BUYER_CHOICE and choice.keep_card is False:
-        return CardPlan(plan.source, unlink_after=True, unlink_reason="keep_card_unchecked")
+        return CardPlan(source=plan.source, unlink_after=True, unlink_reason="keep_card_unchecked")
     return plan
 
 
@@ -121,13 +121,13 @@ CURRENT_LINK = frozenset({LinkStatus.REGISTERING, LinkStatus.ACTIVE})
 """At most one record per shop member is in these states (one member, one card, R10)."""
 
 
-def link_status_after(current: LinkStatus, op: Operation, reply: Reply, *, retrying: bool) -> LinkStatus:
+def link_status_after(current: LinkStatus, op: GatewayOperation, reply: Reply, *, retrying: bool) -> LinkStatus:
     """The member record's status after a member operation's reply (`retrying`: a not_sent call goes again)."""
-    if op is Operation.MEM_ADD:
+    if op is GatewayOperation.MEM_ADD:
         return _after_add(reply, retrying=retrying)
-    if op is Operation.MEM_INVAL and (reply.outcome is Outcome.OK or reply.codes == ("K75",)):
+    if op is GatewayOperation.MEM_INVAL and (reply.outcome is Outcome.OK or reply.codes == ("K75",)):
         return LinkStatus.INVALIDATED
-    if op is Operation.MEM_DEL and reply.outcome is Outcome.OK:
+    if op is GatewayOperation.MEM_DEL and reply.outcome is Outcome.OK:
         return LinkStatus.DELETED
     return current
 

@@ -19,7 +19,7 @@ STATUS_UNREADABLE = "決済状況が確認できません"  # R17: order screen 
 MEMBER_FUNCTION_OFF = "決済処理エラーが発生しました"  # R17: 4MemAdd answered K68
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CodeInfo:
     """One result code with its Japanese and English descriptions."""
 
@@ -236,8 +236,8 @@ _SERIES: list[tuple[str, str, str]] = [
 
 def _build() -> dict[str, CodeInfo]:
     rows = (line.split("|") for line in _TABLE.strip().splitlines())
-    catalogue = {code: CodeInfo(code, ja, en) for code, ja, en in rows}
-    catalogue.update({code: CodeInfo(code, ja, en) for code, ja, en in _SERIES})
+    catalogue = {code: CodeInfo(code=code, ja=ja, en=en) for code, ja, en in rows}
+    catalogue.update({code: CodeInfo(code=code, ja=ja, en=en) for code, ja, en in _SERIES})
     return catalogue
 
 
@@ -246,7 +246,7 @@ CATALOGUE: dict[str, CodeInfo] = _build()
 
 def describe(code: str) -> CodeInfo:
     """The catalogue entry for ``code``; an unlisted code still gets a readable, flagged entry."""
-    return CATALOGUE.get(code) or CodeInfo(code, "不明なコード", "Unknown code", known=False)
+    return CATALOGUE.get(code) or CodeInfo(code=code, ja="不明なコード", en="Unknown code", known=False)
 
 
 def operator_text(codes: Iterable[str]) -> str:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PaymentAuthorized:
     order_id: str
     shop_id: str
@@ -20,7 +20,7 @@ class PaymentAuthorized:
     resolution: str = "gateway"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PaymentDeclined:
     """`codes` are the gateway's raw codes (empty when we refused before or without an answer; see `reason`)."""
 
@@ -35,7 +35,7 @@ class PaymentDeclined:
     resolution: str = "gateway"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PaymentOutcomeUnknown:
     order_id: str
     shop_id: str
@@ -46,7 +46,7 @@ class PaymentOutcomeUnknown:
     reason: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CardLinked:
     shop_id: str
     member_id: str
@@ -54,7 +54,7 @@ class CardLinked:
     replaced: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CardUnlinked:
     shop_id: str
     member_id: str
@@ -62,7 +62,7 @@ class CardUnlinked:
     reason: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PaymentCaptured:
     order_id: str
     shop_id: str
@@ -73,7 +73,7 @@ class PaymentCaptured:
     requested_by: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PaymentCanceled:
     order_id: str
     shop_id: str
@@ -83,7 +83,7 @@ class PaymentCanceled:
     requested_by: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PaymentAmountUpdated:
     """`previous_hold_released` False: the replaced hold is still live (two holds, flagged, design §6.5)."""
 
@@ -98,7 +98,7 @@ class PaymentAmountUpdated:
     requested_by: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PaymentHoldReleased:
     order_id: str
     shop_id: str
@@ -108,7 +108,7 @@ class PaymentHoldReleased:
     requested_by: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PaymentOperationFailed:
     """`outcome`: refused (rules, `reason` = refusal code), declined (gateway `codes`), unknown (never resent)."""
 

@@ -11,7 +11,7 @@ call is decided here (`next_operation`), recorded and sent by the handler, and i
        |--refused / link failed--> declined
     skipped (R21: no gateway call)
     authorized --capture--> captured;  authorized --cancel--> canceled;  authorized --update--> authorized
-    (operator operations: `domain/operator.py`)
+    (operator actions: `domain/action_rules.py`)
 """
 
 from __future__ import annotations
@@ -22,12 +22,12 @@ from enum import StrEnum
 
 from services.payment.domain import codes as result_codes
 from services.payment.domain import events as ev
-from services.payment.domain.actions import HoldState, InProgress, PreviousHold, UnknownOperation
+from services.payment.domain.actions import HoldState, PreviousHold, RunningAction, UnknownAction
 from services.payment.domain.cards import CardChoice, CardPlan, Refused, plan_card
-from services.payment.domain.operations import (
+from services.payment.domain.gateway import (
     CHARGES,
     LINKS,
-    Operation,
+    GatewayOperation,
     Outcome,
     Reply,
     SalesMode,
@@ -56,15 +56,15 @@ class Cleanup(StrEnum):
     FAILED = "failed"
 
 
-_CLEANUP_CALLS = {Cleanup.UNLINK: Operation.MEM_INVAL, Cleanup.DELETE_MEMBER: Operation.MEM_DEL,
-                  Cleanup.VOID_HOLD: Operation.DELETE}
+_CLEANUP_CALLS = {Cleanup.UNLINK: GatewayOperation.MEM_INVAL, Cleanup.DELETE_MEMBER: GatewayOperation.MEM_DEL,
+                  Cleanup.VOID_HOLD: GatewayOperation.DELETE}
 
 
 class InvalidTransition(Exception):
     """A command or reply that does not fit the payment's current state."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PlaceOrder:
     """The order to pay, as checkout placed it (settings snapshotted at order time)."""
 
@@ -79,7 +79,7 @@ class PlaceOrder:
     skip_reason: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Resolution:
     """An operator's finding about an unknown outcome (design §6.2)."""
 
@@ -89,7 +89,7 @@ class Resolution:
     process_id: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Payment:
     order_id: str
     shop_id: str
@@ -115,8 +115,8 @@ class Payment:
     version: int = 0
     order_total: int | None = None
     sales_date: date | None = None
-    in_progress: InProgress | None = None
-    unknown_operation: UnknownOperation | None = None
+    running_action: RunningAction | None = None
+    unknown_action: UnknownAction | None = None
     previous_hold: PreviousHold | None = None
 
     @property
@@ -154,8 +154,9 @@ def open_payment(order: PlaceOrder, *, linked_kaiin: str | None, new_kaiin_id: s
     `credentials_issue` names why the shop's gateway credentials cannot be used (missing, unreadable): a
     business refusal the operator must fix, declined with that reason rather than dead-lettered.
     """
-    payment = Payment(order.order_id, order.shop_id, order.payment_number, order.amount, order.pay_type,
-                      order.sales_mode, order.buyer_name, order.choice.member_id, order_total=order.amount)
+    payment = Payment(order_id=order.order_id, shop_id=order.shop_id, payment_number=order.payment_number,
+                      amount=order.amount, pay_type=order.pay_type, sales_mode=order.sales_mode,
+                      buyer_name=order.buyer_name, member_id=order.choice.member_id, order_total=order.amount)
     if order.skip_reason:
         return replace(payment, state=PaymentState.SKIPPED, reason=order.skip_reason), []
     try:
@@ -163,7 +164,7 @@ def open_payment(order: PlaceOrder, *, linked_kaiin: str | None, new_kaiin_id: s
         plan = plan_card(order.choice, linked=linked_kaiin is not None)
     except Refused as refusal:
         return _decline(payment, charge_operation(order.sales_mode), (), reason=refusal.reason)
-    kaiin = new_kaiin_id if plan.link is Operation.MEM_ADD else linked_kaiin if plan.touches_member else None
+    kaiin = new_kaiin_id if plan.link is GatewayOperation.MEM_ADD else linked_kaiin if plan.touches_member else None
     return replace(payment, plan=plan, kaiin_id=kaiin), []
 
 
@@ -175,7 +176,7 @@ def _check_payable(order: PlaceOrder, credentials_issue: str | None) -> None:
         raise Refused("amount_not_payable")
 
 
-def next_operation(payment: Payment) -> Operation | None:
+def next_operation(payment: Payment) -> GatewayOperation | None:
     """The gateway call to make now, or None when the payment needs nothing more from the gateway."""
     if payment.state is PaymentState.PENDING and payment.plan is not None:
         if payment.plan.link is not None and not payment.linked:
@@ -184,7 +185,7 @@ def next_operation(payment: Payment) -> Operation | None:
     return _CLEANUP_CALLS.get(payment.cleanup)
 
 
-def apply_reply(payment: Payment, op: Operation, reply: Reply, *, attempt_id: str, max_sends: int) -> Decided:
+def apply_reply(payment: Payment, op: GatewayOperation, reply: Reply, *, attempt_id: str, max_sends: int) -> Decided:
     """Apply the reply of the call `next_operation` asked for. A `not_sent` call is tried up to `max_sends`."""
     if next_operation(payment) is not op:
         raise InvalidTransition(f"{op} is not the next call of payment {payment.order_id} ({payment.state})")
@@ -203,11 +204,11 @@ def will_retry(payment: Payment, reply: Reply, *, max_sends: int) -> bool:
     return reply.outcome is Outcome.NOT_SENT and payment.unsent + 1 < max_sends
 
 
-def _after_link(payment: Payment, op: Operation, reply: Reply) -> Decided:
+def _after_link(payment: Payment, op: GatewayOperation, reply: Reply) -> Decided:
     if reply.outcome is Outcome.OK:
         assert payment.member_id is not None
-        linked = ev.CardLinked(payment.shop_id, payment.member_id, payment.order_id,
-                               replaced=op is Operation.MEM_CHG)
+        linked = ev.CardLinked(shop_id=payment.shop_id, member_id=payment.member_id, order_id=payment.order_id,
+                               replaced=op is GatewayOperation.MEM_CHG)
         return replace(payment, linked=True), [linked]
     if reply.outcome is Outcome.DECLINED:
         message = result_codes.MEMBER_FUNCTION_OFF if "K68" in reply.codes else None  # R17
@@ -216,11 +217,12 @@ def _after_link(payment: Payment, op: Operation, reply: Reply) -> Decided:
     return _decline(payment, op, (), reason=reason)
 
 
-def _after_charge(payment: Payment, op: Operation, reply: Reply, attempt_id: str) -> Decided:
+def _after_charge(payment: Payment, op: GatewayOperation, reply: Reply, attempt_id: str) -> Decided:
     if reply.outcome is Outcome.OK:
         assert reply.transaction_id is not None
-        return _authorize(payment, reply.transaction_id, reply.approval_number, reply.process_id,
-                          resolution="gateway")
+        return _authorize(payment, Resolution(authorized=True, transaction_id=reply.transaction_id,
+                                              approval_number=reply.approval_number, process_id=reply.process_id),
+                          by="gateway")
     if reply.outcome is Outcome.DECLINED:
         declined, events = _decline(payment, op, reply.codes)
         if reply.process_id:  # K40: approved but refused; the hold is live and must be voided (I2)
@@ -228,25 +230,26 @@ def _after_charge(payment: Payment, op: Operation, reply: Reply, attempt_id: str
         return declined, events
     if reply.outcome is Outcome.NOT_SENT:
         return _decline(payment, op, (), reason="gateway_unreachable")
-    unknown = ev.PaymentOutcomeUnknown(payment.order_id, payment.shop_id, payment.payment_number, attempt_id,
-                                       op.value, payment.amount, reply.reason or "unknown")
+    unknown = ev.PaymentOutcomeUnknown(order_id=payment.order_id, shop_id=payment.shop_id,
+                                       payment_number=payment.payment_number, attempt_id=attempt_id,
+                                       operation=op.value, amount=payment.amount, reason=reply.reason or "unknown")
     return replace(payment, state=PaymentState.UNKNOWN, reason=reply.reason or "unknown"), [unknown]
 
 
-def _after_cleanup(payment: Payment, op: Operation, reply: Reply) -> Payment:
-    if op is Operation.MEM_INVAL and (reply.outcome is Outcome.OK or reply.codes == ("K75",)):
+def _after_cleanup(payment: Payment, op: GatewayOperation, reply: Reply) -> Payment:
+    if op is GatewayOperation.MEM_INVAL and (reply.outcome is Outcome.OK or reply.codes == ("K75",)):
         return replace(payment, cleanup=Cleanup.DELETE_MEMBER)
     if reply.outcome is Outcome.OK:
         return replace(payment, cleanup=Cleanup.DONE)
     return replace(payment, cleanup=Cleanup.FAILED)
 
 
-def _unlinked(payment: Payment, op: Operation, reply: Reply) -> list[ev.DomainEvent]:
-    if op is not Operation.MEM_DEL or reply.outcome is not Outcome.OK or payment.plan is None:
+def _unlinked(payment: Payment, op: GatewayOperation, reply: Reply) -> list[ev.DomainEvent]:
+    if op is not GatewayOperation.MEM_DEL or reply.outcome is not Outcome.OK or payment.plan is None:
         return []
     assert payment.member_id is not None
-    return [ev.CardUnlinked(payment.shop_id, payment.member_id, payment.order_id,
-                            payment.plan.unlink_reason or "unlinked")]
+    return [ev.CardUnlinked(shop_id=payment.shop_id, member_id=payment.member_id, order_id=payment.order_id,
+                            reason=payment.plan.unlink_reason or "unlinked")]
 
 
 def resolve(payment: Payment, resolution: Resolution) -> Decided:
@@ -258,30 +261,34 @@ def resolve(payment: Payment, resolution: Resolution) -> Decided:
                         resolution="operator")
     if not resolution.transaction_id:
         raise InvalidTransition("an authorized resolution needs the gateway's transaction id")
-    return _authorize(payment, resolution.transaction_id, resolution.approval_number, resolution.process_id,
-                      resolution="operator")
+    return _authorize(payment, resolution, by="operator")
 
 
-def _authorize(payment: Payment, transaction_id: str, approval: str | None, process_id: str | None, *,
-               resolution: str) -> Decided:
+def _authorize(payment: Payment, found: Resolution, *, by: str) -> Decided:
+    """Authorized as the gateway answered (`by` gateway) or as an operator found it in Sony's screen."""
     captured = payment.sales_mode is SalesMode.AUTH_CAPTURE
     plan = payment.plan
-    assert plan is not None
+    assert plan is not None and found.transaction_id is not None
     authorized = replace(
         payment, state=PaymentState.CAPTURED if captured else PaymentState.AUTHORIZED, reason=None,
-        transaction_id=transaction_id, approval_number=approval, process_id=process_id, resolution=resolution,
-        cleanup=Cleanup.UNLINK if plan.unlink_after else Cleanup.NONE)
-    event = ev.PaymentAuthorized(payment.order_id, payment.shop_id, payment.payment_number, payment.amount,
-                                 payment.pay_type, captured, plan.source.value, transaction_id, approval, resolution)
+        transaction_id=found.transaction_id, approval_number=found.approval_number, process_id=found.process_id,
+        resolution=by, cleanup=Cleanup.UNLINK if plan.unlink_after else Cleanup.NONE)
+    event = ev.PaymentAuthorized(order_id=payment.order_id, shop_id=payment.shop_id,
+                                 payment_number=payment.payment_number, amount=payment.amount,
+                                 pay_type=payment.pay_type, captured=captured, card_source=plan.source.value,
+                                 transaction_id=found.transaction_id, approval_number=found.approval_number,
+                                 resolution=by)
     return authorized, [event]
 
 
-def _decline(payment: Payment, op: Operation, codes: tuple[str, ...], *, reason: str | None = None,
+def _decline(payment: Payment, op: GatewayOperation, codes: tuple[str, ...], *, reason: str | None = None,
              buyer_message: str | None = None, resolution: str = "gateway") -> Decided:
     """R16: the buyer sees only the message; operators see the codes, or our `reason` when there are none."""
     message = buyer_message or result_codes.buyer_message(codes)
     declined = replace(payment, state=PaymentState.DECLINED, codes=codes, reason=reason, buyer_message=message,
                        resolution=resolution if resolution != "gateway" else payment.resolution)
-    event = ev.PaymentDeclined(payment.order_id, payment.shop_id, payment.payment_number, payment.amount,
-                               op.value, codes, message, reason, resolution)
+    event = ev.PaymentDeclined(order_id=payment.order_id, shop_id=payment.shop_id,
+                               payment_number=payment.payment_number, amount=payment.amount, operation=op.value,
+                               codes=codes, buyer_message=message, reason=reason, resolution=resolution)
     return declined, [event]
+

@@ -1,5 +1,5 @@
-"""Kafka edge: group `payment` reads `orders.events`, `payments.commands` and `shops.settings`, one thin call
-per event type.
+"""Kafka edge: group `payment` reads `orders.events`, `payments.commands` and `shops.settings`, one thin
+`on_<event>` per event type (validated by the contract at decode, mapped by `translate`, one handler call).
 
 Delivery semantics (style rule 7): at-least-once through `delivery.consumer` (manual commits below the
 lowest unfinished record, key-ordered concurrency); the inbox makes a redelivered event a no-op, and the
@@ -19,41 +19,50 @@ from contracts.events.commands import PaymentCommand
 from contracts.topics import ORDERS_EVENTS, PAYMENTS_COMMANDS, SHOPS_SETTINGS
 from delivery.envelopes import Inbound
 from delivery.errors import PermanentError
-from delivery.sealing import TokenSealer, UnsealableToken
+from delivery.sealing import UnsealableToken
 from services.payment import translate
-from services.payment.handlers import PaymentHandlers
-from services.payment.operations import OperationHandlers
-from services.payment.ports import Trace
-from services.payment.shops import ShopHandlers
+from services.payment.handlers.actions import record_order_total, run_action
+from services.payment.handlers.deps import Deps
+from services.payment.handlers.orders import place_payment
+from services.payment.handlers.shops import record_shop_settings
 
 GROUP_ID = "payment"
 TOPICS = (ORDERS_EVENTS, PAYMENTS_COMMANDS, SHOPS_SETTINGS)
 
 
-def dispatch(payments: PaymentHandlers, shops: ShopHandlers, operations: OperationHandlers,
-             sealer: TokenSealer) -> Callable[[Inbound, ConsumerRecord], Awaitable[None]]:
+def dispatch(deps: Deps) -> Callable[[Inbound, ConsumerRecord], Awaitable[None]]:
     """The consumer's handler; other order events (completed, rejected ...) are acknowledged and ignored."""
 
     async def handle(inbound: Inbound, _record: ConsumerRecord) -> None:
         event = inbound.event
-        trace = Trace(inbound.envelope.correlation_id, inbound)
         if isinstance(event, OrderPlaced):
-            await on_order_placed(payments, event, inbound, sealer)
+            await on_order_placed(deps, event, inbound)
         elif isinstance(event, PaymentCommand):
-            await operations.operate(event.shop_id, event.order_id, translate.operation_request(event), trace=trace)
+            await on_payment_command(deps, event, inbound)
         elif isinstance(event, OrderAmountChanged):
-            await operations.record_order_total(event.shop_id, event.order_id, event.amount, trace)
+            await on_order_amount_changed(deps, event, inbound)
         elif isinstance(event, ShopSettingsChanged):
-            trace = Trace(inbound.envelope.correlation_id, inbound)
-            await shops.record_settings(translate.shop_settings(event), trace)
+            await on_shop_settings_changed(deps, event, inbound)
 
     return handle
 
 
-async def on_order_placed(payments: PaymentHandlers, event: OrderPlaced, inbound: Inbound,
-                          sealer: TokenSealer) -> None:
+async def on_order_placed(deps: Deps, event: OrderPlaced, inbound: Inbound) -> None:
     try:
-        order, token = translate.place_order(event, sealer)
+        order, token = translate.place_order(event, deps.sealer)
     except UnsealableToken as exc:  # a key mismatch: keep the order (DLQ) until the keys agree, never decline it
         raise PermanentError(f"order {event.order_id}: {exc}") from None
-    await payments.place_payment(order, token, Trace(inbound.envelope.correlation_id, inbound))
+    await place_payment(deps, order, token, inbound=inbound)
+
+
+async def on_payment_command(deps: Deps, event: PaymentCommand, inbound: Inbound) -> None:
+    await run_action(deps, translate.action_request(event), shop_id=event.shop_id, order_id=event.order_id,
+                     inbound=inbound)
+
+
+async def on_order_amount_changed(deps: Deps, event: OrderAmountChanged, inbound: Inbound) -> None:
+    await record_order_total(deps, event.amount, shop_id=event.shop_id, order_id=event.order_id, inbound=inbound)
+
+
+async def on_shop_settings_changed(deps: Deps, event: ShopSettingsChanged, inbound: Inbound) -> None:
+    await record_shop_settings(deps, translate.shop_settings(event), inbound=inbound)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from functools import partial
+from types import SimpleNamespace
 
 import asyncpg
 import pytest
@@ -17,18 +19,21 @@ from pydantic import SecretStr
 
 from contracts.envelope import Envelope
 from contracts.topics import ORDERS_EVENTS, dlq
+from delivery.clock import SystemClock
 from delivery.db import migrate
 from delivery.sealing import DEV_ONLY_SEAL_KEY, TokenSealer
+from delivery.units import UnitOfWorkFactory
 from services.payment import translate
-from services.payment.adapters.clock import SystemClock
 from services.payment.adapters.crypto import Cipher
 from services.payment.adapters.escott import EscottGateway, EscottTimeouts, create_http_client
 from services.payment.adapters.gateway import EscottCardGateway
-from services.payment.adapters.postgres.uow import PostgresUnitOfWorkFactory
+from services.payment.adapters.ids import RandomIds
+from services.payment.adapters.postgres.uow import PaymentUnitOfWork
 from services.payment.app import MIGRATIONS
 from services.payment.domain.model import PaymentState
-from services.payment.handlers import PaymentHandlers, Policy
-from services.payment.ports import Credentials, GatewayAnswer, GatewayCall, Trace
+from services.payment.handlers.deps import Deps, Policy
+from services.payment.handlers.orders import place_payment
+from services.payment.ports import Credentials, GatewayAnswer, GatewayCall
 from tests.integration.payment.conftest import TEST_KEY
 from tests.integration.payment.support import SHOP, order_placed
 from tests.kafka_reading import read_topic
@@ -55,18 +60,21 @@ async def pool(database_url) -> AsyncIterator[asyncpg.Pool]:
 
 
 @pytest.fixture
-async def uow(pool) -> PostgresUnitOfWorkFactory:
+async def uow(pool) -> UnitOfWorkFactory[PaymentUnitOfWork]:
     async with pool.acquire() as conn:
         await migrate(conn, MIGRATIONS)
-    factory = PostgresUnitOfWorkFactory(lambda: pool, Cipher(SecretStr(TEST_KEY)))
+    cipher = Cipher(SecretStr(TEST_KEY))
+    factory = UnitOfWorkFactory(SimpleNamespace(pool=pool), partial(PaymentUnitOfWork, cipher=cipher))
     async with factory() as tx:
-        await tx.shops.put_credentials(SHOP, Credentials("10000001", SecretStr("escottpass01"),
-                                                         SecretStr("DEMOTOKEN0001")))
+        await tx.shops.put_credentials(SHOP, Credentials(merchant_id="10000001",
+                                                         merchant_pass=SecretStr("escottpass01"),
+                                                         token_auth_code=SecretStr("DEMOTOKEN0001")))
     return factory
 
 
-def handlers(uow: PostgresUnitOfWorkFactory, gateway) -> PaymentHandlers:
-    return PaymentHandlers(uow=uow, gateway=gateway, clock=SystemClock(), policy=Policy(retry_backoff_s=0.01))
+def handlers(uow: UnitOfWorkFactory[PaymentUnitOfWork], gateway) -> Deps:
+    return Deps(uow=uow, gateway=gateway, clock=SystemClock(), ids=RandomIds(), sealer=TokenSealer(DEV_ONLY_SEAL_KEY),
+                policy=Policy(retry_backoff_s=0.01))
 
 
 async def outbox_events(pool: asyncpg.Pool) -> list[dict]:
@@ -78,9 +86,9 @@ async def test_an_attempt_interrupted_after_sending_becomes_unknown_and_is_never
     order, token = translate.place_order(order_placed(token="T" * 40), TokenSealer(DEV_ONLY_SEAL_KEY))
     crashing = DiesAfterSending()
     with pytest.raises(RuntimeError):
-        await handlers(uow, crashing).place_payment(order, token, Trace("corr-1"))
+        await place_payment(handlers(uow, crashing), order, token)
     second = DiesAfterSending()
-    payment = await handlers(uow, second).place_payment(order, token, Trace("corr-1"))
+    payment = await place_payment(handlers(uow, second), order, token)
     assert (payment.state, len(crashing.calls), second.calls) == (PaymentState.UNKNOWN, 1, [])
     [event] = await outbox_events(pool)
     assert (event["type"], event["data"]["reason"], event["data"]["operation"]) == (
@@ -92,7 +100,7 @@ async def test_a_gateway_that_cannot_be_reached_is_tried_again_then_declined(uow
     async with http:
         gateway = EscottCardGateway(EscottGateway(http, "http://127.0.0.1:9"))  # nothing listens: refused
         order, token = translate.place_order(order_placed(token="T" * 40), TokenSealer(DEV_ONLY_SEAL_KEY))
-        payment = await handlers(uow, gateway).place_payment(order, token, Trace("corr-2"))
+        payment = await place_payment(handlers(uow, gateway), order, token)
     assert (payment.state, payment.reason) == (PaymentState.DECLINED, "gateway_unreachable")
     async with uow() as tx:
         history = await tx.attempts.history(order.order_id)

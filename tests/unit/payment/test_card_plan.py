@@ -14,44 +14,45 @@ from services.payment.domain.cards import (
     link_status_after,
     plan_card,
 )
-from services.payment.domain.operations import Operation, Outcome, Reply
+from services.payment.domain.gateway import GatewayOperation, Outcome, Reply
 
 ALWAYS, CHOICE, NEVER = LinkMode.ALWAYS, LinkMode.BUYER_CHOICE, LinkMode.NEVER
 TOKEN, MEMBER = CardSource.TOKEN, CardSource.MEMBER
-ADD, CHG = Operation.MEM_ADD, Operation.MEM_CHG
+ADD, CHG = GatewayOperation.MEM_ADD, GatewayOperation.MEM_CHG
 
 
 def choice(mode: LinkMode, *, member: str | None = "m-1", token: bool = True, registered: bool = False,
            keep: bool | None = None, subscription: bool = False) -> CardChoice:
-    return CardChoice(member, token, registered, keep, mode, subscription)
+    return CardChoice(member_id=member, has_token=token, use_registered_card=registered, keep_card=keep,
+                      link_mode=mode, subscription=subscription)
 
 
 @pytest.mark.parametrize(("given", "linked", "plan"), [
     # R7 always: the token is linked first, then the member is charged; another card replaces the link
-    (choice(ALWAYS), False, CardPlan(MEMBER, link=ADD)),
-    (choice(ALWAYS), True, CardPlan(MEMBER, link=CHG)),
-    (choice(ALWAYS, token=False, registered=True), True, CardPlan(MEMBER)),
+    (choice(ALWAYS), False, CardPlan(source=MEMBER, link=ADD)),
+    (choice(ALWAYS), True, CardPlan(source=MEMBER, link=CHG)),
+    (choice(ALWAYS, token=False, registered=True), True, CardPlan(source=MEMBER)),
     # R8 buyer_choice: ticked links like always; unticked pays by token and removes an existing link
-    (choice(CHOICE, keep=True), False, CardPlan(MEMBER, link=ADD)),
-    (choice(CHOICE, keep=True), True, CardPlan(MEMBER, link=CHG)),
-    (choice(CHOICE, keep=False), False, CardPlan(TOKEN)),
-    (choice(CHOICE, keep=False), True, CardPlan(TOKEN, unlink_after=True, unlink_reason="keep_card_unchecked")),
-    (choice(CHOICE, keep=None), True, CardPlan(TOKEN)),
+    (choice(CHOICE, keep=True), False, CardPlan(source=MEMBER, link=ADD)),
+    (choice(CHOICE, keep=True), True, CardPlan(source=MEMBER, link=CHG)),
+    (choice(CHOICE, keep=False), False, CardPlan(source=TOKEN)),
+    (choice(CHOICE, keep=False), True, CardPlan(source=TOKEN, unlink_after=True, unlink_reason="keep_card_unchecked")),
+    (choice(CHOICE, keep=None), True, CardPlan(source=TOKEN)),
     (choice(CHOICE, token=False, registered=True, keep=False), True,
-     CardPlan(MEMBER, unlink_after=True, unlink_reason="keep_card_unchecked")),
+     CardPlan(source=MEMBER, unlink_after=True, unlink_reason="keep_card_unchecked")),
     # R9 never: pay by token (or the registered card for this order), then remove the link
-    (choice(NEVER), False, CardPlan(TOKEN)),
-    (choice(NEVER), True, CardPlan(TOKEN, unlink_after=True, unlink_reason="link_mode_never")),
+    (choice(NEVER), False, CardPlan(source=TOKEN)),
+    (choice(NEVER), True, CardPlan(source=TOKEN, unlink_after=True, unlink_reason="link_mode_never")),
     (choice(NEVER, token=False, registered=True), True,
-     CardPlan(MEMBER, unlink_after=True, unlink_reason="link_mode_never")),
+     CardPlan(source=MEMBER, unlink_after=True, unlink_reason="link_mode_never")),
     # R10 guests never link, whatever the mode or flags
-    (choice(ALWAYS, member=None), False, CardPlan(TOKEN)),
-    (choice(CHOICE, member=None, keep=True), False, CardPlan(TOKEN)),
-    (choice(ALWAYS, member=None, registered=True), False, CardPlan(TOKEN)),
+    (choice(ALWAYS, member=None), False, CardPlan(source=TOKEN)),
+    (choice(CHOICE, member=None, keep=True), False, CardPlan(source=TOKEN)),
+    (choice(ALWAYS, member=None, registered=True), False, CardPlan(source=TOKEN)),
     # R19 a subscription's first order always links, even if the mode says otherwise
-    (choice(NEVER, subscription=True), True, CardPlan(MEMBER, link=CHG)),
+    (choice(NEVER, subscription=True), True, CardPlan(source=MEMBER, link=CHG)),
     # a registered card wins over a token sent with it
-    (choice(ALWAYS, registered=True), True, CardPlan(MEMBER)),
+    (choice(ALWAYS, registered=True), True, CardPlan(source=MEMBER)),
 ])
 def test_the_card_plan_follows_the_link_rules(given, linked, plan) -> None:
     assert plan_card(given, linked=linked) == plan
@@ -69,22 +70,22 @@ def test_an_order_without_a_usable_card_is_refused_with_a_reason(given, linked, 
 
 
 def test_only_plans_that_use_a_gateway_member_touch_it() -> None:
-    assert not CardPlan(TOKEN).touches_member
-    assert CardPlan(TOKEN, unlink_after=True).touches_member
-    assert CardPlan(MEMBER).touches_member
+    assert not CardPlan(source=TOKEN).touches_member
+    assert CardPlan(source=TOKEN, unlink_after=True).touches_member
+    assert CardPlan(source=MEMBER).touches_member
 
 
 @pytest.mark.parametrize(("op", "reply", "retrying", "status"), [
-    (ADD, Reply(Outcome.OK), False, LinkStatus.ACTIVE),
-    (ADD, Reply(Outcome.DECLINED, ("G12",)), False, LinkStatus.FAILED),
-    (ADD, Reply(Outcome.UNKNOWN), False, LinkStatus.UNKNOWN),
-    (ADD, Reply(Outcome.NOT_SENT), True, LinkStatus.REGISTERING),
-    (ADD, Reply(Outcome.NOT_SENT), False, LinkStatus.FAILED),
-    (CHG, Reply(Outcome.DECLINED, ("G12",)), False, LinkStatus.ACTIVE),
-    (Operation.MEM_INVAL, Reply(Outcome.OK), False, LinkStatus.INVALIDATED),
-    (Operation.MEM_INVAL, Reply(Outcome.DECLINED, ("K75",)), False, LinkStatus.INVALIDATED),
-    (Operation.MEM_INVAL, Reply(Outcome.UNKNOWN), False, LinkStatus.ACTIVE),
-    (Operation.MEM_DEL, Reply(Outcome.OK), False, LinkStatus.DELETED),
+    (ADD, Reply(outcome=Outcome.OK), False, LinkStatus.ACTIVE),
+    (ADD, Reply(outcome=Outcome.DECLINED, codes=("G12",)), False, LinkStatus.FAILED),
+    (ADD, Reply(outcome=Outcome.UNKNOWN), False, LinkStatus.UNKNOWN),
+    (ADD, Reply(outcome=Outcome.NOT_SENT), True, LinkStatus.REGISTERING),
+    (ADD, Reply(outcome=Outcome.NOT_SENT), False, LinkStatus.FAILED),
+    (CHG, Reply(outcome=Outcome.DECLINED, codes=("G12",)), False, LinkStatus.ACTIVE),
+    (GatewayOperation.MEM_INVAL, Reply(outcome=Outcome.OK), False, LinkStatus.INVALIDATED),
+    (GatewayOperation.MEM_INVAL, Reply(outcome=Outcome.DECLINED, codes=("K75",)), False, LinkStatus.INVALIDATED),
+    (GatewayOperation.MEM_INVAL, Reply(outcome=Outcome.UNKNOWN), False, LinkStatus.ACTIVE),
+    (GatewayOperation.MEM_DEL, Reply(outcome=Outcome.OK), False, LinkStatus.DELETED),
 ])
 def test_the_member_record_follows_the_gateway_replies(op, reply, retrying, status) -> None:
     current = LinkStatus.REGISTERING if op is ADD else LinkStatus.ACTIVE

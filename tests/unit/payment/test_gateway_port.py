@@ -9,7 +9,7 @@ from pydantic import SecretStr
 from services.payment.adapters.crypto import Cipher
 from services.payment.adapters.escott import classify
 from services.payment.adapters.gateway import answer, free_field, unknown_reason
-from services.payment.domain.operations import Outcome
+from services.payment.domain.gateway import Outcome
 from services.payment.ports import CredentialsUnreadable
 
 

@@ -9,17 +9,17 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from services.payment.domain import events as ev
-from services.payment.domain.actions import Action, HoldState, OperationRefused, OperationRequest
-from services.payment.domain.model import Payment, PaymentState
-from services.payment.domain.operations import Operation, Outcome, Reply, SalesMode
-from services.payment.domain.operator import (
+from services.payment.domain.action_rules import (
     allowed_actions,
     begin,
     expire,
     finish,
     refused_event,
-    resolve_operation,
+    resolve_action,
 )
+from services.payment.domain.actions import Action, ActionRefused, ActionRequest, HoldState
+from services.payment.domain.gateway import GatewayOperation, Outcome, Reply, SalesMode
+from services.payment.domain.model import Payment, PaymentState
 
 NOW = datetime(2025, 6, 1, 3, 0, tzinfo=UTC)
 TODAY = date(2025, 6, 1)
@@ -28,19 +28,21 @@ NUMBER = "0" * 19 + "1"
 
 def authorized(amount: int = 5000, mode: SalesMode = SalesMode.AUTH, **changes: object) -> Payment:
     state = PaymentState.CAPTURED if mode is SalesMode.AUTH_CAPTURE else PaymentState.AUTHORIZED
-    payment = Payment("ord-1", "shop-1", NUMBER, amount, "01", mode, "山田 太郎", None, state=state,
+    payment = Payment(order_id="ord-1", shop_id="shop-1", payment_number=NUMBER, amount=amount, pay_type="01",
+                      sales_mode=mode, buyer_name="山田 太郎", member_id=None, state=state,
                       transaction_id="T-AUTH", process_id="P-AUTH", order_total=amount)
     return replace(payment, **changes)  # type: ignore[arg-type]
 
 
 def start(payment: Payment, action: Action, amount: int | None = None, *, by_change: bool = True) -> Payment:
-    return begin(payment, OperationRequest(action, "ops-1", amount), attempt_id="att-1", now=NOW,
+    return begin(payment, ActionRequest(action, "ops-1", amount), attempt_id="att-1", now=NOW,
                  decrease_by_change=by_change)
 
 
 def reply(outcome: Outcome = Outcome.OK, *codes: str, tx: str = "T-NEW", process: str | None = None,
           reason: str = "") -> Reply:
-    return Reply(outcome, codes, tx, None, process, reason)
+    return Reply(outcome=outcome, codes=codes, transaction_id=tx, approval_number=None, process_id=process,
+                 reason=reason)
 
 
 def done(payment: Payment, answer: Reply, max_sends: int = 3) -> tuple[Payment, list[ev.DomainEvent]]:
@@ -48,7 +50,7 @@ def done(payment: Payment, answer: Reply, max_sends: int = 3) -> tuple[Payment, 
 
 
 def refusal_code(payment: Payment, action: Action, amount: int | None = None) -> tuple[str, bool]:
-    with pytest.raises(OperationRefused) as refused:
+    with pytest.raises(ActionRefused) as refused:
         start(payment, action, amount)
     return refused.value.code, refused.value.conflict
 
@@ -73,11 +75,12 @@ def test_r12_r13_refuse_every_operation_outside_an_auth_mode_authorization(payme
 
 def test_capture_records_the_sale_of_the_current_hold_with_todays_sales_date() -> None:
     running = start(authorized(), Action.CAPTURE)
-    assert running.in_progress is not None and running.in_progress.step is Operation.CAPTURE
+    assert running.running_action is not None and running.running_action.step is GatewayOperation.CAPTURE
     captured, events = done(running, reply(tx="T-CAP"))
     assert (captured.state, captured.captured_amount, captured.held_amount) == (PaymentState.CAPTURED, 5000, 0)
-    assert captured.in_progress is None and captured.sales_date == TODAY
-    assert events == [ev.PaymentCaptured("ord-1", "shop-1", NUMBER, 5000, "T-CAP", TODAY, "ops-1")]
+    assert captured.running_action is None and captured.sales_date == TODAY
+    assert events == [ev.PaymentCaptured(order_id="ord-1", shop_id="shop-1", payment_number=NUMBER, amount=5000,
+                                         transaction_id="T-CAP", sales_date=TODAY, requested_by="ops-1")]
 
 
 def test_an_edited_order_must_be_updated_before_capture_and_a_wrong_expected_amount_is_refused() -> None:
@@ -85,13 +88,14 @@ def test_an_edited_order_must_be_updated_before_capture_and_a_wrong_expected_amo
     assert edited.update_required
     assert refusal_code(edited, Action.CAPTURE) == ("update_required", True)
     assert refusal_code(authorized(), Action.CAPTURE, 4000) == ("amount_mismatch", True)
-    assert start(authorized(), Action.CAPTURE, 5000).in_progress is not None
+    assert start(authorized(), Action.CAPTURE, 5000).running_action is not None
 
 
 def test_cancel_voids_the_hold() -> None:
     canceled, events = done(start(authorized(), Action.CANCEL), reply(tx="T-DEL"))
     assert canceled.state is PaymentState.CANCELED and canceled.held_amount == 0
-    assert events == [ev.PaymentCanceled("ord-1", "shop-1", NUMBER, 5000, "T-DEL", "ops-1")]
+    assert events == [ev.PaymentCanceled(order_id="ord-1", shop_id="shop-1", payment_number=NUMBER, amount=5000,
+                                         transaction_id="T-DEL", requested_by="ops-1")]
 
 
 @pytest.mark.parametrize(("payment", "amount", "code", "conflict"), [
@@ -108,28 +112,32 @@ def test_an_update_to_zero_to_the_same_amount_or_away_from_the_order_total_is_re
 
 def test_a_decrease_uses_1change_in_one_call_when_allowed() -> None:
     running = start(authorized(order_total=4000), Action.UPDATE_AMOUNT)
-    assert running.in_progress is not None and running.in_progress.step is Operation.CHANGE
+    assert running.running_action is not None and running.running_action.step is GatewayOperation.CHANGE
     updated, events = done(running, reply())
     assert (updated.amount, updated.transaction_id, updated.update_required) == (4000, "T-AUTH", False)
-    assert events == [ev.PaymentAmountUpdated("ord-1", "shop-1", NUMBER, 5000, 4000, "T-AUTH", "T-AUTH", True,
-                                              "ops-1")]
+    assert events == [ev.PaymentAmountUpdated(order_id="ord-1", shop_id="shop-1", payment_number=NUMBER,
+                                              previous_amount=5000, amount=4000, transaction_id="T-AUTH",
+                                              previous_transaction_id="T-AUTH", previous_hold_released=True,
+                                              requested_by="ops-1")]
 
 
 @pytest.mark.parametrize(("total", "by_change"), [(6000, True), (4000, False)])
 def test_reauth_secures_the_new_hold_first_then_releases_the_old_one(total: int, by_change: bool) -> None:
     running = start(authorized(order_total=total), Action.UPDATE_AMOUNT, by_change=by_change)
-    assert running.in_progress is not None and running.in_progress.step is Operation.REAUTH
+    assert running.running_action is not None and running.running_action.step is GatewayOperation.REAUTH
     reauthorized, events = done(running, reply(tx="T-RE", process="P-RE"))
     assert events == [] and reauthorized.previous_hold is not None
     assert (reauthorized.amount, reauthorized.process_id, reauthorized.previous_hold.process_id) == (
         total, "P-RE", "P-AUTH")
-    release = reauthorized.in_progress
+    release = reauthorized.running_action
     assert release is not None and (release.step, release.on_previous, release.attempt_id) == (
-        Operation.DELETE, True, "att-2")
+        GatewayOperation.DELETE, True, "att-2")
     updated, events = done(reauthorized, reply(tx="T-DEL"))
-    assert updated.previous_hold is None and updated.in_progress is None and not updated.two_live_holds
-    assert events == [ev.PaymentAmountUpdated("ord-1", "shop-1", NUMBER, 5000, total, "T-RE", "T-AUTH", True,
-                                              "ops-1")]
+    assert updated.previous_hold is None and updated.running_action is None and not updated.two_live_holds
+    assert events == [ev.PaymentAmountUpdated(order_id="ord-1", shop_id="shop-1", payment_number=NUMBER,
+                                              previous_amount=5000, amount=total, transaction_id="T-RE",
+                                              previous_transaction_id="T-AUTH", previous_hold_released=True,
+                                              requested_by="ops-1")]
 
 
 @pytest.mark.parametrize(("answer", "outcome", "reason"), [
@@ -139,17 +147,22 @@ def test_reauth_secures_the_new_hold_first_then_releases_the_old_one(total: int,
 def test_a_failed_release_of_the_old_hold_flags_two_live_holds(answer: Reply, outcome: str, reason: str) -> None:
     reauthorized, _ = done(start(authorized(order_total=6000), Action.UPDATE_AMOUNT), reply(process="P-RE"))
     flagged, events = done(reauthorized, answer)
-    assert flagged.two_live_holds and flagged.amount == 6000 and flagged.in_progress is None
+    assert flagged.two_live_holds and flagged.amount == 6000 and flagged.running_action is None
     assert flagged.previous_hold is not None and flagged.previous_hold.state is HoldState.RELEASE_FAILED
     assert events == [
-        ev.PaymentAmountUpdated("ord-1", "shop-1", NUMBER, 5000, 6000, "T-NEW", "T-AUTH", False, "ops-1"),
-        ev.PaymentOperationFailed("ord-1", "shop-1", NUMBER, "release_previous_hold", outcome, reason, "1Delete",
-                                  answer.codes, "ops-1"),
+        ev.PaymentAmountUpdated(order_id="ord-1", shop_id="shop-1", payment_number=NUMBER, previous_amount=5000,
+                                amount=6000, transaction_id="T-NEW", previous_transaction_id="T-AUTH",
+                                previous_hold_released=False, requested_by="ops-1"),
+        ev.PaymentOperationFailed(order_id="ord-1", shop_id="shop-1", payment_number=NUMBER,
+                                  operation="release_previous_hold", outcome=outcome, reason=reason,
+                                  gateway_operation="1Delete",
+                                  codes=answer.codes, requested_by="ops-1"),
     ]
     assert allowed_actions(flagged)[Action.RELEASE_PREVIOUS_HOLD] is None
     released, events = done(start(flagged, Action.RELEASE_PREVIOUS_HOLD), reply(Outcome.DECLINED, "K14"))
     assert not released.two_live_holds  # K14: the old transaction is no longer live
-    assert events == [ev.PaymentHoldReleased("ord-1", "shop-1", NUMBER, 5000, "T-AUTH", "ops-1")]
+    assert events == [ev.PaymentHoldReleased(order_id="ord-1", shop_id="shop-1", payment_number=NUMBER, amount=5000,
+                                             transaction_id="T-AUTH", requested_by="ops-1")]
 
 
 def test_releasing_is_refused_without_a_flagged_hold() -> None:
@@ -159,8 +172,9 @@ def test_releasing_is_refused_without_a_flagged_hold() -> None:
 def test_a_declined_operation_leaves_the_payment_as_it_was_and_reports_the_raw_codes() -> None:
     failed, events = done(start(authorized(), Action.CAPTURE), reply(Outcome.DECLINED, "K14"))
     assert failed == authorized()
-    assert events == [ev.PaymentOperationFailed("ord-1", "shop-1", NUMBER, "capture", "declined",
-                                                "gateway_declined", "1Capture", ("K14",), "ops-1")]
+    assert events == [ev.PaymentOperationFailed(order_id="ord-1", shop_id="shop-1", payment_number=NUMBER,
+                                                operation="capture", outcome="declined", reason="gateway_declined",
+                                                gateway_operation="1Capture", codes=("K14",), requested_by="ops-1")]
 
 
 def test_a_running_operation_refuses_a_second_one() -> None:
@@ -171,34 +185,35 @@ def test_a_running_operation_refuses_a_second_one() -> None:
 
 def test_an_unknown_outcome_is_kept_never_resent_and_blocks_until_resolved() -> None:
     unknown, events = done(start(authorized(), Action.CAPTURE), reply(Outcome.UNKNOWN, reason="timeout"))
-    assert unknown.unknown_operation is not None and unknown.in_progress is None
-    assert events[0] == ev.PaymentOperationFailed("ord-1", "shop-1", NUMBER, "capture", "unknown", "timeout",
-                                                  "1Capture", (), "ops-1")
+    assert unknown.unknown_action is not None and unknown.running_action is None
+    assert events[0] == ev.PaymentOperationFailed(order_id="ord-1", shop_id="shop-1", payment_number=NUMBER,
+                                                  operation="capture", outcome="unknown", reason="timeout",
+                                                  gateway_operation="1Capture", codes=(), requested_by="ops-1")
     assert refusal_code(unknown, Action.CANCEL) == ("operation_outcome_unknown", True)
-    dropped, events = resolve_operation(unknown, succeeded=False, reply=reply(), next_attempt_id="att-3", now=NOW,
+    dropped, events = resolve_action(unknown, succeeded=False, reply=reply(), next_attempt_id="att-3", now=NOW,
                                         sales_date=TODAY)
     assert dropped == authorized() and events == []
-    captured, events = resolve_operation(unknown, succeeded=True, reply=reply(tx="T-SONY"),
+    captured, events = resolve_action(unknown, succeeded=True, reply=reply(tx="T-SONY"),
                                          next_attempt_id="att-3", now=NOW, sales_date=TODAY)
     assert captured.state is PaymentState.CAPTURED and isinstance(events[0], ev.PaymentCaptured)
 
 
 def test_a_succeeded_unknown_reauth_needs_the_new_hold_and_then_releases_the_old_one() -> None:
     unknown, _ = done(start(authorized(order_total=6000), Action.UPDATE_AMOUNT), reply(Outcome.UNKNOWN))
-    with pytest.raises(OperationRefused, match="process_id"):
-        resolve_operation(unknown, succeeded=True, reply=reply(), next_attempt_id="a", now=NOW, sales_date=TODAY)
-    resolved, _ = resolve_operation(unknown, succeeded=True, reply=reply(process="P-SONY"), next_attempt_id="a",
+    with pytest.raises(ActionRefused, match="process_id"):
+        resolve_action(unknown, succeeded=True, reply=reply(), next_attempt_id="a", now=NOW, sales_date=TODAY)
+    resolved, _ = resolve_action(unknown, succeeded=True, reply=reply(process="P-SONY"), next_attempt_id="a",
                                     now=NOW, sales_date=TODAY)
-    assert resolved.process_id == "P-SONY" and resolved.in_progress is not None
-    assert resolved.in_progress.on_previous
+    assert resolved.process_id == "P-SONY" and resolved.running_action is not None
+    assert resolved.running_action.on_previous
 
 
 def test_a_call_that_certainly_was_not_sent_is_resent_within_the_budget() -> None:
     running = start(authorized(), Action.CANCEL)
     resend, events = done(running, reply(Outcome.NOT_SENT), max_sends=2)
-    assert events == [] and resend.in_progress is not None and resend.in_progress.attempt_id == "att-2"
+    assert events == [] and resend.running_action is not None and resend.running_action.attempt_id == "att-2"
     failed, events = done(resend, reply(Outcome.NOT_SENT), max_sends=2)
-    assert failed.in_progress is None and failed.state is PaymentState.AUTHORIZED
+    assert failed.running_action is None and failed.state is PaymentState.AUTHORIZED
     assert isinstance(events[0], ev.PaymentOperationFailed) and events[0].reason == "gateway_unreachable"
 
 
@@ -207,12 +222,13 @@ def test_an_operation_that_outlived_its_lease_was_interrupted_and_is_unknown() -
     same, events, attempt = expire(running, now=NOW + timedelta(seconds=30), lease=timedelta(seconds=60))
     assert (same, events, attempt) == (running, [], None)
     settled, events, attempt = expire(running, now=NOW + timedelta(seconds=61), lease=timedelta(seconds=60))
-    assert attempt == "att-1" and settled.unknown_operation is not None
-    assert settled.unknown_operation.reason == "interrupted" and settled.in_progress is None
+    assert attempt == "att-1" and settled.unknown_action is not None
+    assert settled.unknown_action.reason == "interrupted" and settled.running_action is None
 
 
 def test_a_refused_command_is_reported_with_its_reason_code() -> None:
-    refused = OperationRefused("already_captured", "R12")
-    event = refused_event(authorized(), OperationRequest(Action.CANCEL, "bot"), refused)
-    assert event == ev.PaymentOperationFailed("ord-1", "shop-1", NUMBER, "cancel", "refused", "already_captured",
-                                              None, (), "bot")
+    refused = ActionRefused("already_captured", "R12")
+    event = refused_event(authorized(), ActionRequest(Action.CANCEL, "bot"), refused)
+    assert event == ev.PaymentOperationFailed(order_id="ord-1", shop_id="shop-1", payment_number=NUMBER,
+                                              operation="cancel", outcome="refused", reason="already_captured",
+                                              gateway_operation=None, codes=(), requested_by="bot")

@@ -1,7 +1,8 @@
-"""JSON column encodings of the operation values on a payment (in progress, unknown, previous hold).
+"""JSON column encodings of the action values on a payment (running action, unknown action, previous hold).
 
 Written and read explicitly, field by field, so a stored row is readable by a person and a renamed field
 breaks a test rather than an operator's payment. Never holds a secret (the old ProcessPass has its own column).
+The columns keep their first names: `in_progress` (the running action), `unknown_operation` (the unknown one).
 """
 
 from __future__ import annotations
@@ -11,38 +12,39 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from services.payment.domain.actions import Action, HoldState, InProgress, PreviousHold, UnknownOperation
-from services.payment.domain.operations import Operation
+from services.payment.domain.actions import Action, HoldState, PreviousHold, RunningAction, UnknownAction
+from services.payment.domain.gateway import GatewayOperation
 
 
 def _dumps(data: dict[str, Any] | None) -> str | None:
     return None if data is None else json.dumps(data, ensure_ascii=False)
 
 
-def in_progress_to_json(value: InProgress | None) -> str | None:
+def running_to_json(value: RunningAction | None) -> str | None:
     if value is None:
         return None
     return _dumps({**asdict(value), "since": value.since.isoformat()})
 
 
-def in_progress_from_json(raw: str | None) -> InProgress | None:
+def running_from_json(raw: str | None) -> RunningAction | None:
     if raw is None:
         return None
     d = json.loads(raw)
-    return InProgress(Action(d["action"]), Operation(d["step"]), d["attempt_id"], datetime.fromisoformat(d["since"]),
-                      d["requested_by"], d["target_amount"], d["on_previous"], d["unsent"])
+    return RunningAction(action=Action(d["action"]), step=GatewayOperation(d["step"]), attempt_id=d["attempt_id"],
+                         since=datetime.fromisoformat(d["since"]), requested_by=d["requested_by"],
+                         target_amount=d["target_amount"], on_previous=d["on_previous"], unsent=d["unsent"])
 
 
-def unknown_to_json(value: UnknownOperation | None) -> str | None:
+def unknown_to_json(value: UnknownAction | None) -> str | None:
     return None if value is None else _dumps(asdict(value))
 
 
-def unknown_from_json(raw: str | None) -> UnknownOperation | None:
+def unknown_from_json(raw: str | None) -> UnknownAction | None:
     if raw is None:
         return None
     d = json.loads(raw)
-    return UnknownOperation(Action(d["action"]), Operation(d["step"]), d["attempt_id"], d["requested_by"],
-                            d["target_amount"], d["reason"])
+    return UnknownAction(action=Action(d["action"]), step=GatewayOperation(d["step"]), attempt_id=d["attempt_id"],
+                         requested_by=d["requested_by"], target_amount=d["target_amount"], reason=d["reason"])
 
 
 def previous_to_json(value: PreviousHold | None) -> str | None:
@@ -53,5 +55,5 @@ def previous_from_json(raw: str | None) -> PreviousHold | None:
     if raw is None:
         return None
     d = json.loads(raw)
-    return PreviousHold(d["process_id"], d["transaction_id"], d["amount"], HoldState(d["state"]), tuple(d["codes"]),
-                        d["reason"])
+    return PreviousHold(process_id=d["process_id"], transaction_id=d["transaction_id"], amount=d["amount"],
+                        state=HoldState(d["state"]), codes=tuple(d["codes"]), reason=d["reason"])

@@ -12,7 +12,8 @@ _CURRENT = [s.value for s in CURRENT_LINK]
 
 
 def _card(r: asyncpg.Record) -> MemberCard:
-    return MemberCard(r["kaiin_id"], r["shop_id"], r["member_id"], LinkStatus(r["status"]), r["masked_card"])
+    return MemberCard(kaiin_id=r["kaiin_id"], shop_id=r["shop_id"], member_id=r["member_id"],
+                      status=LinkStatus(r["status"]), masked_card=r["masked_card"])
 
 
 class MemberCardsSql:

@@ -1,20 +1,18 @@
-"""Payments and their gateway attempts in PostgreSQL."""
+"""Payments in PostgreSQL: one row per order, nested action values as JSON (`codec.py`), secrets encrypted."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from typing import Any
-from uuid import UUID
 
 import asyncpg
 from pydantic import SecretStr
 
 from services.payment.adapters.crypto import Cipher
 from services.payment.adapters.postgres import codec
-from services.payment.domain.attempts import Attempt, AttemptStatus
 from services.payment.domain.cards import CardPlan, CardSource
+from services.payment.domain.gateway import GatewayOperation, SalesMode
 from services.payment.domain.model import Cleanup, Payment, PaymentState
-from services.payment.domain.operations import Operation, SalesMode
 from services.payment.ports import ProcessKey
 
 _INSERT = """
@@ -46,22 +44,27 @@ def _values(p: Payment) -> tuple[Any, ...]:
             bool(plan and plan.unlink_after), plan.unlink_reason if plan else None, p.kaiin_id, p.state.value,
             p.linked, p.cleanup.value, p.unsent, p.transaction_id, p.approval_number, p.process_id,
             list(p.codes), p.reason, p.buyer_message, p.resolution, p.version, p.order_total, p.sales_date,
-            codec.in_progress_to_json(p.in_progress), codec.unknown_to_json(p.unknown_operation),
+            codec.running_to_json(p.running_action), codec.unknown_to_json(p.unknown_action),
             codec.previous_to_json(p.previous_hold))
 
 
 def _payment(r: asyncpg.Record) -> Payment:
     plan = None
     if r["card_source"] is not None:
-        link = Operation(r["link_operation"]) if r["link_operation"] else None
-        plan = CardPlan(CardSource(r["card_source"]), link, r["unlink_after"], r["unlink_reason"])
+        link = GatewayOperation(r["link_operation"]) if r["link_operation"] else None
+        plan = CardPlan(source=CardSource(r["card_source"]), link=link, unlink_after=r["unlink_after"],
+                        unlink_reason=r["unlink_reason"])
     return Payment(
-        r["order_id"], r["shop_id"], r["payment_number"], r["amount"], r["pay_type"], SalesMode(r["sales_mode"]),
-        r["buyer_name"], r["member_id"], plan, r["kaiin_id"], PaymentState(r["state"]), r["linked"],
-        Cleanup(r["cleanup"]), r["unsent"], r["transaction_id"], r["approval_number"], r["process_id"],
-        tuple(r["codes"]), r["reason"], r["buyer_message"], r["resolution"], r["version"], r["order_total"],
-        r["sales_date"], codec.in_progress_from_json(r["in_progress"]),
-        codec.unknown_from_json(r["unknown_operation"]), codec.previous_from_json(r["previous_hold"]))
+        order_id=r["order_id"], shop_id=r["shop_id"], payment_number=r["payment_number"], amount=r["amount"],
+        pay_type=r["pay_type"], sales_mode=SalesMode(r["sales_mode"]), buyer_name=r["buyer_name"],
+        member_id=r["member_id"], plan=plan, kaiin_id=r["kaiin_id"], state=PaymentState(r["state"]),
+        linked=r["linked"], cleanup=Cleanup(r["cleanup"]), unsent=r["unsent"], transaction_id=r["transaction_id"],
+        approval_number=r["approval_number"], process_id=r["process_id"], codes=tuple(r["codes"]),
+        reason=r["reason"], buyer_message=r["buyer_message"], resolution=r["resolution"], version=r["version"],
+        order_total=r["order_total"], sales_date=r["sales_date"],
+        running_action=codec.running_from_json(r["in_progress"]),
+        unknown_action=codec.unknown_from_json(r["unknown_operation"]),
+        previous_hold=codec.previous_from_json(r["previous_hold"]))
 
 
 class PaymentsSql:
@@ -108,57 +111,3 @@ class PaymentsSql:
         value = await self._conn.fetchval("SELECT correlation_id FROM payments WHERE order_id = $1", order_id)
         return str(value) if value is not None else None
 
-
-def _attempt(r: asyncpg.Record) -> Attempt:
-    return Attempt(str(r["attempt_id"]), r["shop_id"], r["order_id"], Operation(r["operation"]), r["kaiin_id"],
-                   r["started_at"], AttemptStatus(r["status"]), r["finished_at"], tuple(r["codes"]),
-                   r["transaction_id"], r["reason"], r["resolution"], r["action"], r["requested_by"], r["amount"])
-
-
-class AttemptsSql:
-    def __init__(self, conn: asyncpg.Connection) -> None:
-        self._conn = conn
-
-    async def add(self, a: Attempt) -> None:
-        await self._conn.execute(
-            "INSERT INTO gateway_attempts (attempt_id, shop_id, order_id, operation, kaiin_id, started_at, status, "
-            "finished_at, codes, transaction_id, reason, resolution, action, requested_by, amount) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-            UUID(a.attempt_id), a.shop_id, a.order_id, a.operation.value, a.kaiin_id, a.started_at, a.status.value,
-            a.finished_at, list(a.codes), a.transaction_id, a.reason, a.resolution, a.action, a.requested_by,
-            a.amount)
-
-    async def save(self, a: Attempt) -> None:
-        await self._conn.execute(
-            "UPDATE gateway_attempts SET status = $2, finished_at = $3, codes = $4, transaction_id = $5, "
-            "reason = $6, resolution = $7 WHERE attempt_id = $1",
-            UUID(a.attempt_id), a.status.value, a.finished_at, list(a.codes), a.transaction_id, a.reason,
-            a.resolution)
-
-    async def sending(self, order_id: str) -> list[Attempt]:
-        """The order flow's attempts still `sending` (operator operations settle theirs by their own lease)."""
-        rows = await self._conn.fetch(
-            "SELECT * FROM gateway_attempts WHERE order_id = $1 AND status = 'sending' AND action IS NULL "
-            "ORDER BY started_at", order_id)
-        return [_attempt(r) for r in rows]
-
-    async def history(self, order_id: str) -> list[Attempt]:
-        rows = await self._conn.fetch(
-            "SELECT * FROM gateway_attempts WHERE order_id = $1 ORDER BY started_at, attempt_id",
-            order_id)
-        return [_attempt(r) for r in rows]
-
-    async def mark_resolved(self, order_id: str, resolution: str) -> None:
-        """Note the operator's finding on the unknown attempt(s) of the order (the history keeps both)."""
-        await self._conn.execute(
-            "UPDATE gateway_attempts SET resolution = $2 WHERE order_id = $1 AND status = 'unknown' "
-            "AND resolution IS NULL AND action IS NULL", order_id, resolution)
-
-    async def get(self, attempt_id: str) -> Attempt | None:
-        row = await self._conn.fetchrow("SELECT * FROM gateway_attempts WHERE attempt_id = $1", UUID(attempt_id))
-        return _attempt(row) if row else None
-
-    async def resolve_one(self, attempt_id: str, resolution: str) -> None:
-        """Note an operator's finding on one unknown attempt of an operation (the status stays `unknown`)."""
-        await self._conn.execute("UPDATE gateway_attempts SET resolution = $2 WHERE attempt_id = $1",
-                                 UUID(attempt_id), resolution)

@@ -19,8 +19,9 @@ class ShopsSql:
             "WHERE shop_id = $1", shop_id)
         if row is None:
             return None
-        return Credentials(row["merchant_id"], self._cipher.decrypt(row["merchant_pass_enc"]),
-                           self._cipher.decrypt(row["token_auth_code_enc"]), row["tenant_id"])
+        return Credentials(merchant_id=row["merchant_id"], merchant_pass=self._cipher.decrypt(row["merchant_pass_enc"]),
+                           token_auth_code=self._cipher.decrypt(row["token_auth_code_enc"]),
+                           tenant_id=row["tenant_id"])
 
     async def put_credentials(self, shop_id: str, credentials: Credentials) -> None:
         await self._conn.execute(
@@ -38,3 +39,9 @@ class ShopsSql:
             "subscriptions_enabled = $5, renewal_sales_mode = $6, authorize_at_renewal = $7, updated_at = now()",
             s.shop_id, s.configured, s.sales_mode, s.card_link_mode, s.subscriptions_enabled,
             s.renewal_sales_mode, s.authorize_at_renewal)
+
+    async def settings(self, shop_id: str) -> ShopSettings | None:
+        row = await self._conn.fetchrow(
+            "SELECT shop_id, configured, sales_mode, card_link_mode, subscriptions_enabled, renewal_sales_mode, "
+            "authorize_at_renewal FROM shop_settings WHERE shop_id = $1", shop_id)
+        return ShopSettings(**dict(row)) if row is not None else None

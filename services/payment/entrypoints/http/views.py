@@ -9,11 +9,11 @@ from datetime import date, datetime
 
 from pydantic import BaseModel
 
-from services.payment.domain.actions import InProgress, PreviousHold, UnknownOperation
+from services.payment.domain.action_rules import allowed_actions
+from services.payment.domain.actions import PreviousHold, RunningAction, UnknownAction
 from services.payment.domain.attempts import Attempt
 from services.payment.domain.codes import describe
-from services.payment.domain.operator import allowed_actions
-from services.payment.status import LiveStatus, PaymentView
+from services.payment.handlers.status import LiveStatus, PaymentView
 
 UPDATE_REQUIRED = "hold differs from order total — update required"
 TWO_HOLDS = "two live holds at the gateway: the hold replaced by an amount update could not be released"
@@ -133,7 +133,7 @@ def payment_out(view: PaymentView) -> PaymentOut:
         cleanup=p.cleanup.value, allowed_operations=[a.value for a, why in allowed.items() if why is None],
         refused_operations={a.value: Refusal(reason_code=why.code, reason=why.message)
                             for a, why in allowed.items() if why is not None},
-        operation_in_progress=_running(p.in_progress), unknown_operation=_unknown(p.unknown_operation),
+        operation_in_progress=_running(p.running_action), unknown_operation=_unknown(p.unknown_action),
         previous_hold=_previous(p.previous_hold), live=_live(view.live),
         history=[_attempt(a) for a in view.history],
     )  # fmt: skip
@@ -146,14 +146,14 @@ def _attempt(a: Attempt) -> AttemptOut:
                       transaction_id=a.transaction_id, reason=a.reason, resolution=a.resolution)
 
 
-def _running(r: InProgress | None) -> RunningOut | None:
+def _running(r: RunningAction | None) -> RunningOut | None:
     if r is None:
         return None
     return RunningOut(action=r.action.value, step=r.step.value, since=r.since, requested_by=r.requested_by,
                       target_amount=r.target_amount)
 
 
-def _unknown(u: UnknownOperation | None) -> UnknownOut | None:
+def _unknown(u: UnknownAction | None) -> UnknownOut | None:
     if u is None:
         return None
     return UnknownOut(action=u.action.value, step=u.step.value, attempt_id=u.attempt_id,

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import asyncpg
-
 from delivery.metrics import ServiceMetrics, watch_counts, watch_value
+from delivery.units import PoolSource
 
 _NEEDS_OPERATOR = """
 SELECT count(*) FILTER (WHERE state = 'unknown') AS unknown_outcome,
@@ -31,7 +30,7 @@ def gateway_observer(metrics: ServiceMetrics) -> Callable[[str, str, float], Non
     return observe
 
 
-def watch_attention(metrics: ServiceMetrics, pool: Callable[[], asyncpg.Pool]) -> None:
+def watch_attention(metrics: ServiceMetrics, pool: PoolSource) -> None:
     watch_counts(metrics, pool, name="payment_needs_operator", label="kind", query=_NEEDS_OPERATOR,
                  documentation="Payments an operator must act on: unknown outcome, unknown operation, two live holds.")
     watch_value(metrics, pool, name="payment_oldest_unknown_seconds", query=_OLDEST_UNKNOWN,

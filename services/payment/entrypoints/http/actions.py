@@ -1,5 +1,5 @@
-"""Operator operations over HTTP (`X-Operator-Key`, one shop; another shop's order answers 404): capture, cancel,
-amount update, release of a left-over hold, resolution of an unknown operation, and bulk capture (R12-R15).
+"""Operator actions over HTTP (`X-Operator-Key`, one shop; another shop's order answers 404): capture, cancel,
+amount update, release of a left-over hold, resolution of an unknown step, and bulk capture (R12-R15).
 
 Answers: 200 `{result: "succeeded", payment}`; a refusal 409 (state: running operation, captured, auth_capture
 mode, update required ...) or 422 (¥0, unchanged amount) `{reason_code, reason, result: "refused", payment}`;
@@ -16,11 +16,13 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
-from services.payment.domain.actions import Action, OperationRequest
-from services.payment.domain.operations import Outcome, Reply
-from services.payment.entrypoints.views import descriptions, payment_out
-from services.payment.operations import OperationHandlers, OperationResult, PaymentNotFound
-from services.payment.status import PaymentView
+from services.payment.domain.actions import Action, ActionRequest
+from services.payment.domain.gateway import Outcome, Reply
+from services.payment.entrypoints.http.views import descriptions, payment_out
+from services.payment.handlers.actions import ActionResult, capture_orders, resolve_action, run_action
+from services.payment.handlers.deps import Deps
+from services.payment.handlers.status import PaymentView
+from services.payment.handlers.steps import PaymentNotFound
 
 _STRICT = ConfigDict(extra="forbid", hide_input_in_errors=True)
 Id = Annotated[str, Field(min_length=1, max_length=128)]
@@ -46,8 +48,8 @@ class UpdateIn(BaseModel):
     requested_by: By = None
 
 
-class ResolveOperationIn(BaseModel):
-    """What the operator found in Sony's screen about an operation whose outcome is unknown."""
+class ResolveActionIn(BaseModel):
+    """What the operator found in Sony's screen about an action's step whose outcome is unknown."""
 
     model_config = _STRICT
     outcome: Literal["succeeded", "failed"]
@@ -84,7 +86,7 @@ class BulkCaptureIn(BaseModel):
 _STATUS = {"succeeded": 200, "declined": 422, "unknown": 502, "not_found": 404}
 
 
-def result_body(result: OperationResult) -> tuple[int, dict[str, Any]]:
+def result_body(result: ActionResult) -> tuple[int, dict[str, Any]]:
     """HTTP status and body of one operation's result (also one entry of a bulk answer)."""
     body: dict[str, Any] = {"order_id": result.order_id, "result": result.outcome}
     status = _STATUS.get(result.outcome, 409 if result.conflict else 422)
@@ -104,7 +106,7 @@ def result_body(result: OperationResult) -> tuple[int, dict[str, Any]]:
     return status, body
 
 
-def _answer(result: OperationResult) -> JSONResponse:
+def _answer(result: ActionResult) -> JSONResponse:
     status, body = result_body(result)
     return JSONResponse(body, status_code=status)
 
@@ -114,19 +116,20 @@ def _not_found(order_id: str) -> JSONResponse:
                          "reason": "no payment for this order in this shop"}, status_code=404)
 
 
-def operations_router(operations: OperationHandlers, guard: Callable[..., Awaitable[None]]) -> APIRouter:
-    router = APIRouter(prefix="/v1/shops/{shop_id}/payments", tags=["operator"], dependencies=[Depends(guard)])
-    _bulk_route(router, operations)
-    _operation_routes(router, operations)
-    _resolve_route(router, operations)
-    return router
+def router(deps: Deps, guard: Callable[..., Awaitable[None]]) -> APIRouter:
+    """`guard`: the shop's own operator key (`delivery.shop_keys.operator_guard`, I6)."""
+    routes = APIRouter(prefix="/v1/shops/{shop_id}/payments", tags=["operator"], dependencies=[Depends(guard)])
+    _bulk_route(routes, deps)
+    _action_routes(routes, deps)
+    _resolve_route(routes, deps)
+    return routes
 
 
-def _bulk_route(router: APIRouter, operations: OperationHandlers) -> None:
+def _bulk_route(router: APIRouter, deps: Deps) -> None:
     @router.post("/bulk-capture", summary="Capture many orders at once; one result per order")
     async def bulk_capture(shop_id: Id, body: BulkCaptureIn) -> JSONResponse:
-        results = await operations.capture_many(shop_id, [(o.order_id, o.amount) for o in body.orders],
-                                                body.requested_by)
+        results = await capture_orders(deps, [(o.order_id, o.amount) for o in body.orders], shop_id=shop_id,
+                                       requested_by=body.requested_by)
         entries = [result_body(r)[1] for r in results]
         summary: dict[str, int] = {}
         for entry in entries:
@@ -134,39 +137,39 @@ def _bulk_route(router: APIRouter, operations: OperationHandlers) -> None:
         return JSONResponse({"summary": summary, "results": entries})
 
 
-def _operation_routes(router: APIRouter, operations: OperationHandlers) -> None:
-    async def run(shop_id: str, order_id: str, request: OperationRequest) -> JSONResponse:
+def _action_routes(router: APIRouter, deps: Deps) -> None:
+    async def run(shop_id: str, order_id: str, request: ActionRequest) -> JSONResponse:
         try:
-            return _answer(await operations.operate(shop_id, order_id, request))
+            return _answer(await run_action(deps, request, shop_id=shop_id, order_id=order_id))
         except PaymentNotFound:
             return _not_found(order_id)
 
     @router.post("/{order_id}/capture", summary="1Capture of the hold (SalesDate = today, JST); R12")
     async def capture(shop_id: Id, order_id: Id, body: CaptureIn) -> JSONResponse:
-        return await run(shop_id, order_id, OperationRequest(Action.CAPTURE, body.requested_by, body.amount))
+        return await run(shop_id, order_id, ActionRequest(Action.CAPTURE, body.requested_by, body.amount))
 
     @router.post("/{order_id}/cancel", summary="1Delete of the hold (auth mode, before capture); R12/R13")
     async def cancel(shop_id: Id, order_id: Id, body: CancelIn) -> JSONResponse:
-        return await run(shop_id, order_id, OperationRequest(Action.CANCEL, body.requested_by))
+        return await run(shop_id, order_id, ActionRequest(Action.CANCEL, body.requested_by))
 
     @router.post("/{order_id}/update-amount", summary="取引更新: a new hold at the order total, then the old one "
                  "voided (design §6.5)")
     async def update_amount(shop_id: Id, order_id: Id, body: UpdateIn) -> JSONResponse:
-        return await run(shop_id, order_id, OperationRequest(Action.UPDATE_AMOUNT, body.requested_by, body.amount))
+        return await run(shop_id, order_id, ActionRequest(Action.UPDATE_AMOUNT, body.requested_by, body.amount))
 
     @router.post("/{order_id}/release-previous-hold", summary="Retry voiding the hold an amount update left live")
     async def release(shop_id: Id, order_id: Id, body: CancelIn) -> JSONResponse:
-        return await run(shop_id, order_id, OperationRequest(Action.RELEASE_PREVIOUS_HOLD, body.requested_by))
+        return await run(shop_id, order_id, ActionRequest(Action.RELEASE_PREVIOUS_HOLD, body.requested_by))
 
 
-def _resolve_route(router: APIRouter, operations: OperationHandlers) -> None:
+def _resolve_route(router: APIRouter, deps: Deps) -> None:
     @router.post("/{order_id}/operations/resolve", summary="Record the truth about an unknown operation")
-    async def resolve(shop_id: Id, order_id: Id, body: ResolveOperationIn) -> JSONResponse:
-        reply = Reply(Outcome.OK, transaction_id=body.transaction_id, approval_number=body.approval_number,
+    async def resolve(shop_id: Id, order_id: Id, body: ResolveActionIn) -> JSONResponse:
+        reply = Reply(outcome=Outcome.OK, transaction_id=body.transaction_id, approval_number=body.approval_number,
                       process_id=body.process_id)
         try:
-            result = await operations.resolve(shop_id, order_id, succeeded=body.outcome == "succeeded",
-                                              reply=reply, process_pass=body.process_pass)
+            result = await resolve_action(deps, reply, shop_id=shop_id, order_id=order_id,
+                                          succeeded=body.outcome == "succeeded", process_pass=body.process_pass)
         except PaymentNotFound:
             return _not_found(order_id)
         return _answer(result)

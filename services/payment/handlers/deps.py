@@ -1,0 +1,37 @@
+"""What the handlers need, bundled once by `app.create_app` (the composition root): ports and policy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from delivery.sealing import TokenSealer
+from services.payment.ports import CardGateway, Clock, IdSource, UnitOfWorkFactory
+
+
+@dataclass(frozen=True, kw_only=True)
+class Policy:
+    """How hard and how long the handlers try (settings `PAYMENT_GATEWAY__*`, `PAYMENT_OPERATIONS__*`)."""
+
+    send_attempts: int = 3
+    """Sends of a call that certainly did not leave (connection refused), in the order flow and in actions."""
+    retry_backoff_s: float = 0.5
+    """First pause before resending such a call; doubled for each further send."""
+    member_lease_s: float = 120.0
+    """A member's card work (link, charge, unlink) runs one order at a time; a crashed holder's lease expires."""
+    action_lease_s: float = 120.0
+    """An operator action still running after this was interrupted (crash): its outcome becomes unknown."""
+    decrease_by_change: bool = True
+    """Lower an amount with 1Change (one call, no second hold) instead of 1ReAuth + 1Delete."""
+    bulk_concurrency: int = 64
+    """Gateway operations in flight for one bulk capture."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Deps:
+    uow: UnitOfWorkFactory
+    gateway: CardGateway
+    clock: Clock
+    ids: IdSource
+    sealer: TokenSealer
+    """Opens the card token sealed in `OrderPlaced` (used at the edge, by the subscriber)."""
+    policy: Policy = field(default_factory=Policy)

@@ -1,0 +1,226 @@
+"""Paying an order, and resolving an unknown outcome (design §6.1, §6.2): load -> decide -> save + outbox, with
+each gateway call a recorded step between units of work (`handlers/steps.py`).
+
+An attempt found still `sending` when the order is picked up again (crash, lost database write) is treated as
+unknown, never sent again. Work on one member's stored card runs under a per-member lease, so two orders of one
+member never link, charge and unlink the card at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from functools import partial
+
+from pydantic import SecretStr
+
+from delivery.envelopes import Inbound
+from delivery.logs import get_logger
+from services.payment.domain.attempts import INTERRUPTED, Attempt
+from services.payment.domain.calls import order_call
+from services.payment.domain.cards import LinkStatus, link_status_after
+from services.payment.domain.gateway import MEMBER_CALLS, GatewayOperation, Outcome
+from services.payment.domain.model import (
+    Cleanup,
+    Payment,
+    PlaceOrder,
+    Resolution,
+    apply_reply,
+    open_payment,
+    resolve,
+    will_retry,
+)
+from services.payment.handlers.deps import Deps
+from services.payment.handlers.steps import (
+    complete_attempt,
+    locked_payment,
+    new_hold_pass,
+    publish,
+    save_and_publish,
+    take_step,
+)
+from services.payment.ports import CredentialsUnreadable, GatewayAnswer, MemberCard, MemberKey, UnitOfWork
+
+log = get_logger(__name__)
+
+
+class MemberBusy(Exception):
+    """Another order holds the member's card lease longer than expected; the consumer retries later."""
+
+
+async def place_payment(deps: Deps, order: PlaceOrder, token: SecretStr | None, *,
+                        inbound: Inbound | None = None) -> Payment:
+    """OrderPlaced: pay the order once, however often the event (or a copy with a new id) arrives.
+
+    The payment row per order is the guard: a redelivery finds it and sends only what is still undecided. The
+    inbox claim therefore comes last, with the lease release, so a crash half-way redelivers the event and the
+    order is finished rather than lost."""
+    await _acquire_member(deps, order.shop_id, order.choice.member_id, holder=order.order_id)
+    async with deps.uow() as uow:
+        payment = await _load_or_open(deps, uow, order, inbound=inbound)
+    payment = await _drive(deps, payment, token=token, inbound=inbound)
+    async with deps.uow() as uow:
+        await uow.claim(inbound)
+        await _release_member(uow, payment)
+    return payment
+
+
+async def resolve_payment(deps: Deps, resolution: Resolution, *, shop_id: str, order_id: str,
+                          process_pass: SecretStr | None = None) -> Payment:
+    """Record an operator's finding about an unknown outcome; then finish cleanup the order asked for."""
+    async with deps.uow() as uow:
+        payment = await locked_payment(uow, shop_id, order_id)
+        updated, events = resolve(payment, resolution)  # InvalidTransition when not unknown
+        await uow.attempts.mark_resolved(order_id, "authorized" if resolution.authorized else "not_authorized")
+        updated = await save_and_publish(uow, before=payment, after=updated, events=events, new_pass=process_pass,
+                                         inbound=None)
+    log.info("payment.resolved", order_id=order_id, shop_id=shop_id, state=updated.state.value)
+    if order_call(updated) is not None:
+        await _acquire_member(deps, shop_id, updated.member_id, holder=order_id)
+        updated = await _drive(deps, updated, token=None, inbound=None)
+        async with deps.uow() as uow:
+            await _release_member(uow, updated)
+    return updated
+
+
+async def _drive(deps: Deps, payment: Payment, *, token: SecretStr | None, inbound: Inbound | None) -> Payment:
+    """Every call the payment still needs, one recorded step each; the member's lease is renewed with each, so
+    a long sequence of slow calls keeps it."""
+    while (planned := order_call(payment)) is not None:
+        renew = partial(_renew_member, deps, payment) if payment.member_id is not None else None
+        payment = await take_step(deps, planned, partial(_apply_answer, deps=deps, inbound=inbound), token=token,
+                                  also=renew)
+    return payment
+
+
+async def _apply_answer(uow: UnitOfWork, attempt: Attempt, answer: GatewayAnswer, *, deps: Deps,
+                        inbound: Inbound | None) -> Payment:
+    assert attempt.order_id is not None
+    payment = await uow.payments.get(attempt.order_id, lock=True)
+    assert payment is not None
+    return await _apply(deps, uow, payment, attempt=attempt, answer=answer, inbound=inbound)
+
+
+async def _apply(deps: Deps, uow: UnitOfWork, payment: Payment, *, attempt: Attempt, answer: GatewayAnswer,
+                 inbound: Inbound | None) -> Payment:
+    """The reply of one call (or an interrupted attempt's assumed one): attempt, member record, payment, events."""
+    op, reply = attempt.operation, answer.reply
+    retrying = will_retry(payment, reply, max_sends=deps.policy.send_attempts)
+    updated, events = apply_reply(payment, op, reply, attempt_id=attempt.attempt_id,
+                                  max_sends=deps.policy.send_attempts)
+    await complete_attempt(deps, uow, attempt, answer)
+    await _update_member(uow, payment, answer, op=op, retrying=retrying)
+    saved = await save_and_publish(uow, before=payment, after=updated, events=events,
+                                   new_pass=new_hold_pass(attempt, answer), inbound=inbound)
+    _log_step(saved, op, answer)
+    return saved
+
+
+# -- opening -------------------------------------------------------------------------------------------------
+async def _load_or_open(deps: Deps, uow: UnitOfWork, order: PlaceOrder, *, inbound: Inbound | None) -> Payment:
+    payment = await uow.payments.get(order.order_id, lock=True)
+    if payment is None:
+        return await _open(deps, uow, order, inbound=inbound)
+    if (payment.shop_id, payment.amount) != (order.shop_id, order.amount):
+        log.warning("payment.order_differs", order_id=order.order_id, kept_amount=payment.amount)
+    for attempt in await uow.attempts.sending(order.order_id):
+        log.warning("payment.attempt_interrupted", order_id=order.order_id, operation=attempt.operation.value)
+        payment = await _apply(deps, uow, payment, attempt=attempt, answer=GatewayAnswer(reply=INTERRUPTED),
+                               inbound=inbound)
+    return payment
+
+
+async def _open(deps: Deps, uow: UnitOfWork, order: PlaceOrder, *, inbound: Inbound | None) -> Payment:
+    issue = await _credentials_issue(uow, order.shop_id)
+    linked = await _linked_kaiin(uow, order)
+    new_kaiin = deps.ids.kaiin_id()
+    payment, events = open_payment(order, linked_kaiin=linked, new_kaiin_id=new_kaiin, credentials_issue=issue)
+    correlation = inbound.envelope.correlation_id if inbound is not None else order.order_id
+    payment = await uow.payments.add(payment, correlation_id=correlation)
+    if payment.plan is not None and payment.plan.link is GatewayOperation.MEM_ADD:
+        assert order.choice.member_id is not None
+        card = MemberCard(kaiin_id=new_kaiin, shop_id=order.shop_id, member_id=order.choice.member_id,
+                          status=LinkStatus.REGISTERING)
+        await uow.members.register(card, MemberKey(new_kaiin, deps.ids.kaiin_pass()))
+    await publish(uow, payment, events, inbound=inbound)
+    log.info("payment.opened", order_id=order.order_id, shop_id=order.shop_id, state=payment.state.value,
+             payment_number=order.payment_number, reason=payment.reason,
+             plan=None if payment.plan is None else payment.plan.source.value)
+    return payment
+
+
+async def _credentials_issue(uow: UnitOfWork, shop_id: str) -> str | None:
+    try:
+        found = await uow.shops.credentials(shop_id)
+    except CredentialsUnreadable:
+        log.error("payment.credentials_unreadable", shop_id=shop_id)
+        return "gateway_credentials_unreadable"
+    if found is None:
+        log.error("payment.credentials_missing", shop_id=shop_id)
+        return "gateway_credentials_missing"
+    return None
+
+
+async def _linked_kaiin(uow: UnitOfWork, order: PlaceOrder) -> str | None:
+    """The member's active link; a left-over `registering` record (its order never finished) is unknown."""
+    member_id = order.choice.member_id
+    if member_id is None:
+        return None
+    card = await uow.members.current(order.shop_id, member_id)
+    if card is not None and card.status is LinkStatus.REGISTERING:
+        await uow.members.set_status(card.kaiin_id, LinkStatus.UNKNOWN)
+        return None
+    return card.kaiin_id if card is not None else None
+
+
+# -- the member's card -----------------------------------------------------------------------------------------
+async def _acquire_member(deps: Deps, shop_id: str, member_id: str | None, *, holder: str) -> None:
+    """Wait (bounded) for the member's card lease; guests need none."""
+    if member_id is None:
+        return
+    loop = asyncio.get_running_loop()
+    deadline, pause = loop.time() + deps.policy.member_lease_s + 5.0, 0.02
+    while True:
+        async with deps.uow() as uow:
+            if await uow.members.lease(shop_id, member_id, holder=holder, ttl_s=deps.policy.member_lease_s):
+                return
+        if loop.time() > deadline:
+            raise MemberBusy(f"card lease of a member of shop {shop_id} still held")
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, 0.5)
+
+
+async def _renew_member(deps: Deps, payment: Payment, uow: UnitOfWork) -> None:
+    assert payment.member_id is not None
+    await uow.members.lease(payment.shop_id, payment.member_id, holder=payment.order_id,
+                            ttl_s=deps.policy.member_lease_s)
+
+
+async def _release_member(uow: UnitOfWork, payment: Payment) -> None:
+    if payment.member_id is not None:
+        await uow.members.release(payment.shop_id, payment.member_id, holder=payment.order_id)
+
+
+async def _update_member(uow: UnitOfWork, payment: Payment, answer: GatewayAnswer, *, op: GatewayOperation,
+                         retrying: bool) -> None:
+    if op not in MEMBER_CALLS or payment.kaiin_id is None:
+        return
+    card = await uow.members.get(payment.kaiin_id)
+    if card is None:
+        return
+    status = link_status_after(card.status, op, answer.reply, retrying=retrying)
+    if status is not card.status:
+        await uow.members.set_status(card.kaiin_id, status)
+    if op is GatewayOperation.MEM_CHG and answer.reply.outcome is Outcome.OK:
+        await uow.members.set_masked(card.kaiin_id, None)  # another card now: look its number up again
+
+
+def _log_step(payment: Payment, op: GatewayOperation, answer: GatewayAnswer) -> None:
+    reply = answer.reply
+    fields = {"order_id": payment.order_id, "shop_id": payment.shop_id, "operation": op.value,
+              "outcome": reply.outcome.value, "codes": list(reply.codes), "reason": reply.reason or None,
+              "state": payment.state.value, "cleanup": payment.cleanup.value,
+              "payment_number": payment.payment_number}
+    if reply.outcome is Outcome.UNKNOWN or payment.cleanup is Cleanup.FAILED:
+        log.error("payment.needs_attention", **fields)
+    else:
+        log.info("payment.step", **fields)
