@@ -252,13 +252,17 @@ class FakePaymentDirectory:
 
 @dataclass(kw_only=True)
 class FakeOperatorKeyRegistry:
-    """`OperatorKeyRegistry` of another service (notification): the digests it holds; `down` fails every call."""
+    """`OperatorKeyRegistry` of another service (notification): the digests it holds; `down` fails every call as
+    an unreachable service does, `refusing` as a 4xx does."""
 
     service: str = "notification"
     operator_keys: dict[str, str] = field(default_factory=dict)
     down: bool = False
+    refusing: bool = False
 
     async def put_operator_key(self, shop_id: str, key_sha256: str) -> None:
+        if self.refusing:
+            raise InternalServiceError(f"{self.service} service refused the request (HTTP 422)", refused=True)
         if self.down:
             raise InternalServiceError(f"{self.service} service unreachable (ConnectError)")
         self.operator_keys[shop_id] = key_sha256

@@ -1,7 +1,7 @@
 """A real HTTP server (FastAPI + uvicorn on 127.0.0.1, a free port) standing in for payment's internal API.
 
 It checks `X-Internal-Token`, records what checkout sent, serves member cards from a dict, and can be told
-to fail (`down`), so tests observe checkout's HTTP behaviour over a real socket.
+to fail (`down`: 503) or to refuse (`refusing`: 422), so tests observe checkout's HTTP behaviour over a real socket.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ class PaymentStub:
     operator_keys: dict[str, str] = field(default_factory=dict)
     cards: dict[tuple[str, str], str] = field(default_factory=dict)
     down: bool = False
+    refusing: bool = False
 
     def app(self) -> FastAPI:
         app = FastAPI()
@@ -37,6 +38,8 @@ class PaymentStub:
                 raise HTTPException(401)
             if self.down:
                 raise HTTPException(503)
+            if self.refusing:
+                raise HTTPException(422)
 
         @app.put("/internal/v1/shops/{shop_id}/gateway-credentials", status_code=204)
         async def credentials(shop_id: str, request: Request, x_internal_token: str | None = Header(None)) -> Response:

@@ -1,0 +1,152 @@
+"""The checkout ports, fake and real, behind one interface per suite: every contract test runs against both.
+
+"fake" is `tests/fakes/checkout.py`; "real" is the PostgreSQL adapters on a new, migrated database of this test
+(marked `postgres`), or the HTTP clients against a real socket (the internal-API stub). The fake runs need no
+server at all: the database is only made for the real runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from contracts.envelope import Envelope
+from delivery.db import create_pool, migrate
+from delivery.units import UnitOfWorkFactory
+from services.checkout.adapters.notification_service import NotificationServiceClient
+from services.checkout.adapters.payment_service import PaymentServiceClient
+from services.checkout.adapters.postgres.outcomes import PostgresOutcomeSignals
+from services.checkout.adapters.postgres.uow import CheckoutUnitOfWork
+from services.checkout.app import MIGRATIONS
+from services.checkout.ports import OutcomeSignals, UnitOfWork
+from tests.fakes.checkout import CheckoutFakes, FakeOperatorKeyRegistry, FakePaymentDirectory
+from tests.integration.checkout.payment_stub import INTERNAL_TOKEN, PaymentStub, serve_payment_stub
+
+FAKE_OR_REAL = ["fake", pytest.param("real", marks=pytest.mark.postgres)]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Store:
+    """A unit of work factory, what its committed units emitted, and the outcome signals its commits wake."""
+
+    uow: Callable[[], AbstractAsyncContextManager[UnitOfWork]]
+    emitted: Callable[[], Awaitable[list[Envelope]]]
+    signals: OutcomeSignals
+
+
+@dataclass(frozen=True)
+class _Runtime:
+    pool: asyncpg.Pool
+
+
+@pytest.fixture(params=FAKE_OR_REAL)
+def kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def make_database(kind: str, request: pytest.FixtureRequest) -> Callable[[], Awaitable[str]] | None:
+    """`new_database` (tests/conftest.py) for the real runs only."""
+    return request.getfixturevalue("new_database") if kind == "real" else None
+
+
+@pytest.fixture
+async def store(kind: str, make_database: Any) -> AsyncIterator[Store]:
+    if make_database is None:
+        fakes = CheckoutFakes()
+
+        async def staged() -> list[Envelope]:
+            return list(fakes.state.outbox)
+
+        yield Store(uow=fakes.uow, emitted=staged, signals=fakes.signals)
+        return
+    url = await make_database()
+    pool = await create_pool(url, min_size=1, max_size=4)
+    signals = PostgresOutcomeSignals(url)
+    try:
+        async with pool.acquire() as conn:
+            await migrate(conn, MIGRATIONS)
+        await signals.start()
+
+        async def outbox() -> list[Envelope]:
+            rows = await pool.fetch("SELECT payload FROM outbox ORDER BY id")
+            return [Envelope.from_bytes(row["payload"]) for row in rows]
+
+        yield Store(uow=UnitOfWorkFactory(_Runtime(pool), CheckoutUnitOfWork), emitted=outbox, signals=signals)
+    finally:
+        await signals.stop()
+        await pool.close()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Remote:
+    """An internal-API port of another service (payment, notification) and that service's side of it: what it
+    received, the cards it knows, and switches that make it unreachable or refusing."""
+
+    port: Any
+    credentials: Callable[[], dict[str, dict[str, str]]]
+    operator_keys: Callable[[], dict[str, str]]
+    link_card: Callable[[str, str, str], None]
+    set_down: Callable[[bool], None]
+    set_refusing: Callable[[bool], None]
+
+
+@pytest.fixture(params=["fake", "real"])
+async def payment(request: pytest.FixtureRequest) -> AsyncIterator[Remote]:
+    """`PaymentDirectory`: the fake, or `PaymentServiceClient` over a real socket to the internal-API stub."""
+    if request.param == "fake":
+        fake = FakePaymentDirectory()
+        yield _fake_remote(fake, fake)
+        return
+    async with serve_payment_stub() as stub, _internal_client(stub.url) as http:
+        yield _stub_remote(PaymentServiceClient(http, member_card_timeout_s=2.0), stub)
+
+
+@pytest.fixture(params=["fake", "real"])
+async def notification(request: pytest.FixtureRequest) -> AsyncIterator[Remote]:
+    """`OperatorKeyRegistry` of notification: the fake, or `NotificationServiceClient` against the same stub."""
+    if request.param == "fake":
+        fake = FakeOperatorKeyRegistry()
+        yield _fake_remote(fake, FakePaymentDirectory())
+        return
+    async with serve_payment_stub() as stub, _internal_client(stub.url) as http:
+        yield _stub_remote(NotificationServiceClient(http), stub)
+
+
+def _internal_client(url: str) -> httpx.AsyncClient:
+    return httpx.AsyncClient(base_url=url, timeout=5.0, headers={"X-Internal-Token": INTERNAL_TOKEN})
+
+
+def _fake_remote(port: FakePaymentDirectory | FakeOperatorKeyRegistry, payment: FakePaymentDirectory) -> Remote:
+    def set_down(down: bool) -> None:
+        port.down = down
+
+    def set_refusing(refusing: bool) -> None:
+        port.refusing = refusing
+
+    def link_card(shop_id: str, member_id: str, masked: str) -> None:
+        payment.cards[(shop_id, member_id)] = masked
+
+    return Remote(port=port, credentials=lambda: {k: asdict(v) for k, v in payment.credentials.items()},
+                  operator_keys=lambda: dict(port.operator_keys), link_card=link_card, set_down=set_down,
+                  set_refusing=set_refusing)
+
+
+def _stub_remote(port: Any, stub: PaymentStub) -> Remote:
+    def set_down(down: bool) -> None:
+        stub.down = down
+
+    def set_refusing(refusing: bool) -> None:
+        stub.refusing = refusing
+
+    def link_card(shop_id: str, member_id: str, masked: str) -> None:
+        stub.cards[(shop_id, member_id)] = masked
+
+    return Remote(port=port, credentials=lambda: dict(stub.credentials), operator_keys=lambda: dict(stub.operator_keys),
+                  link_card=link_card, set_down=set_down, set_refusing=set_refusing)
