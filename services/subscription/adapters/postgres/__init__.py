@@ -1,0 +1,1 @@
+"""PostgreSQL adapters of the subscription service: one repository module per table group, SQL as text."""

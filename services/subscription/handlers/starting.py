@@ -1,0 +1,36 @@
+"""A subscription starts when its first order completes (R19, `OrderCompleted` of the `subscription` cart)."""
+
+from __future__ import annotations
+
+from delivery.envelopes import Inbound
+from delivery.logs import get_logger
+from services.subscription import translate
+from services.subscription.domain.cycles import first_cycle
+from services.subscription.domain.subscription import FirstOrder, Subscription, due_at, start
+from services.subscription.handlers.common import correlation, timing_of
+from services.subscription.handlers.deps import Deps
+from services.subscription.ports import Scheduled
+
+log = get_logger(__name__)
+
+
+async def start_subscription(deps: Deps, first: FirstOrder, *, inbound: Inbound | None = None) -> Subscription | None:
+    """Create the subscription and its cycle 1 (the first order) and emit `SubscriptionStarted`, exactly once per
+    first order: a redelivered event is absorbed by the inbox, a re-emitted one (another event id) by the
+    subscription id derived from the order. Returns None when nothing was started now."""
+    sub = start(first)
+    now = deps.clock.now()
+    async with deps.uow() as uow:
+        if not await uow.claim(inbound):
+            return None
+        timing = await timing_of(uow, sub.shop_id)
+        if not await uow.subscriptions.add(Scheduled(sub, due_at(sub, timing))):
+            log.info("subscription.already_started", subscription_id=sub.subscription_id, order_id=first.order_id)
+            return None
+        await uow.cycles.add([first_cycle(sub, at=now)])
+        await uow.emit(translate.subscription_started(sub), correlation_id=correlation(inbound, sub.first_order_id),
+                       causation=inbound, subject_version=sub.version)
+    deps.scheduler.wake()
+    log.info("subscription.started", subscription_id=sub.subscription_id, shop_id=sub.shop_id,
+             next_cycle_on=sub.next_cycle_on.isoformat())
+    return sub
