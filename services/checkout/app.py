@@ -20,6 +20,7 @@ from delivery.sealing import TokenSealer
 from delivery.service import ServiceRuntime
 from delivery.units import UnitOfWorkFactory
 from services.checkout.adapters.ids import RandomIds
+from services.checkout.adapters.metrics import watch_orders
 from services.checkout.adapters.notification_service import NotificationServiceClient
 from services.checkout.adapters.payment_service import PaymentServiceClient
 from services.checkout.adapters.postgres.outcomes import PostgresOutcomeSignals
@@ -28,7 +29,6 @@ from services.checkout.entrypoints import subscribers
 from services.checkout.entrypoints.http import admin, operator, storefront
 from services.checkout.entrypoints.http.errors import install_error_handlers
 from services.checkout.handlers import Deps
-from services.checkout.metrics import watch_orders
 from services.checkout.settings import CheckoutSettings
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"

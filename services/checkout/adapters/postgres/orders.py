@@ -60,35 +60,43 @@ class PostgresOrders:
 
     async def add(self, order: Order) -> bool:
         """False if the order id or (shop, checkout_id) already exists: the first outcome stands."""
-        request = order.request
-        return bool(await self._conn.fetchval(
-            _INSERT, order.order_id, order.shop_id, order.checkout_id, order.status, order.payment_status,
-            order.version, order.placed_at, order.payment_number, order.amount, codec.request_to_json(request),
-            order.pay_type, order.payment_method_name, order.sales_mode, order.card_link_mode, order.reason_code,
-            order.reason, order.buyer_message, order.transaction_id, order.approval_number,
-            json.dumps(list(order.gateway_codes)), order.attempt_id, order.anomaly, order.order_date,
-            request.cart_type, request.buyer.name, request.buyer.name_kana, request.buyer.email,
-            request.buyer.member_id,
-        ))  # fmt: skip
+        return bool(await self._conn.fetchval(_INSERT, *_insert_values(order)))
 
     async def save(self, order: Order) -> None:
-        await self._conn.execute(
-            _UPDATE, order.order_id, order.status, order.payment_status, order.version, order.reason_code,
-            order.reason, order.buyer_message, order.transaction_id, order.approval_number,
-            json.dumps(list(order.gateway_codes)), order.attempt_id, order.anomaly, order.payment_amount,
-            order.amount, codec.request_to_json(order.request), codec.failed_operation_to_json(order.failed_operation),
-        )  # fmt: skip
+        await self._conn.execute(_UPDATE, *_update_values(order))
 
     async def next_payment_sequence(self) -> int:
         return int(await self._conn.fetchval(_NEXT_SEQUENCE))
 
     async def search(self, shop_id: str, query: OrderQuery) -> list[Order]:
         buyer = f"%{_escape_like(query.buyer)}%" if query.buyer else None
-        rows = await self._conn.fetch(
-            _SEARCH, shop_id, query.payment_number, query.status, query.date_from, query.date_to, buyer,
-            query.limit, query.offset,
-        )  # fmt: skip
+        values = (shop_id, query.payment_number, query.status, query.date_from, query.date_to, buyer, query.limit,
+                  query.offset)
+        rows = await self._conn.fetch(_SEARCH, *values)
         return [order for order in map(_order, rows) if order is not None]
+
+
+def _insert_values(order: Order) -> tuple[object, ...]:
+    """$1-$28 of `_INSERT`: the order, its request as JSON, and the request's searchable columns."""
+    request = order.request
+    return (
+        order.order_id, order.shop_id, order.checkout_id, order.status, order.payment_status, order.version,
+        order.placed_at, order.payment_number, order.amount, codec.request_to_json(request), order.pay_type,
+        order.payment_method_name, order.sales_mode, order.card_link_mode, order.reason_code, order.reason,
+        order.buyer_message, order.transaction_id, order.approval_number, json.dumps(list(order.gateway_codes)),
+        order.attempt_id, order.anomaly, order.order_date, request.cart_type, request.buyer.name,
+        request.buyer.name_kana, request.buyer.email, request.buyer.member_id,
+    )  # fmt: skip
+
+
+def _update_values(order: Order) -> tuple[object, ...]:
+    """$1-$16 of `_UPDATE`: what a decision or an edit may change."""
+    return (
+        order.order_id, order.status, order.payment_status, order.version, order.reason_code, order.reason,
+        order.buyer_message, order.transaction_id, order.approval_number, json.dumps(list(order.gateway_codes)),
+        order.attempt_id, order.anomaly, order.payment_amount, order.amount, codec.request_to_json(order.request),
+        codec.failed_operation_to_json(order.failed_operation),
+    )  # fmt: skip
 
 
 def _escape_like(text: str) -> str:
