@@ -13,7 +13,8 @@ fake passes the same contract suite as its real adapter (`tests/contract/subscri
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -42,10 +43,13 @@ _creation = itertools.count()
 
 
 class FakeSubscriptions:
-    """`SubscriptionRepository`: a subscription id and a (shop, first order) pair are unique, as in the table."""
+    """`SubscriptionRepository`: a subscription id and a (shop, first order) pair are unique, as in the table.
+    Row locks are held in `locks` (shared by every unit) until the unit ends: `claim_due` skips locked rows."""
 
-    def __init__(self, state: SubscriptionState) -> None:
+    def __init__(self, state: SubscriptionState, locks: set[str]) -> None:
         self._state = state
+        self._locks = locks
+        self.held: set[str] = set()
 
     async def add(self, item: Scheduled) -> bool:
         sub = item.subscription
@@ -58,7 +62,10 @@ class FakeSubscriptions:
         return True
 
     async def get(self, subscription_id: str, *, for_update: bool = False) -> Subscription | None:
-        return self._state.subscriptions.get(subscription_id)
+        found = self._state.subscriptions.get(subscription_id)
+        if found is not None and for_update:
+            self._lock([subscription_id])
+        return found
 
     async def save(self, items: Sequence[Scheduled]) -> None:
         for item in items:
@@ -74,8 +81,11 @@ class FakeSubscriptions:
 
     async def claim_due(self, *, now: datetime, limit: int) -> list[Subscription]:
         due = [(at, sub_id) for sub_id, at in self._state.due.items()
-               if at is not None and at <= now and self._state.subscriptions[sub_id].status is Status.ACTIVE]
-        return [self._state.subscriptions[sub_id] for _, sub_id in sorted(due)[:limit]]
+               if at is not None and at <= now and self._state.subscriptions[sub_id].status is Status.ACTIVE
+               and (sub_id not in self._locks or sub_id in self.held)]
+        claimed = [sub_id for _, sub_id in sorted(due)[:limit]]
+        self._lock(claimed)
+        return [self._state.subscriptions[sub_id] for sub_id in claimed]
 
     async def earliest_due(self) -> datetime | None:
         times = [at for sub_id, at in self._state.due.items()
@@ -83,8 +93,14 @@ class FakeSubscriptions:
         return min(times, default=None)
 
     async def active_of_shop(self, shop_id: str) -> list[Subscription]:
-        return sorted((s for s in self._state.subscriptions.values()
-                       if s.shop_id == shop_id and s.status is Status.ACTIVE), key=lambda s: s.subscription_id)
+        found = sorted((s for s in self._state.subscriptions.values()
+                        if s.shop_id == shop_id and s.status is Status.ACTIVE), key=lambda s: s.subscription_id)
+        self._lock([s.subscription_id for s in found])
+        return found
+
+    def _lock(self, subscription_ids: Iterable[str]) -> None:
+        self.held.update(subscription_ids)
+        self._locks.update(subscription_ids)
 
     def _put(self, item: Scheduled) -> None:
         self._state.subscriptions[item.subscription.subscription_id] = item.subscription
@@ -148,11 +164,27 @@ class FakeShopTimings:
 class FakeSubscriptionUnitOfWork(FakeUnitOfWork[SubscriptionState]):
     SERVICE = "subscription"
 
-    def __init__(self, state: SubscriptionState) -> None:
+    def __init__(self, state: SubscriptionState, locks: set[str]) -> None:
         super().__init__(state)
-        self.subscriptions = FakeSubscriptions(state)
+        self.subscriptions = FakeSubscriptions(state, locks)
         self.cycles = FakeCycles(state)
         self.shops = FakeShopTimings(state)
+
+
+class FakeSubscriptionUnitOfWorkFactory(FakeUnitOfWorkFactory[SubscriptionState, FakeSubscriptionUnitOfWork]):
+    """Units on copies of the state (tests/fakes/units.py) that hold their row locks until they end."""
+
+    def __init__(self, state: SubscriptionState) -> None:
+        self.locks: set[str] = set()
+        super().__init__(state, lambda working: FakeSubscriptionUnitOfWork(working, self.locks))
+
+    @asynccontextmanager
+    async def _open(self) -> AsyncIterator[FakeSubscriptionUnitOfWork]:  # type: ignore[override]
+        async with super()._open() as uow:
+            try:
+                yield uow
+            finally:
+                self.locks.difference_update(uow.subscriptions.held)
 
 
 class SteppingClock:
@@ -184,7 +216,7 @@ class SubscriptionFakes:
 
     def __init__(self, *, at: datetime = START) -> None:
         self.state = SubscriptionState()
-        self.uow = FakeUnitOfWorkFactory(self.state, FakeSubscriptionUnitOfWork)
+        self.uow = FakeSubscriptionUnitOfWorkFactory(self.state)
         self.clock = SteppingClock(at)
         self.wakeup = CountingWakeup()
         self.deps = Deps(uow=self.uow, clock=self.clock, scheduler=self.wakeup)
