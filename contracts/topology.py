@@ -15,7 +15,9 @@ from contracts.events import (
     CheckoutRequested,
     Event,
     MailFailed,
+    MailFailedV2,
     MailSent,
+    MailSentV2,
     OrderAmountChanged,
     OrderCompleted,
     OrderNeedsReview,
@@ -137,7 +139,7 @@ NOTIFICATION = Party(
         Flow(ORDERS_EVENTS, (OrderCompleted, RenewalPaymentFailed)),
         Flow(SHOPS_SETTINGS, (ShopSettingsChanged,)),
     ),
-    produces=(Flow(NOTIFICATIONS_EVENTS, (MailSent, MailFailed)),),
+    produces=(Flow(NOTIFICATIONS_EVENTS, (MailSent, MailFailed, MailSentV2, MailFailedV2)),),
 )
 
 STOREFRONT = Party(

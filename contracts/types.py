@@ -64,4 +64,10 @@ CardLinkMode = Literal["always", "buyer_choice", "never"]
 """R7-R9: when a member's card is stored at the gateway."""
 PaymentMethod = Literal["escott_card"]
 IntervalUnit = Literal["day", "week", "month"]
-MailKind = Literal["thanks", "shop_copy"]
+OrderMailKind = Literal["thanks", "shop_copy"]
+"""The two mails of a completed order (R23), the kinds of `mail.*.v1`."""
+MailKind = Literal[
+    "thanks", "shop_copy",
+    "renewal_failed_shop", "renewal_failed_buyer", "renewal_skipped_shop", "renewal_skipped_buyer",
+]  # fmt: skip
+"""Every mail the notification service sends, the kinds of `mail.*.v2` (v1 consumers never see the new kinds)."""

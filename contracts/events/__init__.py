@@ -4,7 +4,7 @@ from contracts.events.base import Event
 from contracts.events.cards import CardLinked, CardUnlinked
 from contracts.events.checkout import CheckoutRequested
 from contracts.events.commands import CancelPayment, CapturePayment, UpdatePaymentAmount
-from contracts.events.notifications import MailFailed, MailSent
+from contracts.events.notifications import MailFailed, MailFailedV2, MailSent, MailSentV2
 from contracts.events.orders import (
     OrderAmountChanged,
     OrderCompleted,
@@ -59,6 +59,8 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     RenewalPaymentFailed,
     SubscriptionChanged,
     RenewalCycleSettled,
+    MailSentV2,
+    MailFailedV2,
 )
 """All concrete event types; the registry, schema snapshots and AsyncAPI document are built from this."""
 
@@ -71,7 +73,9 @@ __all__ = [
     "CheckoutRequested",
     "Event",
     "MailFailed",
+    "MailFailedV2",
     "MailSent",
+    "MailSentV2",
     "OrderAmountChanged",
     "OrderCompleted",
     "OrderNeedsReview",

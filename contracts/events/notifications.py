@@ -2,6 +2,10 @@
 
 Each completed order gets a `thanks` mail to the buyer and a `shop_copy` (受注通知) to the shop; each mail
 ends in `MailSent` or, after its retries, `MailFailed` (an operator may resend, which is a new mail).
+
+The renewal notices (a failed or skipped renewal, R21/R22) are mails of kinds v1 does not know: they are
+announced as `mail.sent.v2` / `mail.failed.v2`, the same shape with the wider `kind`, so a consumer written for
+v1 never receives a kind it cannot parse. Order mails (`thanks`, `shop_copy`) stay on v1.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from pydantic import Field
 
 from contracts.events.base import Event
 from contracts.topics import NOTIFICATIONS_EVENTS
-from contracts.types import Identifier, MailKind, NonEmptyStr, UtcDatetime
+from contracts.types import Identifier, MailKind, NonEmptyStr, OrderMailKind, UtcDatetime
 
 
 class MailEvent(Event):
@@ -24,7 +28,7 @@ class MailEvent(Event):
     order_id: Identifier
     shop_id: Identifier
     mail_id: Identifier = Field(description="The mail log row; a resend is a new mail id.")
-    kind: MailKind
+    kind: OrderMailKind
     recipient: NonEmptyStr
     attempts: int = Field(ge=1)
     resend: bool = False
@@ -47,3 +51,19 @@ class MailFailed(MailEvent):
 
     last_error: NonEmptyStr
     permanent: bool = Field(description="True when the server refused permanently (5xx), not a retry limit.")
+
+
+class MailSentV2(MailSent):
+    """`MailSent` for every kind of mail, the renewal notices included."""
+
+    TYPE: ClassVar[str] = "mail.sent.v2"
+
+    kind: MailKind  # type: ignore[assignment]
+
+
+class MailFailedV2(MailFailed):
+    """`MailFailed` for every kind of mail, the renewal notices included."""
+
+    TYPE: ClassVar[str] = "mail.failed.v2"
+
+    kind: MailKind  # type: ignore[assignment]

@@ -17,7 +17,9 @@ from contracts.events import (
     CheckoutRequested,
     Event,
     MailFailed,
+    MailFailedV2,
     MailSent,
+    MailSentV2,
     OrderAmountChanged,
     OrderCompleted,
     OrderNeedsReview,
@@ -255,6 +257,19 @@ def mail_failed() -> MailFailed:
     )
 
 
+def mail_sent_v2() -> MailSentV2:
+    return MailSentV2(
+        **_MAIL, mail_id="mail-3", kind="renewal_failed_buyer", message_id="<ord-0001.renewal.1@demo-shop.example>",
+        sent_at=datetime(2025, 2, 1, 3, 0, tzinfo=UTC), smtp_response="250 2.0.0 Ok",
+    )  # fmt: skip
+
+
+def mail_failed_v2() -> MailFailedV2:
+    return MailFailedV2(
+        **_MAIL, mail_id="mail-4", kind="renewal_skipped_shop", last_error="550 mailbox unavailable", permanent=True
+    )
+
+
 def order_amount_changed() -> OrderAmountChanged:
     return OrderAmountChanged(
         order_id="ord-0001", shop_id="demo-shop", checkout_id="chk-0001", payment_number=PAYMENT_NUMBER,
@@ -308,6 +323,8 @@ SAMPLES: dict[str, Callable[[], Event]] = {
         renewal_payment_failed,
         subscription_changed,
         renewal_cycle_settled,
+        mail_sent_v2,
+        mail_failed_v2,
     )
 }
 """Type name -> factory of a representative instance."""

@@ -17,14 +17,14 @@ EXPECTED_EVENTS = {
     "PaymentAmountUpdated", "PaymentOperationFailed", "CardLinked", "CardUnlinked", "ShopSettingsChanged",
     "RenewalOrderRequested", "SubscriptionStarted", "MailSent", "MailFailed", "OrderAmountChanged",
     "PaymentHoldReleased", "CapturePayment", "CancelPayment", "UpdatePaymentAmount", "RenewalPaymentFailed",
-    "SubscriptionChanged", "RenewalCycleSettled",
+    "SubscriptionChanged", "RenewalCycleSettled", "MailSentV2", "MailFailedV2",
 }  # fmt: skip
 
 
-def test_registry_covers_all_27_events_with_unique_type_names():
+def test_registry_covers_all_29_events_with_unique_type_names():
     assert {model.__name__ for model in EVENT_TYPES.values()} == EXPECTED_EVENTS
-    assert len(EVENT_TYPES) == 27
-    assert len({model.TYPE for model in ALL_EVENTS}) == len(ALL_EVENTS) == 27
+    assert len(EVENT_TYPES) == 29
+    assert len({model.TYPE for model in ALL_EVENTS}) == len(ALL_EVENTS) == 29
 
 
 def test_type_names_are_lowercase_dotted_and_versioned():
