@@ -1,15 +1,15 @@
-"""`CardGateway` over the e-SCOTT client: one domain `GatewayCall` in, one classified `GatewayAnswer` out."""
+"""`CardGateway` over the e-SCOTT client: one domain `GatewayCall` in, one classified `GatewayAnswer` out.
+
+The call is sent by its gateway operation (the OperateId the domain names); which of its inputs go on the wire
+is the client's table (`escott.OPERATIONS`), so nothing here branches on the operation.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
-
 from services.payment.adapters import escott
-from services.payment.domain.gateway import PROCESS_CALLS, GatewayOperation, Outcome, Reply
+from services.payment.domain.gateway import Outcome, Reply
 from services.payment.ports import GatewayAnswer, GatewayCall
 
-T = TypeVar("T")
 FREE_FIELD_MAX = 32  # MerchantFree1-3: the strictest known limit (emulator README, open question 1)
 
 _UNKNOWN_REASONS = {
@@ -37,62 +37,27 @@ class EscottCardGateway:
         self._client = client
 
     async def send(self, call: GatewayCall) -> GatewayAnswer:
-        merchant = escott.MerchantConfig(call.credentials.merchant_id, call.credentials.merchant_pass,
-                                  call.credentials.tenant_id)
-        refs = escott.MerchantRefs(free_field(call.free1), free_field(call.free2))
-        result = await self._dispatch(call, merchant, refs)()
+        credentials = call.credentials
+        merchant = escott.MerchantConfig(credentials.merchant_id, credentials.merchant_pass, credentials.tenant_id)
+        result = await self._client.send(call.operation.value, merchant, request(call))
         return answer(result)
 
-    def _dispatch(self, call: GatewayCall, merchant: escott.MerchantConfig,
-                  refs: escott.MerchantRefs) -> Callable[[], Awaitable[escott.EscottResult]]:
-        c, op = self._client, call.operation
-        member = escott.Member(call.member.kaiin_id, call.member.kaiin_pass) if call.member else None
-        if op in (GatewayOperation.AUTH, GatewayOperation.GATHERING):
-            charge = c.authorize if op is GatewayOperation.AUTH else c.authorize_and_capture
-            source = member or escott.TokenSource(_required(call.token, op))
-            return lambda: charge(merchant, source, amount=call.amount, pay_type=call.pay_type, refs=refs)
-        if op in PROCESS_CALLS:
-            return self._process(call, merchant, refs, member)
-        key = _required(member, op)
-        if op is GatewayOperation.MEM_ADD:
-            return lambda: c.add_member(merchant, key, escott.TokenSource(_required(call.token, op)), refs)
-        if op is GatewayOperation.MEM_CHG:
-            return lambda: c.change_member(merchant, key, escott.TokenSource(_required(call.token, op)), refs=refs)
-        member_calls = {GatewayOperation.MEM_INVAL: c.invalidate_member, GatewayOperation.MEM_DEL: c.delete_member}
-        if op in member_calls:
-            return lambda: member_calls[op](merchant, key, refs)
-        return lambda: c.member_reference(merchant, key, refs=refs)
 
-    def _process(self, call: GatewayCall, merchant: escott.MerchantConfig, refs: escott.MerchantRefs,
-                 member: escott.Member | None) -> Callable[[], Awaitable[escott.EscottResult]]:
-        """Process messages name the transaction by its pair; KaiinId goes along iff the charge used one."""
-        c, op = self._client, call.operation
-        process = _required(call.process, op)
-        ref = escott.ProcessRef(process.process_id, process.process_pass)
-        if op is GatewayOperation.CAPTURE:
-            return lambda: c.capture(merchant, ref, sales_date=call.sales_date, member=member, refs=refs)
-        if op is GatewayOperation.CHANGE:
-            return lambda: c.change_amount(merchant, ref, amount=call.amount, member=member, refs=refs)
-        if op is GatewayOperation.REAUTH:
-            return lambda: c.reauthorize(merchant, ref, amount=call.amount, sales_date=call.sales_date,
-                                         member=member, refs=refs)
-        if op is GatewayOperation.SEARCH:
-            return lambda: c.search(merchant, ref, refs=refs)
-        return lambda: c.cancel(merchant, ref, member=member, refs=refs)
-
-
-def _required(value: T | None, op: GatewayOperation) -> T:
-    if value is None:
-        raise ValueError(f"{op} call is missing a required input")
-    return value
+def request(call: GatewayCall) -> escott.Request:
+    """Everything the call has, as the client's request: a charge pays with the token or, without one, the
+    member; a link stores the token on the member; a Process call names its pair (and the member iff given)."""
+    member = escott.Member(call.member.kaiin_id, call.member.kaiin_pass) if call.member else None
+    process = escott.ProcessRef(call.process.process_id, call.process.process_pass) if call.process else None
+    return escott.Request(card=escott.TokenSource(call.token) if call.token else None, member=member,
+                          process=process, amount=call.amount, pay_type=call.pay_type, sales_date=call.sales_date,
+                          refs=escott.MerchantRefs(free_field(call.free1), free_field(call.free2)))
 
 
 def answer(result: escott.EscottResult) -> GatewayAnswer:
     """Map the client's classified result to the domain reply (secrets kept aside as SecretStr)."""
-    outcome = Outcome(result.outcome.value)
-    reason = unknown_reason(result.reason) if result.outcome is escott.Outcome.UNKNOWN else result.reason
+    reason = unknown_reason(result.reason) if result.outcome is Outcome.UNKNOWN else result.reason
     process = result.process
-    reply = Reply(outcome=outcome, codes=tuple(result.codes), transaction_id=result.transaction_id,
+    reply = Reply(outcome=result.outcome, codes=tuple(result.codes), transaction_id=result.transaction_id,
                   approval_number=result.fields.get("ApproveNo") or None,
                   process_id=process.process_id if process else None, reason=reason)
     amount = result.fields.get("Amount", "")

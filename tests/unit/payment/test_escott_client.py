@@ -16,9 +16,12 @@ from services.payment.adapters.escott import (
     MerchantConfig,
     Outcome,
     ProcessRef,
+    Request,
     TokenSource,
     classify,
 )
+from services.payment.adapters.escott.client import OPERATIONS, form_fields
+from services.payment.domain.gateway import GatewayOperation
 
 MERCHANT = MerchantConfig("10000001", SecretStr("escottpass01"))
 SECRETS = ("escottpass01", "kaiinpass123", "PROCESSPASS0000000000000000000000", "TOKENVALUE00000000000001",
@@ -97,3 +100,26 @@ async def test_amounts_must_be_positive_integers() -> None:
         gateway = EscottGateway(http, "http://gateway.test")
         with pytest.raises(ValueError):
             await gateway.authorize(MERCHANT, TokenSource(SecretStr("T" * 40)), amount=0)
+
+
+def test_every_gateway_operation_the_domain_names_is_a_row_of_the_clients_table() -> None:
+    assert {op.value for op in GatewayOperation} <= set(OPERATIONS)
+
+
+@pytest.mark.parametrize(("operate_id", "given", "sent"), [
+    ("1Capture", None, "20250101"), ("1Capture", date(2025, 2, 3), "20250203"),
+    ("1ReAuth", None, None), ("1ReAuth", date(2025, 2, 3), "20250203"), ("1Delete", date(2025, 2, 3), None),
+])
+def test_the_sales_date_is_sent_as_each_operations_row_says(operate_id, given, sent) -> None:
+    request = Request(process=ProcessRef("P1", SecretStr("PASS")), amount=100, sales_date=given)
+    fields = form_fields(OPERATIONS[operate_id], MERCHANT, request, today=date(2025, 1, 1))
+    assert fields.get("SalesDate") == sent
+
+
+def test_a_master_pays_with_the_card_and_a_member_message_stores_it_on_the_member() -> None:
+    token, member = TokenSource(SecretStr("T1")), Member("M1", SecretStr("KP"))
+    charge = form_fields(OPERATIONS["1Auth"], MERCHANT, Request(card=token, amount=100), today=date(2025, 1, 1))
+    link = form_fields(OPERATIONS["4MemAdd"], MERCHANT, Request(card=token, member=member), today=date(2025, 1, 1))
+    assert (charge["Amount"], charge["PayType"], charge["Token"], "KaiinId" in charge) == ("100", "01", token.token,
+                                                                                          False)
+    assert (link["KaiinId"], link["Token"], "Amount" in link) == ("M1", token.token, False)
