@@ -195,7 +195,7 @@ def apply_reply(payment: Payment, op: GatewayOperation, reply: Reply, *, attempt
     if op in LINKS:
         return _after_link(payment, op, reply)
     if op in CHARGES:
-        return _after_charge(payment, op, reply, attempt_id)
+        return _after_charge(payment, op, reply, attempt_id=attempt_id)
     return _after_cleanup(payment, op, reply), _unlinked(payment, op, reply)
 
 
@@ -217,7 +217,7 @@ def _after_link(payment: Payment, op: GatewayOperation, reply: Reply) -> Decided
     return _decline(payment, op, (), reason=reason)
 
 
-def _after_charge(payment: Payment, op: GatewayOperation, reply: Reply, attempt_id: str) -> Decided:
+def _after_charge(payment: Payment, op: GatewayOperation, reply: Reply, *, attempt_id: str) -> Decided:
     if reply.outcome is Outcome.OK:
         assert reply.transaction_id is not None
         return _authorize(payment, Resolution(authorized=True, transaction_id=reply.transaction_id,

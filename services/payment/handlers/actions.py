@@ -207,7 +207,7 @@ async def _apply(uow: UnitOfWork, attempt: Attempt, answer: GatewayAnswer, *, de
         log.error("payment.operation_late_reply", order_id=current.order_id, attempt_id=attempt.attempt_id,
                   outcome=answer.reply.outcome.value, codes=list(answer.reply.codes))
         return replace(run, payment=current, late=True)
-    await complete_attempt(deps, uow, attempt, answer)
+    await complete_attempt(deps, uow, attempt, answer=answer)
     now = deps.clock.now()
     updated, events = action_rules.finish(current, answer.reply, next_attempt_id=deps.ids.attempt_id(), now=now,
                                           sales_date=business_date(now), max_sends=deps.policy.send_attempts)

@@ -107,7 +107,7 @@ async def _apply(deps: Deps, uow: UnitOfWork, payment: Payment, *, attempt: Atte
     retrying = will_retry(payment, reply, max_sends=deps.policy.send_attempts)
     updated, events = apply_reply(payment, op, reply, attempt_id=attempt.attempt_id,
                                   max_sends=deps.policy.send_attempts)
-    await complete_attempt(deps, uow, attempt, answer)
+    await complete_attempt(deps, uow, attempt, answer=answer)
     await _update_member(uow, payment, answer, op=op, retrying=retrying)
     saved = await save_and_publish(uow, before=payment, after=updated, events=events,
                                    new_pass=new_hold_pass(attempt, answer), inbound=inbound)

@@ -56,7 +56,7 @@ async def _look_up_masked(deps: Deps, card: MemberCard) -> str | None:
 
 
 async def _remember(uow: UnitOfWork, attempt: Attempt, answer: GatewayAnswer, *, deps: Deps) -> str | None:
-    await complete_attempt(deps, uow, attempt, answer)
+    await complete_attempt(deps, uow, attempt, answer=answer)
     if answer.reply.outcome is not Outcome.OK:
         return None
     if answer.masked_card and attempt.kaiin_id is not None:

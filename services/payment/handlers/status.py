@@ -64,7 +64,7 @@ async def read_live_status(deps: Deps, payment: Payment) -> LiveStatus | None:
 
 
 async def _live_status(uow: UnitOfWork, attempt: Attempt, answer: GatewayAnswer, *, deps: Deps) -> LiveStatus:
-    await complete_attempt(deps, uow, attempt, answer)
+    await complete_attempt(deps, uow, attempt, answer=answer)
     reply = answer.reply
     if reply.outcome is Outcome.OK:
         return LiveStatus(available=True, amount=answer.amount, sales_date=answer.sales_date)

@@ -100,7 +100,7 @@ async def _with_secrets(deps: Deps, uow: UnitOfWork, planned: PlannedCall, *,
                        sales_date=business_date(deps.clock.now()) if planned.sales_date else None)
 
 
-async def complete_attempt(deps: Deps, uow: UnitOfWork, attempt: Attempt, answer: GatewayAnswer) -> None:
+async def complete_attempt(deps: Deps, uow: UnitOfWork, attempt: Attempt, *, answer: GatewayAnswer) -> None:
     """Record the answer on the attempt (the operation history, R15)."""
     await uow.attempts.save(finish_attempt(attempt, answer.reply, deps.clock.now()))
 

@@ -50,7 +50,8 @@ async def payment_harness(database_url: str, kafka, *, seed: int, api_timeout: f
                 root = logging.getLogger()
                 capture = LogCapture(root.handlers[0].formatter if root.handlers else None)
                 root.addHandler(capture)
-                h = PaymentHarness(kafka, emulator, api, admin, producer, database_url, logs=capture)
+                h = PaymentHarness(kafka=kafka, emulator=emulator, api=api, admin=admin, producer=producer,
+                                   database_url=database_url, logs=capture)
                 reader = asyncio.create_task(read_events_forever(kafka, h))
                 try:
                     await h.put_credentials()

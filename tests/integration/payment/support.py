@@ -71,7 +71,7 @@ class LogCapture(logging.Handler):
         self.lines.append(self.format(record))
 
 
-@dataclass
+@dataclass(kw_only=True)
 class PaymentHarness:
     kafka: KafkaSettings
     emulator: RunningEmulator
