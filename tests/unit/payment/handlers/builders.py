@@ -1,0 +1,53 @@
+"""Inputs of the payment handlers as the edges make them: `OrderPlaced` as checkout publishes it (translated
+exactly as the subscriber does), inbound envelopes, and an order authorized through the real handlers."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from datetime import date
+
+from contracts.envelope import Envelope
+from contracts.events import Event, OrderPlaced
+from contracts.events.common import Buyer, PaymentChoice
+from delivery.envelopes import Inbound
+from services.payment import translate
+from services.payment.domain.model import Payment
+from services.payment.handlers.orders import place_payment
+from tests.fakes.payment import PaymentFakes
+
+SHOP = "shop-1"
+_numbers = itertools.count(1)
+
+
+def order_placed(*, token: str | None = None, member_id: str | None = None, amount: int = 5500,
+                 sales_mode: str = "auth", link_mode: str = "always", registered: bool = False,
+                 keep_card: bool | None = None, shop_id: str = SHOP) -> OrderPlaced:
+    """A new order (unique id and payment number); the token travels in clear, as older producers send it."""
+    n = next(_numbers)
+    choice = {"token": token, "use_registered_card": registered, "keep_card": keep_card, "pay_type": "01"}
+    return OrderPlaced(
+        order_id=f"ord-{n}", shop_id=shop_id, checkout_id=f"chk-{n}", origin="checkout", cart_type="three_step",
+        payment_number=f"{20250000000000000000 + n:020d}", amount=amount, order_date=date(2025, 6, 1),
+        buyer=Buyer(name="山田 太郎", name_kana="ヤマダ タロウ", email="taro@example.jp", member_id=member_id),
+        payment=PaymentChoice.model_validate(choice), sales_mode=sales_mode, card_link_mode=link_mode)
+
+
+def inbound(event: Event, *, event_id: uuid.UUID | None = None) -> Inbound:
+    """`event` as the consumer hands it to a subscriber (a copy under a new id unless `event_id` is given)."""
+    correlation = getattr(event, "checkout_id", None) or "corr-1"
+    envelope = Envelope.wrap(event, producer="checkout", correlation_id=correlation, event_id=event_id)
+    return Inbound(envelope, envelope.event())
+
+
+async def place(fakes: PaymentFakes, event: OrderPlaced, *, delivered: Inbound | None = None) -> Payment:
+    """Run `place_payment` as the subscriber does (`delivered`: a given delivery of the event)."""
+    order, token = translate.place_order(event, fakes.deps.sealer)
+    return await place_payment(fakes.deps, order, token, inbound=delivered or inbound(event))
+
+
+async def authorized_order(fakes: PaymentFakes, *, amount: int = 5500, sales_mode: str = "auth") -> OrderPlaced:
+    """An order of a guest paid by token and authorized (1Auth) or captured (1Gathering) at the fake gateway."""
+    event = order_placed(token=fakes.gateway.token().get_secret_value(), amount=amount, sales_mode=sales_mode)
+    await place(fakes, event)
+    return event
