@@ -42,6 +42,10 @@ DEV_ENV = {
     "CHECKOUT_PAYMENT_INTERNAL_TOKEN": "dev-only-internal-token-not-a-secret",
     "NOTIFICATION_INTERNAL_TOKEN": "dev-only-notification-internal-token-not-a-secret",
     "CHECKOUT_NOTIFICATION_INTERNAL_TOKEN": "dev-only-notification-internal-token-not-a-secret",
+    "SUBSCRIPTION_INTERNAL_TOKEN": "dev-only-subscription-internal-token-not-a-secret",
+    "CHECKOUT_SUBSCRIPTION_INTERNAL_TOKEN": "dev-only-subscription-internal-token-not-a-secret",
+    # Local stack only: POST /dev/clock moves the subscription service's clock (services/subscription/README.md)
+    "SUBSCRIPTION_DEV_CLOCK": "true",
 }
 
 

@@ -130,6 +130,11 @@ async def test_the_storefront_lists_and_changes_only_the_member_s_own_subscripti
     assert changes == [("cycle_skipped", "buyer"), ("paused", "buyer"), ("canceled", "buyer")]
 
 
+async def test_health_reports_the_renewal_scheduler(client):
+    health = await client.get("/health")
+    assert health.status_code == 200 and health.json()["checks"]["renewal_scheduler"] is True
+
+
 async def test_key_registration_needs_the_internal_token(client):
     refused = await client.put("/internal/v1/shops/demo-shop/storefront-key", json={"sha256": "0" * 64})
     problem(refused, 401, "unauthorized")
