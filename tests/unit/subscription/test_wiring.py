@@ -17,7 +17,7 @@ from services.subscription.settings import SubscriptionSettings
 
 def test_the_consumer_reads_what_the_topology_says_under_its_group_id():
     party = SERVICES["subscription"]
-    assert subscribers.GROUP_ID == party.group_id
+    assert party.group_id == subscribers.GROUP_ID
     assert set(subscribers.TOPICS) == set(party.consumed_topics())
 
 
