@@ -5,6 +5,7 @@ that outlived its lease, and bulk capture."""
 from __future__ import annotations
 
 import pytest
+from pydantic import SecretStr
 
 from contracts.events import (
     CapturePayment,
@@ -164,3 +165,21 @@ async def test_an_order_total_change_is_recorded_once(fakes: PaymentFakes) -> No
     await record_order_total(fakes.deps, 6100, shop_id=SHOP, order_id=order.order_id, inbound=delivered)
     payment = fakes.state.payments[order.order_id]
     assert (payment.order_total, payment.update_required, payment.version) == (6100, True, version)
+
+
+async def test_an_unknown_1reauth_resolved_as_succeeded_takes_the_new_hold_and_releases_the_old_one(
+        fakes: PaymentFakes) -> None:
+    order = await authorized_order(fakes)
+    old = fakes.state.payments[order.order_id].process_id
+    await edit_total(fakes, order.order_id, 7200)
+    fakes.gateway.script(Op.REAUTH, answered(Outcome.UNKNOWN, reason="timeout"))
+    await act(fakes, order.order_id, ActionRequest(Action.UPDATE_AMOUNT))
+    found = Reply(outcome=Outcome.OK, transaction_id="1000000000099", process_id="N" * 32)
+    result = await resolve_action(fakes.deps, found, shop_id=SHOP, order_id=order.order_id, succeeded=True,
+                                  process_pass=SecretStr("M" * 32))
+    [release] = [c for c in fakes.gateway.calls if c.operation is Op.DELETE]
+    assert result.payment is not None and (result.payment.amount, result.payment.process_id) == (7200, "N" * 32)
+    assert release.process is not None and release.process.process_id == old
+    assert fakes.state.process_passes[order.order_id] == SecretStr("M" * 32)
+    [updated] = fakes.state.emitted(PaymentAmountUpdated)
+    assert (updated.amount, updated.previous_hold_released) == (7200, True)
