@@ -19,7 +19,7 @@ import copy
 import itertools
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from services.notification.domain.model import KINDS, Mail, MailStatus, RetryPolicy, ShopProfile
 from services.notification.handlers.deps import Deps, DispatchRules
@@ -203,6 +203,11 @@ class FakeRenderer:
     missing variable (as the strict Jinja templates), and for a kind told to `fail` (a broken override)."""
 
     NEEDS = ("shop_name", "order_id", "buyer_name", "total")
+    TITLES: ClassVar[dict[str, str]] = {
+        "thanks": "ご注文ありがとうございます", "shop_copy": "受注通知",
+        "renewal_failed_shop": "定期購入の決済エラー", "renewal_failed_buyer": "定期購入のお支払いについてのお願い",
+        "renewal_skipped_shop": "定期購入の決済未実施", "renewal_skipped_buyer": "定期購入のお支払いについてのご連絡",
+    }
 
     def __init__(self) -> None:
         self._failing: dict[str, str] = {}
@@ -217,8 +222,7 @@ class FakeRenderer:
         if kind in self._failing or missing:
             reason = self._failing.get(kind) or f"UndefinedError: {missing[0]!r} is undefined"
             raise RenderError(f"template error in {kind} mail: {reason}")
-        title = "ご注文ありがとうございます" if kind == "thanks" else "受注通知"
-        subject = f"【{context['shop_name']}】{title}（ご注文番号：{context['order_id']}）"
+        subject = f"【{context['shop_name']}】{self.TITLES[kind]}（ご注文番号：{context['order_id']}）"
         text = f"{context['buyer_name']} 様\nご注文番号：{context['order_id']}\n合計：{context['total']:,}円\n"
         return RenderedMail(subject=subject, text=text, html=f"<pre>{text}</pre>")
 

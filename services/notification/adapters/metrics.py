@@ -1,7 +1,8 @@
 """Notification's own metrics (beside `delivery.metrics`), read from the mail log at each scrape: mails not yet
 sent (`pending`: waiting or backing off, `sending`: in an SMTP conversation or leased by a crashed one) and
 mails that gave up and were not resent (`failed`: resend through the operator API), and how long the oldest
-unsent mail has waited."""
+unsent mail has waited. `suppressed` mails (a buyer's renewal notice the shop switched off) are final and not
+counted."""
 
 from __future__ import annotations
 

@@ -5,7 +5,9 @@
   Message-ID as the first copy and receivers can collapse it;
 - addresses: checked before sending, so an impossible address fails with a reason instead of a retry loop;
 - the template context: every value the thanks mail and the shop copy show (R23), with the shop's note
-  only when "include in thanks mail" is switched on.
+  only when "include in thanks mail" is switched on; for a renewal, its subscription, cycle and, when the payment
+  was skipped or failed, the reason (never card data) and the R16 buyer message;
+- whether a mail goes out at all: the buyer's notices of a failed or skipped renewal follow the shop's switch.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ import uuid
 from typing import Any
 
 from services.notification.domain.errors import InvalidAddress
-from services.notification.domain.model import CompletedOrder, Mail, ShopProfile
+from services.notification.domain.kinds import SWITCHABLE_KINDS, to_buyer
+from services.notification.domain.model import CompletedOrder, FailedRenewal, Mail, MailedOrder, ShopProfile
 
 _MAIL_ID_NAMESPACE = uuid.UUID("5b3e0c52-8d0e-4d36-9a55-6f1f3a2c7e10")
 _LOCAL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
@@ -79,15 +82,32 @@ def yen(amount: int) -> str:
     return f"{amount:,}円"
 
 
-def recipient_for(mail: Mail, order: CompletedOrder, shop: ShopProfile) -> str:
-    """A preset recipient (operator resend) wins; else the buyer (thanks) or the shop's copy address."""
+def recipient_for(mail: Mail, order: MailedOrder, shop: ShopProfile) -> str:
+    """A preset recipient (operator resend) wins; else the buyer (thanks, the buyer's renewal notices) or the
+    shop's copy address (the shop copy and the shop's renewal notices)."""
     if mail.recipient:
         return mail.recipient
-    return order.buyer_email if mail.kind == "thanks" else shop.shop_copy_address
+    return order.buyer_email if to_buyer(mail.kind) else shop.shop_copy_address
+
+
+def suppression(mail: Mail, shop: ShopProfile) -> str | None:
+    """Why an original mail is not to be sent, or None. The buyer's notices of a failed or skipped renewal follow
+    the shop's `renewal.notify_buyer_on_failure`, as it stands when the mail is composed (the shop's settings may
+    arrive after the order); an operator's resend is an explicit choice and always goes."""
+    if mail.kind in SWITCHABLE_KINDS and not mail.is_resend and not shop.notify_buyer_on_failure:
+        return "not sent: the shop's renewal setting notify_buyer_on_failure is off"
+    return None
 
 
 def sender_name(shop: ShopProfile) -> str:
     return shop.sender_name or shop.shop_name
+
+
+def context_for(order: MailedOrder, shop: ShopProfile) -> dict[str, Any]:
+    """The template context of any of the order's mails."""
+    if isinstance(order, FailedRenewal):
+        return failed_renewal_context(order, shop)
+    return template_context(order, shop)
 
 
 def template_context(order: CompletedOrder, shop: ShopProfile) -> dict[str, Any]:
@@ -96,14 +116,8 @@ def template_context(order: CompletedOrder, shop: ShopProfile) -> dict[str, Any]
     if order.subscription_every and order.subscription_unit:
         subscription = f"{order.subscription_every}{_UNITS.get(order.subscription_unit, order.subscription_unit)}ごと"
     return {
-        "shop_name": shop.shop_name,
-        "shop_address": shop.sender_address,
+        **_common(order, shop),
         "order": order,
-        "order_id": order.order_id,
-        "order_date": f"{order.order_date.year}年{order.order_date.month}月{order.order_date.day}日",
-        "payment_number": order.payment_number,
-        "buyer_name": order.buyer_name,
-        "buyer_email": order.buyer_email,
         "shipping": order.shipping,
         "lines": order.lines,
         "items_total": sum(line.subtotal for line in order.lines),
@@ -113,4 +127,33 @@ def template_context(order: CompletedOrder, shop: ShopProfile) -> dict[str, Any]
         "installments": installments_label(order.pay_type),
         "note": shop.thanks_note,
         "subscription": subscription,
+        "payment_skipped": order.payment_skipped,
+        "skip_reason": order.payment_skip_reason or "（理由の記載なし）",
+    }
+
+
+def failed_renewal_context(failure: FailedRenewal, shop: ShopProfile) -> dict[str, Any]:
+    """What the notices of a declined renewal show: the order, its subscription and cycle, the reason (the
+    shop's notice) and the R16 message (the buyer's); no lines or shipping (the event does not carry them)."""
+    return {
+        **_common(failure, shop),
+        "total": failure.total,
+        "reason_code": failure.reason_code,
+        "reason": failure.reason,
+        "buyer_message": failure.buyer_message or "ショップ様にお問い合わせください",
+    }
+
+
+def _common(order: MailedOrder, shop: ShopProfile) -> dict[str, Any]:
+    return {
+        "shop_name": shop.shop_name,
+        "shop_address": shop.sender_address,
+        "order_id": order.order_id,
+        "order_date": f"{order.order_date.year}年{order.order_date.month}月{order.order_date.day}日",
+        "payment_number": order.payment_number,
+        "buyer_name": order.buyer_name,
+        "buyer_email": order.buyer_email,
+        "subscription_id": order.subscription_id,
+        "cycle_no": order.cycle_no,
+        "buyer_notified": shop.notify_buyer_on_failure,
     }

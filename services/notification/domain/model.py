@@ -3,11 +3,12 @@
 A `Mail` is one row of the mail log and a small state machine (design I3):
 
     pending --claim--> sending --accepted--> sent
-       ^                  |  \\--temporary failure, attempts left--> pending (next_attempt_at = backoff)
-       |                  \\----permanent failure / attempts used up--> failed
+       ^                  |--temporary failure, attempts left--> pending (next_attempt_at = backoff)
+       |                  |--permanent failure / attempts used up--> failed
+       |                  \\--the shop switched this kind of mail off--> suppressed (no SMTP, no event)
        \\-- a `sending` mail whose lease ran out (its worker died) is claimed again
 
-The row of an order's `thanks` or `shop_copy` mail is the dedupe key: it is written before any SMTP
+The row of an order's original mail of each kind (`kinds.py`) is the dedupe key: it is written before any SMTP
 conversation, so a redelivered event finds it and sends nothing. A resend is a new mail (`resend_of`).
 Pure: time and ids are passed in.
 """
@@ -19,8 +20,8 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from services.notification.domain.errors import InvalidTransition
-
-KINDS = ("thanks", "shop_copy")
+from services.notification.domain.kinds import FAILED_RENEWAL_KINDS, ORDER_KINDS, SKIPPED_RENEWAL_KINDS
+from services.notification.domain.kinds import KINDS as KINDS  # named here too, beside the model that checks it
 
 
 class MailStatus(StrEnum):
@@ -28,6 +29,7 @@ class MailStatus(StrEnum):
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
+    SUPPRESSED = "suppressed"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -42,6 +44,8 @@ class ShopProfile:
     payment_method_name: str | None = None
     note_text: str = ""
     note_in_thanks_mail: bool = False
+    notify_buyer_on_failure: bool = True
+    """`renewal.notify_buyer_on_failure`: the buyer hears of a failed or skipped renewal (default on)."""
 
     @property
     def thanks_note(self) -> str | None:
@@ -97,6 +101,56 @@ class CompletedOrder:
     pay_type: str
     subscription_every: int | None = None
     subscription_unit: str | None = None
+    origin: str = "checkout"
+    payment_status: str = "authorized"
+    payment_skip_reason: str | None = None
+    subscription_id: str | None = None
+    cycle_no: int | None = None
+
+    @property
+    def payment_skipped(self) -> bool:
+        """R21: a renewal order completed without authorization (no gateway call, `payment_skip_reason` says why)."""
+        return self.payment_status == "skipped"
+
+    @property
+    def mail_kinds(self) -> tuple[str, ...]:
+        """The thanks mail and the shop copy (R23), plus the skip notices when the payment was skipped (R21)."""
+        return (*ORDER_KINDS, *SKIPPED_RENEWAL_KINDS) if self.payment_skipped else ORDER_KINDS
+
+    def makes(self, kind: str) -> bool:
+        """Whether a `kind` mail can be composed from this order (a resend too)."""
+        return kind in ORDER_KINDS or (kind in SKIPPED_RENEWAL_KINDS and self.payment_skipped)
+
+
+@dataclass(frozen=True, kw_only=True)
+class FailedRenewal:
+    """A renewal order whose authorization was declined (R22): the order exists, flagged; it gets no thanks mail,
+    but a notice to the shop and (switchable) one to the buyer. Never card data, only the reason and the R16
+    message (`buyer_message`) the buyer may read."""
+
+    order_id: str
+    shop_id: str
+    payment_number: str
+    order_date: date
+    buyer_name: str
+    buyer_email: str
+    total: int
+    reason_code: str
+    reason: str
+    buyer_message: str | None = None
+    subscription_id: str | None = None
+    cycle_no: int | None = None
+
+    @property
+    def mail_kinds(self) -> tuple[str, ...]:
+        return FAILED_RENEWAL_KINDS
+
+    def makes(self, kind: str) -> bool:
+        return kind in FAILED_RENEWAL_KINDS
+
+
+MailedOrder = CompletedOrder | FailedRenewal
+"""What an order's mails are composed from: a completed order, or a renewal whose payment failed."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -224,6 +278,13 @@ def not_delivered(mail: Mail, *, error: str, permanent: bool, now: datetime, pol
     failed = replace(mail, status=MailStatus.FAILED, last_error=reason, smtp_response=smtp_response,
                      permanent_failure=permanent, lease_until=None)
     return Transition(failed, MailGaveUp(failed, permanent))
+
+
+def suppressed(mail: Mail, *, reason: str) -> Transition:
+    """A claimed mail the shop does not want sent (its switch is off): final, no SMTP, no outcome event; the row
+    stays, so a redelivered event cannot bring the mail back, and the reason is in the log."""
+    _require(mail, MailStatus.SENDING)
+    return Transition(replace(mail, status=MailStatus.SUPPRESSED, last_error=reason, lease_until=None))
 
 
 def _require(mail: Mail, status: MailStatus) -> None:

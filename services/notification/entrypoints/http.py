@@ -5,7 +5,7 @@ here (`PUT /internal/v1/shops/{shop_id}/operator-key`, `delivery.shop_keys`); 40
 of another shop.
 
     GET  /v1/shops/{shop_id}/mails?status=&order_id=&limit=   the log, newest first
-    GET  /v1/shops/{shop_id}/orders/{order_id}/mails          both mails of an order (+ resends)
+    GET  /v1/shops/{shop_id}/orders/{order_id}/mails          an order's mails (+ resends)
     GET  /v1/shops/{shop_id}/mails/{mail_id}                  one mail, with what was sent
     POST /v1/shops/{shop_id}/mails/{mail_id}/resend           a new, logged mail {"recipient"?: str};
                                                               `Idempotency-Key` makes a repeat return the first
@@ -25,7 +25,7 @@ from services.notification.domain.model import Mail
 from services.notification.handlers import operator
 from services.notification.handlers.deps import Deps
 
-Status = Literal["pending", "sending", "sent", "failed"]
+Status = Literal["pending", "sending", "sent", "failed", "suppressed"]
 
 
 class ResendRequest(BaseModel):
@@ -43,7 +43,7 @@ def router(deps: Deps, *, guard: Callable[..., Awaitable[None]]) -> APIRouter:
         mails = await operator.list_mails(deps, shop_id=shop_id, order_id=order_id, status=status, limit=limit)
         return [mail_view(m) for m in mails]
 
-    @api.get("/orders/{order_id}/mails", summary="The thanks mail, the shop copy and any resends of one order")
+    @api.get("/orders/{order_id}/mails", summary="One order's mails (thanks, shop copy, renewal notices), resends")
     async def order_mails(shop_id: str, order_id: str) -> list[dict[str, Any]]:
         mails = await operator.list_mails(deps, shop_id=shop_id, order_id=order_id, limit=500)
         if not mails:

@@ -1,5 +1,6 @@
 """Composing a claimed mail the first time it is tried: recipient, sender, rendered templates. The content is
-stored with the mail, so every retry sends the same bytes (and a resend composes with the current settings)."""
+stored with the mail, so every retry sends the same bytes (and a resend composes with the current settings).
+A buyer's renewal notice the shop switched off is `suppressed` here, with the shop's settings at hand."""
 
 from __future__ import annotations
 
@@ -7,15 +8,23 @@ from datetime import datetime
 
 from delivery.logs import get_logger
 from services.notification import translate
-from services.notification.domain.compose import check_address, recipient_for, sender_name, template_context
+from services.notification.domain.compose import (
+    check_address,
+    context_for,
+    recipient_for,
+    sender_name,
+    suppression,
+)
 from services.notification.domain.errors import InvalidAddress
+from services.notification.domain.kinds import to_buyer
 from services.notification.domain.model import (
-    CompletedOrder,
     Mail,
     MailContent,
+    MailedOrder,
     ShopProfile,
     Transition,
     not_delivered,
+    suppressed,
     with_content,
 )
 from services.notification.handlers.deps import Deps
@@ -45,6 +54,9 @@ async def _prepare(deps: Deps, mail_log: MailLog, mail: Mail, *, now: datetime) 
         missing = "order" if order is None else f"settings of shop {mail.shop_id!r}"
         return not_delivered(mail, error=f"no {missing} received yet", permanent=False, now=now,
                              policy=deps.rules.retry)
+    unsendable = _not_to_send(deps, mail, order=order, shop=shop, now=now)
+    if unsendable is not None:
+        return unsendable
     try:
         content = _compose(deps, mail, order=order, shop=shop)
     except (InvalidAddress, RenderError) as exc:
@@ -52,17 +64,31 @@ async def _prepare(deps: Deps, mail_log: MailLog, mail: Mail, *, now: datetime) 
     return Transition(with_content(mail, content))
 
 
-def _compose(deps: Deps, mail: Mail, *, order: CompletedOrder, shop: ShopProfile) -> MailContent:
+def _not_to_send(deps: Deps, mail: Mail, *, order: MailedOrder, shop: ShopProfile,
+                 now: datetime) -> Transition | None:
+    """A mail the order cannot make (a thanks mail of a failed renewal: the order's kept event is another one)
+    fails with the reason; a buyer's notice the shop switched off is suppressed; None for a mail to compose."""
+    if not order.makes(mail.kind):
+        error = f"a {mail.kind} mail cannot be made from order {mail.order_id!r}: it is a {type(order).__name__}"
+        return not_delivered(mail, error=error, permanent=True, now=now, policy=deps.rules.retry)
+    reason = suppression(mail, shop)
+    if reason is not None:
+        log.info("mail.suppressed", mail_id=mail.mail_id, order_id=mail.order_id, kind=mail.kind)
+        return suppressed(mail, reason=reason)
+    return None
+
+
+def _compose(deps: Deps, mail: Mail, *, order: MailedOrder, shop: ShopProfile) -> MailContent:
     recipient = check_address(recipient_for(mail, order, shop))
     sender = check_address(shop.sender_address)
-    rendered = deps.renderer.render(mail.kind, shop_id=shop.shop_id, context=template_context(order, shop))
-    reply_to = _valid_or_none(order.buyer_email) if mail.kind == "shop_copy" else None
+    rendered = deps.renderer.render(mail.kind, shop_id=shop.shop_id, context=context_for(order, shop))
+    reply_to = None if to_buyer(mail.kind) else _valid_or_none(order.buyer_email)
     return MailContent(sender_address=sender, sender_name=sender_name(shop), recipient=recipient,
                        subject=rendered.subject, text=rendered.text, html=rendered.html, reply_to=reply_to)
 
 
 def _valid_or_none(address: str) -> str | None:
-    """The shop copy's Reply-To (the buyer) is a convenience: a bad buyer address must not stop the copy."""
+    """The Reply-To of the shop's mails (the buyer) is a convenience: a bad buyer address must not stop them."""
     try:
         return check_address(address)
     except InvalidAddress:

@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from contracts.envelope import Envelope
-from contracts.events import Event, OrderCompleted, ShopSettingsChanged
+from contracts.events import Event, OrderCompleted, RenewalPaymentFailed, ShopSettingsChanged
 from contracts.events.common import Buyer
+from contracts.events.shops import RenewalSettings
 from delivery.envelopes import Inbound
 from services.notification.domain.model import Transition
 from services.notification.entrypoints import subscribers
@@ -21,9 +22,25 @@ def order(order_id: str = "ord-1", *, shop_id: str = "demo-shop", email: str = "
     return samples.order_completed().model_copy(update={"order_id": order_id, "shop_id": shop_id, "buyer": buyer})
 
 
-def shop(shop_id: str = "demo-shop", **mail: str) -> ShopSettingsChanged:
+def renewal(order_id: str = "ord-r2", *, payment_status: str = "authorized",
+            skip_reason: str | None = None) -> OrderCompleted:
+    """A renewal order (cycle 2 of `sub-0001`) that completed: authorized, captured, or `skipped` (R21)."""
+    return order(order_id).model_copy(update={
+        "origin": "renewal", "checkout_id": None, "cycle_no": 2, "payment_status": payment_status,
+        "payment_skip_reason": skip_reason})
+
+
+def failed_renewal(order_id: str = "ord-r2") -> RenewalPaymentFailed:
+    """A renewal order (cycle 2 of `sub-0001`) whose authorization was declined (R22)."""
+    return samples.renewal_payment_failed().model_copy(update={"order_id": order_id, "checkout_id": None,
+                                                               "cycle_no": 2})
+
+
+def shop(shop_id: str = "demo-shop", *, notify_buyer: bool = True, **mail: str) -> ShopSettingsChanged:
     base = samples.shop_settings_changed()
-    return base.model_copy(update={"shop_id": shop_id, "mail": base.mail.model_copy(update=mail)})
+    assert base.card is not None
+    card = base.card.model_copy(update={"renewal": RenewalSettings(notify_buyer_on_failure=notify_buyer)})
+    return base.model_copy(update={"shop_id": shop_id, "mail": base.mail.model_copy(update=mail), "card": card})
 
 
 def inbound(event: Event, *, at: datetime | None = None) -> Inbound:

@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from contracts.events import MailFailed, MailSent
+from contracts.events import MailFailed, MailFailedV2, MailSent, MailSentV2
+from contracts.events.shops import RenewalSettings
 from services.notification import translate
 from services.notification.domain.model import MailDelivered, MailGaveUp, MailStatus, new_mail
 from services.notification.settings import NotificationSettings
@@ -53,3 +54,48 @@ def test_outcomes_become_mail_sent_and_mail_failed():
     failed = translate.outcome_to_contract(MailGaveUp(mail, permanent=False))
     assert isinstance(failed, MailFailed) and failed.recipient == translate.UNKNOWN_RECIPIENT
     assert failed.attempts == 1 and not failed.permanent
+
+
+def test_the_shops_renewal_switch_is_projected_and_a_shop_without_card_settings_keeps_the_default():
+    event = samples.shop_settings_changed()
+    assert event.card is not None
+    off = event.card.model_copy(update={"renewal": RenewalSettings(notify_buyer_on_failure=False)})
+    assert translate.shop_from_contract(event).notify_buyer_on_failure is True
+    assert translate.shop_from_contract(event.model_copy(update={"card": off})).notify_buyer_on_failure is False
+    assert translate.shop_from_contract(event.model_copy(update={"card": None})).notify_buyer_on_failure is True
+
+
+def test_a_completed_renewal_keeps_its_origin_payment_status_skip_reason_subscription_and_cycle():
+    event = samples.order_completed().model_copy(update={
+        "origin": "renewal", "cycle_no": 3, "payment_status": "skipped", "payment_skip_reason": "契約期間外"})
+    order = translate.order_from_contract(event)
+    assert (order.origin, order.payment_skipped, order.payment_skip_reason, order.subscription_id, order.cycle_no) == (
+        "renewal", True, "契約期間外", "sub-0001", 3)
+    assert order.mail_kinds == ("thanks", "shop_copy", "renewal_skipped_shop", "renewal_skipped_buyer")
+
+
+def test_snapshots_read_back_as_the_event_they_were_kept_from():
+    completed, failed = samples.order_completed(), samples.renewal_payment_failed()
+    assert translate.order_from_snapshot(translate.order_snapshot(completed)) == translate.order_from_contract(
+        completed)
+    assert translate.order_from_snapshot(translate.order_snapshot(failed)) == translate.failed_renewal_from_contract(
+        failed)
+
+
+def test_a_snapshot_kept_before_renewals_were_mailed_reads_as_a_completed_order():
+    untyped = samples.order_completed().model_dump(mode="json")
+    assert translate.order_from_snapshot(untyped) == translate.order_from_contract(samples.order_completed())
+    with pytest.raises(ValueError, match=r"no mails are made from a 'order\.rejected\.v1' snapshot"):
+        translate.order_from_snapshot({**untyped, translate.SNAPSHOT_TYPE: "order.rejected.v1"})
+
+
+@pytest.mark.parametrize(("kind", "sent_type", "failed_type"), [
+    ("thanks", MailSent, MailFailed), ("shop_copy", MailSent, MailFailed),
+    ("renewal_failed_buyer", MailSentV2, MailFailedV2), ("renewal_skipped_shop", MailSentV2, MailFailedV2),
+])
+def test_order_mails_are_announced_as_v1_and_renewal_notices_as_v2(kind, sent_type, failed_type):
+    mail = new_mail(mail_id="4264f206-499b-57b4-9023-1ea7afee9886", order_id="o-1", shop_id="s-1", kind=kind,
+                    message_id="<m@x>", now=datetime(2025, 1, 1, tzinfo=UTC), recipient="taro@example.jp")
+    sent = replace(mail, status=MailStatus.SENT, attempts=1, sent_at=mail.created_at)
+    assert type(translate.outcome_to_contract(MailDelivered(sent))) is sent_type
+    assert type(translate.outcome_to_contract(MailGaveUp(mail, permanent=True))) is failed_type

@@ -67,7 +67,8 @@ class PostgresMailLog:
     async def save_shop(self, shop: ShopProfile, *, as_of: datetime) -> bool:
         return bool(await self._conn.fetchval(
             sql.SAVE_SHOP, shop.shop_id, shop.shop_name, shop.sender_address, shop.sender_name,
-            shop.shop_copy_address, shop.payment_method_name, shop.note_text, shop.note_in_thanks_mail, as_of,
+            shop.shop_copy_address, shop.payment_method_name, shop.note_text, shop.note_in_thanks_mail,
+            shop.notify_buyer_on_failure, as_of,
         ))
 
     async def retry_waiting_for_shop(self, shop_id: str, *, now: datetime) -> int:

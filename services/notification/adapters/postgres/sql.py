@@ -62,20 +62,21 @@ RETURNING true
 
 GET_SHOP = """
 SELECT shop_id, shop_name, sender_address, sender_name, shop_copy_address, payment_method_name, note_text,
-       note_in_thanks_mail
+       note_in_thanks_mail, notify_buyer_on_failure
 FROM shops WHERE shop_id = $1
 """
 
 # Compacted topic, replays, two partitions' worth of consumers: keep the newest snapshot only.
 SAVE_SHOP = """
 INSERT INTO shops (shop_id, shop_name, sender_address, sender_name, shop_copy_address, payment_method_name,
-                   note_text, note_in_thanks_mail, settings_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                   note_text, note_in_thanks_mail, notify_buyer_on_failure, settings_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 ON CONFLICT (shop_id) DO UPDATE SET
     shop_name = excluded.shop_name, sender_address = excluded.sender_address,
     sender_name = excluded.sender_name, shop_copy_address = excluded.shop_copy_address,
     payment_method_name = excluded.payment_method_name, note_text = excluded.note_text,
-    note_in_thanks_mail = excluded.note_in_thanks_mail, settings_at = excluded.settings_at, updated_at = now()
+    note_in_thanks_mail = excluded.note_in_thanks_mail, notify_buyer_on_failure = excluded.notify_buyer_on_failure,
+    settings_at = excluded.settings_at, updated_at = now()
 WHERE shops.settings_at <= excluded.settings_at
 RETURNING true
 """
