@@ -98,6 +98,30 @@ async def test_an_original_mail_is_added_once_per_order_and_kind_and_resends_are
     assert len(mails) == 4
 
 
+@pytest.mark.parametrize("kind", ["renewal_failed_shop", "renewal_failed_buyer", "renewal_skipped_shop",
+                                  "renewal_skipped_buyer"])
+async def test_a_renewal_notice_is_added_once_per_order_and_kind_like_the_order_mails(store, kind):
+    notice = original("ord-r2", kind)
+    await with_orders(store, [notice])
+    async with store.uow() as uow:
+        assert not await uow.mail_log.add_mail(notice)
+        assert not await uow.mail_log.add_mail(replace(notice, mail_id=str(uuid.uuid4()), message_id="<x@t.invalid>"))
+        assert await uow.mail_log.get_mail(notice.mail_id) == notice
+
+
+async def test_a_suppressed_mail_reads_back_final_and_is_never_due(store):
+    notice = original("ord-r2", "renewal_failed_buyer")
+    await with_orders(store, [notice])
+    quiet = replace(notice, status=MailStatus.SUPPRESSED, attempts=1, last_error="not sent: switched off")
+    async with store.uow() as uow:
+        assert await uow.mail_log.save_mail(quiet)
+    async with store.uow() as uow:
+        assert await uow.mail_log.get_mail(notice.mail_id) == quiet
+        assert await uow.mail_log.claim_due(now=START + timedelta(days=1), limit=10) == []
+        assert [m.mail_id for m in await uow.mail_log.list_mails(shop_id="demo-shop", status="suppressed")] == [
+            notice.mail_id]
+
+
 async def test_a_mail_whose_message_id_is_taken_is_not_added(store):
     thanks = original()
     await with_orders(store, [thanks])
@@ -174,6 +198,16 @@ async def test_the_newest_shop_settings_win_and_older_ones_change_nothing(store)
         assert await uow.mail_log.save_shop(renamed, as_of=START + timedelta(seconds=1))  # a replay of the same
     async with store.uow() as uow:
         assert await uow.mail_log.shop("demo-shop") == renamed
+
+
+async def test_the_shops_renewal_switch_is_kept_with_its_settings(store):
+    quiet = replace(SHOP, notify_buyer_on_failure=False)
+    async with store.uow() as uow:
+        assert await uow.mail_log.save_shop(quiet, as_of=START)
+    async with store.uow() as uow:
+        assert await uow.mail_log.shop("demo-shop") == quiet
+        assert await uow.mail_log.save_shop(SHOP, as_of=START + timedelta(seconds=1))
+        assert (await uow.mail_log.shop("demo-shop")).notify_buyer_on_failure is True
 
 
 async def test_only_mails_waiting_for_the_shops_settings_are_made_due_now(store):
