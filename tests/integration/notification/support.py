@@ -16,9 +16,9 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 
 from contracts.envelope import Envelope
-from contracts.events import Event, OrderCompleted, ShopSettingsChanged
+from contracts.events import Event, OrderCompleted, RenewalPaymentFailed, ShopSettingsChanged
 from contracts.events.common import Buyer
-from contracts.events.shops import CardNote
+from contracts.events.shops import CardNote, RenewalSettings
 from contracts.topics import NOTIFICATIONS_EVENTS, ORDERS_EVENTS, SHOPS_SETTINGS
 from delivery.service import ServiceRuntime
 from delivery.settings import ConsumerSettings, KafkaSettings
@@ -38,10 +38,14 @@ SHOP_COPY = "orders@example.jp"
 NOTE = "VISA/Master 利用可"
 
 
-def shop(shop_id: str = "demo-shop", *, note_in_mail: bool = True, **mail: str) -> ShopSettingsChanged:
+def shop(shop_id: str = "demo-shop", *, note_in_mail: bool = True, notify_buyer: bool = True,
+         **mail: str) -> ShopSettingsChanged:
+    """The demo shop's settings; `notify_buyer` is its `renewal.notify_buyer_on_failure`."""
     base = samples.shop_settings_changed()
     assert base.card is not None
-    card = base.card.model_copy(update={"note": CardNote(text=NOTE, on_payment_page=True, in_thanks_mail=note_in_mail)})
+    card = base.card.model_copy(update={
+        "note": CardNote(text=NOTE, on_payment_page=True, in_thanks_mail=note_in_mail),
+        "renewal": RenewalSettings(notify_buyer_on_failure=notify_buyer)})
     mail_settings = base.mail.model_copy(update=mail)
     return base.model_copy(update={"shop_id": shop_id, "card": card, "mail": mail_settings})
 
@@ -51,6 +55,18 @@ def order(order_id: str = "ord-0001", *, shop_id: str = "demo-shop", email: str 
     buyer = Buyer(name="山田 太郎", name_kana="ヤマダ タロウ", email=email)
     return samples.order_completed().model_copy(
         update={"order_id": order_id, "shop_id": shop_id, "buyer": buyer, "pay_type": pay_type})
+
+
+def failed_renewal(order_id: str = "ord-r2", *, cycle_no: int = 2) -> RenewalPaymentFailed:
+    """A renewal order of `sub-0001` whose authorization was declined (R22)."""
+    return samples.renewal_payment_failed().model_copy(update={"order_id": order_id, "checkout_id": None,
+                                                               "cycle_no": cycle_no})
+
+
+def skipped_renewal(order_id: str = "ord-r3", *, reason: str = "ゲートウェイ契約期間外") -> OrderCompleted:
+    """A renewal order of `sub-0001` completed without authorization (R21)."""
+    return order(order_id).model_copy(update={"origin": "renewal", "checkout_id": None, "cycle_no": 3,
+                                              "payment_status": "skipped", "payment_skip_reason": reason})
 
 
 def settings(database_url: str, kafka: KafkaSettings, sink: RunningSink, **dispatch: Any) -> NotificationSettings:
