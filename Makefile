@@ -10,7 +10,7 @@ KAFKA_LIBS  := .cache/kafka/libs/.pom-sha256
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 .PHONY: setup venv kafka-libs postgres browser run test test-unit lint docs bench-emulator bench-checkout \
-        bench-notification bench-bulk-capture clean
+        bench-notification bench-bulk-capture bench-renewals clean
 
 setup: venv kafka-libs postgres
 
@@ -60,6 +60,9 @@ bench-notification: setup
 
 bench-bulk-capture: setup
 	$(PY) bench/bulk_capture_bench.py
+
+bench-renewals: setup
+	$(PY) bench/renewals_bench.py
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache

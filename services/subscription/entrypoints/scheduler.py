@@ -3,7 +3,7 @@
 It drains the due subscriptions in batches (`handlers.renewals.generate_due_renewals`: one query per batch,
 `FOR UPDATE SKIP LOCKED`, the cycle recorded and `RenewalOrderRequested` staged in the same transaction), then
 sleeps until the earliest due time, at most `poll_interval_s`, or until woken: after a change through the API, a
-new subscription, a shop's new timing, or the dev clock moving. Any number of replicas may run it at once; no
+shop's new timing, or the dev clock moving. Any number of replicas may run it at once; no
 global lock, each batch takes only rows no other transaction holds.
 """
 

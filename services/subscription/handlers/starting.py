@@ -17,7 +17,11 @@ log = get_logger(__name__)
 async def start_subscription(deps: Deps, first: FirstOrder, *, inbound: Inbound | None = None) -> Subscription | None:
     """Create the subscription and its cycle 1 (the first order) and emit `SubscriptionStarted`, exactly once per
     first order: a redelivered event is absorbed by the inbox, a re-emitted one (another event id) by the
-    subscription id derived from the order. Returns None when nothing was started now."""
+    subscription id derived from the order. Returns None when nothing was started now.
+
+    The scheduler is not woken: the first renewal is a cycle away, and its poll bounds any earlier due time
+    (a shop generating orders more days ahead than the cycle is long); waking it per start costs two queries
+    per first order under load."""
     sub = start(first)
     now = deps.clock.now()
     async with deps.uow() as uow:
@@ -30,7 +34,6 @@ async def start_subscription(deps: Deps, first: FirstOrder, *, inbound: Inbound 
         await uow.cycles.add([first_cycle(sub, at=now)])
         await uow.emit(translate.subscription_started(sub), correlation_id=correlation(inbound, sub.first_order_id),
                        causation=inbound, subject_version=sub.version)
-    deps.scheduler.wake()
     log.info("subscription.started", subscription_id=sub.subscription_id, shop_id=sub.shop_id,
              next_cycle_on=sub.next_cycle_on.isoformat())
     return sub
