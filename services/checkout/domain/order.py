@@ -1,10 +1,15 @@
 """The order state machine (design §6.1, I1): every accepted checkout ends in exactly one terminal state.
 
     pending_payment ──authorized──▶ completed
-          │ ├──────declined───────▶ rejected
+          │ ├──────declined───────▶ rejected          (payment_failed for a renewal order, R22)
           │ └──outcome unknown────▶ needs_review ──authorized──▶ completed
-          │                                       └──declined────▶ rejected
+          │                                       └──declined────▶ rejected (renewal: payment_failed)
     (refused before payment) ────────────────────▶ rejected
+    (renewal whose authorization is skipped, R21) ─▶ completed, payment `skipped`
+
+A renewal order (`Order.renewal`, design §6.6) is never rejected: a declined renewal still is the cycle's order,
+flagged `payment_failed` (R22); a decline that payment will retry (`Declined.retry_at`, the shop's opt-in) leaves
+it pending with the retry time. A storefront checkout never becomes `payment_failed`.
 
 `decide_payment` turns a payment outcome into a `Decision`: a change (emit the matching order event), a
 duplicate (a redelivered or repeated outcome: nothing happens), or a conflict (an outcome that contradicts a
@@ -19,6 +24,17 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
 
+from services.checkout.domain.outcomes import (
+    AmountUpdated,
+    Authorized,
+    Canceled,
+    Captured,
+    Declined,
+    HoldReleased,
+    OperationFailed,
+    OutcomeUnknown,
+    PaymentOutcome,
+)
 from services.checkout.domain.rules import BUYER_MESSAGE, Rejection, effective_pay_type
 from services.checkout.domain.shop import Shop
 from services.checkout.domain.values import CardLinkMode, CheckoutRequest, SalesMode, jst_date
@@ -31,6 +47,7 @@ class OrderStatus(StrEnum):
     COMPLETED = "completed"
     REJECTED = "rejected"
     NEEDS_REVIEW = "needs_review"
+    PAYMENT_FAILED = "payment_failed"  # R22: a renewal order whose authorization was declined for good
 
 
 class PaymentStatus(StrEnum):
@@ -41,14 +58,27 @@ class PaymentStatus(StrEnum):
     DECLINED = "declined"
     UNKNOWN = "unknown"
     CANCELED = "canceled"
+    SKIPPED = "skipped"  # R21: a renewal order completed without any gateway call
+
+
+class OrderOrigin(StrEnum):
+    CHECKOUT = "checkout"  # a storefront's CheckoutRequested
+    RENEWAL = "renewal"  # a subscription cycle's RenewalOrderRequested
 
 
 ALLOWED: dict[OrderStatus, frozenset[OrderStatus]] = {
-    OrderStatus.PENDING_PAYMENT: frozenset({OrderStatus.COMPLETED, OrderStatus.REJECTED, OrderStatus.NEEDS_REVIEW}),
-    OrderStatus.NEEDS_REVIEW: frozenset({OrderStatus.COMPLETED, OrderStatus.REJECTED}),
+    OrderStatus.PENDING_PAYMENT: frozenset({OrderStatus.COMPLETED, OrderStatus.REJECTED, OrderStatus.NEEDS_REVIEW,
+                                            OrderStatus.PAYMENT_FAILED}),
+    OrderStatus.NEEDS_REVIEW: frozenset({OrderStatus.COMPLETED, OrderStatus.REJECTED, OrderStatus.PAYMENT_FAILED}),
     OrderStatus.COMPLETED: frozenset(),
     OrderStatus.REJECTED: frozenset(),
+    OrderStatus.PAYMENT_FAILED: frozenset(),
 }
+NOT_FOR: dict[OrderOrigin, frozenset[OrderStatus]] = {
+    OrderOrigin.CHECKOUT: frozenset({OrderStatus.PAYMENT_FAILED}),
+    OrderOrigin.RENEWAL: frozenset({OrderStatus.REJECTED}),
+}
+"""States an order of that origin never reaches: a storefront checkout is rejected, a renewal order fails (R22)."""
 
 
 class InvalidTransition(Exception):
@@ -59,10 +89,28 @@ class InvalidTransition(Exception):
 
 
 @dataclass(frozen=True, kw_only=True)
+class RenewalCycle:
+    """The subscription cycle a renewal order was generated for: one order per (subscription_id, cycle_no), I4."""
+
+    subscription_id: str
+    cycle_no: int
+    scheduled_for: date  # the cycle's delivery date (JST)
+    first_order_id: str
+
+    @property
+    def key(self) -> str:
+        """The cycle's correlation id (design §4: the subscription cycle that started the chain)."""
+        return f"{self.subscription_id}:{self.cycle_no}"
+
+
+@dataclass(frozen=True, kw_only=True)
 class Order:
+    """An order. `checkout_id` is the storefront's idempotency key, None for a renewal order (whose `request`
+    carries the cycle key in its place, `RenewalCycle.key`)."""
+
     order_id: str
     shop_id: str
-    checkout_id: str
+    checkout_id: str | None
     request: CheckoutRequest
     status: OrderStatus
     placed_at: datetime
@@ -84,6 +132,18 @@ class Order:
     version: int = 0
     payment_amount: int | None = None  # what the gateway holds or captured, as payment events report it
     failed_operation: OperationFailed | None = None  # the last operator/automation operation that did not happen
+    renewal: RenewalCycle | None = None
+    payment_skip_reason: str | None = None  # R21: why a renewal order was completed without authorization
+    retry_at: datetime | None = None  # a declined renewal authorization payment tries again then (opt-in, R22)
+
+    @property
+    def origin(self) -> OrderOrigin:
+        return OrderOrigin.CHECKOUT if self.renewal is None else OrderOrigin.RENEWAL
+
+    @property
+    def correlation_id(self) -> str:
+        """What started the chain of this order's events: the checkout id, or the renewal cycle's key."""
+        return self.request.checkout_id
 
     @property
     def update_required(self) -> bool:
@@ -98,6 +158,9 @@ class Order:
     @property
     def is_final(self) -> bool:
         return not ALLOWED[self.status]
+
+    def can_become(self, target: OrderStatus) -> bool:
+        return target in ALLOWED[self.status] and target not in NOT_FOR[self.origin]
 
 
 def place_order(request: CheckoutRequest, shop: Shop, *, order_id: str, payment_number: str,
@@ -124,74 +187,12 @@ def reject_checkout(request: CheckoutRequest, rejection: Rejection, *, order_id:
     )  # fmt: skip
 
 
-@dataclass(frozen=True, kw_only=True)
-class Authorized:
-    amount: int
-    captured: bool
-    transaction_id: str
-    approval_number: str | None = None
-
-
-@dataclass(frozen=True)
-class Declined:
-    operation: str
-    codes: tuple[str, ...]
-    buyer_message: str
-
-
-@dataclass(frozen=True)
-class OutcomeUnknown:
-    attempt_id: str
-    operation: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class Captured:
-    transaction_id: str
-    amount: int | None = None
-
-
-@dataclass(frozen=True)
-class Canceled:
-    transaction_id: str
-
-
-@dataclass(frozen=True)
-class AmountUpdated:
-    """The hold moved to `amount` (design §6.5); `previous_hold_released` False: two live holds at the gateway."""
-
-    amount: int
-    transaction_id: str
-    previous_hold_released: bool = True
-
-
-@dataclass(frozen=True)
-class HoldReleased:
-    """The hold an amount update left live was voided later: the two-holds anomaly is over."""
-
-    transaction_id: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class OperationFailed:
-    """An operation on the payment (capture, cancel, update_amount, release_previous_hold) did not happen:
-    refused by the rules, declined by the gateway (raw codes, R16 for operators) or of unknown outcome."""
-
-    operation: str
-    outcome: str
-    reason: str
-    gateway_operation: str | None = None
-    codes: tuple[str, ...] = ()
-    descriptions: tuple[str, ...] = ()
-    requested_by: str | None = None
-
-
-PaymentOutcome = (Authorized | Declined | OutcomeUnknown | Captured | Canceled | AmountUpdated | HoldReleased
-                  | OperationFailed)
 _SUCCEEDED = {Captured: "capture", Canceled: "cancel", AmountUpdated: "update_amount",
               HoldReleased: "release_previous_hold"}
 TWO_HOLDS = "two live holds at the gateway"
+AUTHORIZE = "authorize"
+"""The operation a renewal's declined authorization is shown as, in the failed-operation panel."""
+CARD_DECLINED = "card_declined"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -205,8 +206,8 @@ class Decision:
 
 
 def transition(order: Order, target: OrderStatus, **changes: object) -> Order:
-    """The only way an order's status changes; refuses anything the table does not allow."""
-    if target not in ALLOWED[order.status]:
+    """The only way an order's status changes; refuses anything the table does not allow for the order's origin."""
+    if not order.can_become(target):
         raise InvalidTransition(order.order_id, order.status, target)
     return replace(order, status=target, version=order.version + 1, **changes)  # type: ignore[arg-type]
 
@@ -249,22 +250,54 @@ def _authorized(order: Order, outcome: Authorized) -> Decision:
     anomaly = None
     if order.amount is not None and outcome.amount != order.amount:
         anomaly = f"authorized ¥{outcome.amount:,} but the order total is ¥{order.amount:,}"
+    failed = order.failed_operation
     completed = transition(order, OrderStatus.COMPLETED, payment_status=status, transaction_id=outcome.transaction_id,
                            approval_number=outcome.approval_number, reason_code=None, reason=None,
-                           buyer_message=None, anomaly=anomaly or order.anomaly, payment_amount=outcome.amount)
+                           buyer_message=None, anomaly=anomaly or order.anomaly, payment_amount=outcome.amount,
+                           retry_at=None, failed_operation=None if failed and failed.operation == AUTHORIZE else failed)
     return Decision(order=completed, kind="changed", status_changed=True, note=anomaly)
 
 
 def _declined(order: Order, outcome: Declined) -> Decision:
+    if order.renewal is not None:
+        return _renewal_declined(order, outcome)
     if order.status is OrderStatus.REJECTED:
         return Decision(order=order, kind="duplicate")
     if order.is_final:
-        return _conflict(order, f"a decline of {outcome.operation} ({'|'.join(outcome.codes)}) arrived for a "
-                                f"{order.status} order")
+        return _decline_conflict(order, outcome)
     rejected = transition(order, OrderStatus.REJECTED, payment_status=PaymentStatus.DECLINED,
                           reason_code="payment_declined", reason=f"the card payment was declined ({outcome.operation})",
                           buyer_message=outcome.buyer_message, gateway_codes=outcome.codes)
     return Decision(order=rejected, kind="changed", status_changed=True)
+
+
+def _renewal_declined(order: Order, outcome: Declined) -> Decision:
+    """R22: a pending renewal order payment will retry stays pending with the retry time; otherwise it fails (not
+    rejected: it is the cycle's order), keeps the raw codes for operators and is never re-authorized by checkout."""
+    if order.status is OrderStatus.PAYMENT_FAILED:
+        return Decision(order=order, kind="duplicate")
+    failed = OperationFailed(operation=AUTHORIZE, outcome="declined", reason=outcome.reason or CARD_DECLINED,
+                             gateway_operation=outcome.operation, codes=outcome.codes,
+                             descriptions=outcome.descriptions)
+    if outcome.retry_at is not None and order.status is OrderStatus.PENDING_PAYMENT:
+        if (order.retry_at, order.failed_operation) == (outcome.retry_at, failed):
+            return Decision(order=order, kind="duplicate")
+        waiting = replace(order, retry_at=outcome.retry_at, failed_operation=failed, gateway_codes=outcome.codes)
+        return Decision(order=waiting, kind="changed")
+    if order.is_final:
+        return _decline_conflict(order, outcome)
+    flagged = transition(order, OrderStatus.PAYMENT_FAILED, payment_status=PaymentStatus.DECLINED,
+                         reason_code=outcome.reason or CARD_DECLINED,
+                         reason=f"the renewal authorization was declined ({outcome.operation}); it is not "
+                                f"re-authorized automatically (R22)",
+                         buyer_message=outcome.buyer_message, gateway_codes=outcome.codes, retry_at=None,
+                         failed_operation=failed)
+    return Decision(order=flagged, kind="changed", status_changed=True)
+
+
+def _decline_conflict(order: Order, outcome: Declined) -> Decision:
+    return _conflict(order, f"a decline of {outcome.operation} ({'|'.join(outcome.codes)}) arrived for a "
+                            f"{order.status} order")
 
 
 def _unknown(order: Order, outcome: OutcomeUnknown) -> Decision:
@@ -276,7 +309,7 @@ def _unknown(order: Order, outcome: OutcomeUnknown) -> Decision:
                         reason_code="payment_outcome_unknown",
                         reason=f"the outcome of {outcome.operation} is unknown ({outcome.reason}); "
                                f"ops must resolve it with the payment number",
-                        buyer_message=BUYER_CONTACT_SHOP, attempt_id=outcome.attempt_id)
+                        buyer_message=BUYER_CONTACT_SHOP, attempt_id=outcome.attempt_id, retry_at=None)
     return Decision(order=review, kind="changed", status_changed=True)
 
 

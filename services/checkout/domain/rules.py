@@ -89,6 +89,19 @@ def validate_checkout(shop: Shop | None, request: CheckoutRequest, today: date) 
     return [*found, *_card_source(request), *_pay_type(shop.card, request)]
 
 
+def renewal_skip(shop: Shop, request: CheckoutRequest, today: date) -> Rejection | None:
+    """R21: why a renewal order is generated without authorization (None: authorize it). A renewal is never
+    refused: the cycle always gets its order (R20, I4); these reasons only keep the gateway out of it."""
+    if shop.card is None or not shop.configured:
+        return _not_configured(shop)
+    card = shop.card
+    if not card.authorize_at_renewal:
+        return Rejection("authorize_at_renewal_off", "R21", "the shop does not authorize renewal orders")
+    cart = summarize(request)
+    found = [*_amount_final(cart), *_amount(card, cart), *_contract(card, today)]
+    return found[0] if found else None
+
+
 def summarize(request: CheckoutRequest) -> CartSummary:
     lines = sum(line.subtotal for line in request.lines)
     known = (request.shipping.fee or 0) + sum(f.amount or 0 for f in request.fees)

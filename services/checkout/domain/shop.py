@@ -17,12 +17,14 @@ DEFAULT_DISPLAY_NAME = "クレジットカード決済"
 
 
 class SettingsError(ValueError):
-    """A settings change that can never be saved; `code` is stable, the message says why."""
+    """A settings change that can never be saved; `code` is stable, the message says why, `field` names the
+    setting at fault (dotted, e.g. `renewal.retry.max_tries`) when one does."""
 
-    def __init__(self, code: str, message: str):
+    def __init__(self, code: str, message: str, *, field: str | None = None):
         super().__init__(message)
         self.code = code
         self.message = message
+        self.field = field
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -34,6 +36,33 @@ class CardNote:
     on_payment_page: bool = False
     in_thanks_mail: bool = False
     on_confirmation_page: bool = field(default=True, init=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RenewalRetry:
+    """Opt-in retries of a renewal authorization declined with a soft ("try later") code (R22 goes no further by
+    default); the payment service runs them, checkout only keeps and publishes the setting."""
+
+    max_tries: int = 2
+    within_days: int = 7
+
+
+@dataclass(frozen=True, kw_only=True)
+class RenewalSettings:
+    """How renewal orders are generated (受注生成: `lead_days` before delivery, at `hour_jst`) and what a failure
+    tells whom; read by the subscription, payment and notification services from `shops.settings`."""
+
+    lead_days: int = 0
+    hour_jst: int = 0
+    notify_buyer_on_failure: bool = True
+    retry: RenewalRetry | None = None
+
+
+RENEWAL_LIMITS: dict[str, tuple[int, int]] = {
+    "renewal.lead_days": (0, 60), "renewal.hour_jst": (0, 23),
+    "renewal.retry.max_tries": (1, 5), "renewal.retry.within_days": (1, 14),
+}
+"""The renewal settings' ranges (the `shops.settings` contract's bounds), by field."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -54,6 +83,7 @@ class CardMethod:
     authorize_at_renewal: bool = True
     contract_start: date | None = None
     contract_end: date | None = None
+    renewal: RenewalSettings = field(default_factory=RenewalSettings)
 
     def within_contract(self, day: date) -> bool:
         """Whether `day` (JST) lies in the gateway contract period; an open end is no limit."""
@@ -174,9 +204,23 @@ def _check_method(method: CardMethod) -> None:
         raise SettingsError("display_name_empty", "the card method needs a display name (payment page, thanks mail)")
     if method.min_amount is not None and method.max_amount is not None and method.min_amount > method.max_amount:
         raise SettingsError("amount_range_invalid",
-                            f"min_amount ¥{method.min_amount} is above max_amount ¥{method.max_amount}")
+                            f"min_amount ¥{method.min_amount} is above max_amount ¥{method.max_amount}",
+                            field="max_amount")
     if (method.contract_start is not None and method.contract_end is not None
             and method.contract_start > method.contract_end):
-        raise SettingsError("contract_period_invalid", "the contract period ends before it starts")
+        raise SettingsError("contract_period_invalid", "the contract period ends before it starts",
+                            field="contract_end")
     if method.logo_url is not None and not method.logo_url.startswith(("https://", "http://")):
-        raise SettingsError("logo_url_invalid", "logo_url must be an http(s) URL")
+        raise SettingsError("logo_url_invalid", "logo_url must be an http(s) URL", field="logo_url")
+    _check_renewal(method.renewal)
+
+
+def _check_renewal(renewal: RenewalSettings) -> None:
+    retry = renewal.retry
+    values = {"renewal.lead_days": renewal.lead_days, "renewal.hour_jst": renewal.hour_jst,
+              "renewal.retry.max_tries": retry.max_tries if retry else None,
+              "renewal.retry.within_days": retry.within_days if retry else None}
+    for name, value in values.items():
+        low, high = RENEWAL_LIMITS[name]
+        if value is not None and not low <= value <= high:
+            raise SettingsError("renewal_setting_invalid", f"{name} must be between {low} and {high}", field=name)

@@ -104,7 +104,8 @@ class SubscriptionTerms:
 
 @dataclass(frozen=True, kw_only=True)
 class CheckoutRequest:
-    """One storefront checkout, identified by the storefront's own idempotency key `checkout_id`."""
+    """One storefront checkout, identified by the storefront's own idempotency key `checkout_id`. A renewal
+    order's contents take the same shape, with the renewal cycle's key as `checkout_id` (`RenewalCycle.key`)."""
 
     checkout_id: str
     shop_id: str
@@ -124,7 +125,10 @@ class CheckoutRequest:
     @property
     def total(self) -> int | None:
         """Lines + shipping + fees, or None while any part is "to be advised"."""
-        if not self.amount_is_final:
-            return None
+        return self.known_total if self.amount_is_final else None
+
+    @property
+    def known_total(self) -> int:
+        """Lines + shipping + fees as far as known ("to be advised" parts count as 0)."""
         return (sum(line.subtotal for line in self.lines) + (self.shipping.fee or 0)
                 + sum(f.amount or 0 for f in self.fees))

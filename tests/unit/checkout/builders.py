@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
+from services.checkout.domain.order import RenewalCycle
+from services.checkout.domain.renewal import RenewalRequest
 from services.checkout.domain.shop import CardMethod, Carrier, MailSettings, Shop
 from services.checkout.domain.values import (
     Buyer,
@@ -58,3 +60,16 @@ def request(**changes: object) -> CheckoutRequest:
 
 def subscription_request(**changes: object) -> CheckoutRequest:
     return request(cart_type=CartType.SUBSCRIPTION, subscription=SubscriptionTerms(every=1, unit="month"), **changes)
+
+
+def renewal(cycle_no: int = 2, **changes: object) -> RenewalRequest:
+    """Cycle `cycle_no` of subscription sub-1 (member m-1), as the subscription service replays it: ¥3,200."""
+    base = RenewalRequest(
+        cycle=RenewalCycle(subscription_id="sub-1", cycle_no=cycle_no, scheduled_for=date(2025, 6, 5),
+                           first_order_id="ord_first"),
+        shop_id="tea-shop", buyer=Buyer(name="山田 太郎", name_kana="ヤマダ タロウ", email="taro@example.jp",
+                                        member_id="m-1"),
+        shipping=shipping(), lines=(Line(sku="TEA-1", name="煎茶", unit_price=1200, quantity=2),),
+        fees=(Fee("ギフト包装", 300),), terms=SubscriptionTerms(every=1, unit="month"),
+    )  # fmt: skip
+    return replace(base, **changes)  # type: ignore[arg-type]

@@ -1,6 +1,9 @@
-"""R1/R7 settings rules: 設定済み only when complete, `always` forced with subscriptions, versions per change."""
+"""R1/R7 settings rules: 設定済み only when complete, `always` forced with subscriptions, versions per change; the
+renewal settings (R11, R21, R22) within their ranges."""
 
 from __future__ import annotations
+
+from datetime import date
 
 import pytest
 
@@ -8,6 +11,8 @@ from services.checkout.domain.shop import (
     CardMethod,
     Carrier,
     MailSettings,
+    RenewalRetry,
+    RenewalSettings,
     SettingsError,
     add_card_method,
     configure_card_method,
@@ -66,3 +71,32 @@ def test_invalid_settings_are_refused_with_a_code(change, code):
     with pytest.raises(SettingsError) as refused:
         change(add_card_method(new_shop()))
     assert refused.value.code == code
+
+
+def test_renewal_settings_are_kept_with_the_card_method():
+    renewal = RenewalSettings(lead_days=5, hour_jst=9, notify_buyer_on_failure=False,
+                              retry=RenewalRetry(max_tries=3, within_days=10))
+    method = CardMethod(sales_mode=SalesMode.AUTH, renewal_sales_mode=SalesMode.AUTH_CAPTURE, renewal=renewal)
+    shop = configure_card_method(add_card_method(new_shop()), method)
+    assert shop.card.renewal == renewal and shop.card.renewal_sales_mode is SalesMode.AUTH_CAPTURE
+    assert CardMethod().renewal == RenewalSettings(lead_days=0, hour_jst=0, notify_buyer_on_failure=True, retry=None)
+
+
+@pytest.mark.parametrize(("renewal", "field"), [
+    (RenewalSettings(lead_days=61), "renewal.lead_days"),
+    (RenewalSettings(hour_jst=24), "renewal.hour_jst"),
+    (RenewalSettings(hour_jst=-1), "renewal.hour_jst"),
+    (RenewalSettings(retry=RenewalRetry(max_tries=0)), "renewal.retry.max_tries"),
+    (RenewalSettings(retry=RenewalRetry(within_days=15)), "renewal.retry.within_days"),
+])  # fmt: skip
+def test_renewal_settings_out_of_range_are_refused_naming_the_field(renewal, field):
+    with pytest.raises(SettingsError) as refused:
+        configure_card_method(add_card_method(new_shop()), CardMethod(sales_mode=SalesMode.AUTH, renewal=renewal))
+    assert (refused.value.code, refused.value.field) == ("renewal_setting_invalid", field)
+
+
+def test_a_contract_period_ending_before_it_starts_names_its_end():
+    method = CardMethod(sales_mode=SalesMode.AUTH, contract_start=date(2025, 6, 2), contract_end=date(2025, 6, 1))
+    with pytest.raises(SettingsError) as refused:
+        configure_card_method(add_card_method(new_shop()), method)
+    assert (refused.value.code, refused.value.field) == ("contract_period_invalid", "contract_end")
