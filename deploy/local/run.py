@@ -59,6 +59,7 @@ def local_env(env: dict[str, str]) -> dict[str, str]:
     env.setdefault("NOTIFICATION_SMTP__PORT", smtp_port)
     env.setdefault("CHECKOUT_PAYMENT_URL", f"http://127.0.0.1:{env.get('PAYMENT_HTTP_PORT', '8002')}")
     env.setdefault("CHECKOUT_NOTIFICATION_URL", f"http://127.0.0.1:{env.get('NOTIFICATION_HTTP_PORT', '8004')}")
+    env.setdefault("CHECKOUT_SUBSCRIPTION_URL", f"http://127.0.0.1:{env.get('SUBSCRIPTION_HTTP_PORT', '8003')}")
     for name, value in DEV_ENV.items():
         env.setdefault(name, value)
     env.setdefault("PYTHONUNBUFFERED", "1")
