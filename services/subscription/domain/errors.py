@@ -29,6 +29,10 @@ class InvalidFirstOrder(SubscriptionError):
     """A completed `subscription` order no subscription can start from (a guest buyer, no cycle, no lines)."""
 
 
+class SubscriptionIdTaken(SubscriptionError):
+    """A first order names a subscription id that another first order's subscription has already."""
+
+
 class SubscriptionNotFound(SubscriptionError):
     """No such subscription in this shop (or for this member): HTTP 404, never 403 (I6)."""
 

@@ -6,10 +6,11 @@ from delivery.envelopes import Inbound
 from delivery.logs import get_logger
 from services.subscription import translate
 from services.subscription.domain.cycles import first_cycle
+from services.subscription.domain.errors import SubscriptionIdTaken
 from services.subscription.domain.subscription import FirstOrder, Subscription, due_at, start
 from services.subscription.handlers.common import correlation, timing_of
 from services.subscription.handlers.deps import Deps
-from services.subscription.ports import Scheduled
+from services.subscription.ports import Scheduled, UnitOfWork
 
 log = get_logger(__name__)
 
@@ -29,6 +30,7 @@ async def start_subscription(deps: Deps, first: FirstOrder, *, inbound: Inbound 
             return None
         timing = await timing_of(uow, sub.shop_id)
         if not await uow.subscriptions.add(Scheduled(sub, due_at(sub, timing))):
+            await _check_same_first_order(uow, sub)
             log.info("subscription.already_started", subscription_id=sub.subscription_id, order_id=first.order_id)
             return None
         await uow.cycles.add([first_cycle(sub, at=now)])
@@ -37,3 +39,11 @@ async def start_subscription(deps: Deps, first: FirstOrder, *, inbound: Inbound 
     log.info("subscription.started", subscription_id=sub.subscription_id, shop_id=sub.shop_id,
              next_cycle_on=sub.next_cycle_on.isoformat())
     return sub
+
+
+async def _check_same_first_order(uow: UnitOfWork, sub: Subscription) -> None:
+    """Not added: fine when it is this first order's subscription; an id another first order holds is refused."""
+    existing = await uow.subscriptions.get(sub.subscription_id)
+    if existing is not None and (existing.shop_id, existing.first_order_id) != (sub.shop_id, sub.first_order_id):
+        raise SubscriptionIdTaken(f"subscription {sub.subscription_id} belongs to order {existing.first_order_id} of "
+                                  f"shop {existing.shop_id}, not to order {sub.first_order_id}")

@@ -58,6 +58,14 @@ async def test_a_redelivered_or_re_emitted_first_order_starts_nothing_more():
     assert len(fakes.state.emitted(SubscriptionStarted)) == 1 and len(fakes.state.subscriptions) == 1
 
 
+async def test_a_first_order_naming_the_subscription_id_of_another_first_order_is_refused_as_permanent():
+    fakes = SubscriptionFakes()
+    await deliver(fakes, events.first_order(subscription_id="sub-named"))
+    with pytest.raises(PermanentError, match="SubscriptionIdTaken"):
+        await deliver(fakes, events.first_order("ord-2", subscription_id="sub-named"))
+    assert [s.first_order_id for s in fakes.state.subscriptions.values()] == ["ord-0001"]
+
+
 async def test_orders_of_other_carts_and_renewal_orders_start_nothing():
     fakes = SubscriptionFakes()
     await deliver(fakes, events.first_order(cart_type="three_step"))
