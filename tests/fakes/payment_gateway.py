@@ -8,7 +8,8 @@ makes) plus scripted answers.
 - Members: 4MemAdd/4MemChg store the token's card, 4MemRefM shows it masked, 4MemInval (K75 twice), 4MemDel
   (K70 unless invalidated); a KaiinId is never registered twice (K69).
 - `script(operation, *answers)` queues answers for the next calls of one gateway operation (a decline, an
-  unknown outcome, an exception as if the process died after sending); `down` makes every call `not_sent`.
+  unknown outcome, an exception as if the process died after sending, or a coroutine that runs while the call
+  is on the wire); `down` makes every call `not_sent`.
 
 `in_unit` (from the fake unit of work) is checked on every call: a call from inside a unit of work fails the
 test, because a real one would hold a transaction open across a network call (design §6.2).
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict, deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 
 from pydantic import SecretStr
@@ -31,7 +32,9 @@ DEMO_CREDENTIALS = Credentials(merchant_id="10000001", merchant_pass=SecretStr("
                                token_auth_code=SecretStr("DEMOTOKEN0001"))
 DECLINES = {"4000000000000002": "G12", "4000000000000101": "K99"}
 K40_CARD = "4000000000000036"
-Scripted = GatewayAnswer | BaseException
+Scripted = GatewayAnswer | BaseException | Callable[[GatewayCall], Awaitable[GatewayAnswer]]
+"""An answer, an exception to raise (the process died after sending), or what happens while the call is on the
+wire (a coroutine that runs other requests, then answers)."""
 
 
 def answered(outcome: Outcome = Outcome.OK, *codes: str, reason: str = "", **reply: str) -> GatewayAnswer:
@@ -90,7 +93,7 @@ class FakeCardGateway:
             scripted = self._script[call.operation].popleft()
             if isinstance(scripted, BaseException):
                 raise scripted
-            return scripted
+            return scripted if isinstance(scripted, GatewayAnswer) else await scripted(call)
         if self.down:
             return answered(Outcome.NOT_SENT, reason="ConnectError")
         return self._model(call)

@@ -22,6 +22,7 @@ from services.payment.domain.gateway import Outcome, Reply
 from services.payment.domain.model import PaymentState
 from services.payment.handlers.actions import capture_orders, record_order_total, resolve_action, run_action
 from services.payment.handlers.steps import PaymentNotFound
+from services.payment.ports import GatewayAnswer
 from tests.fakes.payment import PaymentFakes
 from tests.fakes.payment_gateway import answered
 from tests.unit.payment.handlers.builders import SHOP, authorized_order, inbound
@@ -183,3 +184,27 @@ async def test_an_unknown_1reauth_resolved_as_succeeded_takes_the_new_hold_and_r
     assert fakes.state.process_passes[order.order_id] == SecretStr("M" * 32)
     [updated] = fakes.state.emitted(PaymentAmountUpdated)
     assert (updated.amount, updated.previous_hold_released) == (7200, True)
+
+
+async def test_a_reply_that_comes_after_another_action_took_the_payment_is_kept_unknown(
+        fakes: PaymentFakes) -> None:
+    """Regression: the old loop went on driving the *other* action's step with no call (AssertionError, 500)."""
+    order = await authorized_order(fakes)
+
+    async def meanwhile(_call) -> GatewayAnswer:  # the capture hangs past its lease while operators go on
+        fakes.clock.advance(61)
+        await act(fakes, order.order_id, ActionRequest(Action.CANCEL))  # settles the capture as interrupted
+        await resolve_action(fakes.deps, Reply(outcome=Outcome.OK), shop_id=SHOP, order_id=order.order_id,
+                             succeeded=False, process_pass=None)
+        fakes.gateway.script(Op.DELETE, RuntimeError("process died after sending"))
+        with pytest.raises(RuntimeError):
+            await act(fakes, order.order_id, ActionRequest(Action.CANCEL))  # a cancel now holds the payment
+        return answered(Outcome.OK)
+
+    fakes.gateway.script(Op.CAPTURE, meanwhile)
+    late = await act(fakes, order.order_id)
+    payment = fakes.state.payments[order.order_id]
+    assert (late.outcome, late.code) == ("unknown", "interrupted")
+    assert payment.state is PaymentState.AUTHORIZED and payment.running_action is not None
+    assert payment.running_action.action is Action.CANCEL
+    assert fakes.gateway.sent() == [Op.AUTH, Op.CAPTURE, Op.DELETE]
