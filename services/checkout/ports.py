@@ -62,7 +62,11 @@ class OrderRepository(Protocol):
 
     async def by_checkout(self, shop_id: str, checkout_id: str) -> Order | None: ...
 
-    async def add(self, order: Order) -> bool: ...
+    async def by_cycle(self, subscription_id: str, cycle_no: int) -> Order | None:
+        """The renewal order of that subscription cycle, if generated (one per cycle, I4)."""
+
+    async def add(self, order: Order) -> bool:
+        """False if the order id, its (shop, checkout id) or its renewal's (subscription id, cycle no) exists."""
 
     async def save(self, order: Order) -> None: ...
 
@@ -137,6 +141,15 @@ class OperatorKeyRegistry(Protocol):
     service: str
 
     async def put_operator_key(self, shop_id: str, key_sha256: str) -> None: ...
+
+
+class StorefrontKeyRegistry(Protocol):
+    """A service whose storefront API (a shop's my-page) opens with the shop's storefront key: it keeps the key's
+    SHA-256 (I6), as `OperatorKeyRegistry` does for the operator key."""
+
+    service: str
+
+    async def put_storefront_key(self, shop_id: str, key_sha256: str) -> None: ...
 
 
 class PaymentDirectory(Protocol):

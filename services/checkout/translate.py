@@ -4,14 +4,15 @@ The card token crosses here in one direction only: from the inbound `CheckoutReq
 `OrderPlaced`, sealed for the payment service; the domain sees just `has_token`. A request checkout's own HTTP
 gateway publishes is sealed before it leaves (`sealed_for_kafka`); its sealed token is passed on unopened.
 Handlers hold an inbound checkout as an `IncomingCheckout`: the domain request they decide on, and the contract
-event they never read, kept for the events that must repeat it.
+event they never read, kept for the events that must repeat it. A `RenewalOrderRequested` carries no token: its
+order pays with the member's registered card, and all its events are built from the order alone.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
-from typing import Any, TypedDict, TypeVar
+from typing import Any, Literal, TypedDict, TypeVar
 
 from contracts.events import (
     CheckoutRequested,
@@ -28,6 +29,8 @@ from contracts.events import (
     PaymentHoldReleased,
     PaymentOperationFailed,
     PaymentOutcomeUnknown,
+    RenewalOrderRequested,
+    RenewalPaymentFailed,
     ShopSettingsChanged,
 )
 from contracts.events import common as c
@@ -36,7 +39,8 @@ from contracts.events.base import Event
 from delivery.sealing import TokenSealer
 from services.checkout.domain import order as o
 from services.checkout.domain import values as v
-from services.checkout.domain.shop import CardMethod, Shop
+from services.checkout.domain.renewal import RenewalRequest
+from services.checkout.domain.shop import CardMethod, RenewalSettings, Shop
 
 T = TypeVar("T")
 
@@ -64,6 +68,18 @@ def checkout_request(event: CheckoutRequested) -> v.CheckoutRequest:
                                 use_registered_card=event.payment.use_registered_card,
                                 keep_card=event.payment.keep_card, pay_type=event.payment.pay_type),
         subscription=v.SubscriptionTerms(**event.subscription.model_dump()) if event.subscription else None,
+    )  # fmt: skip
+
+
+def renewal_request(event: RenewalOrderRequested) -> RenewalRequest:
+    cycle = o.RenewalCycle(subscription_id=event.subscription_id, cycle_no=event.cycle_no,
+                           scheduled_for=event.scheduled_for, first_order_id=event.first_order_id)
+    return RenewalRequest(
+        cycle=cycle, shop_id=event.shop_id, buyer=v.Buyer(**event.buyer.model_dump()),
+        shipping=v.Shipping(**event.shipping.model_dump()),
+        lines=tuple(v.Line(**line.model_dump()) for line in event.lines),
+        fees=tuple(v.Fee(**fee.model_dump()) for fee in event.fees),
+        terms=v.SubscriptionTerms(**event.terms.model_dump()),
     )  # fmt: skip
 
 
@@ -100,20 +116,32 @@ def _card_settings(card: CardMethod, *, configured: bool) -> s.CardMethodSetting
         show_installments=card.show_installments, card_link_mode=_wire(card.card_link_mode),
         subscriptions_enabled=card.subscriptions_enabled, renewal_sales_mode=_wire(card.renewal_sales_mode),
         authorize_at_renewal=card.authorize_at_renewal, contract_start=card.contract_start,
-        contract_end=card.contract_end,
+        contract_end=card.contract_end, renewal=_renewal_settings(card.renewal),
+    )  # fmt: skip
+
+
+def _renewal_settings(renewal: RenewalSettings) -> s.RenewalSettings:
+    retry = renewal.retry
+    return s.RenewalSettings(
+        lead_days=renewal.lead_days, hour_jst=renewal.hour_jst, notify_buyer_on_failure=renewal.notify_buyer_on_failure,
+        retry=s.RenewalRetry(max_tries=retry.max_tries, within_days=retry.within_days) if retry else None,
     )  # fmt: skip
 
 
 def order_event(order: o.Order, *, checkout: IncomingCheckout | None = None,
                 sealer: TokenSealer | None = None) -> Event:
-    """The event announcing the order's current status (`OrderPlaced` needs the inbound request's token, which
-    it carries sealed for the payment service)."""
+    """The event announcing the order's current status (`OrderPlaced` of a checkout needs the inbound request's
+    token, which it carries sealed for the payment service)."""
     if order.status is o.OrderStatus.PENDING_PAYMENT:
+        if order.renewal is not None:
+            return renewal_placed(order)
         if checkout is None or sealer is None:
             raise ValueError("OrderPlaced is built from the inbound CheckoutRequested (it carries the token)")
         return _placed(order, checkout.event, sealer)
     if order.status is o.OrderStatus.COMPLETED:
         return _completed(order)
+    if order.status is o.OrderStatus.PAYMENT_FAILED:
+        return _renewal_failed(order)
     if order.status is o.OrderStatus.REJECTED:
         return OrderRejected(**_ids(order), payment_number=order.payment_number, reason_code=_known(order.reason_code),
                              reason=_known(order.reason), buyer_message=order.buyer_message)
@@ -125,11 +153,16 @@ def order_event(order: o.Order, *, checkout: IncomingCheckout | None = None,
 class _OrderIds(TypedDict):
     order_id: str
     shop_id: str
-    checkout_id: str
+    checkout_id: str | None
+    subscription_id: str | None
+    cycle_no: int | None
 
 
 def _ids(order: o.Order) -> _OrderIds:
-    return {"order_id": order.order_id, "shop_id": order.shop_id, "checkout_id": order.checkout_id}
+    renewal = order.renewal
+    return {"order_id": order.order_id, "shop_id": order.shop_id, "checkout_id": order.checkout_id,
+            "subscription_id": renewal.subscription_id if renewal else None,
+            "cycle_no": renewal.cycle_no if renewal else None}
 
 
 def _wire(value: StrEnum) -> Any:
@@ -149,21 +182,58 @@ def _placed(order: o.Order, inbound: CheckoutRequested, sealer: TokenSealer) -> 
     )  # fmt: skip
 
 
+def renewal_placed(order: o.Order) -> OrderPlaced:
+    """A renewal order's `OrderPlaced` (version 0): pay with the registered card, no token; with
+    `payment_skip_reason` set (R21) payment makes no gateway call for it."""
+    request = order.request
+    return OrderPlaced(
+        **_ids(order), origin="renewal", cart_type=_wire(request.cart_type),
+        payment_number=_known(order.payment_number), amount=_total(order), order_date=order.order_date,
+        buyer=c.Buyer.model_validate(asdict(request.buyer)),
+        payment=c.PaymentChoice(use_registered_card=True, keep_card=None, pay_type=order.pay_type),
+        sales_mode=_wire(_known(order.sales_mode)), card_link_mode=_wire(_known(order.card_link_mode)),
+        payment_skip_reason=order.payment_skip_reason,
+    )  # fmt: skip
+
+
 def _completed(order: o.Order) -> OrderCompleted:
     request = order.request
     terms = request.subscription
     return OrderCompleted(
-        **_ids(order), origin="checkout", cart_type=_wire(request.cart_type),
+        **_ids(order), origin=_wire(order.origin), cart_type=_wire(request.cart_type),
         payment_number=_known(order.payment_number), order_date=order.order_date,
         buyer=c.Buyer.model_validate(asdict(request.buyer)),
         shipping=c.Shipping.model_validate(asdict(request.shipping)),
         lines=[c.Line.model_validate(asdict(x)) for x in request.lines],
-        fees=[c.Fee.model_validate(asdict(x)) for x in request.fees], total=_known(order.amount),
+        fees=[c.Fee.model_validate(asdict(x)) for x in request.fees], total=_total(order),
         payment_method_name=_known(order.payment_method_name), pay_type=order.pay_type,
-        sales_mode=_wire(_known(order.sales_mode)),
-        payment_status="captured" if order.payment_status is o.PaymentStatus.CAPTURED else "authorized",
+        sales_mode=_wire(_known(order.sales_mode)), payment_status=_completed_payment(order.payment_status),
         subscription=c.SubscriptionTerms.model_validate(asdict(terms)) if terms else None,
+        payment_skip_reason=order.payment_skip_reason,
     )  # fmt: skip
+
+
+def _completed_payment(status: o.PaymentStatus) -> Literal["authorized", "captured", "skipped"]:
+    if status is o.PaymentStatus.SKIPPED:
+        return "skipped"
+    return "captured" if status is o.PaymentStatus.CAPTURED else "authorized"
+
+
+def _renewal_failed(order: o.Order) -> RenewalPaymentFailed:
+    """R22: the cycle's order exists, flagged; raw codes stay in the operator views (R16)."""
+    request = order.request
+    return RenewalPaymentFailed(
+        **_ids(order), payment_number=_known(order.payment_number), order_date=order.order_date,
+        buyer=c.Buyer.model_validate(asdict(request.buyer)), total=_total(order),
+        reason_code=_known(order.reason_code), reason=_known(order.reason), buyer_message=order.buyer_message,
+    )  # fmt: skip
+
+
+def _total(order: o.Order) -> int:
+    """The order total; for a renewal skipped because a part is "to be advised" (R21), the known part."""
+    if order.amount is None and order.payment_status is o.PaymentStatus.SKIPPED:
+        return order.request.known_total
+    return _known(order.amount)
 
 
 def _known(value: T | None) -> T:
@@ -179,7 +249,8 @@ def payment_outcome(event: Event) -> o.PaymentOutcome | None:
         return o.Authorized(amount=event.amount, captured=event.captured, transaction_id=event.transaction_id,
                             approval_number=event.approval_number)
     if isinstance(event, PaymentDeclined):
-        return o.Declined(operation=event.operation, codes=tuple(event.codes), buyer_message=event.buyer_message)
+        return o.Declined(operation=event.operation, codes=tuple(event.codes), buyer_message=event.buyer_message,
+                          descriptions=tuple(event.descriptions), reason=event.reason, retry_at=event.retry_at)
     if isinstance(event, PaymentOutcomeUnknown):
         return o.OutcomeUnknown(attempt_id=event.attempt_id, operation=event.operation, reason=event.reason)
     return _operation_outcome(event)

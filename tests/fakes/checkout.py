@@ -90,7 +90,8 @@ class FakeShops:
 
 
 class FakeOrders:
-    """`OrderRepository`: one order per id and per (shop, checkout id); search as the SQL does."""
+    """`OrderRepository`: one order per id, per (shop, checkout id) and per renewal cycle (subscription id, cycle
+    no); search as the SQL does."""
 
     def __init__(self, state: CheckoutState) -> None:
         self._state = state
@@ -102,8 +103,16 @@ class FakeOrders:
         return next((o for o in self._state.orders.values()
                      if (o.shop_id, o.checkout_id) == (shop_id, checkout_id)), None)
 
+    async def by_cycle(self, subscription_id: str, cycle_no: int) -> Order | None:
+        return next((o for o in self._state.orders.values()
+                     if o.renewal is not None and (o.renewal.subscription_id, o.renewal.cycle_no)
+                     == (subscription_id, cycle_no)), None)
+
     async def add(self, order: Order) -> bool:
-        if order.order_id in self._state.orders or await self.by_checkout(order.shop_id, order.checkout_id):
+        renewal = order.renewal
+        if (order.order_id in self._state.orders
+                or (order.checkout_id is not None and await self.by_checkout(order.shop_id, order.checkout_id))
+                or (renewal is not None and await self.by_cycle(renewal.subscription_id, renewal.cycle_no))):
             return False
         self._state.orders[order.order_id] = order
         return True
@@ -252,20 +261,28 @@ class FakePaymentDirectory:
 
 @dataclass(kw_only=True)
 class FakeOperatorKeyRegistry:
-    """`OperatorKeyRegistry` of another service (notification): the digests it holds; `down` fails every call as
-    an unreachable service does, `refusing` as a 4xx does."""
+    """`OperatorKeyRegistry` (and `StorefrontKeyRegistry`) of another service (notification, subscription): the
+    digests it holds; `down` fails every call as an unreachable service does, `refusing` as a 4xx does."""
 
     service: str = "notification"
     operator_keys: dict[str, str] = field(default_factory=dict)
+    storefront_keys: dict[str, str] = field(default_factory=dict)
     down: bool = False
     refusing: bool = False
 
     async def put_operator_key(self, shop_id: str, key_sha256: str) -> None:
+        self._check()
+        self.operator_keys[shop_id] = key_sha256
+
+    async def put_storefront_key(self, shop_id: str, key_sha256: str) -> None:
+        self._check()
+        self.storefront_keys[shop_id] = key_sha256
+
+    def _check(self) -> None:
         if self.refusing:
             raise InternalServiceError(f"{self.service} service refused the request (HTTP 422)", refused=True)
         if self.down:
             raise InternalServiceError(f"{self.service} service unreachable (ConnectError)")
-        self.operator_keys[shop_id] = key_sha256
 
 
 @dataclass(kw_only=True)
@@ -300,11 +317,14 @@ class CheckoutFakes:
         self.uow = FakeCheckoutUnitOfWorkFactory(self.state, self.signals)
         self.payment = FakePaymentDirectory()
         self.notification = FakeOperatorKeyRegistry()
+        self.subscription = FakeOperatorKeyRegistry(service="subscription")
         self.clock = FixedClock()
         self.ids = SequentialIds()
         self.sealer = TokenSealer(DEV_ONLY_SEAL_KEY)
         self.deps = Deps(uow=self.uow, payment=self.payment, clock=self.clock, ids=self.ids, outcomes=self.signals,
-                         sealer=self.sealer, max_wait_s=max_wait_s, key_registries=(self.notification,))
+                         sealer=self.sealer, max_wait_s=max_wait_s,
+                         key_registries=(self.notification, self.subscription),
+                         storefront_key_registries=(self.subscription,))
 
     def with_deps(self, **changes: object) -> Deps:
         """The same fakes with some `Deps` fields replaced (e.g. no other key registries)."""

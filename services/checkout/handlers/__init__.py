@@ -2,7 +2,8 @@
 
 Each is load -> decide (pure domain) -> save + outbox in one unit of work; calls to the payment service
 happen between units of work, never inside one. Modules: `shops` (admin and operator settings),
-`checkouts` (storefront API and `checkout.requests`), `payments` (`payments.events`), `orders` (operator views).
+`checkouts` (storefront API and `checkout.requests`), `renewals` (`subscriptions.commands`), `payments`
+(`payments.events`), `orders` (operator and storefront views).
 """
 
 from services.checkout.handlers.deps import Deps

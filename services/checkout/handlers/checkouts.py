@@ -138,7 +138,7 @@ async def place_checkout(deps: Deps, checkout: translate.IncomingCheckout, *,
             return None
         await uow.emit(translate.order_event(order, checkout=checkout, sealer=deps.sealer),
                        correlation_id=request.checkout_id, causation=inbound, subject_version=order.version)
-        await uow.announce_outcome(order.shop_id, order.checkout_id)
+        await uow.announce_outcome(order.shop_id, request.checkout_id)
     log.info("checkout.ordered", shop_id=request.shop_id, checkout_id=request.checkout_id, order_id=order.order_id,
              status=order.status.value, reason_code=order.reason_code, payment_number=order.payment_number)
     return order

@@ -12,6 +12,7 @@ from services.checkout.ports import (
     OperatorKeyRegistry,
     OutcomeSignals,
     PaymentDirectory,
+    StorefrontKeyRegistry,
     UnitOfWorkFactory,
 )
 
@@ -29,4 +30,7 @@ class Deps:
     max_wait_s: float = 30.0
     """Longest wait for a checkout's final outcome (`?wait=`)."""
     key_registries: tuple[OperatorKeyRegistry, ...] = ()
-    """Services besides payment whose operator APIs need the shops' operator key digests (notification)."""
+    """Services besides payment whose operator APIs need the shops' operator key digests (notification,
+    subscription)."""
+    storefront_key_registries: tuple[StorefrontKeyRegistry, ...] = ()
+    """Services whose storefront APIs need the shops' storefront key digests (subscription: the my-page)."""

@@ -37,6 +37,6 @@ async def edit_order(deps: Deps, shop_id: str, order_id: str, *, edit: OrderEdit
         await uow.orders.save(edited)
         if edited.amount != order.amount:
             event = translate.order_amount_changed(edited, previous_amount=order.amount or 0, edited_by=edited_by)
-            await uow.emit(event, correlation_id=order.checkout_id, subject_version=edited.version)
+            await uow.emit(event, correlation_id=order.correlation_id, subject_version=edited.version)
     log.info("order.edited", order_id=order_id, previous_total=order.amount, total=edited.amount)
     return edited

@@ -1,4 +1,5 @@
-"""Payment outcomes from `payments.events` move orders to their terminal state (design §6.1, I1)."""
+"""Payment outcomes from `payments.events` move orders to their terminal state (design §6.1, I1); a renewal
+order's declined authorization flags it `payment_failed` (R22) or, when payment will retry, keeps it pending."""
 
 from __future__ import annotations
 
@@ -32,9 +33,10 @@ async def record_payment_outcome(deps: Deps, *, order_id: str, shop_id: str, pay
         if decision.kind != "duplicate":
             await uow.orders.save(decision.order)
         if decision.status_changed:
-            await uow.emit(translate.order_event(decision.order), correlation_id=order.checkout_id,
+            await uow.emit(translate.order_event(decision.order), correlation_id=order.correlation_id,
                            causation=inbound, subject_version=decision.order.version)
-            await uow.announce_outcome(order.shop_id, order.checkout_id)
+            if order.checkout_id is not None:  # a storefront may be waiting on it (renewals have no checkout)
+                await uow.announce_outcome(order.shop_id, order.checkout_id)
     if decision.kind == "conflict":
         log.error("order.payment_conflict", order_id=order_id, payment_number=payment_number, note=decision.note)
     elif decision.status_changed:

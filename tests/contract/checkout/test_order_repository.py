@@ -1,15 +1,16 @@
-"""`OrderRepository`: an order reads back exactly as added or saved (by id and by checkout), one order per id and
-per (shop, checkout id), payment numbers come from one increasing sequence, and search filters, orders and pages
-as the operator API promises."""
+"""`OrderRepository`: an order reads back exactly as added or saved (by id, by checkout, a renewal by its cycle), one
+order per id, per (shop, checkout id) and per renewal cycle, payment numbers come from one increasing sequence, and
+search filters, orders and pages as the operator API promises."""
 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from services.checkout.domain.edits import OrderEdit, edit_order
 from services.checkout.domain.order import (
     Authorized,
+    Declined,
     OperationFailed,
     Order,
     OrderStatus,
@@ -18,10 +19,14 @@ from services.checkout.domain.order import (
     reject_checkout,
 )
 from services.checkout.domain.payment_number import payment_number
+from services.checkout.domain.renewal import place_renewal_order
 from services.checkout.domain.rules import Rejection
 from services.checkout.domain.values import Buyer, Fee, Line, jst_date
 from services.checkout.ports import OrderQuery
-from tests.unit.checkout.builders import NOW, request, shop, subscription_request
+from tests.unit.checkout.builders import NOW, card, renewal, request, shop, subscription_request
+
+DECLINED = Declined(operation="1Auth", codes=("G12",), descriptions=("カード使用不可",),
+                    buyer_message="クレジットカード会社にお問い合わせください")
 
 
 def placed(n: int, *, at: datetime = NOW, **changes: object) -> Order:
@@ -132,3 +137,55 @@ async def test_search_pages_newest_first_with_ties_in_order_id_order(store):
         pages = [[o.order_id for o in await uow.orders.search("tea-shop", OrderQuery(limit=2, offset=offset))]
                  for offset in (0, 2, 4)]
     assert pages == [["ord_4", "ord_1"], ["ord_2", "ord_3"], []]
+
+
+def renewed(cycle_no: int, *, n: int | None = None, **card_changes: object) -> Order:
+    """The renewal order of cycle `cycle_no` of sub-1 (order ord_r<n>, payment number n; n defaults to the cycle)."""
+    n = n or cycle_no
+    return place_renewal_order(renewal(cycle_no), shop(card=card(**card_changes)), order_id=f"ord_r{n}",
+                               payment_number=payment_number(NOW.date(), 100 + n), now=NOW)
+
+
+async def test_renewal_orders_read_back_whole_by_id_and_by_cycle_and_never_by_checkout(store):
+    pending, skipped = renewed(2), renewed(3, authorize_at_renewal=False)
+    await add(store, [pending, skipped])
+    async with store.uow() as uow:
+        for order in (pending, skipped):
+            assert order.renewal is not None
+            assert await uow.orders.get(order.order_id) == order
+            assert await uow.orders.by_cycle("sub-1", order.renewal.cycle_no) == order
+        assert skipped.payment_skip_reason == "authorize_at_renewal_off" and pending.checkout_id is None
+        assert await uow.orders.by_cycle("sub-1", 4) is None and await uow.orders.by_cycle("sub-2", 2) is None
+        assert await uow.orders.by_checkout("tea-shop", "sub-1:2") is None
+
+
+async def test_a_saved_renewal_reads_back_with_its_retry_time_then_its_failure(store):
+    await add(store, [renewed(2)])
+    retry_at = datetime(2025, 6, 2, 3, 0, tzinfo=UTC)
+    waiting = decide_payment(renewed(2), replace(DECLINED, retry_at=retry_at)).order
+    failed = decide_payment(waiting, DECLINED).order
+    for saved in (waiting, failed):
+        async with store.uow() as uow:
+            await uow.orders.save(saved)
+        async with store.uow() as uow:
+            assert await uow.orders.get(saved.order_id) == saved
+    assert waiting.retry_at == retry_at and failed.status is OrderStatus.PAYMENT_FAILED
+
+
+async def test_one_order_per_renewal_cycle(store):
+    await add(store, [renewed(2)])
+    async with store.uow() as uow:
+        assert not await uow.orders.add(renewed(2, n=9))
+        assert await uow.orders.add(renewed(3))
+        assert await uow.orders.add(placed(1))  # storefront checkouts have no cycle
+    async with store.uow() as uow:
+        assert (await uow.orders.by_cycle("sub-1", 2)) == renewed(2)
+        assert await uow.orders.get("ord_r9") is None
+
+
+async def test_search_finds_failed_renewals_by_their_status(store):
+    await add(store, [renewed(2), renewed(3), placed(1)])
+    async with store.uow() as uow:
+        await uow.orders.save(decide_payment(renewed(2), DECLINED).order)
+        found = await uow.orders.search("tea-shop", OrderQuery(status=OrderStatus.PAYMENT_FAILED))
+    assert [o.order_id for o in found] == ["ord_r2"]

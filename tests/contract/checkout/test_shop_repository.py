@@ -1,12 +1,12 @@
-"""`ShopRepository`: a shop reads back exactly as saved (every setting), saving never adds, its id and each key
-digest are unique, and a storefront key's digest finds its shop only."""
+"""`ShopRepository`: a shop reads back exactly as saved (every setting, renewal ones included), saving never adds,
+its id and each key digest are unique, and a storefront key's digest finds its shop only."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
 
-from services.checkout.domain.shop import CardNote, MailSettings
+from services.checkout.domain.shop import CardNote, MailSettings, RenewalRetry, RenewalSettings
 from services.checkout.domain.values import CardLinkMode, SalesMode
 from services.checkout.ports import ShopKeys
 from tests.unit.checkout.builders import card, shop
@@ -16,7 +16,9 @@ OTHER_KEYS = ShopKeys(storefront_sha256="c" * 64, operator_sha256="d" * 64)
 FULL = shop(card=card(note=CardNote(text="VISA/JCB", on_payment_page=True, in_thanks_mail=True),
                       logo_url="https://cdn.example.jp/cards.png", logo_alt="カード", show_installments=True,
                       card_link_mode=CardLinkMode.BUYER_CHOICE, renewal_sales_mode=SalesMode.AUTH_CAPTURE,
-                      authorize_at_renewal=False, contract_start=date(2025, 1, 1), contract_end=date(2026, 3, 31)))
+                      authorize_at_renewal=False, contract_start=date(2025, 1, 1), contract_end=date(2026, 3, 31),
+                      renewal=RenewalSettings(lead_days=5, hour_jst=9, notify_buyer_on_failure=False,
+                                              retry=RenewalRetry(max_tries=3, within_days=10))))
 
 
 async def test_a_new_shop_reads_back_with_every_setting_and_its_key_digests(store):
@@ -40,6 +42,11 @@ async def test_a_saved_change_replaces_the_settings(store):
     async with store.uow() as uow:
         assert await uow.shops.get(bare.shop_id) == changed
         assert await uow.shops.get("never-added") is None
+    no_retry = replace(changed, card=replace(FULL.card, renewal=RenewalSettings()))  # type: ignore[arg-type]
+    async with store.uow() as uow:
+        await uow.shops.save(no_retry)
+    async with store.uow() as uow:
+        assert await uow.shops.get(bare.shop_id) == no_retry
 
 
 async def test_a_shop_id_or_a_key_digest_in_use_is_not_added_again(store):

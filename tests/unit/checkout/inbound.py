@@ -1,5 +1,6 @@
-"""Contract events as they reach checkout's handlers in unit tests: a storefront's `CheckoutRequested`, payment
-outcomes for a placed order, each wrapped as the consumer hands it over (`Inbound`), plus a fakes-backed shop."""
+"""Contract events as they reach checkout's handlers in unit tests: a storefront's `CheckoutRequested`, the
+subscription service's `RenewalOrderRequested`, payment outcomes for a placed order, each wrapped as the consumer
+hands it over (`Inbound`), plus a fakes-backed shop."""
 
 from __future__ import annotations
 
@@ -7,13 +8,21 @@ import hashlib
 from typing import Any
 
 from contracts.envelope import Envelope
-from contracts.events import CheckoutRequested, Event, PaymentAuthorized, PaymentDeclined, PaymentOutcomeUnknown
+from contracts.events import (
+    CheckoutRequested,
+    Event,
+    PaymentAuthorized,
+    PaymentDeclined,
+    PaymentOutcomeUnknown,
+    RenewalOrderRequested,
+)
 from contracts.events.payments import PaymentEvent
 from delivery.envelopes import Inbound
 from services.checkout import translate
 from services.checkout.domain.order import Decision, Order
 from services.checkout.handlers.checkouts import place_checkout
 from services.checkout.handlers.payments import record_payment_outcome
+from services.checkout.handlers.renewals import place_renewal
 from services.checkout.ports import ShopKeys
 from tests.fakes.checkout import CheckoutFakes
 from tests.unit.checkout.builders import shop
@@ -44,6 +53,20 @@ def checkout_requested(checkout_id: str = "chk-1", **changes: Any) -> CheckoutRe
     return CheckoutRequested.model_validate(body)
 
 
+def renewal_requested(cycle_no: int = 2, **changes: Any) -> RenewalOrderRequested:
+    """Cycle `cycle_no` of subscription sub-1 of the configured `tea-shop` for member m-1: ¥3,200 by yamato."""
+    body: dict[str, Any] = {
+        "subscription_id": "sub-1", "cycle_no": cycle_no, "shop_id": "tea-shop", "scheduled_for": "2025-06-05",
+        "first_order_id": "ord_first",
+        "buyer": {"name": "山田 太郎", "name_kana": "ヤマダ タロウ", "email": "taro@example.jp", "member_id": "m-1"},
+        "shipping": shipping(),
+        "lines": [{"sku": "TEA-1", "name": "煎茶 100g", "unit_price": 1200, "quantity": 2}],
+        "fees": [{"name": "ギフト包装", "amount": 300}], "terms": {"every": 1, "unit": "month"},
+        **changes,
+    }  # fmt: skip
+    return RenewalOrderRequested.model_validate(body)
+
+
 def shipping(**changes: Any) -> dict[str, Any]:
     """The shipping part of `checkout_requested`: yamato (accepts cards), ¥500."""
     return {"carrier_id": "yamato", "fee": 500, "recipient_name": "山田 太郎", "postal_code": "100-0001",
@@ -57,10 +80,11 @@ def authorized(order: Order, **changes: Any) -> PaymentAuthorized:
         "transaction_id": "T0001", "approval_number": "0012345", **changes})
 
 
-def declined(order: Order) -> PaymentDeclined:
-    return PaymentDeclined(order_id=order.order_id, shop_id=order.shop_id, payment_number=order.payment_number,
-                           amount=order.amount, operation="1Auth", codes=["G12"], descriptions=["カード使用不可"],
-                           buyer_message=CARD_COMPANY_MESSAGE)
+def declined(order: Order, **changes: Any) -> PaymentDeclined:
+    return PaymentDeclined.model_validate({
+        "order_id": order.order_id, "shop_id": order.shop_id, "payment_number": order.payment_number,
+        "amount": order.amount, "operation": "1Auth", "codes": ["G12"], "descriptions": ["カード使用不可"],
+        "buyer_message": CARD_COMPANY_MESSAGE, **changes})
 
 
 def outcome_unknown(order: Order) -> PaymentOutcomeUnknown:
@@ -86,6 +110,15 @@ async def placed(fakes: CheckoutFakes, event: CheckoutRequested | None = None) -
     event = event or checkout_requested()
     order = await place_checkout(fakes.deps, translate.incoming_checkout(event), inbound=inbound(event))
     assert order is not None, "the checkout was placed before"
+    return order
+
+
+async def renewed(fakes: CheckoutFakes, event: RenewalOrderRequested | None = None) -> Order:
+    """The order `place_renewal` generates for `event` (default: cycle 2 of sub-1), delivered once."""
+    event = event or renewal_requested()
+    order = await place_renewal(fakes.deps, translate.renewal_request(event),
+                                inbound=inbound(event, producer="subscription"))
+    assert order is not None, "the cycle was generated before"
     return order
 
 

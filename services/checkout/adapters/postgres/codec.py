@@ -12,7 +12,7 @@ from typing import Any
 
 from services.checkout.domain import values as v
 from services.checkout.domain.order import OperationFailed
-from services.checkout.domain.shop import CardMethod, CardNote, Carrier, MailSettings
+from services.checkout.domain.shop import CardMethod, CardNote, Carrier, MailSettings, RenewalRetry, RenewalSettings
 
 
 def dumps(value: Any) -> str:
@@ -62,7 +62,16 @@ def card_from_json(raw: str | None) -> CardMethod | None:
         card_link_mode=v.CardLinkMode(data["card_link_mode"]),
         renewal_sales_mode=v.SalesMode(data["renewal_sales_mode"]),
         contract_start=_date(data["contract_start"]), contract_end=_date(data["contract_end"]),
+        renewal=_renewal(data["renewal"]),
     )  # fmt: skip
+
+
+def _renewal(data: dict[str, Any]) -> RenewalSettings:
+    """Every stored card has its renewal settings (migration 006 wrote the defaults into older rows)."""
+    retry = data["retry"]
+    return RenewalSettings(lead_days=data["lead_days"], hour_jst=data["hour_jst"],
+                           notify_buyer_on_failure=data["notify_buyer_on_failure"],
+                           retry=RenewalRetry(**retry) if retry is not None else None)
 
 
 def _date(raw: str | None) -> date | None:

@@ -34,7 +34,7 @@ from services.checkout.ports import OrderQuery, PaymentServiceError
 
 CARD = "escott_card"
 PaymentNumberParam = Annotated[str | None, Query(pattern=r"^[0-9]{20}$")]
-StatusParam = Literal["pending_payment", "completed", "rejected", "needs_review"] | None
+StatusParam = Literal["pending_payment", "completed", "rejected", "needs_review", "payment_failed"] | None
 FromParam = Annotated[date | None, Query(alias="from", description="first order date (JST), inclusive")]
 ToParam = Annotated[date | None, Query(alias="to", description="last order date (JST), inclusive")]
 BuyerParam = Annotated[str | None, Query(min_length=1, description="part of the buyer's name, kana or e-mail")]
@@ -55,7 +55,8 @@ async def _change(deps: Deps, shop_id: str, change: Callable[[Shop], Shop]) -> d
     try:
         return shop_view(await shops.change_shop(deps, shop_id, change))
     except rules.SettingsError as exc:
-        raise ApiError(422, exc.code, exc.message) from None
+        details = {"field": exc.field} if exc.field else {}
+        raise ApiError(422, exc.code, exc.message, **details) from None
 
 
 def _method_routes(api: APIRouter, deps: Deps, operator: Any) -> None:

@@ -51,8 +51,33 @@ class NoteBody(Body):
     in_thanks_mail: bool = False
 
 
+class RenewalRetryBody(Body):
+    """Opt-in retries of a soft-declined renewal authorization (the payment service runs them)."""
+
+    max_tries: int = Field(default=2, ge=1, le=5, description="Retries after the first decline.")
+    within_days: int = Field(default=7, ge=1, le=14, description="No retry later than this after the first try.")
+
+
+class RenewalBody(Body):
+    """How renewal orders are generated (受注生成) and what a failure tells whom."""
+
+    lead_days: int = Field(default=0, ge=0, le=60, description="Generate the order this many days before delivery.")
+    hour_jst: int = Field(default=0, ge=0, le=23, description="Hour of day (JST) renewal orders are generated.")
+    notify_buyer_on_failure: bool = True
+    retry: RenewalRetryBody | None = Field(default=None, description="Null: a declined renewal is never retried.")
+
+    def domain(self) -> d.RenewalSettings:
+        retry = self.retry
+        return d.RenewalSettings(
+            lead_days=self.lead_days, hour_jst=self.hour_jst, notify_buyer_on_failure=self.notify_buyer_on_failure,
+            retry=d.RenewalRetry(max_tries=retry.max_tries, within_days=retry.within_days) if retry else None,
+        )  # fmt: skip
+
+
 class CardMethodBody(Body):
-    """The card method's settings (a full replacement). `sales_mode` has no default: it is a choice."""
+    """The card method's settings (a full replacement). `sales_mode` has no default: it is a choice.
+    `renewal_sales_mode`, `authorize_at_renewal`, the contract period and `renewal` decide renewal orders (R11,
+    R21, R22)."""
 
     display_name: NonEmptyStr = d.DEFAULT_DISPLAY_NAME
     min_amount: int | None = Field(default=None, ge=0)
@@ -66,14 +91,15 @@ class CardMethodBody(Body):
     subscriptions_enabled: bool = False
     renewal_sales_mode: SalesMode = "auth"
     authorize_at_renewal: bool = True
-    contract_start: date | None = None
-    contract_end: date | None = None
+    contract_start: date | None = Field(default=None, description="Gateway contract period start (JST).")
+    contract_end: date | None = Field(default=None, description="Gateway contract period end (JST).")
+    renewal: RenewalBody = Field(default_factory=RenewalBody)
 
     def domain(self) -> d.CardMethod:
-        data = self.model_dump(exclude={"note", "sales_mode", "card_link_mode", "renewal_sales_mode"})
+        data = self.model_dump(exclude={"note", "sales_mode", "card_link_mode", "renewal_sales_mode", "renewal"})
         return d.CardMethod(**data, note=d.CardNote(**self.note.model_dump()),
                             sales_mode=v.SalesMode(self.sales_mode), card_link_mode=v.CardLinkMode(self.card_link_mode),
-                            renewal_sales_mode=v.SalesMode(self.renewal_sales_mode))
+                            renewal_sales_mode=v.SalesMode(self.renewal_sales_mode), renewal=self.renewal.domain())
 
 
 class CarrierBody(Body):

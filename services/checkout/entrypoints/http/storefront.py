@@ -1,4 +1,5 @@
-"""Storefront API (`X-Storefront-Key`, one shop): card availability, submitting a checkout, its outcome.
+"""Storefront API (`X-Storefront-Key`, one shop): card availability, submitting a checkout, its outcome, and
+one order of the shop as its buyer may see it (`GET /v1/orders/{order_id}`, e.g. a renewal order).
 
 `POST /v1/checkouts` validates at once (422 with the reason codes of R1-R10), then publishes the same
 `CheckoutRequested` a storefront may publish on `checkout.requests` itself, and answers 202. Outcomes are
@@ -20,8 +21,8 @@ from services.checkout.domain.values import CartType
 from services.checkout.entrypoints.http.auth import storefront_guard
 from services.checkout.entrypoints.http.errors import ApiError
 from services.checkout.entrypoints.http.schemas import CheckoutBody
-from services.checkout.entrypoints.http.views import availability_view, outcome_view
-from services.checkout.handlers import Deps, checkouts
+from services.checkout.entrypoints.http.views import availability_view, outcome_view, storefront_order_view
+from services.checkout.handlers import Deps, checkouts, orders
 from services.checkout.handlers.checkouts import CheckoutOutcome
 
 MAX_WAIT_S = 30.0
@@ -34,6 +35,7 @@ def router(deps: Deps) -> APIRouter:
     storefront = Depends(storefront_guard(deps))
     _availability_route(api, deps, storefront)
     _checkout_routes(api, deps, storefront)
+    _order_routes(api, deps, storefront)
     return api
 
 
@@ -75,6 +77,16 @@ def _checkout_routes(api: APIRouter, deps: Deps, storefront: Any) -> None:
         if found is None:
             raise ApiError(404, "checkout_not_found", f"no checkout {checkout_id!r} for this shop (yet)")
         return _answer(found)
+
+
+def _order_routes(api: APIRouter, deps: Deps, storefront: Any) -> None:
+    @api.get("/orders/{order_id}", summary="One order of this shop as its buyer may see it (e.g. a renewal order "
+             "named by the subscription's my-page): status, payment without raw codes, skip reason, retry time")
+    async def order(order_id: str, shop: Shop = storefront) -> dict[str, Any]:
+        found = await orders.get_order(deps, shop.shop_id, order_id)
+        if found is None:
+            raise ApiError(404, "order_not_found", f"no order {order_id!r} in this shop")
+        return storefront_order_view(found)
 
 
 def _answer(outcome: CheckoutOutcome) -> JSONResponse:

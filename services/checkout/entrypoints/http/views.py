@@ -1,6 +1,8 @@
 """JSON views of shops, orders, checkout outcomes and availability (what the HTTP API returns).
 
 Views never contain a key, a credential or a token: the shop view says only whether credentials are set.
+Storefront views never contain raw gateway codes (R16). A renewal order whose authorization was skipped (R21)
+shows `payment.skipped_reason`, no payment number (nothing was sent to the gateway under it) and no actions.
 """
 
 from __future__ import annotations
@@ -8,9 +10,10 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from services.checkout.domain.order import OperationFailed, Order
+from services.checkout.domain.order import OperationFailed, Order, PaymentStatus
 from services.checkout.domain.rules import PAY_TYPES
 from services.checkout.domain.shop import CardMethod, Shop
+from services.checkout.domain.values import SalesMode
 from services.checkout.handlers.checkouts import Availability, CheckoutOutcome
 
 UPDATE_REQUIRED = "hold differs from order total — update required"
@@ -44,10 +47,11 @@ def installments_label(pay_type: str) -> str:
 def order_summary(order: Order) -> dict[str, Any]:
     request = order.request
     return {
-        "order_id": order.order_id, "checkout_id": order.checkout_id, "status": order.status,
-        "payment_status": order.payment_status, "payment_number": order.payment_number,
+        "order_id": order.order_id, "checkout_id": order.checkout_id, "origin": order.origin, "status": order.status,
+        "payment_status": order.payment_status, "payment_number": shown_payment_number(order),
         "order_date": order.order_date.isoformat(), "placed_at": order.placed_at.isoformat(),
         "amount": order.amount, "buyer": {"name": request.buyer.name, "email": request.buyer.email},
+        "renewal": renewal_view(order),
     }  # fmt: skip
 
 
@@ -59,22 +63,69 @@ def order_view(order: Order) -> dict[str, Any]:
         "cart_type": request.cart_type,
         "buyer": asdict(request.buyer),
         "payment": {
-            "method_name": order.payment_method_name, "payment_number": order.payment_number,
-            "pay_type": order.pay_type, "installments": installments_label(order.pay_type),
-            "status": order.payment_status, "sales_mode": order.sales_mode, "card_link_mode": order.card_link_mode,
+            **_payment_basics(order),
+            "sales_mode": order.sales_mode, "card_link_mode": order.card_link_mode,
             "card_source": "registered_card" if request.payment.use_registered_card else "token",
             "transaction_id": order.transaction_id, "approval_number": order.approval_number,
             "gateway_codes": list(order.gateway_codes), "attempt_id": order.attempt_id,
             "amount": order.payment_amount, "update_required": order.update_required,
             "notices": [UPDATE_REQUIRED] if order.update_required else [],
             "failed_operation": failed_operation_view(order.failed_operation),
+            "actions": payment_actions(order),
         },
         "reason_code": order.reason_code, "reason": order.reason, "buyer_message": order.buyer_message,
-        "anomaly": order.anomaly,
+        "anomaly": order.anomaly, **_contents(order),
+    }  # fmt: skip
+
+
+def storefront_order_view(order: Order) -> dict[str, Any]:
+    """What a shop's storefront (the member's my-page) sees of an order: status, payment as the buyer may know it
+    (no raw gateway codes, R16; the skip reason or the retry time of a renewal) and the contents."""
+    return {
+        "order_id": order.order_id, "checkout_id": order.checkout_id, "origin": order.origin, "status": order.status,
+        "order_date": order.order_date.isoformat(), "amount": order.amount, "renewal": renewal_view(order),
+        "payment": _payment_basics(order),
+        "reason_code": order.reason_code, "buyer_message": order.buyer_message, **_contents(order),
+    }  # fmt: skip
+
+
+def _payment_basics(order: Order) -> dict[str, Any]:
+    return {
+        "method_name": order.payment_method_name, "payment_number": shown_payment_number(order),
+        "pay_type": order.pay_type, "installments": installments_label(order.pay_type), "status": order.payment_status,
+        "skipped_reason": order.payment_skip_reason,
+        "retry_at": order.retry_at.isoformat() if order.retry_at else None,
+    }  # fmt: skip
+
+
+def _contents(order: Order) -> dict[str, Any]:
+    request = order.request
+    return {
         "shipping": asdict(request.shipping), "lines": [asdict(x) for x in request.lines],
         "fees": [asdict(x) for x in request.fees],
         "subscription": asdict(request.subscription) if request.subscription else None,
     }  # fmt: skip
+
+
+def shown_payment_number(order: Order) -> str | None:
+    """R21: a skipped renewal was never sent to the gateway, so no payment number is shown for it."""
+    return None if order.payment_status is PaymentStatus.SKIPPED else order.payment_number
+
+
+def renewal_view(order: Order) -> dict[str, Any] | None:
+    renewal = order.renewal
+    if renewal is None:
+        return None
+    return {"subscription_id": renewal.subscription_id, "cycle_no": renewal.cycle_no,
+            "scheduled_for": renewal.scheduled_for.isoformat(), "first_order_id": renewal.first_order_id}
+
+
+def payment_actions(order: Order) -> list[str]:
+    """What an operator may do with the payment now (R12/R13): capture, cancel or update an uncaptured
+    authorization in `auth` mode; nothing for a captured sale, an `auth_capture` order or a skipped renewal."""
+    if order.payment_status is PaymentStatus.AUTHORIZED and order.sales_mode is SalesMode.AUTH:
+        return ["capture", "cancel", "update_amount"]
+    return []
 
 
 def failed_operation_view(failed: OperationFailed | None) -> dict[str, Any] | None:
