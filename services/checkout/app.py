@@ -3,7 +3,8 @@ adapters and the handlers' `Deps` once; nothing connects on import or at build t
 
 The shared lifespan (`delivery.http.service_app`) opens the pool, migrates, starts the producer and the outbox
 relay, then starts `CheckoutResources`: the LISTEN connection for outcome waits and the consumer of
-`checkout.requests` and `payments.events`. They stop after the consumers and before the pool closes.
+`checkout.requests`, `payments.events` and `subscriptions.commands`. They stop after the consumers and before
+the pool closes.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from services.checkout.adapters.notification_service import NotificationServiceC
 from services.checkout.adapters.payment_service import PaymentServiceClient
 from services.checkout.adapters.postgres.outcomes import PostgresOutcomeSignals
 from services.checkout.adapters.postgres.uow import CheckoutUnitOfWork
+from services.checkout.adapters.subscription_service import SubscriptionServiceClient
 from services.checkout.entrypoints import subscribers
 from services.checkout.entrypoints.http import admin, operator, storefront
 from services.checkout.entrypoints.http.errors import install_error_handlers
@@ -65,14 +67,20 @@ def create_app(settings: CheckoutSettings | None = None, *,
     notification_http = _internal_client(settings.notification_url,
                                          settings.notification_internal_token.get_secret_value(),
                                          timeout_s=settings.payment_timeout_s)
+    subscription_http = _internal_client(settings.subscription_url,
+                                         settings.subscription_internal_token.get_secret_value(),
+                                         timeout_s=settings.payment_timeout_s)
+    subscription = SubscriptionServiceClient(subscription_http)
     signals = PostgresOutcomeSignals(settings.database_url)
     deps = Deps(
         uow=UnitOfWorkFactory(runtime, CheckoutUnitOfWork), clock=SystemClock(), ids=RandomIds(), outcomes=signals,
         payment=PaymentServiceClient(payment_http, member_card_timeout_s=settings.member_card_timeout_s),
-        key_registries=(NotificationServiceClient(notification_http),), max_wait_s=settings.max_wait_s,
+        key_registries=(NotificationServiceClient(notification_http), subscription),
+        storefront_key_registries=(subscription,), max_wait_s=settings.max_wait_s,
         sealer=TokenSealer(settings.token_seal_key.get_secret_value()),
     )  # fmt: skip
-    resources = CheckoutResources(settings, deps, signals=signals, clients=(payment_http, notification_http))
+    clients = (payment_http, notification_http, subscription_http)
+    resources = CheckoutResources(settings, deps, signals=signals, clients=clients)
     routers = [admin.router(deps, settings.admin_token), operator.router(deps), storefront.router(deps)]
     app = service_app(runtime, settings=settings, resources=[resources], routers=routers)
     watch_orders(runtime)

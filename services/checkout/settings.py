@@ -6,6 +6,8 @@ CHECKOUT_PAYMENT_INTERNAL_TOKEN  sent as X-Internal-Token; the same value as PAY
 CHECKOUT_TOKEN_SEAL_KEY          Fernet key sealing the card token in OrderPlaced; = PAYMENT_TOKEN_SEAL_KEY
 CHECKOUT_NOTIFICATION_URL        the notification service (operator keys), default http://127.0.0.1:8004
 CHECKOUT_NOTIFICATION_INTERNAL_TOKEN  X-Internal-Token for it; the same value as NOTIFICATION_INTERNAL_TOKEN
+CHECKOUT_SUBSCRIPTION_URL        the subscription service (operator and storefront keys), default http://127.0.0.1:8003
+CHECKOUT_SUBSCRIPTION_INTERNAL_TOKEN  X-Internal-Token for it; the same value as SUBSCRIPTION_INTERNAL_TOKEN
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ class CheckoutSettings(ServiceSettings):
     payment_internal_token: SecretStr = SecretStr("")
     notification_url: str = "http://127.0.0.1:8004"
     notification_internal_token: SecretStr = SecretStr("")
+    subscription_url: str = "http://127.0.0.1:8003"
+    subscription_internal_token: SecretStr = SecretStr("")
     token_seal_key: SecretStr = Field(
         default=SecretStr(DEV_ONLY_SEAL_KEY),
         description="Fernet key(s) sealing the card token in OrderPlaced; same value as PAYMENT_TOKEN_SEAL_KEY")

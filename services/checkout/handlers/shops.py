@@ -1,8 +1,9 @@
 """Shops: creation by the platform (admin), settings by the shop's operators, API key checks.
 
 Keys are random, returned once, and stored as SHA-256 digests. The operator key's digest is also pushed to
-the payment service so its operator API accepts the same key. Gateway credentials pass straight through to
-the payment service; checkout only remembers that they were accepted.
+the payment, notification and subscription services so their operator APIs accept the same key, and the
+storefront key's digest to the subscription service (its storefront API: the shop's my-page). Gateway
+credentials pass straight through to the payment service; checkout only remembers that they were accepted.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from delivery.logs import get_logger
@@ -27,6 +28,8 @@ from services.checkout.ports import (
 
 log = get_logger(__name__)
 MIN_KEY_LENGTH = 16
+Put = Callable[[str, str], Awaitable[None]]
+"""A registry's `put_operator_key` / `put_storefront_key` (shop id, SHA-256 hex)."""
 
 
 class ShopNotFound(LookupError):
@@ -56,6 +59,7 @@ class ShopCreated:
     operator_key: str
     created: bool
     operator_key_synced: bool
+    storefront_key_synced: bool = True
 
 
 def key_digest(key: str) -> str:
@@ -75,8 +79,9 @@ async def create_shop(deps: Deps, command: NewShop) -> ShopCreated:
         else:
             shop = await _repeat_shop(uow, command, keys=keys, existing=existing)
     synced = await _push_operator_key(deps, command.shop_id, keys.operator_sha256)
+    storefront_synced = await _push_storefront_key(deps, command.shop_id, keys.storefront_sha256)
     return ShopCreated(shop=shop, storefront_key=storefront_key, operator_key=operator_key,
-                       created=existing is None, operator_key_synced=synced)
+                       created=existing is None, operator_key_synced=synced, storefront_key_synced=storefront_synced)
 
 
 async def _insert_shop(uow: UnitOfWork, command: NewShop, keys: ShopKeys) -> Shop:
@@ -110,15 +115,27 @@ def _check_keys(storefront_key: str, operator_key: str) -> None:
 async def _push_operator_key(deps: Deps, shop_id: str, digest: str) -> bool:
     """Tell payment and the other services with an operator API the key's digest (I6); True if all took it.
     A failure is reported, and a repeat of the creation retries."""
-    synced = True
-    for registry in (deps.payment, *deps.key_registries):
-        try:
-            await registry.put_operator_key(shop_id, digest)
-        except InternalServiceError as exc:
-            log.warning("shop.operator_key_not_pushed", shop_id=shop_id, service=registry.service, error=str(exc))
-            synced = False
+    puts = [(registry.service, registry.put_operator_key) for registry in (deps.payment, *deps.key_registries)]
+    synced = await _push_digest(shop_id, digest, puts=puts, key="operator")
     async with deps.uow() as uow:
         await uow.shops.set_operator_key_synced(shop_id, synced)
+    return synced
+
+
+async def _push_storefront_key(deps: Deps, shop_id: str, digest: str) -> bool:
+    """Tell the services with a storefront API (subscription) the storefront key's digest; True if all took it."""
+    puts = [(registry.service, registry.put_storefront_key) for registry in deps.storefront_key_registries]
+    return await _push_digest(shop_id, digest, puts=puts, key="storefront")
+
+
+async def _push_digest(shop_id: str, digest: str, *, puts: Sequence[tuple[str, Put]], key: str) -> bool:
+    synced = True
+    for service, put in puts:
+        try:
+            await put(shop_id, digest)
+        except InternalServiceError as exc:
+            log.warning(f"shop.{key}_key_not_pushed", shop_id=shop_id, service=service, error=str(exc))
+            synced = False
     return synced
 
 

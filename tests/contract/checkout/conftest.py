@@ -1,8 +1,9 @@
 """The checkout ports, fake and real, behind one interface per suite: every contract test runs against both.
 
 "fake" is `tests/fakes/checkout.py`; "real" is the PostgreSQL adapters on a new, migrated database of this test
-(marked `postgres`), or the HTTP clients against a real socket (the internal-API stub). The fake runs need no
-server at all: the database is only made for the real runs.
+(marked `postgres`), or the HTTP clients against a real socket (the internal-API stub), or, for the subscription
+service's key registration, against the very endpoints it mounts (`delivery.shop_keys`, on its own database).
+The fake runs need no server at all: the database is only made for the real runs.
 """
 
 from __future__ import annotations
@@ -15,14 +16,18 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from fastapi import FastAPI
+from pydantic import SecretStr
 
 from contracts.envelope import Envelope
 from delivery.db import create_pool, migrate
+from delivery.shop_keys import PostgresOperatorKeys, PostgresStorefrontKeys, operator_key_router, storefront_key_router
 from delivery.units import UnitOfWorkFactory
 from services.checkout.adapters.notification_service import NotificationServiceClient
 from services.checkout.adapters.payment_service import PaymentServiceClient
 from services.checkout.adapters.postgres.outcomes import PostgresOutcomeSignals
 from services.checkout.adapters.postgres.uow import CheckoutUnitOfWork
+from services.checkout.adapters.subscription_service import SubscriptionServiceClient
 from services.checkout.app import MIGRATIONS
 from services.checkout.ports import OutcomeSignals, UnitOfWork
 from tests.fakes.checkout import CheckoutFakes, FakeOperatorKeyRegistry, FakePaymentDirectory
@@ -150,3 +155,82 @@ def _stub_remote(port: Any, stub: PaymentStub) -> Remote:
 
     return Remote(port=port, credentials=lambda: dict(stub.credentials), operator_keys=lambda: dict(stub.operator_keys),
                   link_card=link_card, set_down=set_down, set_refusing=set_refusing)
+
+
+@dataclass(frozen=True, kw_only=True)
+class KeyService:
+    """A service that takes both key digests (subscription): the port, what it holds, and failure switches."""
+
+    port: Any
+    operator_keys: Callable[[], Awaitable[dict[str, str]]]
+    storefront_keys: Callable[[], Awaitable[dict[str, str]]]
+    set_down: Callable[[bool], None]
+    set_refusing: Callable[[bool], None]
+
+
+@pytest.fixture(params=FAKE_OR_REAL)
+def key_database(request: pytest.FixtureRequest) -> Callable[[], Awaitable[str]] | None:
+    """`new_database` for the real runs of the subscription key registries only."""
+    return request.getfixturevalue("new_database") if request.param == "real" else None
+
+
+@pytest.fixture
+async def subscription(key_database: Any) -> AsyncIterator[KeyService]:
+    """The subscription service's key registries: the fake, or `SubscriptionServiceClient` against the routers the
+    subscription service mounts (`delivery.shop_keys`) on a migrated database; `down` fails at the transport,
+    `refusing` sends a wrong internal token (the real guard answers 401)."""
+    if key_database is None:
+        fake = FakeOperatorKeyRegistry(service="subscription")
+
+        async def fake_operator() -> dict[str, str]:
+            return dict(fake.operator_keys)
+
+        async def fake_storefront() -> dict[str, str]:
+            return dict(fake.storefront_keys)
+
+        yield KeyService(port=fake, operator_keys=fake_operator, storefront_keys=fake_storefront,
+                         set_down=lambda down: setattr(fake, "down", down),
+                         set_refusing=lambda refusing: setattr(fake, "refusing", refusing))
+        return
+    pool = await create_pool(await key_database(), min_size=1, max_size=2)
+    try:
+        async with pool.acquire() as conn:
+            await migrate(conn)  # delivery's migrations: shop_operator_keys, shop_storefront_keys
+        transport = _SwitchableTransport(_key_service_app(pool))
+        async with httpx.AsyncClient(transport=transport, base_url="http://subscription", timeout=5.0,
+                                     headers={"X-Internal-Token": INTERNAL_TOKEN}) as http:
+            def set_refusing(refusing: bool) -> None:
+                http.headers["X-Internal-Token"] = "wrong-token" if refusing else INTERNAL_TOKEN
+
+            yield KeyService(port=SubscriptionServiceClient(http), operator_keys=lambda: _keys(pool, "operator"),
+                             storefront_keys=lambda: _keys(pool, "storefront"),
+                             set_down=lambda down: setattr(transport, "down", down), set_refusing=set_refusing)
+    finally:
+        await pool.close()
+
+
+def _key_service_app(pool: asyncpg.Pool) -> FastAPI:
+    app = FastAPI()
+    token = SecretStr(INTERNAL_TOKEN)
+    app.include_router(operator_key_router(PostgresOperatorKeys(lambda: pool), token))
+    app.include_router(storefront_key_router(PostgresStorefrontKeys(lambda: pool), token))
+    return app
+
+
+async def _keys(pool: asyncpg.Pool, role: str) -> dict[str, str]:
+    table = {"operator": PostgresOperatorKeys.TABLE, "storefront": PostgresStorefrontKeys.TABLE}[role]
+    rows = await pool.fetch(f"SELECT shop_id, key_sha256 FROM {table}")  # noqa: S608 - a class constant
+    return {row["shop_id"]: row["key_sha256"] for row in rows}
+
+
+class _SwitchableTransport(httpx.AsyncBaseTransport):
+    """The app's ASGI transport; `down` makes every request fail to connect, as an unreachable service does."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self._asgi = httpx.ASGITransport(app=app)
+        self.down = False
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.down:
+            raise httpx.ConnectError("connection refused", request=request)
+        return await self._asgi.handle_async_request(request)

@@ -1,4 +1,5 @@
-"""Fixtures: the payment stub (real HTTP) and a running checkout service on this test's database and topics."""
+"""Fixtures: the internal-API stubs of payment, notification and subscription (real HTTP) and a running checkout
+service on this test's database and topics."""
 
 from __future__ import annotations
 
@@ -31,10 +32,19 @@ async def notification_stub():
 
 
 @pytest.fixture
-def checkout_settings(database_url, isolated_kafka, payment_stub, notification_stub) -> CheckoutSettings:
+async def subscription_stub():
+    """The same stub standing in for the subscription service (operator and storefront keys)."""
+    async with serve_payment_stub() as stub:
+        yield stub
+
+
+@pytest.fixture
+def checkout_settings(database_url, isolated_kafka, payment_stub, notification_stub,
+                      subscription_stub) -> CheckoutSettings:
     return CheckoutSettings(database_url=database_url, kafka=isolated_kafka, admin_token=ADMIN_TOKEN,
                             payment_url=payment_stub.url, payment_internal_token=INTERNAL_TOKEN,
-                            notification_url=notification_stub.url, notification_internal_token=INTERNAL_TOKEN)
+                            notification_url=notification_stub.url, notification_internal_token=INTERNAL_TOKEN,
+                            subscription_url=subscription_stub.url, subscription_internal_token=INTERNAL_TOKEN)
 
 
 @pytest.fixture

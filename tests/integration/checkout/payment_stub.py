@@ -1,4 +1,5 @@
-"""A real HTTP server (FastAPI + uvicorn on 127.0.0.1, a free port) standing in for payment's internal API.
+"""A real HTTP server (FastAPI + uvicorn on 127.0.0.1, a free port) standing in for payment's internal API (and
+for notification's and subscription's key registration endpoints, which have the same shape).
 
 It checks `X-Internal-Token`, records what checkout sent, serves member cards from a dict, and can be told
 to fail (`down`: 503) or to refuse (`refusing`: 422), so tests observe checkout's HTTP behaviour over a real socket.
@@ -26,6 +27,7 @@ class PaymentStub:
     url: str = ""
     credentials: dict[str, dict[str, Any]] = field(default_factory=dict)
     operator_keys: dict[str, str] = field(default_factory=dict)
+    storefront_keys: dict[str, str] = field(default_factory=dict)
     cards: dict[tuple[str, str], str] = field(default_factory=dict)
     down: bool = False
     refusing: bool = False
@@ -51,6 +53,13 @@ class PaymentStub:
         async def operator_key(shop_id: str, request: Request, x_internal_token: str | None = Header(None)) -> Response:
             check(x_internal_token)
             self.operator_keys[shop_id] = (await request.json())["sha256"]
+            return Response(status_code=204)
+
+        @app.put("/internal/v1/shops/{shop_id}/storefront-key", status_code=204)
+        async def storefront_key(shop_id: str, request: Request,
+                                 x_internal_token: str | None = Header(None)) -> Response:
+            check(x_internal_token)
+            self.storefront_keys[shop_id] = (await request.json())["sha256"]
             return Response(status_code=204)
 
         @app.get("/internal/v1/shops/{shop_id}/members/{member_id}/card")

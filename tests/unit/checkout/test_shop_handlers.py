@@ -1,14 +1,18 @@
-"""The real shop handlers on fakes: creating and changing a shop publishes its full settings snapshot, a repeat
-with the same keys is idempotent, the operator key's digest reaches payment and notification, and gateway
-credentials go to payment only."""
+"""The real shop handlers on fakes: creating and changing a shop publishes its full settings snapshot (renewal
+settings included), a repeat with the same keys is idempotent, the operator key's digest reaches payment,
+notification and subscription, the storefront key's digest subscription, and gateway credentials go to payment
+only."""
 
 from __future__ import annotations
+
+from datetime import date
 
 import pytest
 
 from contracts.events import ShopSettingsChanged
 from services.checkout.domain import shop as rules
-from services.checkout.domain.shop import MailSettings
+from services.checkout.domain.shop import CardMethod, MailSettings, RenewalRetry, RenewalSettings
+from services.checkout.domain.values import SalesMode
 from services.checkout.handlers.shops import (
     NewShop,
     ShopConflict,
@@ -70,6 +74,42 @@ async def test_an_operator_key_a_service_did_not_take_leaves_the_shop_pending_sy
     assert created.created and not created.operator_key_synced
     assert fakes.payment.operator_keys == {"tea": digest(OPERATOR_KEY)}
     assert fakes.state.operator_key_synced == {"tea": False}
+
+
+async def test_the_subscription_service_gets_the_operator_and_the_storefront_key_digests(fakes):
+    created = await create_shop(fakes.deps, new_shop())
+    assert created.operator_key_synced and created.storefront_key_synced
+    assert fakes.subscription.operator_keys == {"tea": digest(OPERATOR_KEY)}
+    assert fakes.subscription.storefront_keys == {"tea": digest(STOREFRONT_KEY)}
+    assert fakes.notification.storefront_keys == {}  # only storefront-key registries get the storefront key
+
+
+async def test_a_subscription_service_that_is_down_leaves_both_keys_pending_and_a_repeat_syncs_them(fakes):
+    fakes.subscription.down = True
+    first = await create_shop(fakes.deps, new_shop())
+    assert (first.operator_key_synced, first.storefront_key_synced) == (False, False)
+    fakes.subscription.down = False
+    repeat = await create_shop(fakes.deps, new_shop())
+    assert (repeat.operator_key_synced, repeat.storefront_key_synced) == (True, True)
+    assert fakes.subscription.storefront_keys == {"tea": digest(STOREFRONT_KEY)}
+
+
+async def test_the_renewal_settings_are_published_in_the_snapshot(fakes):
+    await create_shop(fakes.deps, new_shop())
+    await change_shop(fakes.deps, "tea", rules.add_card_method)
+    method = CardMethod(sales_mode=SalesMode.AUTH, subscriptions_enabled=True,
+                        renewal_sales_mode=SalesMode.AUTH_CAPTURE, authorize_at_renewal=False,
+                        contract_start=date(2025, 1, 1), contract_end=date(2026, 3, 31),
+                        renewal=RenewalSettings(lead_days=5, hour_jst=9, notify_buyer_on_failure=False,
+                                                retry=RenewalRetry(max_tries=3, within_days=10)))
+    await change_shop(fakes.deps, "tea", lambda shop: rules.configure_card_method(shop, method))
+    card = fakes.state.emitted(ShopSettingsChanged)[-1].card
+    assert card is not None
+    assert (card.renewal_sales_mode, card.authorize_at_renewal) == ("auth_capture", False)
+    assert (card.contract_start, card.contract_end) == (date(2025, 1, 1), date(2026, 3, 31))
+    renewal = card.renewal
+    assert (renewal.lead_days, renewal.hour_jst, renewal.notify_buyer_on_failure) == (5, 9, False)
+    assert renewal.retry is not None and (renewal.retry.max_tries, renewal.retry.within_days) == (3, 10)
 
 
 async def test_a_settings_change_publishes_the_new_snapshot_and_no_change_publishes_nothing(fakes):

@@ -21,8 +21,9 @@ def router(deps: Deps, admin_token: SecretStr) -> APIRouter:
     @api.post("/shops", status_code=201, summary="Create a shop (idempotent for the same keys)")
     async def create_shop(body: CreateShopBody) -> JSONResponse:
         """Returns both keys (shown once; only their digests are stored). 201 when created, 200 on a repeat.
-        `operator_key_sync` is `pending` if payment or notification did not take the operator key's digest yet
-        (their operator APIs stay closed to it): repeat the call. `payment_sync` is the same flag (v1 name)."""
+        `operator_key_sync` is `pending` if payment, notification or subscription did not take the operator key's
+        digest yet (their operator APIs stay closed to it): repeat the call. `payment_sync` is the same flag (v1
+        name). `storefront_key_sync` is the same for the storefront key's digest (subscription's storefront API)."""
         command = handlers.NewShop(
             shop_id=body.shop_id, shop_name=body.shop_name, mail=body.mail.domain(),
             storefront_key=body.storefront_key.get_secret_value() if body.storefront_key else None,
@@ -37,7 +38,8 @@ def router(deps: Deps, admin_token: SecretStr) -> APIRouter:
         body_out = {**shop_view(result.shop), "storefront_key": result.storefront_key,
                     "operator_key": result.operator_key,
                     "operator_key_sync": "ok" if result.operator_key_synced else "pending",
-                    "payment_sync": "ok" if result.operator_key_synced else "pending"}
+                    "payment_sync": "ok" if result.operator_key_synced else "pending",
+                    "storefront_key_sync": "ok" if result.storefront_key_synced else "pending"}
         return JSONResponse(body_out, status_code=201 if result.created else 200)
 
     return api
