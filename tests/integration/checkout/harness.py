@@ -12,7 +12,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
 
 from contracts.envelope import Envelope
-from contracts.events import Event, PaymentAuthorized, PaymentDeclined, PaymentOutcomeUnknown
+from contracts.events import Event, PaymentAuthorized, PaymentDeclined, PaymentOutcomeUnknown, RenewalOrderRequested
 from contracts.topics import ORDERS_EVENTS
 from delivery.settings import KafkaSettings
 from tests.kafka_reading import read_topic
@@ -137,6 +137,17 @@ def checkout_body(checkout_id: str | None = None, **changes: Any) -> dict[str, A
     return body
 
 
+def renewal_requested(subscription_id: str = "sub-1", cycle_no: int = 2, **changes: Any) -> RenewalOrderRequested:
+    """The subscription service's command for one due cycle of the test shop `tea` (member m-1, ¥3,200)."""
+    body = checkout_body()
+    data: dict[str, Any] = {
+        "subscription_id": subscription_id, "cycle_no": cycle_no, "shop_id": "tea", "scheduled_for": "2025-06-05",
+        "first_order_id": "ord_first", "buyer": body["buyer"], "shipping": body["shipping"], "lines": body["lines"],
+        "fees": body["fees"], "terms": {"every": 1, "unit": "month"}, **changes,
+    }  # fmt: skip
+    return RenewalOrderRequested.model_validate(data)
+
+
 def authorized(order: dict[str, Any], **changes: Any) -> PaymentAuthorized:
     """What the payment service emits for an approved 1Auth of a placed order (an outcome view)."""
     data = {"order_id": order["order_id"], "shop_id": order.get("shop_id", "tea"),
@@ -146,10 +157,11 @@ def authorized(order: dict[str, Any], **changes: Any) -> PaymentAuthorized:
     return PaymentAuthorized(**data)
 
 
-def declined(order: dict[str, Any], code: str = "G12") -> PaymentDeclined:
-    return PaymentDeclined(order_id=order["order_id"], shop_id=order.get("shop_id", "tea"),
-                           payment_number=order["payment_number"], amount=order["amount"], operation="1Auth",
-                           codes=[code], descriptions=["カード使用不可"], buyer_message=CARD_COMPANY_MESSAGE)
+def declined(order: dict[str, Any], code: str = "G12", **changes: Any) -> PaymentDeclined:
+    return PaymentDeclined(**{
+        "order_id": order["order_id"], "shop_id": order.get("shop_id", "tea"),
+        "payment_number": order["payment_number"], "amount": order["amount"], "operation": "1Auth", "codes": [code],
+        "descriptions": ["カード使用不可"], "buyer_message": CARD_COMPANY_MESSAGE, **changes})
 
 
 def outcome_unknown(order: dict[str, Any]) -> PaymentOutcomeUnknown:

@@ -112,3 +112,53 @@ async def test_invalid_settings_are_refused_with_a_reason_code(checkout):
     typo = await checkout.http.put(f"{base}/payment-methods/escott_card", json={**CARD_SETTINGS, "sales_mod": "auth"},
                                    headers=shop.operator)
     assert (typo.status_code, typo.json()["reason_code"]) == (422, "schema_invalid")
+
+
+async def test_the_shops_keys_reach_the_subscription_service(checkout, subscription_stub):
+    body = {"shop_id": "tea", "shop_name": "お茶の店",
+            "mail": {"sender_address": "info@tea.example.jp", "shop_copy_address": "orders@tea.example.jp"}}
+    subscription_stub.down = True
+    first = (await checkout.http.post("/admin/v1/shops", json=body, headers={"X-Admin-Token": ADMIN_TOKEN})).json()
+    assert (first["operator_key_sync"], first["storefront_key_sync"]) == ("pending", "pending")
+    subscription_stub.down = False
+    keys = {"storefront_key": first["storefront_key"], "operator_key": first["operator_key"]}
+    repeat = await checkout.http.post("/admin/v1/shops", json={**body, **keys}, headers={"X-Admin-Token": ADMIN_TOKEN})
+    assert (repeat.json()["operator_key_sync"], repeat.json()["storefront_key_sync"]) == ("ok", "ok")
+    assert subscription_stub.operator_keys == {"tea": hashlib.sha256(keys["operator_key"].encode()).hexdigest()}
+    assert subscription_stub.storefront_keys == {"tea": hashlib.sha256(keys["storefront_key"].encode()).hexdigest()}
+
+
+async def test_renewal_settings_are_set_with_the_card_method_and_published(checkout):
+    shop = await checkout.configured_shop("tea")
+    renewal = {"lead_days": 5, "hour_jst": 9, "notify_buyer_on_failure": False,
+               "retry": {"max_tries": 3, "within_days": 10}}
+    settings = {**CARD_SETTINGS, "renewal_sales_mode": "auth_capture", "authorize_at_renewal": False,
+                "contract_start": "2025-01-01", "contract_end": "2026-03-31", "renewal": renewal}
+    response = await checkout.http.put("/v1/shops/tea/payment-methods/escott_card", json=settings,
+                                       headers=shop.operator)
+    assert response.status_code == 200, response.text
+    method = response.json()["payment_methods"][0]
+    assert (method["renewal"], method["renewal_sales_mode"], method["contract_end"]) == (renewal, "auth_capture",
+                                                                                         "2026-03-31")
+    records = await checkout.records(SHOPS_SETTINGS, at_least=6)
+    last = Envelope.from_bytes(records[-1].value).event_as(ShopSettingsChanged)
+    assert last.card is not None and last.card.renewal.model_dump() == renewal
+    assert (last.card.authorize_at_renewal, str(last.card.contract_end)) == (False, "2026-03-31")
+
+
+@pytest.mark.parametrize(("change", "code", "field"), [
+    ({"renewal": {"hour_jst": 24}}, "schema_invalid", ["body", "renewal", "hour_jst"]),
+    ({"renewal": {"lead_days": -1}}, "schema_invalid", ["body", "renewal", "lead_days"]),
+    ({"renewal": {"retry": {"max_tries": 9}}}, "schema_invalid", ["body", "renewal", "retry", "max_tries"]),
+    ({"renewal": {"hour": 9}}, "schema_invalid", ["body", "renewal", "hour"]),
+    ({"renewal_sales_mode": "capture"}, "schema_invalid", ["body", "renewal_sales_mode"]),
+    ({"contract_start": "2026-01-01", "contract_end": "2025-12-31"}, "contract_period_invalid", "contract_end"),
+])  # fmt: skip
+async def test_invalid_renewal_settings_are_refused_naming_the_field(checkout, change, code, field):
+    shop = await checkout.configured_shop("tea")
+    response = await checkout.http.put("/v1/shops/tea/payment-methods/escott_card", json={**CARD_SETTINGS, **change},
+                                       headers=shop.operator)
+    body = response.json()
+    assert (response.status_code, body["reason_code"]) == (422, code), response.text
+    named = body["errors"][0]["loc"] if code == "schema_invalid" else body["field"]
+    assert named == field
