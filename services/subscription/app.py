@@ -31,7 +31,7 @@ from services.subscription.entrypoints.http import dev, operator, storefront
 from services.subscription.entrypoints.http.errors import install_problem_handlers
 from services.subscription.entrypoints.scheduler import RenewalScheduler, SchedulerWakeup
 from services.subscription.handlers import Deps
-from services.subscription.metrics import watch_subscriptions
+from services.subscription.adapters.metrics import watch_subscriptions
 from services.subscription.ports import Clock
 from services.subscription.settings import SubscriptionSettings
 

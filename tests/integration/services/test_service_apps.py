@@ -41,7 +41,10 @@ async def test_a_service_starts_migrates_its_database_and_reports_healthy(name, 
 
 async def test_health_reports_failing_when_the_database_is_unreachable(kafka_settings):
     app = build("payment", "postgresql://payments:payments@127.0.0.1:1/none", kafka_settings)
-    runtime = app.state.runtime
-    report = await runtime.health()  # never started: no pool, no producer
+    transport = httpx.ASGITransport(app=app)  # the lifespan never runs: no pool, no producer
+    async with httpx.AsyncClient(transport=transport, base_url="http://service") as client:
+        response = await client.get("/health")
+    assert response.status_code == 503
+    report = response.json()
     assert report["status"] == "failing"
     assert report["checks"]["postgres"] is False
