@@ -25,13 +25,13 @@ from delivery.shop_keys import (
 )
 from delivery.units import UnitOfWorkFactory
 from services.subscription.adapters.dev_clock import DevClock
+from services.subscription.adapters.metrics import watch_subscriptions
 from services.subscription.adapters.postgres.uow import SubscriptionUnitOfWork
 from services.subscription.entrypoints import subscribers
 from services.subscription.entrypoints.http import dev, operator, storefront
 from services.subscription.entrypoints.http.errors import install_problem_handlers
 from services.subscription.entrypoints.scheduler import RenewalScheduler, SchedulerWakeup
 from services.subscription.handlers import Deps
-from services.subscription.adapters.metrics import watch_subscriptions
 from services.subscription.ports import Clock
 from services.subscription.settings import SubscriptionSettings
 
