@@ -6,6 +6,9 @@ from the buyer's choice, the shop's link mode (snapshotted in the order) and whe
 - which card pays: the one-time token, or the stored card (by member, no token);
 - whether the token is first linked (4MemAdd for a new member id, 4MemChg to replace the stored card);
 - whether an existing link is removed after the order (4MemInval then 4MemDel).
+
+A renewal order (design §6.6, R19/R20) is charged by the merchant, not the buyer: always the member's stored
+card by `KaiinId`, never a token, never a link, replacement or removal (the first order linked the card).
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ class CardChoice:
     keep_card: bool | None
     link_mode: LinkMode
     subscription: bool = False
+    renewal: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -71,6 +75,8 @@ def plan_card(choice: CardChoice, *, linked: bool) -> CardPlan:
     (guests never have a link, R10).
     """
     guest = choice.member_id is None
+    if choice.renewal:
+        return _renewal_plan(choice, linked=linked)
     if choice.use_registered_card and not guest:
         if not linked:
             raise Refused("no_registered_card")
@@ -82,6 +88,24 @@ def plan_card(choice: CardChoice, *, linked: bool) -> CardPlan:
     if _keeps_card(choice):
         return CardPlan(source=CardSource.MEMBER, link=GatewayOperation.MEM_CHG if linked else GatewayOperation.MEM_ADD)
     return _with_removal(CardPlan(source=CardSource.TOKEN), choice, linked=linked)
+
+
+def _renewal_plan(choice: CardChoice, *, linked: bool) -> CardPlan:
+    """R19/R20: a renewal pays with the stored card or not at all; whatever else the order says is ignored."""
+    if choice.member_id is None or not linked:
+        raise Refused("no_registered_card")
+    return CardPlan(source=CardSource.MEMBER)
+
+
+_MEMBER_UNUSABLE = {"K71": "no_registered_card", "K74": "registered_card_unusable",
+                    "K75": "registered_card_unusable", "K79": "registered_card_unusable"}
+"""A charge by member the gateway refused because of the member record itself: no such KaiinId (deleted or never
+registered there), locked after wrong passwords, invalidated, or judged invalid (protocol reference §4.2)."""
+
+
+def member_decline_reason(codes: tuple[str, ...]) -> str | None:
+    """Why a charge by member was declined when the gateway has no usable card for the member, else None."""
+    return next((_MEMBER_UNUSABLE[code] for code in codes if code in _MEMBER_UNUSABLE), None)
 
 
 def _keeps_card(choice: CardChoice) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -22,7 +22,8 @@ class PaymentAuthorized:
 
 @dataclass(frozen=True, kw_only=True)
 class PaymentDeclined:
-    """`codes` are the gateway's raw codes (empty when we refused before or without an answer; see `reason`)."""
+    """`codes` are the gateway's raw codes (empty when we refused before or without an answer; see `reason`).
+    `retry_at`: a renewal the shop lets payment try again then (R22 opt-in); None: the decline is final."""
 
     order_id: str
     shop_id: str
@@ -33,6 +34,7 @@ class PaymentDeclined:
     buyer_message: str
     reason: str | None = None
     resolution: str = "gateway"
+    retry_at: datetime | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

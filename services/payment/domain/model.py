@@ -8,8 +8,9 @@ call is decided here (`next_operation`), recorded and sent by the handler, and i
     pending --link ok--> pending --charge ok--> authorized | captured  (then cleanup: unlink / done)
        |                    |--declined--> declined (K40: cleanup voids the hold)
        |                    |--unknown---> unknown --resolve--> authorized | captured | declined
-       |--refused / link failed--> declined
-    skipped (R21: no gateway call)
+       |                    |--declined, renewal, soft, shop opted in--> retry_scheduled --due--> pending
+       |--refused / link failed--> declined                               (`domain/retries.py`, R22)
+    skipped (R21: no gateway call, nothing announced)
     authorized --capture--> captured;  authorized --cancel--> canceled;  authorized --update--> authorized
     (operator actions: `domain/action_rules.py`)
 """
@@ -23,7 +24,7 @@ from enum import StrEnum
 from services.payment.domain import codes as result_codes
 from services.payment.domain import events as ev
 from services.payment.domain.actions import HoldState, PreviousHold, RunningAction, UnknownAction
-from services.payment.domain.cards import CardChoice, CardPlan, Refused, plan_card
+from services.payment.domain.cards import CardChoice, CardPlan, CardSource, Refused, member_decline_reason, plan_card
 from services.payment.domain.gateway import (
     CHARGES,
     LINKS,
@@ -43,6 +44,7 @@ class PaymentState(StrEnum):
     UNKNOWN = "unknown"
     SKIPPED = "skipped"
     CANCELED = "canceled"
+    RETRY_SCHEDULED = "retry_scheduled"  # a declined renewal tried again later (opt-in, R22): not final
 
 
 class Cleanup(StrEnum):
@@ -99,6 +101,7 @@ class Payment:
     sales_mode: SalesMode
     buyer_name: str
     member_id: str | None
+    renewal: bool = False
     plan: CardPlan | None = None
     kaiin_id: str | None = None
     state: PaymentState = PaymentState.PENDING
@@ -154,11 +157,9 @@ def open_payment(order: PlaceOrder, *, linked_kaiin: str | None, new_kaiin_id: s
     `credentials_issue` names why the shop's gateway credentials cannot be used (missing, unreadable): a
     business refusal the operator must fix, declined with that reason rather than dead-lettered.
     """
-    payment = Payment(order_id=order.order_id, shop_id=order.shop_id, payment_number=order.payment_number,
-                      amount=order.amount, pay_type=order.pay_type, sales_mode=order.sales_mode,
-                      buyer_name=order.buyer_name, member_id=order.choice.member_id, order_total=order.amount)
     if order.skip_reason:
-        return replace(payment, state=PaymentState.SKIPPED, reason=order.skip_reason), []
+        return skip_payment(order), []
+    payment = _new_payment(order)
     try:
         _check_payable(order, credentials_issue)
         plan = plan_card(order.choice, linked=linked_kaiin is not None)
@@ -166,6 +167,19 @@ def open_payment(order: PlaceOrder, *, linked_kaiin: str | None, new_kaiin_id: s
         return _decline(payment, charge_operation(order.sales_mode), (), reason=refusal.reason)
     kaiin = new_kaiin_id if plan.link is GatewayOperation.MEM_ADD else linked_kaiin if plan.touches_member else None
     return replace(payment, plan=plan, kaiin_id=kaiin), []
+
+
+def skip_payment(order: PlaceOrder) -> Payment:
+    """R21: checkout decided not to authorize (and completed the order itself): the payment only records why."""
+    assert order.skip_reason
+    return replace(_new_payment(order), state=PaymentState.SKIPPED, reason=order.skip_reason)
+
+
+def _new_payment(order: PlaceOrder) -> Payment:
+    return Payment(order_id=order.order_id, shop_id=order.shop_id, payment_number=order.payment_number,
+                   amount=order.amount, pay_type=order.pay_type, sales_mode=order.sales_mode,
+                   buyer_name=order.buyer_name, member_id=order.choice.member_id, renewal=order.choice.renewal,
+                   order_total=order.amount)
 
 
 def _check_payable(order: PlaceOrder, credentials_issue: str | None) -> None:
@@ -224,7 +238,9 @@ def _after_charge(payment: Payment, op: GatewayOperation, reply: Reply, *, attem
                                               approval_number=reply.approval_number, process_id=reply.process_id),
                           by="gateway")
     if reply.outcome is Outcome.DECLINED:
-        declined, events = _decline(payment, op, reply.codes)
+        by_member = payment.plan is not None and payment.plan.source is CardSource.MEMBER
+        declined, events = _decline(payment, op, reply.codes,
+                                    reason=member_decline_reason(reply.codes) if by_member else None)
         if reply.process_id:  # K40: approved but refused; the hold is live and must be voided (I2)
             declined = replace(declined, process_id=reply.process_id, cleanup=Cleanup.VOID_HOLD)
         return declined, events

@@ -12,6 +12,7 @@ from services.payment.domain.cards import (
     LinkStatus,
     Refused,
     link_status_after,
+    member_decline_reason,
     plan_card,
 )
 from services.payment.domain.gateway import GatewayOperation, Outcome, Reply
@@ -22,9 +23,9 @@ ADD, CHG = GatewayOperation.MEM_ADD, GatewayOperation.MEM_CHG
 
 
 def choice(mode: LinkMode, *, member: str | None = "m-1", token: bool = True, registered: bool = False,
-           keep: bool | None = None, subscription: bool = False) -> CardChoice:
+           keep: bool | None = None, subscription: bool = False, renewal: bool = False) -> CardChoice:
     return CardChoice(member_id=member, has_token=token, use_registered_card=registered, keep_card=keep,
-                      link_mode=mode, subscription=subscription)
+                      link_mode=mode, subscription=subscription, renewal=renewal)
 
 
 @pytest.mark.parametrize(("given", "linked", "plan"), [
@@ -53,6 +54,10 @@ def choice(mode: LinkMode, *, member: str | None = "m-1", token: bool = True, re
     (choice(NEVER, subscription=True), True, CardPlan(source=MEMBER, link=CHG)),
     # a registered card wins over a token sent with it
     (choice(ALWAYS, registered=True), True, CardPlan(source=MEMBER)),
+    # R19/R20 a renewal pays with the stored card only: no token, no link, replacement or removal, whatever else
+    (choice(ALWAYS, token=False, registered=True, subscription=True, renewal=True), True, CardPlan(source=MEMBER)),
+    (choice(NEVER, token=False, registered=True, subscription=True, renewal=True), True, CardPlan(source=MEMBER)),
+    (choice(ALWAYS, token=True, registered=False, renewal=True), True, CardPlan(source=MEMBER)),
 ])
 def test_the_card_plan_follows_the_link_rules(given, linked, plan) -> None:
     assert plan_card(given, linked=linked) == plan
@@ -62,11 +67,26 @@ def test_the_card_plan_follows_the_link_rules(given, linked, plan) -> None:
     (choice(ALWAYS, token=False, registered=True), False, "no_registered_card"),
     (choice(ALWAYS, token=False), True, "no_card_source"),
     (choice(ALWAYS, member=None, token=False), False, "no_card_source"),
+    (choice(ALWAYS, token=False, registered=True, renewal=True), False, "no_registered_card"),
+    (choice(ALWAYS, token=True, renewal=True), False, "no_registered_card"),
+    (choice(ALWAYS, member=None, token=False, registered=True, renewal=True), False, "no_registered_card"),
 ])
 def test_an_order_without_a_usable_card_is_refused_with_a_reason(given, linked, reason) -> None:
     with pytest.raises(Refused) as refused:
         plan_card(given, linked=linked)
     assert refused.value.reason == reason
+
+
+@pytest.mark.parametrize(("codes", "reason"), [
+    (("K71",), "no_registered_card"),
+    (("K79",), "registered_card_unusable"),
+    (("K75",), "registered_card_unusable"),
+    (("K74",), "registered_card_unusable"),
+    (("G12",), None),
+    ((), None),
+])
+def test_a_member_charge_refused_for_the_member_record_says_why(codes, reason) -> None:
+    assert member_decline_reason(codes) == reason
 
 
 def test_only_plans_that_use_a_gateway_member_touch_it() -> None:

@@ -27,9 +27,9 @@ OK = Reply(outcome=Outcome.OK, transaction_id="1000000000001", approval_number="
 
 def order(mode: SalesMode = SalesMode.AUTH, *, member: str | None = None, link: LinkMode = LinkMode.ALWAYS,
           token: bool = True, registered: bool = False, keep: bool | None = None, amount: int = 5000,
-          skip: str | None = None) -> PlaceOrder:
+          skip: str | None = None, renewal: bool = False) -> PlaceOrder:
     choice = CardChoice(member_id=member, has_token=token, use_registered_card=registered, keep_card=keep,
-                        link_mode=link)
+                        link_mode=link, renewal=renewal)
     return PlaceOrder(order_id="ord-1", shop_id="shop-1", payment_number="0" * 19 + "1", amount=amount,
                       pay_type="01", sales_mode=mode, buyer_name="山田 太郎", choice=choice, skip_reason=skip)
 
@@ -168,6 +168,22 @@ def test_a_skipped_renewal_makes_no_call_and_no_event() -> None:
     payment, events = open_payment(order(skip="authorize_at_renewal_off"), linked_kaiin=None, new_kaiin_id="K",
                                    credentials_issue="gateway_credentials_missing")
     assert (payment.state, events, next_operation(payment)) == (PaymentState.SKIPPED, [], None)
+
+
+@pytest.mark.parametrize(("mode", "operation"), [(SalesMode.AUTH, GatewayOperation.AUTH),
+                                                (SalesMode.AUTH_CAPTURE, GatewayOperation.GATHERING)])
+def test_a_renewal_charges_the_stored_card_in_its_sales_mode_and_nothing_else(mode, operation) -> None:
+    payment = opened(order(mode, member="m-1", token=False, registered=True, renewal=True, link=LinkMode.NEVER),
+                     linked="KOLD")
+    assert (payment.renewal, payment.kaiin_id, next_operation(payment)) == (True, "KOLD", operation)
+    paid, [authorized] = step(payment, OK)
+    assert (authorized.card_source, next_operation(paid)) == ("member", None)  # no unlink afterwards
+
+
+def test_a_member_charge_the_gateway_refuses_for_the_member_says_there_is_no_registered_card() -> None:
+    payment = opened(order(member="m-1", token=False, registered=True, renewal=True), linked="KGONE")
+    declined, [event] = step(payment, Reply(outcome=Outcome.DECLINED, codes=("K71",)))
+    assert (declined.state, event.reason, event.codes) == (PaymentState.DECLINED, "no_registered_card", ("K71",))
 
 
 def test_an_operator_resolves_an_unknown_outcome_either_way() -> None:
