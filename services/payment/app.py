@@ -30,7 +30,9 @@ from services.payment.adapters.metrics import gateway_observer, watch_attention
 from services.payment.adapters.postgres.uow import PaymentUnitOfWork
 from services.payment.entrypoints import subscribers
 from services.payment.entrypoints.http import actions, internal, payments
+from services.payment.entrypoints.retry_worker import RetryWorker
 from services.payment.handlers.deps import Deps, Policy
+from services.payment.ports import Clock
 from services.payment.settings import PaymentSettings
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -39,12 +41,14 @@ log = get_logger(__name__)
 
 class PaymentResources:
     """What exists only while the service runs: the consumer (started once the pool and the outbox relay are
-    up) and the gateway's pooled HTTP client (closed after the consumer stopped)."""
+    up), the renewal retry worker (a runtime component, in /health) and the gateway's pooled HTTP client (closed
+    after the consumer and the worker stopped)."""
 
     def __init__(self, settings: PaymentSettings, deps: Deps, http: httpx.AsyncClient) -> None:
         self._settings = settings
         self._deps = deps
         self._http = http
+        self._retries = RetryWorker(deps, settings.retries)
 
     async def start(self, runtime: ServiceRuntime) -> None:
         if self._settings.uses_dev_secrets:
@@ -54,12 +58,16 @@ class PaymentResources:
         await runtime.add_consumer(group_id=subscribers.GROUP_ID, topics=subscribers.TOPICS,
                                    decode=decode_envelope, settings=self._settings.consumer,
                                    handle=subscribers.dispatch(self._deps))
+        if self._settings.retries.enabled:
+            self._retries.start()
+            runtime.add_component("retry_worker", stop=self._retries.stop, healthy=lambda: self._retries.healthy)
 
     async def stop(self) -> None:
         await self._http.aclose()
 
 
-def create_app(settings: PaymentSettings | None = None) -> FastAPI:
+def create_app(settings: PaymentSettings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    """Build the app; `clock` replaces the system clock (tests move time through it: renewal retries)."""
     settings = settings or PaymentSettings()
     cipher = Cipher(settings.encryption_key)  # fails fast on a malformed key
     metrics = ServiceMetrics("payment")
@@ -68,7 +76,7 @@ def create_app(settings: PaymentSettings | None = None) -> FastAPI:
     http = _http_client(settings)
     gateway = EscottCardGateway(EscottGateway(http, settings.escott_base_url, observe=gateway_observer(metrics)))
     deps = Deps(uow=UnitOfWorkFactory(runtime, partial(PaymentUnitOfWork, cipher=cipher)), gateway=gateway,
-                clock=SystemClock(), ids=RandomIds(), policy=_policy(settings),
+                clock=clock or SystemClock(), ids=RandomIds(), policy=_policy(settings),
                 sealer=TokenSealer(settings.token_seal_key.get_secret_value()))  # likewise fails fast
     keys = PostgresOperatorKeys(runtime)  # the operator key digests checkout registers (I6)
     guard = operator_guard(keys.opens)
@@ -79,10 +87,11 @@ def create_app(settings: PaymentSettings | None = None) -> FastAPI:
 
 
 def _policy(settings: PaymentSettings) -> Policy:
-    g, o = settings.gateway, settings.operations
+    g, o, r = settings.gateway, settings.operations, settings.retries
     return Policy(send_attempts=g.send_attempts, retry_backoff_s=g.retry_backoff_s,
                   member_lease_s=settings.member_lease_s, action_lease_s=o.lease_s,
-                  decrease_by_change=o.decrease_by_change, bulk_concurrency=o.bulk_concurrency)
+                  decrease_by_change=o.decrease_by_change, bulk_concurrency=o.bulk_concurrency,
+                  retry_claim_s=r.claim_s, retry_concurrency=r.concurrency, member_busy_delay_s=r.member_busy_delay_s)
 
 
 def _http_client(settings: PaymentSettings) -> httpx.AsyncClient:

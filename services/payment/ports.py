@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Protocol
 
 from pydantic import SecretStr
@@ -20,6 +20,7 @@ from services.payment.domain.attempts import Attempt
 from services.payment.domain.cards import LinkStatus
 from services.payment.domain.gateway import GatewayOperation, Reply
 from services.payment.domain.model import Payment
+from services.payment.domain.retries import RetryPolicy, ScheduledRetry
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,6 +67,8 @@ class ShopSettings:
     subscriptions_enabled: bool = False
     renewal_sales_mode: str | None = None
     authorize_at_renewal: bool = False
+    renewal_retry: RetryPolicy | None = None
+    """The shop's opt-in to retry soft-declined renewals (`renewal.retry`); None: never (R22's default)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -160,6 +163,22 @@ class ShopRepository(Protocol):
     async def settings(self, shop_id: str) -> ShopSettings | None: ...
 
 
+class RetryRepository(Protocol):
+    """`payment_retries`: the next retry of each renewal order waiting for one (R22 opt-in)."""
+
+    async def put(self, retry: ScheduledRetry) -> None:
+        """Insert or replace the order's schedule."""
+
+    async def get(self, order_id: str) -> ScheduledRetry | None: ...
+    async def delete(self, order_id: str) -> None: ...
+    async def claim_due(self, now: datetime, *, until: datetime, limit: int) -> list[ScheduledRetry]:
+        """Up to `limit` retries due at `now`, oldest first, skipping rows another unit holds (`FOR UPDATE SKIP
+        LOCKED`); each comes due again only at `until` (the claim), so no other worker takes it meanwhile."""
+
+    async def next_due(self) -> datetime | None:
+        """The earliest due time of any scheduled retry."""
+
+
 class CredentialsUnreadable(Exception):
     """Stored credentials cannot be decrypted with the configured key(s) (the key changed without rotation)."""
 
@@ -176,6 +195,8 @@ class UnitOfWork(InboxOutbox, Protocol):
     def members(self) -> MemberCardRepository: ...
     @property
     def shops(self) -> ShopRepository: ...
+    @property
+    def retries(self) -> RetryRepository: ...
 
 
 class UnitOfWorkFactory(Protocol):

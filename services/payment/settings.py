@@ -39,6 +39,21 @@ class OperationSettings(BaseModel):
     bulk_concurrency: int = Field(default=64, ge=1, description="gateway operations in flight for one bulk capture")
 
 
+class RetrySettings(BaseModel):
+    """The renewal retry worker (R22 opt-in per shop; the shop's `renewal.retry` says whether and how often)."""
+
+    enabled: bool = Field(default=True, description="run the retry worker in this process")
+    batch_size: int = Field(default=50, ge=1, le=1000, description="due retries claimed per transaction")
+    concurrency: int = Field(default=16, ge=1, description="retries one worker runs at once")
+    claim_s: float = Field(default=300.0, gt=0, description="a claimed retry whose worker died comes due again "
+                           "after this; keep it above the gateway's read timeout")
+    poll_interval_s: float = Field(default=60.0, gt=0, description="longest sleep between two looks")
+    min_pause_s: float = Field(default=1.0, gt=0, description="shortest sleep")
+    member_busy_delay_s: float = Field(default=60.0, gt=0, description="a retry whose member's card is busy "
+                                       "(another order of the member) waits this long")
+    stop_timeout_s: float = Field(default=10.0, gt=0, description="a pass in flight may finish this long at stop")
+
+
 class PaymentSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="PAYMENT_")
 
@@ -52,6 +67,7 @@ class PaymentSettings(ServiceSettings):
         description="Fernet key(s) opening the card token sealed in OrderPlaced; = CHECKOUT_TOKEN_SEAL_KEY")
     gateway: GatewaySettings = Field(default_factory=GatewaySettings)
     operations: OperationSettings = Field(default_factory=OperationSettings)
+    retries: RetrySettings = Field(default_factory=RetrySettings)
     member_lease_s: float = Field(
         default=120.0, gt=0,
         description="a member's card work (link, charge, unlink) runs one order at a time; a crashed holder's "

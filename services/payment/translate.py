@@ -32,6 +32,7 @@ from services.payment.domain.cards import CardChoice, LinkMode
 from services.payment.domain.codes import describe
 from services.payment.domain.gateway import SalesMode
 from services.payment.domain.model import PlaceOrder
+from services.payment.domain.retries import RetryPolicy
 from services.payment.ports import ShopSettings
 
 
@@ -46,7 +47,8 @@ def place_order(event: OrderPlaced, sealer: TokenSealer) -> tuple[PlaceOrder, Se
     choice = CardChoice(
         member_id=event.buyer.member_id, has_token=token is not None,
         use_registered_card=event.payment.use_registered_card, keep_card=event.payment.keep_card,
-        link_mode=LinkMode(event.card_link_mode), subscription=event.cart_type == "subscription")
+        link_mode=LinkMode(event.card_link_mode), subscription=event.cart_type == "subscription",
+        renewal=event.origin == "renewal")
     order = PlaceOrder(order_id=event.order_id, shop_id=event.shop_id, payment_number=event.payment_number,
                        amount=event.amount, pay_type=event.payment.pay_type, sales_mode=SalesMode(event.sales_mode),
                        buyer_name=event.buyer.name, choice=choice, skip_reason=event.payment_skip_reason)
@@ -57,9 +59,12 @@ def shop_settings(event: ShopSettingsChanged) -> ShopSettings:
     card = event.card
     if card is None:
         return ShopSettings(shop_id=event.shop_id, configured=False)
+    retry = card.renewal.retry
     return ShopSettings(shop_id=event.shop_id, configured=card.configured, sales_mode=card.sales_mode,
                         card_link_mode=card.card_link_mode, subscriptions_enabled=card.subscriptions_enabled,
-                        renewal_sales_mode=card.renewal_sales_mode, authorize_at_renewal=card.authorize_at_renewal)
+                        renewal_sales_mode=card.renewal_sales_mode, authorize_at_renewal=card.authorize_at_renewal,
+                        renewal_retry=None if retry is None else RetryPolicy(max_tries=retry.max_tries,
+                                                                              within_days=retry.within_days))
 
 
 def action_request(command: PaymentCommand) -> ActionRequest:
@@ -85,8 +90,8 @@ _CONTRACTS: dict[type, type[Event]] = {
 def to_contract(event: ev.DomainEvent) -> Event:
     """The published form of a domain event (same field names; the contract validates the values).
 
-    Declines get the catalogue's description of each raw code (R16, for operators). `PaymentDeclined.reason`
-    (why a decline has no codes) is not in contract v1 yet: unknown fields are ignored until it is added.
+    Declines get the catalogue's description of each raw code (R16, for operators); a decline payment will retry
+    (a renewal, R22 opt-in) carries `retry_at`.
     """
     data = asdict(event)
     if isinstance(event, ev.PaymentDeclined | ev.PaymentOperationFailed):

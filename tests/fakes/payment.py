@@ -30,6 +30,7 @@ from delivery.sealing import DEV_ONLY_SEAL_KEY, TokenSealer
 from services.payment.domain.attempts import Attempt, AttemptStatus
 from services.payment.domain.cards import CURRENT_LINK, LinkStatus
 from services.payment.domain.model import Payment
+from services.payment.domain.retries import ScheduledRetry
 from services.payment.handlers.deps import Deps, Policy
 from services.payment.ports import (
     Credentials,
@@ -65,6 +66,7 @@ class PaymentTables(FakeState):
     unreadable: set[str] = field(default_factory=set)
     """Shops whose stored credentials no configured key decrypts (the key changed without rotation)."""
     settings: dict[str, ShopSettings] = field(default_factory=dict)
+    retries: dict[str, ScheduledRetry] = field(default_factory=dict)
 
 
 def _unique(what: str) -> asyncpg.UniqueViolationError:
@@ -234,22 +236,58 @@ class FakeShops:
         return self._state.settings.get(shop_id)
 
 
+class FakeRetries:
+    """`RetryRepository`: one schedule per order. Rows a unit claimed stay locked (in `locks`, shared by every
+    unit) until that unit ends, and `claim_due` skips locked rows, as `FOR UPDATE SKIP LOCKED` does."""
+
+    def __init__(self, state: PaymentTables, locks: set[str]) -> None:
+        self._state = state
+        self._locks = locks
+        self.held: set[str] = set()
+
+    async def put(self, retry: ScheduledRetry) -> None:
+        self._state.retries[retry.order_id] = retry
+
+    async def get(self, order_id: str) -> ScheduledRetry | None:
+        return self._state.retries.get(order_id)
+
+    async def delete(self, order_id: str) -> None:
+        self._state.retries.pop(order_id, None)
+
+    async def claim_due(self, now: datetime, *, until: datetime, limit: int) -> list[ScheduledRetry]:
+        due = sorted((r for r in self._state.retries.values()
+                      if r.due_at <= now and (r.order_id not in self._locks or r.order_id in self.held)),
+                     key=lambda r: (r.due_at, r.order_id))[:limit]
+        claimed = [replace(r, due_at=until) for r in due]
+        for retry in claimed:
+            self._state.retries[retry.order_id] = retry
+            self.held.add(retry.order_id)
+        self._locks.update(self.held)
+        return sorted(claimed, key=lambda r: r.order_id)
+
+    async def next_due(self) -> datetime | None:
+        return min((r.due_at for r in self._state.retries.values()), default=None)
+
+
 class FakePaymentUnitOfWork(FakeUnitOfWork[PaymentTables]):
     SERVICE = "payment"
 
-    def __init__(self, state: PaymentTables) -> None:
+    def __init__(self, state: PaymentTables, retry_locks: set[str]) -> None:
         super().__init__(state)
         self.payments = FakePayments(state)
         self.attempts = FakeAttempts(state)
         self.members = FakeMemberCards(state)
         self.shops = FakeShops(state)
+        self.retries = FakeRetries(state, retry_locks)
 
 
 class FakePaymentUnits(FakeUnitOfWorkFactory[PaymentTables, FakePaymentUnitOfWork]):
-    """The unit of work factory, knowing which tasks have a unit open (`in_unit`)."""
+    """The unit of work factory, knowing which tasks have a unit open (`in_unit`); the retry rows a unit claimed
+    are locked until it ends (`retry_locks`)."""
 
     def __init__(self, state: PaymentTables) -> None:
-        super().__init__(state, FakePaymentUnitOfWork)
+        self.retry_locks: set[str] = set()
+        super().__init__(state, lambda working: FakePaymentUnitOfWork(working, self.retry_locks))
         self._units_open: dict[asyncio.Task[object] | None, int] = {}
 
     def in_unit(self) -> bool:
@@ -263,11 +301,14 @@ class FakePaymentUnits(FakeUnitOfWorkFactory[PaymentTables, FakePaymentUnitOfWor
     async def _counted(self) -> AsyncIterator[FakePaymentUnitOfWork]:
         task = asyncio.current_task()
         self._units_open[task] = self._units_open.get(task, 0) + 1
+        held: set[str] = set()
         try:
             async with super().__call__() as uow:
+                held = uow.retries.held
                 yield uow
         finally:
             self._units_open[task] -= 1
+            self.retry_locks.difference_update(held)
 
 
 class SteppingClock:

@@ -10,7 +10,8 @@ from services.payment.ports import CardGateway, Clock, IdSource, UnitOfWorkFacto
 
 @dataclass(frozen=True, kw_only=True)
 class Policy:
-    """How hard and how long the handlers try (settings `PAYMENT_GATEWAY__*`, `PAYMENT_OPERATIONS__*`)."""
+    """How hard and how long the handlers try (settings `PAYMENT_GATEWAY__*`, `PAYMENT_OPERATIONS__*`,
+    `PAYMENT_RETRIES__*`)."""
 
     send_attempts: int = 3
     """Sends of a call that certainly did not leave (connection refused), in the order flow and in actions."""
@@ -24,6 +25,12 @@ class Policy:
     """Lower an amount with 1Change (one call, no second hold) instead of 1ReAuth + 1Delete."""
     bulk_concurrency: int = 64
     """Gateway operations in flight for one bulk capture."""
+    retry_claim_s: float = 300.0
+    """A worker's claim on a due renewal retry; a retry whose worker died comes due again after this."""
+    retry_concurrency: int = 16
+    """Renewal retries one worker runs at once."""
+    member_busy_delay_s: float = 60.0
+    """A due retry whose member's card is busy (another order of the member) waits this long."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -3,7 +3,9 @@ each gateway call a recorded step between units of work (`handlers/steps.py`).
 
 An attempt found still `sending` when the order is picked up again (crash, lost database write) is treated as
 unknown, never sent again. Work on one member's stored card runs under a per-member lease, so two orders of one
-member never link, charge and unlink the card at once.
+member never link, charge and unlink the card at once. A renewal order (§6.6) is charged by member in the same
+flow; its charge's end is settled by `handlers/renewals.py` (R22: final, or a retry the shop opted in to). An
+order whose authorization checkout skipped (R21) is only recorded: no gateway call, no event.
 """
 
 from __future__ import annotations
@@ -18,18 +20,21 @@ from delivery.logs import get_logger
 from services.payment.domain.attempts import INTERRUPTED, Attempt
 from services.payment.domain.calls import order_call
 from services.payment.domain.cards import LinkStatus, link_status_after
-from services.payment.domain.gateway import MEMBER_CALLS, GatewayOperation, Outcome
+from services.payment.domain.gateway import CHARGES, MEMBER_CALLS, GatewayOperation, Outcome
 from services.payment.domain.model import (
     Cleanup,
     Payment,
+    PaymentState,
     PlaceOrder,
     Resolution,
     apply_reply,
     open_payment,
     resolve,
+    skip_payment,
     will_retry,
 )
 from services.payment.handlers.deps import Deps
+from services.payment.handlers.renewals import settle_renewal_charge
 from services.payment.handlers.steps import (
     complete_attempt,
     locked_payment,
@@ -54,13 +59,31 @@ async def place_payment(deps: Deps, order: PlaceOrder, token: SecretStr | None, 
     The payment row per order is the guard: a redelivery finds it and sends only what is still undecided. The
     inbox claim therefore comes last, with the lease release, so a crash half-way redelivers the event and the
     order is finished rather than lost."""
+    if order.skip_reason:
+        return await _record_skip(deps, order, inbound=inbound)
     await _acquire_member(deps, order.shop_id, order.choice.member_id, holder=order.order_id)
     async with deps.uow() as uow:
         payment = await _load_or_open(deps, uow, order, inbound=inbound)
-    payment = await _drive(deps, payment, token=token, inbound=inbound)
+    payment = await drive_order(deps, payment, token=token, inbound=inbound)
     async with deps.uow() as uow:
         await uow.claim(inbound)
-        await _release_member(uow, payment)
+        await release_member(uow, payment)
+    return payment
+
+
+async def _record_skip(deps: Deps, order: PlaceOrder, *, inbound: Inbound | None) -> Payment:
+    """R21: checkout decided not to authorize and completed the order itself. Payment records the skip once (the
+    operator view shows it) and does nothing else: no gateway call, no member lease, no event."""
+    async with deps.uow() as uow:
+        payment = await uow.payments.get(order.order_id)
+        if payment is None:
+            correlation = inbound.envelope.correlation_id if inbound is not None else order.order_id
+            payment = await uow.payments.add(skip_payment(order), correlation_id=correlation)
+            log.info("payment.skipped", order_id=order.order_id, shop_id=order.shop_id, reason=order.skip_reason,
+                     payment_number=order.payment_number)
+        elif payment.state is not PaymentState.SKIPPED:
+            log.warning("payment.skip_for_paid_order", order_id=order.order_id, state=payment.state.value)
+        await uow.claim(inbound)
     return payment
 
 
@@ -76,13 +99,14 @@ async def resolve_payment(deps: Deps, resolution: Resolution, *, shop_id: str, o
     log.info("payment.resolved", order_id=order_id, shop_id=shop_id, state=updated.state.value)
     if order_call(updated) is not None:
         await _acquire_member(deps, shop_id, updated.member_id, holder=order_id)
-        updated = await _drive(deps, updated, token=None, inbound=None)
+        updated = await drive_order(deps, updated, token=None, inbound=None)
         async with deps.uow() as uow:
-            await _release_member(uow, updated)
+            await release_member(uow, updated)
     return updated
 
 
-async def _drive(deps: Deps, payment: Payment, *, token: SecretStr | None, inbound: Inbound | None) -> Payment:
+async def drive_order(deps: Deps, payment: Payment, *, token: SecretStr | None,
+                      inbound: Inbound | None) -> Payment:
     """Every call the payment still needs, one recorded step each; the member's lease is renewed with each, so
     a long sequence of slow calls keeps it."""
     while (planned := order_call(payment)) is not None:
@@ -105,8 +129,10 @@ async def _apply(deps: Deps, uow: UnitOfWork, payment: Payment, *, attempt: Atte
     """The reply of one call (or an interrupted attempt's assumed one): attempt, member record, payment, events."""
     op, reply = attempt.operation, answer.reply
     retrying = will_retry(payment, reply, max_sends=deps.policy.send_attempts)
-    updated, events = apply_reply(payment, op, reply, attempt_id=attempt.attempt_id,
-                                  max_sends=deps.policy.send_attempts)
+    decided = apply_reply(payment, op, reply, attempt_id=attempt.attempt_id, max_sends=deps.policy.send_attempts)
+    if payment.renewal and op in CHARGES:
+        decided = await settle_renewal_charge(deps, uow, decided, attempt=attempt)
+    updated, events = decided
     await complete_attempt(deps, uow, attempt, answer=answer)
     await _update_member(uow, payment, answer, op=op, retrying=retrying)
     saved = await save_and_publish(uow, before=payment, after=updated, events=events,
@@ -122,8 +148,13 @@ async def _load_or_open(deps: Deps, uow: UnitOfWork, order: PlaceOrder, *, inbou
         return await _open(deps, uow, order, inbound=inbound)
     if (payment.shop_id, payment.amount) != (order.shop_id, order.amount):
         log.warning("payment.order_differs", order_id=order.order_id, kept_amount=payment.amount)
-    for attempt in await uow.attempts.sending(order.order_id):
-        log.warning("payment.attempt_interrupted", order_id=order.order_id, operation=attempt.operation.value)
+    return await settle_interrupted(deps, uow, payment, inbound=inbound)
+
+
+async def settle_interrupted(deps: Deps, uow: UnitOfWork, payment: Payment, *, inbound: Inbound | None) -> Payment:
+    """Attempts of the order flow still `sending` when the order is picked up again: their outcome is unknown."""
+    for attempt in await uow.attempts.sending(payment.order_id):
+        log.warning("payment.attempt_interrupted", order_id=payment.order_id, operation=attempt.operation.value)
         payment = await _apply(deps, uow, payment, attempt=attempt, answer=GatewayAnswer(reply=INTERRUPTED),
                                inbound=inbound)
     return payment
@@ -195,7 +226,7 @@ async def _renew_member(deps: Deps, payment: Payment, uow: UnitOfWork) -> None:
                             ttl_s=deps.policy.member_lease_s)
 
 
-async def _release_member(uow: UnitOfWork, payment: Payment) -> None:
+async def release_member(uow: UnitOfWork, payment: Payment) -> None:
     if payment.member_id is not None:
         await uow.members.release(payment.shop_id, payment.member_id, holder=payment.order_id)
 

@@ -1,11 +1,13 @@
 """`ShopRepository`: a shop's gateway credentials read back as stored (and as replaced), unreadable ones say so
-rather than answer garbage, and the `shops.settings` projection keeps the latest snapshot."""
+rather than answer garbage, and the `shops.settings` projection keeps the latest snapshot (the renewal retry
+opt-in included)."""
 
 from __future__ import annotations
 
 import pytest
 from pydantic import SecretStr
 
+from services.payment.domain.retries import RetryPolicy
 from services.payment.ports import Credentials, CredentialsUnreadable, ShopSettings
 from tests.contract.payment.conftest import Store
 from tests.fakes.payment_gateway import DEMO_CREDENTIALS
@@ -41,7 +43,8 @@ async def test_credentials_no_key_can_read_are_unreadable_until_stored_again(sto
 
 async def test_the_settings_projection_keeps_the_latest_snapshot(store: Store) -> None:
     first = ShopSettings(shop_id="shop-1", configured=True, sales_mode="auth", card_link_mode="always",
-                         subscriptions_enabled=True, renewal_sales_mode="auth_capture", authorize_at_renewal=True)
+                         subscriptions_enabled=True, renewal_sales_mode="auth_capture", authorize_at_renewal=True,
+                         renewal_retry=RetryPolicy(max_tries=3, within_days=10))
     latest = ShopSettings(shop_id="shop-1", configured=False)
     async with store.uow() as uow:
         await uow.shops.put_settings(first)

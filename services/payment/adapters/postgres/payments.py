@@ -19,9 +19,9 @@ _INSERT = """
 INSERT INTO payments (order_id, shop_id, payment_number, amount, pay_type, sales_mode, buyer_name, member_id,
     card_source, link_operation, unlink_after, unlink_reason, kaiin_id, state, linked, cleanup, unsent,
     transaction_id, approval_number, process_id, codes, reason, buyer_message, resolution, version, order_total,
-    sales_date, in_progress, unknown_operation, previous_hold, correlation_id)
+    sales_date, in_progress, unknown_operation, previous_hold, renewal, correlation_id)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23,
-    $24, $25, $26, $27, $28::jsonb, $29::jsonb, $30::jsonb, $31)
+    $24, $25, $26, $27, $28::jsonb, $29::jsonb, $30::jsonb, $31, $32)
 """
 _UPDATE = """
 UPDATE payments SET shop_id = $2, payment_number = $3, amount = $4, pay_type = $5, sales_mode = $6,
@@ -29,10 +29,10 @@ UPDATE payments SET shop_id = $2, payment_number = $3, amount = $4, pay_type = $
     unlink_reason = $12, kaiin_id = $13, state = $14, linked = $15, cleanup = $16, unsent = $17,
     transaction_id = $18, approval_number = $19, process_id = $20, codes = $21, reason = $22, buyer_message = $23,
     resolution = $24, version = $25, order_total = $26, sales_date = $27, in_progress = $28::jsonb,
-    unknown_operation = $29::jsonb, previous_hold = $30::jsonb,
-    previous_pass_enc = CASE WHEN $32 THEN process_pass_enc WHEN $30::jsonb IS NULL THEN NULL
+    unknown_operation = $29::jsonb, previous_hold = $30::jsonb, renewal = $31,
+    previous_pass_enc = CASE WHEN $33 THEN process_pass_enc WHEN $30::jsonb IS NULL THEN NULL
                              ELSE previous_pass_enc END,
-    process_pass_enc = COALESCE($31, process_pass_enc), updated_at = now()
+    process_pass_enc = COALESCE($32, process_pass_enc), updated_at = now()
 WHERE order_id = $1
 """
 
@@ -45,7 +45,7 @@ def _values(p: Payment) -> tuple[Any, ...]:
             p.linked, p.cleanup.value, p.unsent, p.transaction_id, p.approval_number, p.process_id,
             list(p.codes), p.reason, p.buyer_message, p.resolution, p.version, p.order_total, p.sales_date,
             codec.running_to_json(p.running_action), codec.unknown_to_json(p.unknown_action),
-            codec.previous_to_json(p.previous_hold))
+            codec.previous_to_json(p.previous_hold), p.renewal)
 
 
 def _payment(r: asyncpg.Record) -> Payment:
@@ -57,8 +57,9 @@ def _payment(r: asyncpg.Record) -> Payment:
     return Payment(
         order_id=r["order_id"], shop_id=r["shop_id"], payment_number=r["payment_number"], amount=r["amount"],
         pay_type=r["pay_type"], sales_mode=SalesMode(r["sales_mode"]), buyer_name=r["buyer_name"],
-        member_id=r["member_id"], plan=plan, kaiin_id=r["kaiin_id"], state=PaymentState(r["state"]),
-        linked=r["linked"], cleanup=Cleanup(r["cleanup"]), unsent=r["unsent"], transaction_id=r["transaction_id"],
+        member_id=r["member_id"], renewal=r["renewal"], plan=plan, kaiin_id=r["kaiin_id"],
+        state=PaymentState(r["state"]), linked=r["linked"], cleanup=Cleanup(r["cleanup"]), unsent=r["unsent"],
+        transaction_id=r["transaction_id"],
         approval_number=r["approval_number"], process_id=r["process_id"], codes=tuple(r["codes"]),
         reason=r["reason"], buyer_message=r["buyer_message"], resolution=r["resolution"], version=r["version"],
         order_total=r["order_total"], sales_date=r["sales_date"],

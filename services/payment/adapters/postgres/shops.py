@@ -5,7 +5,17 @@ from __future__ import annotations
 import asyncpg
 
 from services.payment.adapters.crypto import Cipher
+from services.payment.domain.retries import RetryPolicy
 from services.payment.ports import Credentials, ShopSettings
+
+_PUT_SETTINGS = """
+INSERT INTO shop_settings (shop_id, configured, sales_mode, card_link_mode, subscriptions_enabled, renewal_sales_mode,
+    authorize_at_renewal, renewal_retry_max_tries, renewal_retry_within_days)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+ON CONFLICT (shop_id) DO UPDATE SET configured = $2, sales_mode = $3, card_link_mode = $4, subscriptions_enabled = $5,
+    renewal_sales_mode = $6, authorize_at_renewal = $7, renewal_retry_max_tries = $8, renewal_retry_within_days = $9,
+    updated_at = now()
+"""
 
 
 class ShopsSql:
@@ -32,16 +42,19 @@ class ShopsSql:
             self._cipher.encrypt(credentials.merchant_pass), self._cipher.encrypt(credentials.token_auth_code))
 
     async def put_settings(self, s: ShopSettings) -> None:
-        await self._conn.execute(
-            "INSERT INTO shop_settings (shop_id, configured, sales_mode, card_link_mode, subscriptions_enabled, "
-            "renewal_sales_mode, authorize_at_renewal) VALUES ($1, $2, $3, $4, $5, $6, $7) "
-            "ON CONFLICT (shop_id) DO UPDATE SET configured = $2, sales_mode = $3, card_link_mode = $4, "
-            "subscriptions_enabled = $5, renewal_sales_mode = $6, authorize_at_renewal = $7, updated_at = now()",
-            s.shop_id, s.configured, s.sales_mode, s.card_link_mode, s.subscriptions_enabled,
-            s.renewal_sales_mode, s.authorize_at_renewal)
+        retry = s.renewal_retry
+        await self._conn.execute(_PUT_SETTINGS, *(
+            s.shop_id, s.configured, s.sales_mode, s.card_link_mode, s.subscriptions_enabled, s.renewal_sales_mode,
+            s.authorize_at_renewal, retry.max_tries if retry else None, retry.within_days if retry else None))
 
     async def settings(self, shop_id: str) -> ShopSettings | None:
         row = await self._conn.fetchrow(
             "SELECT shop_id, configured, sales_mode, card_link_mode, subscriptions_enabled, renewal_sales_mode, "
-            "authorize_at_renewal FROM shop_settings WHERE shop_id = $1", shop_id)
-        return ShopSettings(**dict(row)) if row is not None else None
+            "authorize_at_renewal, renewal_retry_max_tries, renewal_retry_within_days FROM shop_settings "
+            "WHERE shop_id = $1", shop_id)
+        if row is None:
+            return None
+        values = dict(row)
+        tries, days = values.pop("renewal_retry_max_tries"), values.pop("renewal_retry_within_days")
+        retry = RetryPolicy(max_tries=tries, within_days=days) if tries is not None and days is not None else None
+        return ShopSettings(**values, renewal_retry=retry)

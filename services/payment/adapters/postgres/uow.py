@@ -12,6 +12,7 @@ from services.payment.adapters.crypto import Cipher
 from services.payment.adapters.postgres.attempts import AttemptsSql
 from services.payment.adapters.postgres.members import MemberCardsSql
 from services.payment.adapters.postgres.payments import PaymentsSql
+from services.payment.adapters.postgres.retries import RetriesSql
 from services.payment.adapters.postgres.shops import ShopsSql
 
 
@@ -24,3 +25,4 @@ class PaymentUnitOfWork(PostgresUnitOfWork):
         self.attempts = AttemptsSql(conn)
         self.members = MemberCardsSql(conn, cipher)
         self.shops = ShopsSql(conn, cipher)
+        self.retries = RetriesSql(conn)

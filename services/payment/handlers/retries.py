@@ -1,0 +1,90 @@
+"""Running the renewal retries that are due (R22 opt-in; the worker is `entrypoints/retry_worker.py`).
+
+One pass: a unit of work claims up to `limit` due rows of `payment_retries` (`FOR UPDATE SKIP LOCKED`; each
+claimed row comes due again only when the claim lapses), so any number of replicas run each retry once. Each
+claimed retry then runs on its own, like the order it retries:
+
+1. a unit takes the member's card lease (busy: the retry waits `member_busy_delay_s`), counts the retry and
+   makes the payment pending again (`begin_retry`);
+2. the order flow charges the member (`drive_order`: every call a recorded attempt, sent outside any unit), and
+   `handlers/renewals.py` settles the end: authorized (`PaymentAuthorized`), declined and retried later
+   (`PaymentDeclined` with `retry_at`), declined for good (without), or unknown (review, never retried);
+3. the lease is released.
+
+A retry whose worker died half-way is found pending when its claim lapses: an attempt left `sending` is unknown
+(design §6.2, never resent), and a retry that never got as far as recording its attempt is simply run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from delivery.logs import get_logger
+from services.payment.domain.model import Payment, PaymentState
+from services.payment.domain.retries import ScheduledRetry, begin_retry, started
+from services.payment.handlers.deps import Deps
+from services.payment.handlers.orders import drive_order, release_member, settle_interrupted
+from services.payment.ports import UnitOfWork
+
+log = get_logger(__name__)
+
+
+async def run_due_retries(deps: Deps, *, limit: int) -> int:
+    """Claim the retries due now and run them, `retry_concurrency` at a time; returns how many were claimed.
+    A retry that fails (e.g. the database went away) is logged and comes back when its claim lapses."""
+    now = deps.clock.now()
+    async with deps.uow() as uow:
+        claimed = await uow.retries.claim_due(now, until=now + timedelta(seconds=deps.policy.retry_claim_s),
+                                              limit=limit)
+    gate = asyncio.Semaphore(deps.policy.retry_concurrency)
+
+    async def one(retry: ScheduledRetry) -> None:
+        async with gate:
+            try:
+                await retry_payment(deps, retry)
+            except Exception:
+                log.exception("payment.retry_failed", order_id=retry.order_id, shop_id=retry.shop_id)
+
+    await asyncio.gather(*(one(retry) for retry in claimed))
+    return len(claimed)
+
+
+async def next_retry_due(deps: Deps) -> datetime | None:
+    """When the earliest scheduled retry is due (None: none is scheduled)."""
+    async with deps.uow() as uow:
+        return await uow.retries.next_due()
+
+
+async def retry_payment(deps: Deps, claimed: ScheduledRetry) -> Payment | None:
+    """Run one claimed retry (steps 1-3 above); None when there was nothing to run now."""
+    async with deps.uow() as uow:
+        payment = await _begin(deps, uow, claimed)
+    if payment is None:
+        return None
+    payment = await drive_order(deps, payment, token=None, inbound=None)
+    async with deps.uow() as uow:
+        await release_member(uow, payment)
+    return payment
+
+
+async def _begin(deps: Deps, uow: UnitOfWork, claimed: ScheduledRetry) -> Payment | None:
+    payment = await uow.payments.get(claimed.order_id, lock=True)
+    if payment is None or payment.state not in (PaymentState.RETRY_SCHEDULED, PaymentState.PENDING):
+        log.warning("payment.retry_dropped", order_id=claimed.order_id,
+                    state=payment.state.value if payment is not None else None)
+        await uow.retries.delete(claimed.order_id)
+        return None
+    if payment.member_id is not None and not await uow.members.lease(
+            payment.shop_id, payment.member_id, holder=payment.order_id, ttl_s=deps.policy.member_lease_s):
+        later = deps.clock.now() + timedelta(seconds=deps.policy.member_busy_delay_s)
+        await uow.retries.put(replace(claimed, due_at=later))
+        log.info("payment.retry_member_busy", order_id=payment.order_id, due_at=later.isoformat())
+        return None
+    if payment.state is PaymentState.PENDING:  # an earlier run of this retry stopped half-way
+        return await settle_interrupted(deps, uow, payment, inbound=None)
+    await uow.retries.put(started(claimed))
+    log.info("payment.retry_started", order_id=payment.order_id, shop_id=payment.shop_id,
+             payment_number=payment.payment_number, retry=claimed.retries + 1)
+    return await uow.payments.save(begin_retry(payment))
