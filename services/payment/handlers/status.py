@@ -16,6 +16,7 @@ from services.payment.domain.calls import STATUS_READ, status_call
 from services.payment.domain.codes import STATUS_UNREADABLE
 from services.payment.domain.gateway import CallImpossible, Outcome
 from services.payment.domain.model import Payment
+from services.payment.domain.retries import ScheduledRetry
 from services.payment.handlers.deps import Deps
 from services.payment.handlers.steps import complete_attempt, take_step
 from services.payment.ports import GatewayAnswer, UnitOfWork
@@ -33,11 +34,14 @@ class LiveStatus:
     message: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PaymentView:
+    """The payment, its operation history, the live status (if read) and the renewal retry it waits for."""
+
     payment: Payment
     history: list[Attempt]
     live: LiveStatus | None = None
+    retry: ScheduledRetry | None = None
 
 
 async def view_payment(deps: Deps, *, shop_id: str, order_id: str, live: bool = True,
@@ -48,9 +52,11 @@ async def view_payment(deps: Deps, *, shop_id: str, order_id: str, live: bool = 
         if payment is None or payment.shop_id != shop_id:
             return None
         history = await uow.attempts.history(order_id)
+        retry = await uow.retries.get(order_id) if payment.renewal else None
     if not status_reads:
         history = [a for a in history if a.action != STATUS_READ]
-    return PaymentView(payment, history, await read_live_status(deps, payment) if live else None)
+    return PaymentView(payment=payment, history=history, retry=retry,
+                       live=await read_live_status(deps, payment) if live else None)
 
 
 async def read_live_status(deps: Deps, payment: Payment) -> LiveStatus | None:

@@ -102,7 +102,8 @@ def result_body(result: ActionResult) -> tuple[int, dict[str, Any]]:
         body.update(gateway_operation=result.gateway_operation, codes=list(result.codes),
                     descriptions=descriptions(result.codes))
     if result.payment is not None:
-        body["payment"] = payment_out(PaymentView(result.payment, [])).model_dump(mode="json", exclude={"history"})
+        view = PaymentView(payment=result.payment, history=[])
+        body["payment"] = payment_out(view).model_dump(mode="json", exclude={"history"})
     return status, body
 
 

@@ -13,6 +13,7 @@ from services.payment.domain.action_rules import allowed_actions
 from services.payment.domain.actions import PreviousHold, RunningAction, UnknownAction
 from services.payment.domain.attempts import Attempt
 from services.payment.domain.codes import describe
+from services.payment.domain.retries import ScheduledRetry
 from services.payment.handlers.status import LiveStatus, PaymentView
 
 UPDATE_REQUIRED = "hold differs from order total — update required"
@@ -83,6 +84,14 @@ class LiveOut(BaseModel):
     message: str | None
 
 
+class RetryOut(BaseModel):
+    """A declined renewal payment tries again (the shop's opt-in, R22): when, and how many retries ran so far."""
+
+    due_at: datetime
+    retries: int
+    first_tried_at: datetime
+
+
 class PaymentOut(BaseModel):
     order_id: str
     shop_id: str
@@ -113,6 +122,8 @@ class PaymentOut(BaseModel):
     operation_in_progress: RunningOut | None
     unknown_operation: UnknownOut | None
     previous_hold: PreviousHoldOut | None
+    renewal: bool
+    retry: RetryOut | None
     live: LiveOut | None
     history: list[AttemptOut]
 
@@ -134,7 +145,7 @@ def payment_out(view: PaymentView) -> PaymentOut:
         refused_operations={a.value: Refusal(reason_code=why.code, reason=why.message)
                             for a, why in allowed.items() if why is not None},
         operation_in_progress=_running(p.running_action), unknown_operation=_unknown(p.unknown_action),
-        previous_hold=_previous(p.previous_hold), live=_live(view.live),
+        previous_hold=_previous(p.previous_hold), renewal=p.renewal, retry=_retry(view.retry), live=_live(view.live),
         history=[_attempt(a) for a in view.history],
     )  # fmt: skip
 
@@ -166,6 +177,10 @@ def _previous(h: PreviousHold | None) -> PreviousHoldOut | None:
     return PreviousHoldOut(transaction_id=h.transaction_id, process_id=h.process_id, amount=h.amount,
                            state=h.state.value, codes=list(h.codes), descriptions=descriptions(h.codes),
                            reason=h.reason)
+
+
+def _retry(r: ScheduledRetry | None) -> RetryOut | None:
+    return None if r is None else RetryOut(due_at=r.due_at, retries=r.retries, first_tried_at=r.first_tried_at)
 
 
 def _live(s: LiveStatus | None) -> LiveOut | None:

@@ -13,7 +13,9 @@ from services.payment.domain.attempts import AttemptStatus
 from services.payment.domain.gateway import GatewayOperation as Op
 from services.payment.domain.gateway import Outcome
 from services.payment.domain.model import PaymentState
+from services.payment.entrypoints.http.views import payment_out
 from services.payment.handlers.retries import run_due_retries
+from services.payment.handlers.status import view_payment
 from services.payment.ports import GatewayAnswer, GatewayCall
 from tests.fakes.payment import PaymentFakes
 from tests.fakes.payment_gateway import answered
@@ -201,3 +203,15 @@ async def test_a_card_changed_after_a_final_decline_counts_from_the_next_cycle(f
     assert (fakes.state.payments[failed.order_id].state, charges(fakes, failed.order_id)) == (
         PaymentState.DECLINED, [AttemptStatus.DECLINED.value])
     assert paid.state is PaymentState.AUTHORIZED
+
+
+async def test_the_operator_view_shows_the_retry_a_renewal_waits_for(fakes: PaymentFakes) -> None:
+    fakes.gateway.script(Op.AUTH, answered(Outcome.DECLINED, "G54"))
+    event = renewal_placed()
+    await place(fakes, event)
+    view = await view_payment(fakes.deps, shop_id=SHOP, order_id=event.order_id, live=False)
+    assert view is not None
+    shown = payment_out(view)
+    assert (shown.state, shown.renewal, shown.codes) == ("retry_scheduled", True, ["G54"])
+    assert shown.retry is not None
+    assert (shown.retry.due_at, shown.retry.retries) == (fakes.clock.now() + timedelta(days=1), 0)
