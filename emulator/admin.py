@@ -75,11 +75,20 @@ class AdminApi:
                       if merchant_id in (None, m.merchant_id)])
 
     async def member_decline(self, request: web.Request) -> web.Response:
-        """POST: every later charge of this member declines with ``code`` (default G12); DELETE: undo."""
+        """POST: later charges of this member decline with ``code`` (default G12): every one, or the next ``times``
+        (then they approve again); DELETE: undo."""
         member = self.ledger.members.get((request.match_info["merchant_id"], request.match_info["kaiin_id"]))
         if member is None:
             raise web.HTTPNotFound(text="no such member")
-        member.decline_code = (await _body(request)).get("code", "G12") if request.method == "POST" else None
+        if request.method == "DELETE":
+            member.switch_decline(None)
+            return _json(member.to_json())
+        body = await _body(request)
+        code, times = body.get("code", "G12"), body.get("times")
+        if not isinstance(code, str) or not code or (times is not None and (
+                isinstance(times, bool) or not isinstance(times, int) or times < 1)):
+            raise web.HTTPBadRequest(text="expected {\"code\": \"G12\", \"times\": positive integer or absent}")
+        member.switch_decline(code, times)
         return _json(member.to_json())
 
     async def stats(self, _: web.Request) -> web.Response:

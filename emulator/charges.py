@@ -44,7 +44,7 @@ def decline_code(call: Call, card: Card, *, member: Member | None, amount: int, 
     if code:
         return code
     if member is not None:
-        code = member.decline_code or behaviour_of(card.pan).member_decline
+        code = member.switched_decline() or behaviour_of(card.pan).member_decline
         if code:
             return code
     brand = brand_of(card.pan)

@@ -99,7 +99,8 @@ def _member(call: Call, allow_locked: bool = False) -> tuple[Member | None, list
 
 
 def mem_chg(call: Call) -> list[str]:
-    """4MemChg: replace the card and/or the password (status 1 becomes 0 with a new card)."""
+    """4MemChg: replace the card and/or the password (status 1 becomes 0 with a new card; a new card also ends the
+    admin's "declines from now on" switch, which described the card it replaces)."""
     member, codes = _member(call)
     if member is None:
         return codes
@@ -109,6 +110,7 @@ def mem_chg(call: Call) -> list[str]:
         if new is None:
             return [code or "K99"]
         card, member.card = new, new
+        member.switch_decline(None)  # the admin switch belongs to the card it replaced
         if member.status == MemberStatus.CARD_INVALID:
             member.status = MemberStatus.VALID
     if call.get("NewKaiinPass"):

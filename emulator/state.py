@@ -112,6 +112,20 @@ class Member:
     status: int = MemberStatus.VALID
     failures: int = 0
     decline_code: str | None = None
+    decline_times: int | None = None  # charges the switch still declines; None: every charge from now on
+
+    def switch_decline(self, code: str | None, times: int | None = None) -> None:
+        """The admin switch: charges by this member decline with ``code`` (the next ``times`` only, if given)."""
+        self.decline_code, self.decline_times = code, times if code else None
+
+    def switched_decline(self) -> str | None:
+        """The switch's code for a charge by member now, used up by this charge when it counts down."""
+        code = self.decline_code
+        if code is not None and self.decline_times is not None:
+            self.decline_times -= 1
+            if self.decline_times <= 0:
+                self.switch_decline(None)
+        return code
 
     def to_json(self) -> dict[str, Any]:
         """Admin view of a member, card masked."""
@@ -123,6 +137,7 @@ class Member:
             "card_exp": self.card.exp,
             "enable_date": self.enable_date,
             "decline_code": self.decline_code,
+            "decline_times": self.decline_times,
         }
 
 

@@ -69,6 +69,25 @@ def test_admin_switch_makes_a_member_decline_from_now_on() -> None:
     assert auth(engine, **MEMBER).codes == ["G56"]
 
 
+def test_the_switch_can_decline_only_the_next_charges_then_approve_again() -> None:
+    engine = new_engine()
+    send(engine, "crp", "4MemAdd", **CARD, **MEMBER)
+    engine.ledger.members[("10000001", "M0001")].switch_decline("G30", times=2)
+    assert [auth(engine, **MEMBER).codes for _ in range(3)] == [["G30"], ["G30"], ["OK"]]
+    assert engine.ledger.members[("10000001", "M0001")].to_json()["decline_code"] is None
+
+
+def test_a_new_card_ends_the_switch_of_the_card_it_replaces() -> None:
+    engine = new_engine()
+    send(engine, "crp", "4MemAdd", **CARD, **MEMBER)
+    engine.ledger.members[("10000001", "M0001")].switch_decline("G12")
+    assert send(engine, "crp", "4MemChg", NewKaiinPass="newpass00001", **MEMBER).codes == ["OK"]
+    moved = {**MEMBER, "KaiinPass": "newpass00001"}
+    assert auth(engine, **moved).codes == ["G12"]  # a new password is not a new card
+    assert send(engine, "crp", "4MemChg", Token=token(engine, "5555555555554444"), **moved).codes == ["OK"]
+    assert auth(engine, **moved).codes == ["OK"]
+
+
 def test_mem_chg_replaces_the_card_and_password() -> None:
     engine = new_engine()
     send(engine, "crp", "4MemAdd", **CARD, **MEMBER)
