@@ -66,8 +66,7 @@ PaymentMethod = Literal["escott_card"]
 IntervalUnit = Literal["day", "week", "month"]
 OrderMailKind = Literal["thanks", "shop_copy"]
 """The two mails of a completed order (R23), the kinds of `mail.*.v1`."""
-MailKind = Literal[
-    "thanks", "shop_copy",
-    "renewal_failed_shop", "renewal_failed_buyer", "renewal_skipped_shop", "renewal_skipped_buyer",
-]  # fmt: skip
-"""Every mail the notification service sends, the kinds of `mail.*.v2` (v1 consumers never see the new kinds)."""
+MailKind = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")]
+"""The kind of any mail the notification service sends, in `mail.*.v2`: today `thanks`, `shop_copy`,
+`renewal_failed_shop`, `renewal_failed_buyer`, `renewal_skipped_shop`, `renewal_skipped_buyer`. An open set on
+purpose: a new kind of mail is not a new contract version, and v2 consumers must accept kinds they do not know."""
