@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from contracts.events import (
     CancelPayment,
     CapturePayment,
+    CardLinked,
+    CardReplaced,
+    CardUnlinked,
     CheckoutRequested,
     Event,
     MailFailed,
@@ -31,6 +34,7 @@ from contracts.events import (
     PaymentHoldReleased,
     PaymentOperationFailed,
     PaymentOutcomeUnknown,
+    RenewalCardExpiring,
     RenewalCycleSettled,
     RenewalOrderRequested,
     RenewalPaymentFailed,
@@ -87,6 +91,7 @@ _PAYMENT_OPERATIONS = (PaymentCaptured, PaymentCanceled, PaymentAmountUpdated, P
                        PaymentHoldReleased)
 _PAYMENT_COMMANDS = (CapturePayment, CancelPayment, UpdatePaymentAmount)
 _SUBSCRIPTION_LIFECYCLE = (SubscriptionStarted, SubscriptionChanged)
+_CARD_LINKS = (CardLinked, CardReplaced, CardUnlinked)
 
 CHECKOUT = Party(
     name="checkout",
@@ -123,11 +128,12 @@ SUBSCRIPTION = Party(
     group_id="subscription",
     consumes=(
         Flow(ORDERS_EVENTS, (OrderPlaced, OrderCompleted, OrderRejected, OrderNeedsReview, RenewalPaymentFailed)),
+        Flow(PAYMENTS_EVENTS, _CARD_LINKS),
         Flow(SHOPS_SETTINGS, (ShopSettingsChanged,)),
     ),
     produces=(
         Flow(SUBSCRIPTIONS_COMMANDS, (RenewalOrderRequested,)),
-        Flow(SUBSCRIPTIONS_EVENTS, (*_SUBSCRIPTION_LIFECYCLE, RenewalCycleSettled)),
+        Flow(SUBSCRIPTIONS_EVENTS, (*_SUBSCRIPTION_LIFECYCLE, RenewalCycleSettled, RenewalCardExpiring)),
     ),
 )
 
@@ -137,7 +143,9 @@ NOTIFICATION = Party(
     group_id="notification",
     consumes=(
         Flow(ORDERS_EVENTS, (OrderCompleted, RenewalPaymentFailed)),
+        Flow(PAYMENTS_EVENTS, (CardReplaced, CardUnlinked)),
         Flow(SHOPS_SETTINGS, (ShopSettingsChanged,)),
+        Flow(SUBSCRIPTIONS_EVENTS, (RenewalCardExpiring,)),
     ),
     produces=(Flow(NOTIFICATIONS_EVENTS, (MailSent, MailFailed, MailSentV2, MailFailedV2)),),
 )

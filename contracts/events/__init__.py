@@ -1,7 +1,7 @@
 """Every event contract of the system, one module per area (design §4: nothing else defines events)."""
 
 from contracts.events.base import Event
-from contracts.events.cards import CardLinked, CardUnlinked
+from contracts.events.cards import CardLinked, CardReplaced, CardUnlinked
 from contracts.events.checkout import CheckoutRequested
 from contracts.events.commands import CancelPayment, CapturePayment, UpdatePaymentAmount
 from contracts.events.notifications import MailFailed, MailFailedV2, MailSent, MailSentV2
@@ -25,6 +25,7 @@ from contracts.events.payments import (
 )
 from contracts.events.shops import ShopSettingsChanged
 from contracts.events.subscriptions import (
+    RenewalCardExpiring,
     RenewalCycleSettled,
     RenewalOrderRequested,
     SubscriptionChanged,
@@ -61,6 +62,8 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     RenewalCycleSettled,
     MailSentV2,
     MailFailedV2,
+    CardReplaced,
+    RenewalCardExpiring,
 )
 """All concrete event types; the registry, schema snapshots and AsyncAPI document are built from this."""
 
@@ -69,6 +72,7 @@ __all__ = [
     "CancelPayment",
     "CapturePayment",
     "CardLinked",
+    "CardReplaced",
     "CardUnlinked",
     "CheckoutRequested",
     "Event",
@@ -89,6 +93,7 @@ __all__ = [
     "PaymentHoldReleased",
     "PaymentOperationFailed",
     "PaymentOutcomeUnknown",
+    "RenewalCardExpiring",
     "RenewalCycleSettled",
     "RenewalOrderRequested",
     "RenewalPaymentFailed",

@@ -8,7 +8,7 @@ card management page.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -32,8 +32,15 @@ class CardLinkEvent(Event):
         return f"{self.shop_id}:{self.member_id}"
 
 
+CardSource = Literal["checkout", "my_page", "operator"]
+"""Who made the change: an order's checkout (R7-R9), the member's card page (R18) or an operator."""
+
+
 class CardLinked(CardLinkEvent):
-    """A member's card is now stored at the gateway (4MemAdd), or replaced by another card (4MemChg)."""
+    """A member's card is now stored at the gateway (4MemAdd), or replaced by another card (4MemChg).
+
+    Since `card.replaced.v1` a replacement made on the member's card page or by an operator is announced as
+    `CardReplaced`; an order that links "another card" (R7) still announces `CardLinked` with `replaced` true."""
 
     TYPE: ClassVar[str] = "card.linked.v1"
 
@@ -41,6 +48,22 @@ class CardLinked(CardLinkEvent):
     masked_card: str | None = Field(
         default=None, description="Masked number as the gateway shows it (first 4 + last 4 digits)."
     )
+    card_expiry: str | None = Field(
+        default=None, pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="Expiry month of the stored card, YYYY-MM."
+    )
+    source: CardSource = "checkout"
+
+
+class CardReplaced(CardLinkEvent):
+    """The member replaced the stored card by another (4MemChg; no authorization, no charge). The next renewal
+    uses the new card; orders already generated keep theirs (R22). No card data: only the new expiry month."""
+
+    TYPE: ClassVar[str] = "card.replaced.v1"
+
+    card_expiry: str | None = Field(
+        default=None, pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="Expiry month of the new card, YYYY-MM."
+    )
+    source: CardSource
 
 
 class CardUnlinked(CardLinkEvent):
@@ -49,3 +72,4 @@ class CardUnlinked(CardLinkEvent):
     TYPE: ClassVar[str] = "card.unlinked.v1"
 
     reason: NonEmptyStr = Field(description="keep_card_unchecked, link_mode_never, member_request, ...")
+    source: CardSource = "checkout"

@@ -99,3 +99,15 @@ class RenewalCycleSettled(SubscriptionEvent):
     order_id: Identifier
     outcome: Literal["completed", "skipped", "payment_failed", "needs_review"]
     reason_code: NonEmptyStr | None = None
+
+
+class RenewalCardExpiring(SubscriptionEvent):
+    """The member's stored card expires before the next renewal would charge it: warn the buyer (once per cycle) so
+    they can replace it on their card page (R18) before the renewal fails (R22)."""
+
+    TYPE: ClassVar[str] = "subscription.renewal_card_expiring.v1"
+
+    member_id: Identifier
+    cycle_no: int = Field(ge=1, description="The cycle that would charge the expired card.")
+    next_cycle_on: date
+    card_expiry: str = Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")

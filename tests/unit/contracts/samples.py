@@ -13,6 +13,7 @@ from contracts.events import (
     CancelPayment,
     CapturePayment,
     CardLinked,
+    CardReplaced,
     CardUnlinked,
     CheckoutRequested,
     Event,
@@ -33,6 +34,7 @@ from contracts.events import (
     PaymentHoldReleased,
     PaymentOperationFailed,
     PaymentOutcomeUnknown,
+    RenewalCardExpiring,
     RenewalCycleSettled,
     RenewalOrderRequested,
     RenewalPaymentFailed,
@@ -176,7 +178,7 @@ def payment_operation_failed() -> PaymentOperationFailed:
 def card_linked() -> CardLinked:
     return CardLinked(
         shop_id="demo-shop", member_id="m-1001", order_id="ord-0001", replaced=False,
-        masked_card="4111********1111",
+        masked_card="4111********1111", card_expiry="2030-12", source="checkout",
     )  # fmt: skip
 
 
@@ -233,6 +235,17 @@ def renewal_cycle_settled() -> RenewalCycleSettled:
     return RenewalCycleSettled(
         subscription_id="sub-0001", shop_id="demo-shop", member_id="m-1001", cycle_no=2, order_id="ord-0002",
         outcome="payment_failed", reason_code="card_declined",
+    )  # fmt: skip
+
+
+def card_replaced() -> CardReplaced:
+    return CardReplaced(shop_id="demo-shop", member_id="m-1001", card_expiry="2030-12", source="my_page")
+
+
+def renewal_card_expiring() -> RenewalCardExpiring:
+    return RenewalCardExpiring(
+        subscription_id="sub-0001", shop_id="demo-shop", member_id="m-1001", cycle_no=3,
+        next_cycle_on=date(2025, 3, 1), card_expiry="2025-02",
     )  # fmt: skip
 
 
@@ -325,6 +338,8 @@ SAMPLES: dict[str, Callable[[], Event]] = {
         renewal_cycle_settled,
         mail_sent_v2,
         mail_failed_v2,
+        card_replaced,
+        renewal_card_expiring,
     )
 }
 """Type name -> factory of a representative instance."""

@@ -18,13 +18,14 @@ EXPECTED_EVENTS = {
     "RenewalOrderRequested", "SubscriptionStarted", "MailSent", "MailFailed", "OrderAmountChanged",
     "PaymentHoldReleased", "CapturePayment", "CancelPayment", "UpdatePaymentAmount", "RenewalPaymentFailed",
     "SubscriptionChanged", "RenewalCycleSettled", "MailSentV2", "MailFailedV2",
+    "CardReplaced", "RenewalCardExpiring",
 }  # fmt: skip
 
 
-def test_registry_covers_all_29_events_with_unique_type_names():
+def test_registry_covers_all_31_events_with_unique_type_names():
     assert {model.__name__ for model in EVENT_TYPES.values()} == EXPECTED_EVENTS
-    assert len(EVENT_TYPES) == 29
-    assert len({model.TYPE for model in ALL_EVENTS}) == len(ALL_EVENTS) == 29
+    assert len(EVENT_TYPES) == 31
+    assert len({model.TYPE for model in ALL_EVENTS}) == len(ALL_EVENTS) == 31
 
 
 def test_type_names_are_lowercase_dotted_and_versioned():

@@ -28,11 +28,14 @@ def test_services_consume_and_produce_the_topics_of_design_section_3():
             ("orders.events", "payments.commands", "shops.settings", "subscriptions.events"),
             ("payments.events",),
         ),
-        "subscription": (  # renewal outcomes arrive as order events; settings give the generation hour
-            ("orders.events", "shops.settings"),
+        "subscription": (  # renewal outcomes arrive as order events, card expiry as card events
+            ("orders.events", "payments.events", "shops.settings"),
             ("subscriptions.commands", "subscriptions.events"),
         ),
-        "notification": (("orders.events", "shops.settings"), ("notifications.events",)),
+        "notification": (
+            ("orders.events", "payments.events", "shops.settings", "subscriptions.events"),
+            ("notifications.events",),
+        ),
     }
 
 
