@@ -80,6 +80,10 @@ class CardMethodSettings(ValueModel):
     contract_start: date | None = Field(default=None, description="Gateway contract period start (JST).")
     contract_end: date | None = Field(default=None, description="Gateway contract period end (JST).")
     renewal: RenewalSettings = Field(default_factory=RenewalSettings)
+    notify_card_changes: bool = Field(
+        default=True, description="Send the buyer a short notice when their stored card is replaced or removed on "
+        "their card page or by an operator, and before a renewal would charge an expired card (R18).",
+    )
 
 
 class ShopSettingsChanged(Event):
