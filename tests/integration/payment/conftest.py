@@ -15,6 +15,7 @@ from pydantic import SecretStr
 from delivery.settings import ConsumerSettings
 from emulator.testing import serve_emulator
 from services.payment.app import create_app
+from services.payment.ports import Clock
 from services.payment.settings import GatewaySettings, PaymentSettings
 from tests.integration.payment.support import LogCapture, PaymentHarness, cancel, read_events_forever
 
@@ -35,11 +36,13 @@ def settings_for(database_url: str, kafka, emulator_url: str, **overrides) -> Pa
 
 @asynccontextmanager
 async def payment_harness(database_url: str, kafka, *, seed: int, api_timeout: float = 5.0,
-                          admin_timeout: float = 5.0, **overrides) -> AsyncIterator[PaymentHarness]:
+                          admin_timeout: float = 5.0, clock: Clock | None = None,
+                          **overrides) -> AsyncIterator[PaymentHarness]:
     """The payment service with the emulator, a producer, its logs captured and payments.events read from the
-    start; shop-1's credentials and operator key registered. Everything is stopped afterwards, bounded."""
+    start; shop-1's credentials and operator key registered. Everything is stopped afterwards, bounded.
+    `clock`: the service's clock (tests that move time pass a `MovableClock`)."""
     async with serve_emulator(seed=seed, max_hold_seconds=10) as emulator:
-        app = create_app(settings_for(database_url, kafka, emulator.url, **overrides))
+        app = create_app(settings_for(database_url, kafka, emulator.url, **overrides), clock=clock)
         producer = AIOKafkaProducer(bootstrap_servers=kafka.servers, enable_idempotence=True)
         await producer.start()
         try:

@@ -14,7 +14,7 @@ import itertools
 import logging
 import uuid
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -57,6 +57,32 @@ def order_placed(*, member_id: str | None = None, token: str | None = None, amou
                                               "keep_card": keep_card, "pay_type": "01"}),
         sealed_token=TokenSealer(DEV_ONLY_SEAL_KEY).seal(token) if seal and token else None,
         sales_mode=sales_mode, card_link_mode=link_mode)
+
+
+def renewal_placed(*, member_id: str, cycle_no: int, amount: int = 3980, sales_mode: str = "auth",
+                   subscription_id: str = "sub-1") -> OrderPlaced:
+    """A renewal order as checkout places it (design §6.6): the registered card, no token, one payment."""
+    number = next(_numbers)
+    return OrderPlaced(
+        order_id=f"ord-r{uuid.uuid4().hex[:10]}", shop_id=SHOP, origin="renewal", subscription_id=subscription_id,
+        cycle_no=cycle_no, cart_type="subscription", payment_number=f"{20250000000000000000 + number:020d}",
+        amount=amount, order_date=date(2025, 6, 1),
+        buyer=Buyer(name="山田 太郎", name_kana="ヤマダ タロウ", email="taro@example.jp", member_id=member_id),
+        payment=PaymentChoice(use_registered_card=True, pay_type="01"), sales_mode=sales_mode,
+        card_link_mode="always")
+
+
+class MovableClock:
+    """The service's clock in tests that move time (renewal retries): real time plus an offset tests advance."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += timedelta(seconds=seconds)
 
 
 class LogCapture(logging.Handler):
@@ -113,6 +139,12 @@ class PaymentHarness:
     async def faults(self, plan: dict[str, Any]) -> None:
         (await self.admin.put("/_emulator/faults", json=plan)).raise_for_status()
 
+    async def decline_member(self, kaiin_id: str, *, code: str, times: int | None = None) -> None:
+        """The emulator's switch: the member's charges decline with `code` (from now on, or the next `times`)."""
+        body: dict[str, Any] = {"code": code} if times is None else {"code": code, "times": times}
+        response = await self.admin.post(f"/_emulator/members/{DEMO['merchant_id']}/{kaiin_id}/decline", json=body)
+        response.raise_for_status()
+
     # -- observing -------------------------------------------------------------------------------------
     def events_of(self, key: str) -> list[Envelope]:
         return [e for e in self.events if e.event().kafka_key() == key]
@@ -145,6 +177,14 @@ class PaymentHarness:
         response.raise_for_status()
         rows: list[dict[str, Any]] = response.json()
         return rows
+
+    async def requests(self, operate_id: str) -> dict[str, int]:
+        """The emulator's counters of one OperateId: every request, those answered OK, those declined."""
+        response = await self.admin.get("/_emulator/stats")
+        response.raise_for_status()
+        counters: dict[str, int] = response.json()["operations"].get(operate_id, {})
+        return {"requests": counters.get("requests", 0), "ok": counters.get("ok", 0),
+                "errors": counters.get("errors", 0)}
 
     async def members(self) -> list[dict[str, Any]]:
         response = await self.admin.get("/_emulator/members", params={"MerchantId": DEMO["merchant_id"]})
@@ -189,4 +229,5 @@ async def cancel(task: asyncio.Task[None]) -> None:
     assert await cancel_and_wait(task, timeout=10), "the payments.events reader did not stop"
 
 
-__all__ = ["DEMO", "INTERNAL_TOKEN", "OPERATOR_KEY", "ORDERS_EVENTS", "SHOP", "PaymentHarness", "order_placed"]
+__all__ = ["DEMO", "INTERNAL_TOKEN", "OPERATOR_KEY", "ORDERS_EVENTS", "SHOP", "MovableClock", "PaymentHarness",
+           "order_placed", "renewal_placed"]
