@@ -62,6 +62,22 @@ async def history(harness: PaymentHarness, order: OrderPlaced) -> list[tuple[str
     return [(a["operation"], a["status"]) for a in response.json()["history"]]
 
 
+async def test_a_skipped_renewal_reaches_no_gateway_and_announces_nothing(harness: PaymentHarness) -> None:
+    await subscribed(harness, "m-1")
+    skipped = renewal_placed(member_id="m-1", cycle_no=2).model_copy(
+        update={"payment_skip_reason": "authorize_at_renewal_off"})
+    await harness.consumed(await harness.publish(skipped), await harness.publish(skipped))
+    following = renewal_placed(member_id="m-1", cycle_no=3)
+    await harness.publish(following)
+    await final_outcome(harness, following, PaymentAuthorized)  # staged after anything the skip could have staged
+    view = (await harness.payment(skipped.order_id)).json()
+    assert (view["state"], view["reason"], view["history"]) == ("skipped", "authorize_at_renewal_off", [])
+    assert (harness.events_of(skipped.order_id), await harness.requests("1Auth")) == (
+        [], {"requests": 2, "ok": 2, "errors": 0})
+    health = (await harness.api.get("/health")).json()
+    assert health["checks"]["retry_worker"] is True
+
+
 async def test_a_card_declining_from_now_on_fails_the_renewal_once_and_a_new_card_pays_the_next_cycle(
         harness: PaymentHarness) -> None:
     kaiin_id = await subscribed(harness, "m-1")
