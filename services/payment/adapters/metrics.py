@@ -1,7 +1,8 @@
 """Payment's own metrics, beside the delivery ones (`delivery.metrics`): every e-SCOTT call by operation and
 outcome with its latency, and, read from the database at each scrape, the payments an operator must act on
-(design §6.2 unknown outcomes, §6.5 two live holds). Alert on `payment_needs_operator > 0` and on
-`payment_oldest_unknown_seconds`; the payment numbers are in the operator API and the error log lines."""
+(design §6.2 unknown outcomes, §6.5 two live holds) and the renewal retries waiting (R22 opt-in). Alert on
+`payment_needs_operator > 0`, on `payment_oldest_unknown_seconds` and on `payment_renewal_retries{kind="overdue"}
+> 0`; the payment numbers are in the operator API and the error log lines."""
 
 from __future__ import annotations
 
@@ -18,6 +19,10 @@ FROM payments
 WHERE state = 'unknown' OR unknown_operation IS NOT NULL OR previous_hold IS NOT NULL
 """
 _OLDEST_UNKNOWN = "SELECT extract(epoch FROM now() - min(updated_at)) FROM payments WHERE state = 'unknown'"
+_RETRIES = """
+SELECT count(*) AS waiting, count(*) FILTER (WHERE due_at < now() - interval '10 minutes') AS overdue
+FROM payment_retries
+"""
 
 
 def gateway_observer(metrics: ServiceMetrics) -> Callable[[str, str, float], None]:
@@ -35,3 +40,6 @@ def watch_attention(metrics: ServiceMetrics, pool: PoolSource) -> None:
                  documentation="Payments an operator must act on: unknown outcome, unknown operation, two live holds.")
     watch_value(metrics, pool, name="payment_oldest_unknown_seconds", query=_OLDEST_UNKNOWN,
                 documentation="Age of the oldest payment of unknown outcome (0: none).")
+    watch_counts(metrics, pool, name="payment_renewal_retries", label="kind", query=_RETRIES,
+                 documentation="Declined renewals waiting for their opt-in retry; overdue: due for over 10 minutes "
+                               "and not run (no retry worker running?).")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from delivery.logs import get_logger
 from services.payment.domain.attempts import Attempt
 from services.payment.domain.model import Decided, PaymentState
-from services.payment.domain.retries import next_retry, retry_later
+from services.payment.domain.retries import is_soft, next_retry, retry_later
 from services.payment.handlers.deps import Deps
 from services.payment.ports import UnitOfWork
 
@@ -27,20 +27,19 @@ async def settle_renewal_charge(deps: Deps, uow: UnitOfWork, decided: Decided, *
     payment, _ = decided
     if payment.state is PaymentState.PENDING:
         return decided
-    current = await uow.retries.get(payment.order_id)
-    settings = await uow.shops.settings(payment.shop_id)
-    retry = next_retry(payment, policy=settings.renewal_retry if settings is not None else None, current=current,
-                       first_tried_at=attempt.started_at, now=deps.clock.now())
-    if retry is not None:
-        await uow.retries.put(retry)
-        log.info("payment.retry_scheduled", order_id=payment.order_id, shop_id=payment.shop_id,
-                 payment_number=payment.payment_number, codes=list(payment.codes), reason=payment.reason,
-                 retries=retry.retries, due_at=retry.due_at.isoformat())
-        return retry_later(decided, due_at=retry.due_at)
-    if current is not None:
-        await uow.retries.delete(payment.order_id)
+    if payment.state is PaymentState.DECLINED and is_soft(payment.codes, payment.reason):
+        settings = await uow.shops.settings(payment.shop_id)
+        retry = next_retry(payment, policy=settings.renewal_retry if settings is not None else None,
+                           current=await uow.retries.get(payment.order_id), first_tried_at=attempt.started_at,
+                           now=deps.clock.now())
+        if retry is not None:
+            await uow.retries.put(retry)
+            log.info("payment.retry_scheduled", order_id=payment.order_id, shop_id=payment.shop_id,
+                     payment_number=payment.payment_number, codes=list(payment.codes), reason=payment.reason,
+                     retries=retry.retries, due_at=retry.due_at.isoformat())
+            return retry_later(decided, due_at=retry.due_at)
+    await uow.retries.delete(payment.order_id)  # retrying is over (if it ever began)
     if payment.state is PaymentState.DECLINED:
         log.info("payment.renewal_declined", order_id=payment.order_id, shop_id=payment.shop_id,
-                 payment_number=payment.payment_number, codes=list(payment.codes), reason=payment.reason,
-                 retries=current.retries if current is not None else 0)
+                 payment_number=payment.payment_number, codes=list(payment.codes), reason=payment.reason)
     return decided

@@ -16,6 +16,7 @@ from contracts.events.shops import RenewalRetry
 from services.payment.settings import RetrySettings
 from tests.integration.payment.conftest import payment_harness
 from tests.integration.payment.support import MovableClock, PaymentHarness, order_placed, renewal_placed
+from tests.metrics_reading import sample, scrape
 from tests.unit.payment.handlers.builders import settings_changed
 from tests.waiting import eventually
 
@@ -122,9 +123,11 @@ async def test_with_retries_on_a_soft_decline_is_retried_and_authorizes_and_a_ha
     assert timedelta(hours=23) < waiting.retry_at - clock.now() <= timedelta(days=1)
     view = (await harness.payment(soft.order_id)).json()
     assert (view["state"], view["retry"]["retries"]) == ("retry_scheduled", 0)
+    assert sample(await scrape(harness.api), "payment_renewal_retries", kind="waiting") == 1
 
     clock.advance(DAY)
     authorized = await final_outcome(harness, soft, PaymentAuthorized)
+    assert sample(await scrape(harness.api), "payment_renewal_retries", kind="waiting") == 0
     [charge] = await harness.ledger(MerchantFree1=soft.payment_number)
     assert (authorized.card_source, charge["kaiin_id"], charge["state"]) == ("member", soft_member, "authorized")
     assert await history(harness, soft) == [("1Auth", "declined"), ("1Auth", "ok")]
