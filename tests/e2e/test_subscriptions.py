@@ -1,0 +1,359 @@
+"""Issue 9 end to end, all services as processes: subscriptions started by real first orders, renewal orders per
+cycle on the subscription service's dev clock, member authorizations at the emulator, R21 skips, R22 failures with
+their mails, and the buyer's and operator's changes. Observed only through HTTP APIs, Kafka and the emulator.
+
+The dev clock lives in the subscription process and only moves forward, and checkout dates first orders by the real
+clock: every subscription is therefore started before the clock first moves (module fixture), and each test moves
+the clock relative to where its subscription stands, so the tests also pass alone or in another order."""
+
+from __future__ import annotations
+
+import calendar
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from contracts.envelope import Envelope
+from contracts.topics import SUBSCRIPTIONS_COMMANDS, SUBSCRIPTIONS_EVENTS
+from delivery.settings import KafkaSettings
+from deploy.local import demo_shop as demo
+from tests.e2e.stack import Shop, Stack
+from tests.kafka_reading import read_topic
+from tests.waiting import eventually
+
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
+JST = timezone(timedelta(hours=9))
+MONTHLY = {"every": 1, "unit": "month"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Started:
+    """A subscription started by a real first order, and the gateway member its card was linked to."""
+
+    subscription_id: str
+    member_id: str
+    first_order_id: str
+    kaiin_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Subscriptions:
+    monthly: Started  # shared by the tests that leave it active
+    declining: Started  # its member's card is switched to "declines from now on"
+    managed: Started  # skipped, paused and resumed
+    ending: Started  # canceled after its current cycle
+
+
+@pytest.fixture(scope="module")
+async def subscriptions(stack: Stack) -> Subscriptions:
+    shop = Shop(stack)
+    try:
+        return Subscriptions(monthly=await start(shop), declining=await start(shop), managed=await start(shop),
+                             ending=await start(shop))
+    finally:
+        await shop.http.aclose()
+
+
+async def start(shop: Shop) -> Started:
+    """A member's first order in the subscription cart, monthly; its subscription as the operator lists it."""
+    member = f"m-{uuid.uuid4().hex[:10]}"
+    body = shop.body(await shop.token(), member_id=member, cart_type="subscription", subscription=MONTHLY)
+    outcome = ok(await shop.checkout(body))
+    assert outcome["status"] == "completed", outcome
+    [tx] = await shop.emulator("transactions", MerchantFree1=outcome["payment_number"])
+    assert tx["kaiin_id"], tx  # the first order linked the card (R19) and paid by member
+
+    async def listed() -> list[dict[str, Any]]:
+        found = await subscription_call(shop, "GET", "", params={"member_id": member})
+        return list(ok(found)["subscriptions"])
+
+    [sub] = await eventually(listed, message=f"subscription of {member} started")
+    assert (sub["first_order_id"], sub["status"]) == (outcome["order_id"], "active")
+    return Started(subscription_id=sub["subscription_id"], member_id=member, first_order_id=outcome["order_id"],
+                   kaiin_id=tx["kaiin_id"])
+
+
+def ok(response: httpx.Response) -> Any:
+    """The JSON of a 200 answer (any other status fails the test with the answer)."""
+    assert response.status_code == 200, (response.request.url, response.status_code, response.text[:2000])
+    return response.json()
+
+
+async def subscription_call(shop: Shop, method: str, path: str, **kwargs: Any) -> Any:
+    """The subscription service's operator API of the demo shop."""
+    url = f"{shop.stack.urls['subscription']}/v1/shops/{shop.shop_id}/subscriptions{path}"
+    return await shop.http.request(method, url, headers=shop.operator, **kwargs)
+
+
+async def my_page(shop: Shop, sub: Started, action: str, *, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The storefront's my-page changing the member's own subscription (storefront key + member id)."""
+    url = (f"{shop.stack.urls['subscription']}/v1/shops/{shop.shop_id}/members/{sub.member_id}/subscriptions/"
+           f"{sub.subscription_id}/{action}")
+    return dict(ok(await shop.http.post(url, json=body, headers={"X-Storefront-Key": demo.STOREFRONT_KEY})))
+
+
+async def view(shop: Shop, sub: Started) -> dict[str, Any]:
+    return dict(ok(await subscription_call(shop, "GET", f"/{sub.subscription_id}")))
+
+
+def cycle_date(started_on: str, periods: int) -> date:
+    """The delivery date `periods` months after the start, on the start's day or the month's last (a buyer's
+    expectation of a monthly subscription); cycle n is delivered on cycle_date(start, n - 1)."""
+    start_day = date.fromisoformat(started_on)
+    year, month = divmod(start_day.month - 1 + periods, 12)
+    year, month = start_day.year + year, month + 1
+    return date(year, month, min(start_day.day, calendar.monthrange(year, month)[1]))
+
+
+async def dev_today(shop: Shop) -> date:
+    now = ok(await shop.http.get(f"{shop.stack.urls['subscription']}/dev/clock"))["now"]
+    return datetime.fromisoformat(now).astimezone(JST).date()
+
+
+async def move_clock_to(shop: Shop, day: date) -> None:
+    """The subscription service's clock to `day` (JST), same time of day; renewals are generated at 00:00 JST of
+    the delivery day in the demo shop (lead 0 days, hour 0)."""
+    days = (day - await dev_today(shop)).days
+    assert days >= 0, f"the dev clock is already past {day}"
+    moved = await shop.http.post(f"{shop.stack.urls['subscription']}/dev/clock", json={"advance_days": days})
+    assert moved.status_code == 200, moved.text
+
+
+async def next_cycle(shop: Shop, sub: Started) -> int:
+    """Move the clock to the subscription's next delivery; its cycle number once recorded."""
+    before = await view(shop, sub)
+    await move_clock_to(shop, date.fromisoformat(before["next_cycle_on"]))
+    return await cycles_recorded(shop, sub, before["cycle_count"] + 1)
+
+
+async def cycles_recorded(shop: Shop, sub: Started, count: int) -> int:
+    async def recorded() -> bool:
+        return bool((await view(shop, sub))["cycle_count"] >= count)
+
+    await eventually(recorded, interval=0.1, message=f"{sub.subscription_id}: {count} cycles recorded")
+    return count
+
+
+async def scheduled_through(shop: Shop, active: Started, day: date) -> None:
+    """Wait until the scheduler has acted on the clock's move to `day`: an active subscription's next delivery is
+    after it (what was due then has been generated, for every subscription)."""
+    async def moved_on() -> bool:
+        return date.fromisoformat((await view(shop, active))["next_cycle_on"]) > day
+
+    await eventually(moved_on, interval=0.1, message=f"scheduler past {day}")
+
+
+async def renewal_orders(shop: Shop, sub: Started) -> dict[int, list[dict[str, Any]]]:
+    """The shop's renewal orders of one subscription, by cycle number (checkout's operator API)."""
+    orders = ok(await shop.operator_call("GET", "/orders?limit=500"))["orders"]
+    found: dict[int, list[dict[str, Any]]] = {}
+    for order in orders:
+        if order["renewal"] and order["renewal"]["subscription_id"] == sub.subscription_id:
+            found.setdefault(order["renewal"]["cycle_no"], []).append(order)
+    return found
+
+
+async def settled_order(shop: Shop, sub: Started, *, cycle_no: int, status: str) -> dict[str, Any]:
+    """The one renewal order of a cycle once it has `status`, in full (operator view)."""
+    async def reached() -> dict[str, Any] | None:
+        found = (await renewal_orders(shop, sub)).get(cycle_no, [])
+        assert len(found) <= 1, found
+        return found[0] if found and found[0]["status"] == status else None
+
+    summary = await eventually(reached, interval=0.1, message=f"cycle {cycle_no} order {status}")
+    return dict(ok(await shop.operator_call("GET", f"/orders/{summary['order_id']}")))
+
+
+async def cycle_outcome(shop: Shop, sub: Started, *, cycle_no: int, status: str) -> dict[str, Any]:
+    """A cycle as the subscription's view shows it once settled with `status`."""
+    async def reached() -> dict[str, Any] | None:
+        cycles = {c["cycle_no"]: c for c in (await view(shop, sub))["cycles"]}
+        return cycles[cycle_no] if cycles.get(cycle_no, {}).get("status") == status else None
+
+    return await eventually(reached, interval=0.1, message=f"cycle {cycle_no} {status} in the subscription")
+
+
+async def auth_counts(shop: Shop) -> dict[str, int]:
+    return dict((await shop.emulator("stats"))["operations"].get("1Auth", {"requests": 0, "ok": 0, "errors": 0}))
+
+
+def kafka_of(stack: Stack) -> KafkaSettings:
+    return KafkaSettings(bootstrap_servers=stack.env["KAFKA_BOOTSTRAP_SERVERS"],
+                         topic_prefix=stack.env["KAFKA_TOPIC_PREFIX"])
+
+
+async def subscription_events(stack: Stack, sub: Started, *, at_least: int = 1) -> list[Envelope]:
+    kafka = kafka_of(stack)
+    records = await read_topic(kafka, kafka.topic(SUBSCRIPTIONS_EVENTS), at_least=at_least, settle=0.3)
+    found = [Envelope.from_bytes(r.value) for r in records]
+    return [e for e in found if e.data["subscription_id"] == sub.subscription_id]
+
+
+async def test_a_first_order_in_the_subscription_cart_starts_one_monthly_subscription(shop, stack, subscriptions):
+    sub = subscriptions.monthly
+    [started] = [e for e in await subscription_events(stack, sub) if e.type == "subscription.started.v1"]
+    data = started.data
+    assert (data["member_id"], data["first_order_id"], data["terms"]) == (sub.member_id, sub.first_order_id, MONTHLY)
+    assert data["next_cycle_on"] == cycle_date(data["started_on"], 1).isoformat()
+    assert [c["order_id"] for c in (await view(shop, sub))["cycles"] if c["cycle_no"] == 1] == [sub.first_order_id]
+
+
+async def test_twelve_monthly_cycles_give_twelve_renewal_orders_each_authorized_once_by_the_member(
+        shop, subscriptions):
+    sub = subscriptions.monthly
+    before = await view(shop, sub)
+    first, last = before["cycle_count"] + 1, before["cycle_count"] + 12
+    await move_clock_to(shop, cycle_date(before["started_on"], last - 1))
+    orders = {n: await settled_order(shop, sub, cycle_no=n, status="completed") for n in range(first, last + 1)}
+    cycles = {n: await cycle_outcome(shop, sub, cycle_no=n, status="completed") for n in range(first, last + 1)}
+    for n, order in orders.items():
+        payment_number = order["payment"]["payment_number"]
+        [tx] = await shop.emulator("transactions", MerchantFree1=payment_number)
+        assert (tx["kaiin_id"], tx["state"], tx["amount"]) == (sub.kaiin_id, "authorized", order["amount"]), tx
+        assert [h["operate_id"] for h in tx["history"]] == ["1Auth"]
+        assert (order["payment"]["card_source"], cycles[n]["order_id"]) == ("registered_card", order["order_id"])
+        assert cycles[n]["scheduled_for"] == cycle_date(before["started_on"], n - 1).isoformat()
+    after = await view(shop, sub)
+    assert (after["cycle_count"], after["next_cycle_on"]) == (last, cycle_date(before["started_on"], last).isoformat())
+    assert sorted(await renewal_orders(shop, sub)) == list(range(2, last + 1))
+
+
+async def test_a_renewal_request_delivered_again_and_copied_gives_no_second_order_or_authorization(
+        shop, stack, subscriptions):
+    sub = subscriptions.monthly
+    cycle_no = await next_cycle(shop, sub)
+    order = await settled_order(shop, sub, cycle_no=cycle_no, status="completed")
+    kafka = kafka_of(stack)
+    records = await read_topic(kafka, kafka.topic(SUBSCRIPTIONS_COMMANDS), at_least=1, settle=0.3)
+    original = next(r for r in records if (Envelope.from_bytes(r.value).data["subscription_id"],
+                                           Envelope.from_bytes(r.value).data["cycle_no"]) == (sub.subscription_id,
+                                                                                              cycle_no))
+    copy = Envelope.from_bytes(original.value).model_copy(update={"event_id": uuid.uuid4()})
+    producer = AIOKafkaProducer(bootstrap_servers=kafka.servers)
+    await producer.start()
+    try:
+        for value in (original.value, copy.to_bytes()):  # a redelivery, then the same cycle under a new event id
+            await producer.send_and_wait(original.topic, value, key=original.key, headers=list(original.headers))
+    finally:
+        await producer.stop()
+    later = await next_cycle(shop, sub)  # same key, same partition: checkout has read both copies before this
+    await settled_order(shop, sub, cycle_no=later, status="completed")
+    assert [o["order_id"] for o in (await renewal_orders(shop, sub))[cycle_no]] == [order["order_id"]]
+    assert len(await shop.emulator("transactions", MerchantFree1=order["payment"]["payment_number"])) == 1
+
+
+async def mails_of(shop: Shop, order_id: str, *, at_least: int = 0) -> list[dict[str, Any]] | None:
+    """The mails the SMTP sink received for an order (None until at least `at_least`)."""
+    messages = ok(await shop.http.get(f"{shop.stack.urls['smtp-sink']}/messages"))
+    found = [m for m in messages if m["order_id"] == order_id]
+    return found if len(found) >= at_least else None
+
+
+def kinds(mails: list[dict[str, Any]] | None) -> list[tuple[str, str]]:
+    return sorted((m["kind"], m["rcpt_to"][0]) for m in mails or ())
+
+
+async def test_a_declined_renewal_is_payment_failed_never_reauthorized_and_mailed_once(shop, subscriptions):
+    sub = subscriptions.declining
+    merchant = demo.CREDENTIALS["merchant_id"]
+    decline = f"{shop.stack.urls['emulator']}/_emulator/members/{merchant}/{sub.kaiin_id}/decline"
+    (await shop.http.post(decline, json={"code": "G12"})).raise_for_status()
+    auths = await auth_counts(shop)
+    try:
+        failed_cycle = await next_cycle(shop, sub)
+        failed = await settled_order(shop, sub, cycle_no=failed_cycle, status="payment_failed")
+    finally:
+        (await shop.http.delete(decline)).raise_for_status()
+    cycle = await cycle_outcome(shop, sub, cycle_no=failed_cycle, status="payment_failed")
+    mails = await eventually(lambda: mails_of(shop, failed["order_id"], at_least=2), message="failure notices")
+    later = await next_cycle(shop, sub)  # the next cycle authorizes again: everything about the failed one is done
+    await settled_order(shop, sub, cycle_no=later, status="completed")
+    assert failed["reason_code"] and cycle["reason_code"] == failed["reason_code"], (failed, cycle)
+    assert "G12" in str(failed["payment"]["gateway_codes"]) + str(failed["payment"]["failed_operation"])
+    assert await shop.emulator("transactions", MerchantFree1=failed["payment"]["payment_number"]) == []
+    assert (await auth_counts(shop))["errors"] - auths["errors"] == 1  # one declined 1Auth, no second attempt
+    still = await settled_order(shop, sub, cycle_no=failed_cycle, status="payment_failed")  # and stays failed
+    assert still["order_id"] == failed["order_id"]
+    assert kinds(await mails_of(shop, failed["order_id"])) == kinds(mails) == [
+        ("renewal_failed_buyer", "taro@example.jp"), ("renewal_failed_shop", "orders@demo-shop.example")]
+
+
+async def reconfigure(shop: Shop, **changes: Any) -> None:
+    response = await shop.operator_call("PUT", "/payment-methods/escott_card", {**demo.CARD, **changes})
+    assert response.status_code == 200, response.text
+
+
+async def test_a_renewal_the_shop_does_not_authorize_completes_skipped_with_no_gateway_call(shop, subscriptions):
+    sub = subscriptions.monthly
+    await reconfigure(shop, authorize_at_renewal=False)
+    auths = await auth_counts(shop)
+    try:
+        cycle_no = await next_cycle(shop, sub)
+        order = await settled_order(shop, sub, cycle_no=cycle_no, status="completed")
+    finally:
+        await reconfigure(shop)
+    payment_url = f"{shop.stack.urls['payment']}/v1/shops/{shop.shop_id}/payments/{order['order_id']}"
+
+    async def recorded_skipped() -> dict[str, Any] | None:
+        response = await shop.http.get(payment_url, params={"live": "false"}, headers=shop.operator)
+        return response.json() if response.status_code == 200 and response.json()["state"] == "skipped" else None
+
+    payment = await eventually(recorded_skipped, message="payment recorded the skip")
+    storefront = ok(await shop.http.get(f"{shop.stack.urls['checkout']}/v1/orders/{order['order_id']}",
+                                        headers=shop.storefront))
+    cycle = await cycle_outcome(shop, sub, cycle_no=cycle_no, status="skipped")
+    for shown in (order["payment"], storefront["payment"]):
+        assert (shown["status"], shown["skipped_reason"], shown["payment_number"]) == (
+            "skipped", "authorize_at_renewal_off", None), shown
+    assert (order["payment"]["actions"], payment["history"], cycle["reason_code"]) == (
+        [], [], "authorize_at_renewal_off")
+    assert await auth_counts(shop) == auths
+
+
+async def test_skip_next_and_pause_move_the_next_delivery_and_resume_takes_the_next_date_from_today(
+        shop, stack, subscriptions):
+    sub, other = subscriptions.managed, subscriptions.monthly
+    start = await view(shop, sub)
+    started_on, n = start["started_on"], start["cycle_count"]  # cycle n was delivered on cycle_date(started_on, n-1)
+    skipped = await my_page(shop, sub, "skip-next", body={"reason": "travelling"})
+    assert skipped["next_cycle_on"] == cycle_date(started_on, n + 1).isoformat()  # cycle_date(n) is left out
+    paused = await my_page(shop, sub, "pause")
+    assert (paused["status"], paused["next_cycle_on"]) == ("paused", None)
+    await move_clock_to(shop, cycle_date(started_on, n + 1) + timedelta(days=3))
+    await scheduled_through(shop, other, await dev_today(shop))
+    assert (await view(shop, sub))["cycle_count"] == n  # nothing generated while paused
+    resumed = ok(await subscription_call(shop, "POST", f"/{sub.subscription_id}/resume"))
+    assert (resumed["status"], resumed["next_cycle_on"]) == ("active", cycle_date(started_on, n + 2).isoformat())
+    assert await changes(stack, sub) == [("cycle_skipped", "buyer"), ("paused", "buyer"), ("resumed", "operator")]
+
+
+async def test_a_buyer_canceling_after_the_current_cycle_gets_no_further_order_when_the_clock_moves(
+        shop, stack, subscriptions):
+    sub, other = subscriptions.ending, subscriptions.monthly
+    before = await changes(stack, sub)
+    ending = await my_page(shop, sub, "cancel", body={"when": "after_current_cycle"})
+    assert (ending["status"], ending["next_cycle_on"], ending["ends_on"]) == (
+        "active", None, max(ending["last_cycle_on"], (await dev_today(shop)).isoformat()))
+    orders = await renewal_orders(shop, sub)
+    await move_clock_to(shop, date.fromisoformat((await view(shop, other))["next_cycle_on"]) + timedelta(days=31))
+    await scheduled_through(shop, other, await dev_today(shop))
+
+    async def ended() -> dict[str, Any] | None:
+        found = await view(shop, sub)
+        return found if found["status"] == "canceled" else None
+
+    final = await eventually(ended, message="ended after the current cycle")
+    assert (final["cycle_count"], final["next_cycle_on"]) == (ending["cycle_count"], None)
+    assert await renewal_orders(shop, sub) == orders
+    assert await changes(stack, sub) == [*before, ("canceled", "buyer"), ("ended", "schedule")]
+
+
+async def changes(stack: Stack, sub: Started) -> list[tuple[str, str]]:
+    """The subscription's `SubscriptionChanged` events on Kafka: (change, changed_by)."""
+    return [(e.data["change"], e.data["changed_by"]) for e in await subscription_events(stack, sub)
+            if e.type == "subscription.changed.v1"]
