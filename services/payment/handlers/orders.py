@@ -105,12 +105,12 @@ async def resolve_payment(deps: Deps, resolution: Resolution, *, shop_id: str, o
     return updated
 
 
-async def drive_order(deps: Deps, payment: Payment, *, token: SecretStr | None,
-                      inbound: Inbound | None) -> Payment:
-    """Every call the payment still needs, one recorded step each; the member's lease is renewed with each, so
-    a long sequence of slow calls keeps it."""
+async def drive_order(deps: Deps, payment: Payment, *, token: SecretStr | None, inbound: Inbound | None,
+                      holder: str | None = None) -> Payment:
+    """Every call the payment still needs, one recorded step each; the member's lease (held by `holder`, the
+    order id unless a retry runs) is renewed with each, so a long sequence of slow calls keeps it."""
     while (planned := order_call(payment)) is not None:
-        renew = partial(_renew_member, deps, payment) if payment.member_id is not None else None
+        renew = partial(_renew_member, deps, payment, holder or payment.order_id) if payment.member_id else None
         payment = await take_step(deps, planned, partial(_apply_answer, deps=deps, inbound=inbound), token=token,
                                   also=renew)
     return payment
@@ -220,10 +220,9 @@ async def _acquire_member(deps: Deps, shop_id: str, member_id: str | None, *, ho
         pause = min(pause * 2, 0.5)
 
 
-async def _renew_member(deps: Deps, payment: Payment, uow: UnitOfWork) -> None:
+async def _renew_member(deps: Deps, payment: Payment, holder: str, uow: UnitOfWork) -> None:
     assert payment.member_id is not None
-    await uow.members.lease(payment.shop_id, payment.member_id, holder=payment.order_id,
-                            ttl_s=deps.policy.member_lease_s)
+    await uow.members.lease(payment.shop_id, payment.member_id, holder=holder, ttl_s=deps.policy.member_lease_s)
 
 
 async def release_member(uow: UnitOfWork, payment: Payment) -> None:

@@ -9,7 +9,8 @@ claimed retry then runs on its own, like the order it retries:
 2. the order flow charges the member (`drive_order`: every call a recorded attempt, sent outside any unit), and
    `handlers/renewals.py` settles the end: authorized (`PaymentAuthorized`), declined and retried later
    (`PaymentDeclined` with `retry_at`), declined for good (without), or unknown (review, never retried);
-3. the lease is released.
+3. the lease is released. It is held as `retry:<order id>`, not as the order id the order flow uses, so a
+   redelivered `OrderPlaced` of the order waits for the running retry rather than settling its attempt.
 
 A retry whose worker died half-way is found pending when its claim lapses: an attempt left `sending` is unknown
 (design §6.2, never resent), and a retry that never got as far as recording its attempt is simply run.
@@ -25,7 +26,7 @@ from delivery.logs import get_logger
 from services.payment.domain.model import Payment, PaymentState
 from services.payment.domain.retries import ScheduledRetry, begin_retry, started
 from services.payment.handlers.deps import Deps
-from services.payment.handlers.orders import drive_order, release_member, settle_interrupted
+from services.payment.handlers.orders import drive_order, settle_interrupted
 from services.payment.ports import UnitOfWork
 
 log = get_logger(__name__)
@@ -63,10 +64,17 @@ async def retry_payment(deps: Deps, claimed: ScheduledRetry) -> Payment | None:
         payment = await _begin(deps, uow, claimed)
     if payment is None:
         return None
-    payment = await drive_order(deps, payment, token=None, inbound=None)
-    async with deps.uow() as uow:
-        await release_member(uow, payment)
+    payment = await drive_order(deps, payment, token=None, inbound=None, holder=_holder(payment.order_id))
+    if payment.member_id is not None:
+        async with deps.uow() as uow:
+            await uow.members.release(payment.shop_id, payment.member_id, holder=_holder(payment.order_id))
     return payment
+
+
+def _holder(order_id: str) -> str:
+    """The member lease's holder while a retry runs: not the order id the order flow holds it under, so a
+    redelivered `OrderPlaced` of the same order waits for the retry instead of taking its attempt for dead."""
+    return f"retry:{order_id}"
 
 
 async def _begin(deps: Deps, uow: UnitOfWork, claimed: ScheduledRetry) -> Payment | None:
@@ -77,7 +85,7 @@ async def _begin(deps: Deps, uow: UnitOfWork, claimed: ScheduledRetry) -> Paymen
         await uow.retries.delete(claimed.order_id)
         return None
     if payment.member_id is not None and not await uow.members.lease(
-            payment.shop_id, payment.member_id, holder=payment.order_id, ttl_s=deps.policy.member_lease_s):
+            payment.shop_id, payment.member_id, holder=_holder(payment.order_id), ttl_s=deps.policy.member_lease_s):
         later = deps.clock.now() + timedelta(seconds=deps.policy.member_busy_delay_s)
         await uow.retries.put(replace(claimed, due_at=later))
         log.info("payment.retry_member_busy", order_id=payment.order_id, due_at=later.isoformat())

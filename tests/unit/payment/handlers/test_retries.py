@@ -215,3 +215,20 @@ async def test_the_operator_view_shows_the_retry_a_renewal_waits_for(fakes: Paym
     assert (shown.state, shown.renewal, shown.codes) == ("retry_scheduled", True, ["G54"])
     assert shown.retry is not None
     assert (shown.retry.due_at, shown.retry.retries) == (fakes.clock.now() + timedelta(days=1), 0)
+
+
+async def test_a_running_retry_keeps_the_order_flow_of_the_same_order_waiting(fakes: PaymentFakes) -> None:
+    """A redelivered OrderPlaced must not take a retry's attempt on the wire for an interrupted one (§6.2)."""
+    fakes.gateway.script(Op.AUTH, answered(Outcome.DECLINED, "G12"))
+    event = renewal_placed()
+    await place(fakes, event)
+    fakes.clock.advance(DAY)
+    order_flow_could_lease: list[bool] = []
+
+    async def while_the_retry_is_on_the_wire(call: GatewayCall) -> GatewayAnswer:
+        async with fakes.uow() as uow:
+            order_flow_could_lease.append(await uow.members.lease(SHOP, "m-1", holder=event.order_id, ttl_s=60))
+        return answered(Outcome.OK, transaction_id="1000000000778", process_id="P" * 32)
+
+    fakes.gateway.script(Op.AUTH, while_the_retry_is_on_the_wire)
+    assert (await run(fakes), order_flow_could_lease, fakes.state.leases) == (1, [False], {})
