@@ -2,8 +2,9 @@
 adapters and the handlers' `Deps` once; nothing connects on import or at build time.
 
 The shared lifespan (`delivery.http.service_app`) opens the pool, migrates, starts the producer and the outbox
-relay, then starts `SubscriptionResources`: the consumer of `orders.events` and `shops.settings`, and the renewal
-scheduler (a runtime component, reported in `/health`). They stop before the pool closes.
+relay, then starts `SubscriptionResources`: the consumer of `orders.events`, `payments.events` (card events) and
+`shops.settings`, and the renewal scheduler (a runtime component, reported in `/health`). They stop before the
+pool closes.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from delivery.clock import SystemClock
-from delivery.envelopes import decode_envelope
 from delivery.http import service_app, service_runtime
 from delivery.logs import get_logger
 from delivery.service import ServiceRuntime
@@ -52,7 +52,7 @@ class SubscriptionResources:
             log.warning("subscription.dev_secrets", note="set SUBSCRIPTION_INTERNAL_TOKEN outside development")
         if self._settings.dev_clock:
             log.warning("subscription.dev_clock", note="POST /dev/clock moves time: local stack and tests only")
-        await runtime.add_consumer(group_id=subscribers.GROUP_ID, topics=subscribers.TOPICS, decode=decode_envelope,
+        await runtime.add_consumer(group_id=subscribers.GROUP_ID, topics=subscribers.TOPICS, decode=subscribers.decode,
                                    handle=subscribers.dispatch(self._deps), settings=self._settings.consumer)
         if self._settings.scheduler.enabled:
             self._scheduler.start()

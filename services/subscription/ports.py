@@ -14,6 +14,7 @@ from typing import Protocol
 
 from delivery.clock import Clock as Clock  # the one clock port, named here beside the others
 from delivery.units import InboxOutbox
+from services.subscription.domain.cards import CardWarning, MemberCard
 from services.subscription.domain.cycles import Cycle
 from services.subscription.domain.schedule import RenewalTiming
 from services.subscription.domain.subscription import Status, Subscription
@@ -58,6 +59,10 @@ class SubscriptionRepository(Protocol):
     async def active_of_shop(self, shop_id: str) -> list[Subscription]:
         """The shop's active subscriptions, locked for update (their due times follow the shop's timing)."""
 
+    async def active_of_member(self, shop_id: str, member_id: str) -> list[Subscription]:
+        """The member's active subscriptions in the shop, locked for update (waiting for a batch of the scheduler
+        that holds one), by id: a card event checks their next cycles after any generation in progress."""
+
 
 class CycleRepository(Protocol):
     async def add(self, cycles: Sequence[Cycle]) -> set[tuple[str, int]]:
@@ -82,6 +87,27 @@ class ShopTimings(Protocol):
         """Store the shop's timing unless a later snapshot is stored already; True if stored."""
 
 
+class MemberCards(Protocol):
+    """The projection of each member's stored card from payment's card events (`payments.events`)."""
+
+    async def of_members(self, members: Iterable[tuple[str, str]]) -> dict[tuple[str, str], MemberCard]:
+        """The known card of each given (shop_id, member_id); members never seen are absent."""
+
+    async def put(self, card: MemberCard, *, as_of: datetime) -> bool:
+        """Store the member's card unless a later event's card is stored already; True if stored."""
+
+
+class CardWarnings(Protocol):
+    """The warnings given: one per (subscription, cycle), the unique record of "warn once"."""
+
+    async def add(self, warnings: Sequence[CardWarning]) -> set[tuple[str, int]]:
+        """Record new warnings; returns the (subscription_id, cycle_no) recorded now: a cycle warned about
+        already is not recorded again."""
+
+    async def of_subscription(self, subscription_id: str) -> list[CardWarning]:
+        """The subscription's warnings, by cycle."""
+
+
 class UnitOfWork(InboxOutbox, Protocol):
     """One database transaction (delivery's inbox claim and outbox) with this service's repositories on it."""
 
@@ -93,6 +119,12 @@ class UnitOfWork(InboxOutbox, Protocol):
 
     @property
     def shops(self) -> ShopTimings: ...
+
+    @property
+    def member_cards(self) -> MemberCards: ...
+
+    @property
+    def card_warnings(self) -> CardWarnings: ...
 
 
 class UnitOfWorkFactory(Protocol):

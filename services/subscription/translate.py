@@ -1,7 +1,8 @@
 """Contracts <-> the subscription domain: the only module that imports both (style rule 6).
 
 Inbound: a completed first order of the `subscription` cart becomes a `FirstOrder`; order events of renewal
-orders become `OrderReport`s; a shop's settings snapshot becomes its `RenewalTiming`. Cycle 1 is always the
+orders become `OrderReport`s; a shop's settings snapshot becomes its `RenewalTiming`; payment's card events become
+the member's `MemberCard`. Cycle 1 is always the
 first order, so order events naming cycle 1 (or no cycle) are never renewal reports. Outbound: the lifecycle
 events and `RenewalOrderRequested`, built from the subscription's state after the change.
 """
@@ -11,10 +12,14 @@ from __future__ import annotations
 from typing import Any, Literal, cast
 
 from contracts.events import (
+    CardLinked,
+    CardReplaced,
+    CardUnlinked,
     OrderCompleted,
     OrderNeedsReview,
     OrderPlaced,
     OrderRejected,
+    RenewalCardExpiring,
     RenewalCycleSettled,
     RenewalOrderRequested,
     RenewalPaymentFailed,
@@ -24,6 +29,7 @@ from contracts.events import (
 )
 from contracts.events import common as c
 from contracts.events.orders import OrderEvent
+from services.subscription.domain.cards import CardWarning, ExpiryMonth, MemberCard
 from services.subscription.domain.contents import Buyer, Contents, Fee, Line, Shipping
 from services.subscription.domain.cycles import Cycle, CycleStatus, OrderReport
 from services.subscription.domain.errors import InvalidFirstOrder
@@ -100,6 +106,15 @@ def renewal_timing(event: ShopSettingsChanged) -> RenewalTiming:
     return RenewalTiming(lead_days=renewal.lead_days, hour_jst=renewal.hour_jst)
 
 
+def member_card(event: CardLinked | CardReplaced | CardUnlinked) -> MemberCard:
+    """The member's card after the event: linked or replaced with its expiry month (unknown in events older than
+    the field), or none after an unlink."""
+    if isinstance(event, CardUnlinked):
+        return MemberCard(shop_id=event.shop_id, member_id=event.member_id, linked=False)
+    expiry = ExpiryMonth.parse(event.card_expiry) if event.card_expiry else None
+    return MemberCard(shop_id=event.shop_id, member_id=event.member_id, linked=True, expiry=expiry)
+
+
 def subscription_started(sub: Subscription) -> SubscriptionStarted:
     return SubscriptionStarted(
         subscription_id=sub.subscription_id, shop_id=sub.shop_id, member_id=sub.member_id,
@@ -131,6 +146,13 @@ def renewal_cycle_settled(sub: Subscription, cycle: Cycle) -> RenewalCycleSettle
     return RenewalCycleSettled(
         subscription_id=sub.subscription_id, shop_id=sub.shop_id, member_id=sub.member_id, cycle_no=cycle.cycle_no,
         order_id=cycle.order_id, outcome=cast(_Settled, cycle.status.value), reason_code=cycle.reason_code or None,
+    )  # fmt: skip
+
+
+def renewal_card_expiring(warning: CardWarning) -> RenewalCardExpiring:
+    return RenewalCardExpiring(
+        subscription_id=warning.subscription_id, shop_id=warning.shop_id, member_id=warning.member_id,
+        cycle_no=warning.cycle_no, next_cycle_on=warning.next_cycle_on, card_expiry=str(warning.card_expiry),
     )  # fmt: skip
 
 

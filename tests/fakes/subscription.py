@@ -18,6 +18,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from services.subscription.domain.cards import CardWarning, MemberCard
 from services.subscription.domain.cycles import Cycle
 from services.subscription.domain.schedule import RenewalTiming
 from services.subscription.domain.subscription import Status, Subscription
@@ -30,13 +31,16 @@ START = datetime(2025, 1, 31, 3, 0, tzinfo=UTC)  # 12:00 JST
 
 @dataclass(kw_only=True)
 class SubscriptionState(FakeState):
-    """The service's tables: subscriptions (with their due time and creation order), cycles, shop timings."""
+    """The service's tables: subscriptions (with their due time and creation order), cycles, shop timings, member
+    cards (with their `as_of`) and card warnings."""
 
     subscriptions: dict[str, Subscription] = field(default_factory=dict)
     due: dict[str, datetime | None] = field(default_factory=dict)
     created: dict[str, int] = field(default_factory=dict)
     cycles: dict[tuple[str, int], Cycle] = field(default_factory=dict)
     timings: dict[str, tuple[RenewalTiming, datetime]] = field(default_factory=dict)
+    cards: dict[tuple[str, str], tuple[MemberCard, datetime]] = field(default_factory=dict)
+    warnings: dict[tuple[str, int], CardWarning] = field(default_factory=dict)
 
 
 _creation = itertools.count()
@@ -95,6 +99,13 @@ class FakeSubscriptions:
     async def active_of_shop(self, shop_id: str) -> list[Subscription]:
         found = sorted((s for s in self._state.subscriptions.values()
                         if s.shop_id == shop_id and s.status is Status.ACTIVE), key=lambda s: s.subscription_id)
+        self._lock([s.subscription_id for s in found])
+        return found
+
+    async def active_of_member(self, shop_id: str, member_id: str) -> list[Subscription]:
+        found = sorted((s for s in self._state.subscriptions.values()
+                        if (s.shop_id, s.member_id) == (shop_id, member_id) and s.status is Status.ACTIVE),
+                       key=lambda s: s.subscription_id)
         self._lock([s.subscription_id for s in found])
         return found
 
@@ -161,6 +172,44 @@ class FakeShopTimings:
         return True
 
 
+class FakeMemberCards:
+    """`MemberCards`: the newest event's card (by `as_of`) wins; an unlinked card keeps its row."""
+
+    def __init__(self, state: SubscriptionState) -> None:
+        self._state = state
+
+    async def of_members(self, members: Iterable[tuple[str, str]]) -> dict[tuple[str, str], MemberCard]:
+        return {key: self._state.cards[key][0] for key in set(members) if key in self._state.cards}
+
+    async def put(self, card: MemberCard, *, as_of: datetime) -> bool:
+        key = (card.shop_id, card.member_id)
+        stored = self._state.cards.get(key)
+        if stored is not None and stored[1] > as_of:
+            return False
+        self._state.cards[key] = (card, as_of)
+        return True
+
+
+class FakeCardWarnings:
+    """`CardWarnings`: (subscription_id, cycle_no) is unique, as the table's primary key."""
+
+    def __init__(self, state: SubscriptionState) -> None:
+        self._state = state
+
+    async def add(self, warnings: Sequence[CardWarning]) -> set[tuple[str, int]]:
+        added = set()
+        for warning in warnings:
+            key = (warning.subscription_id, warning.cycle_no)
+            if key not in self._state.warnings:
+                self._state.warnings[key] = warning
+                added.add(key)
+        return added
+
+    async def of_subscription(self, subscription_id: str) -> list[CardWarning]:
+        return sorted((w for w in self._state.warnings.values() if w.subscription_id == subscription_id),
+                      key=lambda w: w.cycle_no)
+
+
 class FakeSubscriptionUnitOfWork(FakeUnitOfWork[SubscriptionState]):
     SERVICE = "subscription"
 
@@ -169,6 +218,8 @@ class FakeSubscriptionUnitOfWork(FakeUnitOfWork[SubscriptionState]):
         self.subscriptions = FakeSubscriptions(state, locks)
         self.cycles = FakeCycles(state)
         self.shops = FakeShopTimings(state)
+        self.member_cards = FakeMemberCards(state)
+        self.card_warnings = FakeCardWarnings(state)
 
 
 class FakeSubscriptionUnitOfWorkFactory(FakeUnitOfWorkFactory[SubscriptionState, FakeSubscriptionUnitOfWork]):

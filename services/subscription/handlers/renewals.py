@@ -2,9 +2,10 @@
 
 `generate_due_renewals` is one transaction per batch: lock the due subscriptions (`FOR UPDATE SKIP LOCKED`, so
 replicas never take the same one), record each cycle under its unique (subscription_id, cycle_no), move the
-subscription on, and stage `RenewalOrderRequested` in the outbox. All of it commits together or not at all: a
-crash before the commit generates the cycle again later, a crash after it loses nothing (the relay publishes
-the staged request), and nothing is ever generated twice.
+subscription on, and stage `RenewalOrderRequested` in the outbox; when the member's card will have expired by the
+following cycle, that cycle's `RenewalCardExpiring` too (once per cycle, `handlers/cards.py`). All of it commits
+together or not at all: a crash before the commit generates the cycle again later, a crash after it loses nothing
+(the relay publishes the staged request), and nothing is ever generated twice.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from datetime import datetime
 from delivery.envelopes import Inbound
 from delivery.logs import get_logger
 from services.subscription import translate
+from services.subscription.domain.cards import warning_for_next
 from services.subscription.domain.cycles import CycleDecision, OrderReport, Renewal, record_order, run_due
 from services.subscription.domain.errors import UnknownCycle
 from services.subscription.domain.schedule import RenewalTiming
 from services.subscription.domain.subscription import Changed, Subscription, due_at
+from services.subscription.handlers.cards import stage_warnings
 from services.subscription.handlers.common import Actor, cycle_correlation
 from services.subscription.handlers.deps import Deps
 from services.subscription.ports import Scheduled, UnitOfWork
@@ -47,7 +50,8 @@ async def generate_due_renewals(deps: Deps, *, limit: int) -> int:
         recorded = await uow.cycles.add([renewal.cycle for renewal in batch.renewals])
         await uow.subscriptions.save(batch.saved)
         await _emit(uow, batch, recorded)
-    log.info("renewals.generated", due=len(due), requested=len(recorded), ended=len(batch.ended))
+        warned = await _warn_expiring_cards(uow, [r for r in batch.renewals if _key(r) in recorded], now=now)
+    log.info("renewals.generated", due=len(due), requested=len(recorded), ended=len(batch.ended), warned=warned)
     return len(due)
 
 
@@ -78,6 +82,26 @@ async def _emit(uow: UnitOfWork, batch: _Batch, recorded: set[tuple[str, int]]) 
         sub = ended.subscription
         await uow.emit(translate.subscription_changed(sub, ended.change, changed_by=Actor.SCHEDULE.value),
                        correlation_id=sub.subscription_id, subject_version=sub.version)
+
+
+async def _warn_expiring_cards(uow: UnitOfWork, renewals: Sequence[Renewal], *, now: datetime) -> int:
+    """The following cycle of each renewal, if the member's card will have expired by its date: one query for the
+    batch's members, then the warnings not given yet (a card event may have given one already)."""
+    if not renewals:
+        return 0
+    cards = await uow.member_cards.of_members({_member(r.subscription) for r in renewals})
+    warnings = [w for r in renewals
+                if (w := warning_for_next(r.subscription, cards.get(_member(r.subscription)), at=now)) is not None]
+    versions = {r.subscription.subscription_id: r.subscription.version for r in renewals}
+    return len(await stage_warnings(uow, warnings, versions=versions))
+
+
+def _key(renewal: Renewal) -> tuple[str, int]:
+    return renewal.cycle.subscription_id, renewal.cycle.cycle_no
+
+
+def _member(sub: Subscription) -> tuple[str, str]:
+    return sub.shop_id, sub.member_id
 
 
 async def next_due_at(deps: Deps) -> datetime | None:

@@ -115,3 +115,13 @@ async def test_a_unit_that_fails_saves_nothing(store):
     async with store.uow() as uow:
         assert (await uow.subscriptions.get(sub(1).subscription_id)) == sub(1)
         assert await uow.subscriptions.earliest_due() == T0
+
+
+async def test_the_active_subscriptions_of_a_member_are_listed_for_their_card_check(store):
+    await add(store, [Scheduled(sub(2), T0), Scheduled(sub(1), T0), Scheduled(s.pause(sub(3)).subscription, None),
+              Scheduled(sub(4, member_id="m-other"), T0), Scheduled(sub(5, shop_id="other-shop"), T0)])
+    async with store.uow() as uow:
+        found = await uow.subscriptions.active_of_member("demo-shop", "m-1001")
+        assert sorted(x.first_order_id for x in found) == ["ord-1", "ord-2"]
+        assert [x.subscription_id for x in found] == sorted(x.subscription_id for x in found)
+        assert await uow.subscriptions.active_of_member("demo-shop", "m-none") == []

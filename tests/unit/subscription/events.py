@@ -8,6 +8,9 @@ from typing import Any
 
 from contracts.envelope import Envelope
 from contracts.events import (
+    CardLinked,
+    CardReplaced,
+    CardUnlinked,
     Event,
     OrderCompleted,
     OrderNeedsReview,
@@ -65,6 +68,23 @@ def shop_settings(shop_id: str = "demo-shop", *, lead_days: int = 0, hour_jst: i
     assert base.card is not None
     card = base.card.model_copy(update={"renewal": RenewalSettings(lead_days=lead_days, hour_jst=hour_jst)})
     return base.model_copy(update={"shop_id": shop_id, "card": card})
+
+
+def card_linked(expiry: str | None, *, member_id: str = "m-1001", shop_id: str = "demo-shop") -> CardLinked:
+    """The member's card linked by an order (R7-R9), expiring in `expiry` (YYYY-MM)."""
+    return samples.card_linked().model_copy(update={"shop_id": shop_id, "member_id": member_id,
+                                                    "card_expiry": expiry})
+
+
+def card_replaced(expiry: str, *, member_id: str = "m-1001", source: str = "my_page") -> CardReplaced:
+    """The member replaced the card on their page (R18): the new card expires in `expiry`."""
+    return samples.card_replaced().model_copy(update={"member_id": member_id, "card_expiry": expiry,
+                                                      "source": source})
+
+
+def card_unlinked(*, member_id: str = "m-1001") -> CardUnlinked:
+    return samples.card_unlinked().model_copy(update={"member_id": member_id, "reason": "member_request",
+                                                      "source": "my_page", "order_id": None})
 
 
 def inbound(event: Event, *, occurred_at: datetime | None = None, event_id: uuid.UUID | None = None) -> Inbound:

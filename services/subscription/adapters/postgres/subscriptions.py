@@ -47,6 +47,10 @@ _EARLIEST = "SELECT min(due_at) FROM subscriptions WHERE status = 'active' AND d
 _ACTIVE_OF_SHOP = f"""
 SELECT {_COLUMNS} FROM subscriptions WHERE shop_id = $1 AND status = 'active' ORDER BY subscription_id FOR UPDATE
 """  # noqa: S608 - as above
+_ACTIVE_OF_MEMBER = f"""
+SELECT {_COLUMNS} FROM subscriptions WHERE shop_id = $1 AND member_id = $2 AND status = 'active'
+ORDER BY subscription_id FOR UPDATE
+"""  # noqa: S608 - as above
 _GET = f"SELECT {_COLUMNS} FROM subscriptions WHERE subscription_id = $1"  # noqa: S608 - as above
 
 
@@ -92,3 +96,6 @@ class PostgresSubscriptions:
 
     async def active_of_shop(self, shop_id: str) -> list[Subscription]:
         return [subscription_from(row) for row in await self._conn.fetch(_ACTIVE_OF_SHOP, shop_id)]
+
+    async def active_of_member(self, shop_id: str, member_id: str) -> list[Subscription]:
+        return [subscription_from(row) for row in await self._conn.fetch(_ACTIVE_OF_MEMBER, shop_id, member_id)]

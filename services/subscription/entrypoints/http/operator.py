@@ -23,7 +23,7 @@ from delivery.shop_keys import PostgresOperatorKeys, operator_guard
 from services.subscription.domain.schedule import Terms
 from services.subscription.domain.subscription import Status
 from services.subscription.entrypoints.http.schemas import CancelBody, LinesBody, ReasonBody, ScheduleBody
-from services.subscription.entrypoints.http.views import cycle_view, subscription_view
+from services.subscription.entrypoints.http.views import detail_view, list_view, subscription_view
 from services.subscription.handlers import Deps, managing, queries
 from services.subscription.handlers.common import Actor, Requester
 from services.subscription.ports import SubscriptionQuery
@@ -51,12 +51,11 @@ def _read_routes(api: APIRouter, deps: Deps) -> None:
                      offset: Annotated[int, Query(ge=0)] = 0) -> dict[str, list[View]]:
         query = SubscriptionQuery(status=status, member_id=member_id, limit=limit, offset=offset)
         found = await queries.search_subscriptions(deps, shop_id, query)
-        return {"subscriptions": [subscription_view(sub) for sub in found]}
+        return list_view(found, await queries.cards_expiring_first(deps, found))
 
     @api.get("/{subscription_id}", summary="One subscription with its cycles, their orders and outcomes")
     async def detail(shop_id: str, subscription_id: str) -> View:
-        found = await queries.subscription_detail(deps, _operator(shop_id), subscription_id)
-        return {**subscription_view(found.subscription), "cycles": [cycle_view(c) for c in found.cycles]}
+        return detail_view(await queries.subscription_detail(deps, _operator(shop_id), subscription_id))
 
 
 def _change_routes(api: APIRouter, deps: Deps) -> None:

@@ -19,7 +19,7 @@ from fastapi import APIRouter, Depends, Path
 
 from delivery.shop_keys import PostgresStorefrontKeys, storefront_guard
 from services.subscription.entrypoints.http.schemas import CancelBody, ReasonBody
-from services.subscription.entrypoints.http.views import cycle_view, subscription_view
+from services.subscription.entrypoints.http.views import detail_view, list_view, subscription_view
 from services.subscription.handlers import Deps, managing, queries
 from services.subscription.handlers.common import Actor, Requester
 from services.subscription.ports import SubscriptionQuery
@@ -37,12 +37,11 @@ def router(deps: Deps, keys: PostgresStorefrontKeys) -> APIRouter:
     async def mine(shop_id: str, member_id: MemberId) -> dict[str, list[View]]:
         found = await queries.search_subscriptions(deps, shop_id, SubscriptionQuery(member_id=member_id,
                                                                                      limit=MEMBER_LIMIT))
-        return {"subscriptions": [subscription_view(sub) for sub in found]}
+        return list_view(found, await queries.cards_expiring_first(deps, found))
 
     @api.get("/{subscription_id}", summary="One of the member's subscriptions, with its cycles")
     async def detail(shop_id: str, member_id: MemberId, subscription_id: str) -> View:
-        found = await queries.subscription_detail(deps, _buyer(shop_id, member_id), subscription_id)
-        return {**subscription_view(found.subscription), "cycles": [cycle_view(c) for c in found.cycles]}
+        return detail_view(await queries.subscription_detail(deps, _buyer(shop_id, member_id), subscription_id))
 
     _change_routes(api, deps)
     return api
