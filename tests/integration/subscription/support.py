@@ -77,11 +77,17 @@ async def advance(client: httpx.AsyncClient, *, days: int = 0, hours: int = 0) -
 
 async def publish(kafka: KafkaSettings, events: list[Event]) -> None:
     """Each event in its own envelope on its contract topic, keyed by its aggregate id (as checkout publishes)."""
+    await publish_envelopes(kafka, [Envelope.wrap(event, producer="checkout",
+                                                  correlation_id=f"chk-{event.kafka_key()}") for event in events])
+
+
+async def publish_envelopes(kafka: KafkaSettings, envelopes: list[Envelope]) -> None:
+    """These envelopes, in order (one twice: a redelivery), on their events' topics keyed by their aggregate ids."""
     producer = AIOKafkaProducer(bootstrap_servers=kafka.servers, enable_idempotence=True)
     await producer.start()
     try:
-        for event in events:
-            envelope = Envelope.wrap(event, producer="checkout", correlation_id=f"chk-{event.kafka_key()}")
+        for envelope in envelopes:
+            event = envelope.event()
             await producer.send_and_wait(kafka.topic(event.TOPIC), envelope.to_bytes(),
                                          key=event.kafka_key().encode(), headers=envelope.headers())
     finally:
