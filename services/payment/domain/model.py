@@ -297,6 +297,12 @@ def _authorize(payment: Payment, found: Resolution, *, by: str) -> Decided:
     return authorized, [event]
 
 
+def refuse(payment: Payment, reason: str) -> Decided:
+    """Declined without a gateway call: a business refusal an operator must fix (e.g. the shop's credentials
+    are gone when a renewal's retry comes due), announced with `reason` and the shop message."""
+    return _decline(payment, charge_operation(payment.sales_mode), (), reason=reason)
+
+
 def _decline(payment: Payment, op: GatewayOperation, codes: tuple[str, ...], *, reason: str | None = None,
              buyer_message: str | None = None, resolution: str = "gateway") -> Decided:
     """R16: the buyer sees only the message; operators see the codes, or our `reason` when there are none."""

@@ -161,7 +161,7 @@ async def settle_interrupted(deps: Deps, uow: UnitOfWork, payment: Payment, *, i
 
 
 async def _open(deps: Deps, uow: UnitOfWork, order: PlaceOrder, *, inbound: Inbound | None) -> Payment:
-    issue = await _credentials_issue(uow, order.shop_id)
+    issue = await credentials_issue(uow, order.shop_id)
     linked = await _linked_kaiin(uow, order)
     new_kaiin = deps.ids.kaiin_id()
     payment, events = open_payment(order, linked_kaiin=linked, new_kaiin_id=new_kaiin, credentials_issue=issue)
@@ -179,7 +179,8 @@ async def _open(deps: Deps, uow: UnitOfWork, order: PlaceOrder, *, inbound: Inbo
     return payment
 
 
-async def _credentials_issue(uow: UnitOfWork, shop_id: str) -> str | None:
+async def credentials_issue(uow: UnitOfWork, shop_id: str) -> str | None:
+    """Why the shop's gateway credentials cannot be used (missing, unreadable), logged as an error; else None."""
     try:
         found = await uow.shops.credentials(shop_id)
     except CredentialsUnreadable:

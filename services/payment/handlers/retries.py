@@ -23,10 +23,11 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from delivery.logs import get_logger
-from services.payment.domain.model import Payment, PaymentState
+from services.payment.domain.model import Payment, PaymentState, refuse
 from services.payment.domain.retries import ScheduledRetry, begin_retry, started
 from services.payment.handlers.deps import Deps
-from services.payment.handlers.orders import drive_order, settle_interrupted
+from services.payment.handlers.orders import credentials_issue, drive_order, settle_interrupted
+from services.payment.handlers.steps import save_and_publish
 from services.payment.ports import UnitOfWork
 
 log = get_logger(__name__)
@@ -71,6 +72,15 @@ async def retry_payment(deps: Deps, claimed: ScheduledRetry) -> Payment | None:
     return payment
 
 
+async def _give_up(uow: UnitOfWork, payment: Payment, reason: str) -> None:
+    """A due retry the shop can no longer send (its credentials are gone): final, never left looping."""
+    declined, events = refuse(payment, reason)
+    await uow.retries.delete(payment.order_id)
+    await save_and_publish(uow, before=payment, after=declined, events=events, new_pass=None, inbound=None)
+    log.error("payment.retry_refused", order_id=payment.order_id, shop_id=payment.shop_id, reason=reason,
+              payment_number=payment.payment_number)
+
+
 def _holder(order_id: str) -> str:
     """The member lease's holder while a retry runs: not the order id the order flow holds it under, so a
     redelivered `OrderPlaced` of the same order waits for the retry instead of taking its attempt for dead."""
@@ -83,6 +93,9 @@ async def _begin(deps: Deps, uow: UnitOfWork, claimed: ScheduledRetry) -> Paymen
         log.warning("payment.retry_dropped", order_id=claimed.order_id,
                     state=payment.state.value if payment is not None else None)
         await uow.retries.delete(claimed.order_id)
+        return None
+    if payment.state is PaymentState.RETRY_SCHEDULED and (issue := await credentials_issue(uow, payment.shop_id)):
+        await _give_up(uow, payment, issue)
         return None
     if payment.member_id is not None and not await uow.members.lease(
             payment.shop_id, payment.member_id, holder=_holder(payment.order_id), ttl_s=deps.policy.member_lease_s):

@@ -232,3 +232,18 @@ async def test_a_running_retry_keeps_the_order_flow_of_the_same_order_waiting(fa
 
     fakes.gateway.script(Op.AUTH, while_the_retry_is_on_the_wire)
     assert (await run(fakes), order_flow_could_lease, fakes.state.leases) == (1, [False], {})
+
+
+async def test_a_due_retry_the_shop_can_no_longer_send_ends_with_a_final_decline(fakes: PaymentFakes) -> None:
+    fakes.gateway.script(Op.AUTH, answered(Outcome.DECLINED, "G12"))
+    event = renewal_placed()
+    await place(fakes, event)
+    fakes.state.credentials.pop(SHOP)  # the shop's gateway credentials are gone meanwhile
+    fakes.clock.advance(DAY)
+    assert await run(fakes) == 1
+    fakes.clock.advance(30 * DAY)
+    assert await run(fakes) == 0
+    _, final = outcomes(fakes, event.order_id)
+    assert isinstance(final, PaymentDeclined)
+    assert (final.reason, final.retry_at, final.codes) == ("gateway_credentials_missing", None, [])
+    assert (fakes.gateway.sent(), fakes.state.retries, fakes.state.leases) == ([Op.AUTH], {}, {})
