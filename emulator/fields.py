@@ -55,8 +55,11 @@ def is_amount(value: str) -> bool:
 
 
 def is_merchant_free(value: str) -> bool:
-    """Free text up to ``MERCHANT_FREE_MAX`` characters without control characters or ``&``/``=``."""
-    return len(value) <= MERCHANT_FREE_MAX and all(c.isprintable() and c not in "&=" for c in value)
+    """Free text up to ``MERCHANT_FREE_MAX`` characters (code points of the UTF-8 value, reference §9.12), each
+    printable (no control, format, unassigned or private-use character, and no space but U+0020), without the
+    wire separators ``&``/``=``, and without U+FFFD: undecodable bytes arrive as that replacement character
+    (``wire.parse_params``), and a value that was not UTF-8 is a format error, not text."""
+    return len(value) <= MERCHANT_FREE_MAX and all(c.isprintable() and c not in "&=\ufffd" for c in value)
 
 
 def luhn_ok(pan: str) -> bool:

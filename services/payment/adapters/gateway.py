@@ -6,11 +6,10 @@ is the client's table (`escott.OPERATIONS`), so nothing here branches on the ope
 
 from __future__ import annotations
 
+from contracts import gateway_text
 from services.payment.adapters import escott
 from services.payment.domain.gateway import Outcome, Reply
 from services.payment.ports import GatewayAnswer, GatewayCall
-
-FREE_FIELD_MAX = 32  # MerchantFree1-3: the strictest known limit (emulator README, open question 1)
 
 _UNKNOWN_REASONS = {
     "ReadTimeout": "timeout", "WriteTimeout": "timeout", "TimeoutException": "timeout",
@@ -20,9 +19,11 @@ _UNKNOWN_REASONS = {
 }
 
 
-def free_field(text: str) -> str:
-    """A MerchantFree value the gateway accepts: no `&`/`=` (wire separators), at most 32 characters."""
-    return text.replace("&", " ").replace("=", " ").strip()[:FREE_FIELD_MAX]
+def free_field(text: str, field: gateway_text.FreeField = gateway_text.MERCHANT_FREE2) -> str:
+    """A MerchantFree value the gateway accepts, made by the same rules checkout accepted it by
+    (`contracts.gateway_text`: NFKC, one space for any whitespace run, no control or invisible characters,
+    no `&`/`=`, cut to the field's limit); empty when nothing is left (the client then leaves the field out)."""
+    return gateway_text.free_text(text, field)
 
 
 def unknown_reason(reason: str) -> str:
@@ -50,7 +51,8 @@ def request(call: GatewayCall) -> escott.Request:
     process = escott.ProcessRef(call.process.process_id, call.process.process_pass) if call.process else None
     return escott.Request(card=escott.TokenSource(call.token) if call.token else None, member=member,
                           process=process, amount=call.amount, pay_type=call.pay_type, sales_date=call.sales_date,
-                          refs=escott.MerchantRefs(free_field(call.free1), free_field(call.free2)))
+                          refs=escott.MerchantRefs(free_field(call.free1, gateway_text.MERCHANT_FREE1),
+                                                   free_field(call.free2, gateway_text.MERCHANT_FREE2)))
 
 
 def answer(result: escott.EscottResult) -> GatewayAnswer:

@@ -51,11 +51,22 @@ def test_field_format_errors_accumulate_pipe_joined() -> None:
     ({"OperateId": "4MemAdd"}, "K06"),
     ({"PayType": "04"}, "K22"),
     ({"MerchantFree1": "x" * 33}, "K07"),
+    ({"MerchantFree2": "山田\u3000太郎"}, "K08"),
+    ({"MerchantFree2": "山田\t太郎"}, "K08"),
+    ({"MerchantFree2": "山田\u200b太郎"}, "K08"),
+    ({"MerchantFree2": "山田\x7f"}, "K08"),
+    ({"MerchantFree2": "山田\ufffd"}, "K08"),
+    ({"MerchantFree3": "a=b"}, "K09"),
 ])
 def test_bad_common_fields_give_the_reference_codes(fields: dict[str, str], code: str) -> None:
     reply = new_engine().handle("aut", {**BASE, "OperateId": "1Auth", "PayType": "01", "Amount": "100",
                                         **CARD, **fields})
     assert reply.codes == [code]
+
+
+def test_merchant_free_takes_32_printable_characters_full_width_and_emoji_included() -> None:
+    reply = auth(new_engine(), MerchantFree2="ヤマダ タロウ😀" + "ア" * 24, **CARD)
+    assert reply.codes == ["OK"]
 
 
 def test_repeated_wrong_merchant_passwords_lock_the_merchant_with_kg8() -> None:

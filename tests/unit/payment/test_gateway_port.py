@@ -51,6 +51,11 @@ def test_merchant_free_fields_drop_wire_separators_and_fit_32_characters() -> No
     assert len(free_field("ア" * 40)) == 32
 
 
+def test_merchant_free2_carries_a_name_typed_with_full_width_spaces_half_width_kana_or_controls() -> None:
+    assert free_field("山田\u3000太郎") == "山田 太郎"
+    assert free_field("ﾔﾏﾀﾞ\tﾀﾛｳ\u200b\x7f") == "ヤマダ タロウ"
+
+
 def test_secrets_are_encrypted_and_a_rotated_key_still_reads_old_rows() -> None:
     old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     stored = Cipher(SecretStr(old)).encrypt(SecretStr("escottpass01"))
