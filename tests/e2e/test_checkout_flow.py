@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 
+from contracts.gateway_text import free_text
 from contracts.topics import NOTIFICATIONS_EVENTS, ORDERS_EVENTS, PAYMENTS_EVENTS, SHOPS_SETTINGS
 from delivery.settings import KafkaSettings
 from deploy.local import demo_shop as demo
@@ -123,6 +124,21 @@ async def test_checkouts_that_break_a_rule_are_refused_before_any_payment(shop, 
     if reason_code:
         assert response.json()["reason_code"] == reason_code
     assert await ledger(shop, "x") == []
+
+
+@pytest.mark.parametrize("name", ["山田\u3000太郎", "ﾔﾏﾀﾞ ﾀﾛｳ", "山田 太郎 😀🎉", "山田" * 100, "\u200b\u3000\t"])
+async def test_a_buyer_name_completes_with_its_gateway_form_or_is_refused_at_submission(shop, name):
+    """Issue 14: never a gateway failure (K08) for a name; the emulator's ledger shows what Sony's screen would."""
+    body = shop.body(await shop.token())
+    body["buyer"]["name"] = name
+    response = await shop.checkout(body)
+    if not free_text(name):
+        assert (response.status_code, response.json()["reason_code"]) == (422, "buyer_name_unusable"), response.text
+        return
+    outcome = response.json()
+    assert (response.status_code, outcome["status"]) == (200, "completed"), outcome
+    [tx] = await ledger(shop, outcome["payment_number"])
+    assert tx["merchant_free2"] == free_text(name)
 
 
 async def members(shop):

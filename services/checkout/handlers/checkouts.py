@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from datetime import date
 
+from contracts import gateway_text
 from delivery.envelopes import Inbound
 from delivery.logs import get_logger
 from services.checkout import translate
@@ -31,6 +33,9 @@ from services.checkout.ports import MemberCard, UnitOfWork
 log = get_logger(__name__)
 ACCEPTED = "accepted"
 """Status of a submitted checkout the consumer has not turned into an order yet."""
+BUYER_NAME_UNUSABLE = "buyer_name_unusable"
+REJECTION_FIELDS: dict[str, tuple[str, ...]] = {BUYER_NAME_UNUSABLE: ("buyer", "name")}
+"""The request field a refusal is about, where it is about one field (a 422 names it)."""
 
 
 class CheckoutRefused(Exception):
@@ -84,7 +89,7 @@ async def submit_checkout(deps: Deps, shop: Shop, checkout: translate.IncomingCh
     existing = await checkout_outcome(deps, shop.shop_id, checkout_id)
     if existing is not None:
         return existing, False
-    rejections = validate_checkout(shop, checkout.request, jst_date(deps.clock.now()))
+    rejections = refusals(shop, checkout.request, jst_date(deps.clock.now()))
     if rejections:
         raise CheckoutRefused(rejections)
     async with deps.uow() as uow:
@@ -93,6 +98,16 @@ async def submit_checkout(deps: Deps, shop: Shop, checkout: translate.IncomingCh
             await uow.announce_outcome(shop.shop_id, checkout_id)
     log.info("checkout.submitted", shop_id=shop.shop_id, checkout_id=checkout_id)
     return CheckoutOutcome(checkout_id, ACCEPTED), True
+
+
+def refusals(shop: Shop | None, request: CheckoutRequest, today: date) -> list[Rejection]:
+    """R1-R10, then R14: the buyer's name goes to the gateway as MerchantFree2, so a name with nothing the gateway
+    can carry is refused here, at submission, never at the gateway (`contracts.gateway_text`, issue 14)."""
+    found = validate_checkout(shop, request, today)
+    reason = gateway_text.refusal(request.buyer.name, gateway_text.MERCHANT_FREE2)
+    if reason is not None:
+        found.append(Rejection(BUYER_NAME_UNUSABLE, "R14", f"buyer.name: {reason}"))
+    return found
 
 
 async def checkout_outcome(deps: Deps, shop_id: str, checkout_id: str, *,
@@ -148,7 +163,7 @@ async def _decide_order(deps: Deps, uow: UnitOfWork, request: CheckoutRequest) -
     """R1-R10 against the shop's current settings: a placed order with the next payment number, or a rejected one."""
     shop = await uow.shops.get(request.shop_id)
     now = deps.clock.now()
-    rejections = validate_checkout(shop, request, jst_date(now))
+    rejections = refusals(shop, request, jst_date(now))
     if rejections or shop is None:
         return reject_checkout(request, rejections[0], order_id=deps.ids.order_id(), now=now)
     number = payment_number(jst_date(now), await uow.orders.next_payment_sequence())

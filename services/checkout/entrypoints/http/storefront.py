@@ -66,7 +66,10 @@ def _checkout_routes(api: APIRouter, deps: Deps, storefront: Any) -> None:
             first = exc.rejections[0]
             raise ApiError(422, first.code, first.message,
                            rejections=[{"code": r.code, "rule": r.rule, "message": r.message}
-                                       for r in exc.rejections]) from None
+                                       for r in exc.rejections],
+                           errors=[{"loc": ["body", *checkouts.REJECTION_FIELDS[r.code]], "msg": r.message,
+                                    "type": r.code} for r in exc.rejections if r.code in checkouts.REJECTION_FIELDS],
+                           ) from None
         if wait > 0 and not outcome.final:
             outcome = await checkouts.checkout_outcome(deps, shop.shop_id, body.checkout_id, wait_s=wait) or outcome
         return _answer(outcome)
