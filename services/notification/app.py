@@ -2,8 +2,9 @@
 
 Built here, once: the runtime (pool, migrations, producer, outbox relay: `delivery.http.service_runtime`), the
 handlers' `Deps`, the operator routes, and `NotificationResources`, which starts the mail dispatcher and the
-consumer of `orders.events` + `shops.settings` once the runtime runs. At stop the consumer ends first, then the
-dispatcher (running SMTP conversations finish, bounded), then the shared runtime.
+consumer of `orders.events`, `payments.events`, `subscriptions.events` and `shops.settings` once the runtime
+runs. At stop the consumer ends first, then the dispatcher (running SMTP conversations finish, bounded), then the
+shared runtime.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from delivery.clock import SystemClock
-from delivery.envelopes import decode_envelope
 from delivery.http import service_app, service_runtime
 from delivery.logs import get_logger
 from delivery.service import ServiceRuntime
@@ -70,7 +70,7 @@ def dispatch_rules(settings: NotificationSettings) -> DispatchRules:
 
 class NotificationResources:
     """What runs only while the service runs: the mail dispatcher (a runtime component: in `/health`, stopped
-    after the consumer and before the pool) and the consumer of orders and shop settings."""
+    after the consumer and before the pool) and the consumer of orders, card events and shop settings."""
 
     def __init__(self, *, settings: NotificationSettings, deps: Deps, dispatcher: MailDispatcher) -> None:
         self._settings = settings
@@ -84,7 +84,7 @@ class NotificationResources:
         dispatcher.start(self._deps)
         runtime.add_component("mail_dispatcher", healthy=lambda: dispatcher.healthy,
                               stop=lambda: dispatcher.stop(send_timeout_s))
-        await runtime.add_consumer(group_id=subscribers.GROUP_ID, topics=subscribers.TOPICS, decode=decode_envelope,
+        await runtime.add_consumer(group_id=subscribers.GROUP_ID, topics=subscribers.TOPICS, decode=subscribers.decode,
                                    settings=self._settings.consumer, handle=subscribers.dispatch(self._deps))
 
     async def stop(self) -> None:

@@ -16,6 +16,7 @@ from uuid import UUID
 from delivery.clock import Clock as Clock  # the one clock port, named here beside the others
 from delivery.units import InboxOutbox
 from services.notification.domain.model import Mail, MailContent, ShopProfile
+from services.notification.domain.notices import MemberContact
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,8 @@ class NextMailEvent:
 
 
 OrderSnapshot = dict[str, Any]
-"""The `OrderCompleted` as JSON data, kept so retries and resends can compose the mail (`translate` reads it)."""
+"""The `OrderCompleted` (or the event of a card notice) as JSON data, kept so retries and resends can compose the
+mail (`translate` reads it)."""
 
 
 class MailLog(Protocol):
@@ -100,6 +102,15 @@ class MailLog(Protocol):
 
     async def retry_waiting_for_shop(self, shop_id: str, *, now: datetime) -> int:
         """Make the shop's mails that wait for its settings (pending, not yet composed) due now; how many."""
+
+    async def member_contact(self, shop_id: str, member_id: str) -> MemberContact | None:
+        """The member's latest name and address in the shop (None: no order of theirs seen)."""
+
+    async def save_member_contact(self, contact: MemberContact) -> bool:
+        """Keep the newest contact only: False (nothing written) for one older than the stored one (`as_of`)."""
+
+    async def retry_waiting_for_member(self, shop_id: str, member_id: str, *, now: datetime) -> int:
+        """Make the card notices of the member that wait for an address (pending, not yet composed) due now."""
 
 
 class NotificationUnitOfWork(InboxOutbox, Protocol):

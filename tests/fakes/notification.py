@@ -21,7 +21,9 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
+from services.notification.domain.kinds import CARD_KINDS
 from services.notification.domain.model import KINDS, Mail, MailStatus, RetryPolicy, ShopProfile
+from services.notification.domain.notices import MemberContact
 from services.notification.handlers.deps import Deps, DispatchRules
 from services.notification.ports import (
     NextMailEvent,
@@ -51,11 +53,13 @@ class StoredOrder:
 
 @dataclass(kw_only=True)
 class NotificationState(FakeState):
-    """Notification's tables: order snapshots, the mail log, the shop projection (with each shop's `as_of`)."""
+    """Notification's tables: order snapshots, the mail log, the shop projection (with each shop's `as_of`), the
+    members' contacts."""
 
     orders: dict[str, StoredOrder] = field(default_factory=dict)
     mails: dict[str, Mail] = field(default_factory=dict)
     shops: dict[str, tuple[ShopProfile, datetime]] = field(default_factory=dict)
+    members: dict[tuple[str, str], MemberContact] = field(default_factory=dict)
 
 
 class FakeMailLog:
@@ -127,8 +131,25 @@ class FakeMailLog:
         return True
 
     async def retry_waiting_for_shop(self, shop_id: str, *, now: datetime) -> int:
-        waiting = [m for m in self._state.mails.values() if m.shop_id == shop_id and m.status is MailStatus.PENDING
-                   and m.content is None and m.next_attempt_at is not None and m.next_attempt_at > now]
+        waiting = [m for m in self._state.mails.values() if m.shop_id == shop_id and _waiting(m, now)]
+        for mail in waiting:
+            self._state.mails[mail.mail_id] = replace(mail, next_attempt_at=now)
+        return len(waiting)
+
+    async def member_contact(self, shop_id: str, member_id: str) -> MemberContact | None:
+        return self._state.members.get((shop_id, member_id))
+
+    async def save_member_contact(self, contact: MemberContact) -> bool:
+        stored = self._state.members.get((contact.shop_id, contact.member_id))
+        if stored is not None and stored.as_of > contact.as_of:
+            return False
+        self._state.members[(contact.shop_id, contact.member_id)] = contact
+        return True
+
+    async def retry_waiting_for_member(self, shop_id: str, member_id: str, *, now: datetime) -> int:
+        waiting = [m for m in self._state.mails.values() if m.kind in CARD_KINDS and _waiting(m, now)
+                   and self._state.orders[m.order_id].shop_id == shop_id
+                   and self._state.orders[m.order_id].snapshot.get("member_id") == member_id]
         for mail in waiting:
             self._state.mails[mail.mail_id] = replace(mail, next_attempt_at=now)
         return len(waiting)
@@ -146,6 +167,12 @@ def _as_stored(mail: Mail) -> Mail:
     if mail.content is None:
         return mail
     return replace(mail, content=replace(mail.content, recipient=mail.recipient))
+
+
+def _waiting(mail: Mail, now: datetime) -> bool:
+    """Pending, never composed, and not due yet: waiting for what it lacks (the shop's settings, an address)."""
+    return (mail.status is MailStatus.PENDING and mail.content is None and mail.next_attempt_at is not None
+            and mail.next_attempt_at > now)
 
 
 def _due(mail: Mail, now: datetime) -> bool:
@@ -200,13 +227,17 @@ class FakeMailTransport:
 
 class FakeRenderer:
     """`Renderer`: a short subject, text and HTML from the context; `RenderError` for an unknown kind or a
-    missing variable (as the strict Jinja templates), and for a kind told to `fail` (a broken override)."""
+    missing variable (as the strict Jinja templates), and for a kind told to `fail` (a broken override). An
+    order's mails name the order; a card notice names its reference (`notice_id`) and the buyer."""
 
     NEEDS = ("shop_name", "order_id", "buyer_name", "total")
+    NOTICE_NEEDS = ("shop_name", "notice_id", "buyer_name", "changed_on")
     TITLES: ClassVar[dict[str, str]] = {
         "thanks": "ご注文ありがとうございます", "shop_copy": "受注通知",
         "renewal_failed_shop": "定期購入の決済エラー", "renewal_failed_buyer": "定期購入のお支払いについてのお願い",
         "renewal_skipped_shop": "定期購入の決済未実施", "renewal_skipped_buyer": "定期購入のお支払いについてのご連絡",
+        "card_replaced": "ご登録カードが変更されました", "card_removed": "ご登録カードが削除されました",
+        "card_expiring": "ご登録カードの有効期限についてのお願い",
     }
 
     def __init__(self) -> None:
@@ -218,12 +249,18 @@ class FakeRenderer:
     def render(self, kind: str, *, shop_id: str, context: dict[str, Any]) -> RenderedMail:
         if kind not in KINDS:
             raise RenderError(f"template error in {kind} mail: TemplatesNotFound: no template for {kind!r}")
-        missing = [name for name in self.NEEDS if name not in context]
+        notice = kind in CARD_KINDS
+        missing = [name for name in (self.NOTICE_NEEDS if notice else self.NEEDS) if name not in context]
         if kind in self._failing or missing:
             reason = self._failing.get(kind) or f"UndefinedError: {missing[0]!r} is undefined"
             raise RenderError(f"template error in {kind} mail: {reason}")
-        subject = f"【{context['shop_name']}】{self.TITLES[kind]}（ご注文番号：{context['order_id']}）"
-        text = f"{context['buyer_name']} 様\nご注文番号：{context['order_id']}\n合計：{context['total']:,}円\n"
+        if notice:
+            subject = f"【{context['shop_name']}】{self.TITLES[kind]}"
+            name = f"{context['buyer_name']} 様" if context["buyer_name"] else "お客様"
+            text = f"{name}\n{context['changed_on']}\n{context['notice_id']}\n"
+        else:
+            subject = f"【{context['shop_name']}】{self.TITLES[kind]}（ご注文番号：{context['order_id']}）"
+            text = f"{context['buyer_name']} 様\nご注文番号：{context['order_id']}\n合計：{context['total']:,}円\n"
         return RenderedMail(subject=subject, text=text, html=f"<pre>{text}</pre>")
 
 

@@ -1,8 +1,8 @@
 """Notification's own metrics (beside `delivery.metrics`), read from the mail log at each scrape: mails not yet
 sent (`pending`: waiting or backing off, `sending`: in an SMTP conversation or leased by a crashed one) and
 mails that gave up and were not resent (`failed`: resend through the operator API), and how long the oldest
-unsent mail has waited. `suppressed` mails (a buyer's renewal notice the shop switched off) are final and not
-counted."""
+unsent mail has waited. `unsendable` card notices (no address of the member known; resend to a given address) are
+counted like `failed`. `suppressed` mails (a buyer's notice the shop switched off) are final and not counted."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ _BY_STATUS = """
 SELECT count(*) FILTER (WHERE status = 'pending') AS pending,
        count(*) FILTER (WHERE status = 'sending') AS sending,
        count(*) FILTER (WHERE status = 'failed'
-                        AND NOT EXISTS (SELECT 1 FROM mails r WHERE r.resend_of = m.mail_id)) AS failed
+                        AND NOT EXISTS (SELECT 1 FROM mails r WHERE r.resend_of = m.mail_id)) AS failed,
+       count(*) FILTER (WHERE status = 'unsendable'
+                        AND NOT EXISTS (SELECT 1 FROM mails r WHERE r.resend_of = m.mail_id)) AS unsendable
 FROM mails m WHERE status <> 'sent'
 """
 _OLDEST_UNSENT = "SELECT extract(epoch FROM now() - min(created_at)) FROM mails WHERE status IN ('pending', 'sending')"

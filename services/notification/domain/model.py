@@ -5,7 +5,8 @@ A `Mail` is one row of the mail log and a small state machine (design I3):
     pending --claim--> sending --accepted--> sent
        ^                  |--temporary failure, attempts left--> pending (next_attempt_at = backoff)
        |                  |--permanent failure / attempts used up--> failed
-       |                  \\--the shop switched this kind of mail off--> suppressed (no SMTP, no event)
+       |                  |--the shop switched this kind of mail off--> suppressed (no SMTP, no event)
+       |                  \\--no address for the buyer of a card notice, waited in vain--> unsendable (same)
        \\-- a `sending` mail whose lease ran out (its worker died) is claimed again
 
 The row of an order's original mail of each kind (`kinds.py`) is the dedupe key: it is written before any SMTP
@@ -30,6 +31,7 @@ class MailStatus(StrEnum):
     SENT = "sent"
     FAILED = "failed"
     SUPPRESSED = "suppressed"
+    UNSENDABLE = "unsendable"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -46,6 +48,8 @@ class ShopProfile:
     note_in_thanks_mail: bool = False
     notify_buyer_on_failure: bool = True
     """`renewal.notify_buyer_on_failure`: the buyer hears of a failed or skipped renewal (default on)."""
+    notify_card_changes: bool = True
+    """`notify_card_changes`: the buyer hears of a replaced, removed or expiring stored card (default on)."""
 
     @property
     def thanks_note(self) -> str | None:
@@ -285,6 +289,13 @@ def suppressed(mail: Mail, *, reason: str) -> Transition:
     stays, so a redelivered event cannot bring the mail back, and the reason is in the log."""
     _require(mail, MailStatus.SENDING)
     return Transition(replace(mail, status=MailStatus.SUPPRESSED, last_error=reason, lease_until=None))
+
+
+def unsendable(mail: Mail, *, reason: str) -> Transition:
+    """A claimed mail with nobody to send it to (no address of the member is known): final, no SMTP, no outcome
+    event, the reason in the log; an operator may resend it to an address they give."""
+    _require(mail, MailStatus.SENDING)
+    return Transition(replace(mail, status=MailStatus.UNSENDABLE, last_error=reason, lease_until=None))
 
 
 def _require(mail: Mail, status: MailStatus) -> None:

@@ -25,7 +25,7 @@ from services.notification.domain.model import Mail
 from services.notification.handlers import operator
 from services.notification.handlers.deps import Deps
 
-Status = Literal["pending", "sending", "sent", "failed", "suppressed"]
+Status = Literal["pending", "sending", "sent", "failed", "suppressed", "unsendable"]
 
 
 class ResendRequest(BaseModel):
@@ -43,7 +43,8 @@ def router(deps: Deps, *, guard: Callable[..., Awaitable[None]]) -> APIRouter:
         mails = await operator.list_mails(deps, shop_id=shop_id, order_id=order_id, status=status, limit=limit)
         return [mail_view(m) for m in mails]
 
-    @api.get("/orders/{order_id}/mails", summary="One order's mails (thanks, shop copy, renewal notices), resends")
+    @api.get("/orders/{order_id}/mails",
+             summary="One order's (or card notice's) mails (thanks, shop copy, renewal and card notices), resends")
     async def order_mails(shop_id: str, order_id: str) -> list[dict[str, Any]]:
         mails = await operator.list_mails(deps, shop_id=shop_id, order_id=order_id, limit=500)
         if not mails:

@@ -1,6 +1,7 @@
 """Composing a claimed mail the first time it is tried: recipient, sender, rendered templates. The content is
 stored with the mail, so every retry sends the same bytes (and a resend composes with the current settings).
-A buyer's renewal notice the shop switched off is `suppressed` here, with the shop's settings at hand."""
+A buyer's renewal or card notice the shop switched off is `suppressed` here, with the shop's settings at hand; a
+card notice is addressed here from the member's latest known address (it waits for one, then is `unsendable`)."""
 
 from __future__ import annotations
 
@@ -20,13 +21,13 @@ from services.notification.domain.kinds import to_buyer
 from services.notification.domain.model import (
     Mail,
     MailContent,
-    MailedOrder,
     ShopProfile,
     Transition,
     not_delivered,
     suppressed,
     with_content,
 )
+from services.notification.domain.notices import CardNotice, MailSubject, without_address
 from services.notification.handlers.deps import Deps
 from services.notification.ports import MailLog, OutgoingMail, RenderError
 
@@ -54,9 +55,14 @@ async def _prepare(deps: Deps, mail_log: MailLog, mail: Mail, *, now: datetime) 
         missing = "order" if order is None else f"settings of shop {mail.shop_id!r}"
         return not_delivered(mail, error=f"no {missing} received yet", permanent=False, now=now,
                              policy=deps.rules.retry)
-    unsendable = _not_to_send(deps, mail, order=order, shop=shop, now=now)
-    if unsendable is not None:
-        return unsendable
+    refused = _not_to_send(deps, mail, order=order, shop=shop, now=now)
+    if refused is not None:
+        return refused
+    if isinstance(order, CardNotice):
+        contact = await mail_log.member_contact(order.shop_id, order.member_id)
+        if contact is None and not mail.recipient:
+            return without_address(mail, notice=order, now=now, policy=deps.rules.retry)
+        order = order.addressed(contact)
     try:
         content = _compose(deps, mail, order=order, shop=shop)
     except (InvalidAddress, RenderError) as exc:
@@ -64,7 +70,7 @@ async def _prepare(deps: Deps, mail_log: MailLog, mail: Mail, *, now: datetime) 
     return Transition(with_content(mail, content))
 
 
-def _not_to_send(deps: Deps, mail: Mail, *, order: MailedOrder, shop: ShopProfile,
+def _not_to_send(deps: Deps, mail: Mail, *, order: MailSubject, shop: ShopProfile,
                  now: datetime) -> Transition | None:
     """A mail the order cannot make (a thanks mail of a failed renewal: the order's kept event is another one)
     fails with the reason; a buyer's notice the shop switched off is suppressed; None for a mail to compose."""
@@ -78,7 +84,7 @@ def _not_to_send(deps: Deps, mail: Mail, *, order: MailedOrder, shop: ShopProfil
     return None
 
 
-def _compose(deps: Deps, mail: Mail, *, order: MailedOrder, shop: ShopProfile) -> MailContent:
+def _compose(deps: Deps, mail: Mail, *, order: MailSubject, shop: ShopProfile) -> MailContent:
     recipient = check_address(recipient_for(mail, order, shop))
     sender = check_address(shop.sender_address)
     rendered = deps.renderer.render(mail.kind, shop_id=shop.shop_id, context=context_for(order, shop))

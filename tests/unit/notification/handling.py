@@ -6,10 +6,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from contracts.envelope import Envelope
-from contracts.events import Event, OrderCompleted, RenewalPaymentFailed, ShopSettingsChanged
+from contracts.events import (
+    CardReplaced,
+    CardUnlinked,
+    Event,
+    OrderCompleted,
+    RenewalCardExpiring,
+    RenewalPaymentFailed,
+    ShopSettingsChanged,
+)
 from contracts.events.common import Buyer
 from contracts.events.shops import RenewalSettings
-from delivery.envelopes import Inbound
+from delivery.envelopes import Inbound, Skipped
 from services.notification.domain.model import Transition
 from services.notification.entrypoints import subscribers
 from services.notification.handlers import sending
@@ -36,10 +44,32 @@ def failed_renewal(order_id: str = "ord-r2") -> RenewalPaymentFailed:
                                                                "cycle_no": 2})
 
 
-def shop(shop_id: str = "demo-shop", *, notify_buyer: bool = True, **mail: str) -> ShopSettingsChanged:
+def member_order(order_id: str = "ord-m1", *, member_id: str = "m-1001", email: str = "taro@example.jp",
+                 name: str = "山田 太郎") -> OrderCompleted:
+    """A completed order of a member buyer: it tells the service the member's name and address."""
+    buyer = Buyer(name=name, name_kana="ヤマダ タロウ", email=email, member_id=member_id)
+    return order(order_id).model_copy(update={"buyer": buyer})
+
+
+def card_replaced(*, source: str = "my_page", member_id: str = "m-1001") -> CardReplaced:
+    return samples.card_replaced().model_copy(update={"source": source, "member_id": member_id})
+
+
+def card_unlinked(*, source: str = "operator", member_id: str = "m-1001") -> CardUnlinked:
+    return samples.card_unlinked().model_copy(update={"source": source, "member_id": member_id, "order_id": None,
+                                                      "reason": "member_request"})
+
+
+def card_expiring(*, cycle_no: int = 3, member_id: str = "m-1001") -> RenewalCardExpiring:
+    return samples.renewal_card_expiring().model_copy(update={"cycle_no": cycle_no, "member_id": member_id})
+
+
+def shop(shop_id: str = "demo-shop", *, notify_buyer: bool = True, notify_cards: bool = True,
+         **mail: str) -> ShopSettingsChanged:
     base = samples.shop_settings_changed()
     assert base.card is not None
-    card = base.card.model_copy(update={"renewal": RenewalSettings(notify_buyer_on_failure=notify_buyer)})
+    card = base.card.model_copy(update={"renewal": RenewalSettings(notify_buyer_on_failure=notify_buyer),
+                                        "notify_card_changes": notify_cards})
     return base.model_copy(update={"shop_id": shop_id, "mail": base.mail.model_copy(update=mail), "card": card})
 
 
@@ -48,11 +78,12 @@ def inbound(event: Event, *, at: datetime | None = None) -> Inbound:
     return Inbound(envelope, event)
 
 
-async def consume(fakes: NotificationFakes, *events: Event | Inbound) -> None:
-    """Each event (or a given inbound, e.g. a redelivery) through the consumer's `handle`, in order."""
+async def consume(fakes: NotificationFakes, *events: Event | Inbound | Skipped) -> None:
+    """Each event (or a given inbound, e.g. a redelivery, or a record skipped by its type) through the consumer's
+    `handle`, in order."""
     handle = subscribers.dispatch(fakes.deps)
     for item in events:
-        await handle(item if isinstance(item, Inbound) else inbound(item, at=datetime.now(UTC)), None)
+        await handle(item if isinstance(item, Inbound | Skipped) else inbound(item, at=datetime.now(UTC)), None)
 
 
 async def send_due(fakes: NotificationFakes, *, limit: int = 50) -> list[Transition]:

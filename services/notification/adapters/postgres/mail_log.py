@@ -1,5 +1,5 @@
-"""`MailLog` on PostgreSQL (asyncpg): order snapshots, the shop projection and the mail log, through the
-connection of the unit of work (`uow.py`), which owns the transaction."""
+"""`MailLog` on PostgreSQL (asyncpg): order snapshots, the shop and member projections and the mail log, through
+the connection of the unit of work (`uow.py`), which owns the transaction."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from uuid import UUID
 import asyncpg
 
 from services.notification.adapters.postgres import sql
+from services.notification.domain.kinds import CARD_KINDS
 from services.notification.domain.model import Mail, MailContent, MailStatus, ShopProfile
+from services.notification.domain.notices import MemberContact
 from services.notification.ports import NextMailEvent, OrderSnapshot, OrderSource
 
 
@@ -68,11 +70,26 @@ class PostgresMailLog:
         return bool(await self._conn.fetchval(
             sql.SAVE_SHOP, shop.shop_id, shop.shop_name, shop.sender_address, shop.sender_name,
             shop.shop_copy_address, shop.payment_method_name, shop.note_text, shop.note_in_thanks_mail,
-            shop.notify_buyer_on_failure, as_of,
+            shop.notify_buyer_on_failure, shop.notify_card_changes, as_of,
         ))
 
     async def retry_waiting_for_shop(self, shop_id: str, *, now: datetime) -> int:
         status = await self._conn.execute(sql.RETRY_WAITING_FOR_SHOP, shop_id, now)
+        return int(status.split()[-1])
+
+    async def member_contact(self, shop_id: str, member_id: str) -> MemberContact | None:
+        row = await self._conn.fetchrow(sql.GET_MEMBER, shop_id, member_id)
+        if row is None:
+            return None
+        return MemberContact(shop_id=row["shop_id"], member_id=row["member_id"], name=row["buyer_name"],
+                             email=row["buyer_email"], as_of=row["as_of"])
+
+    async def save_member_contact(self, contact: MemberContact) -> bool:
+        return bool(await self._conn.fetchval(sql.SAVE_MEMBER, contact.shop_id, contact.member_id, contact.name,
+                                              contact.email, contact.as_of))
+
+    async def retry_waiting_for_member(self, shop_id: str, member_id: str, *, now: datetime) -> int:
+        status = await self._conn.execute(sql.RETRY_WAITING_FOR_MEMBER, shop_id, member_id, now, list(CARD_KINDS))
         return int(status.split()[-1])
 
 

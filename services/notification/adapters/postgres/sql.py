@@ -62,21 +62,21 @@ RETURNING true
 
 GET_SHOP = """
 SELECT shop_id, shop_name, sender_address, sender_name, shop_copy_address, payment_method_name, note_text,
-       note_in_thanks_mail, notify_buyer_on_failure
+       note_in_thanks_mail, notify_buyer_on_failure, notify_card_changes
 FROM shops WHERE shop_id = $1
 """
 
 # Compacted topic, replays, two partitions' worth of consumers: keep the newest snapshot only.
 SAVE_SHOP = """
 INSERT INTO shops (shop_id, shop_name, sender_address, sender_name, shop_copy_address, payment_method_name,
-                   note_text, note_in_thanks_mail, notify_buyer_on_failure, settings_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                   note_text, note_in_thanks_mail, notify_buyer_on_failure, notify_card_changes, settings_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 ON CONFLICT (shop_id) DO UPDATE SET
     shop_name = excluded.shop_name, sender_address = excluded.sender_address,
     sender_name = excluded.sender_name, shop_copy_address = excluded.shop_copy_address,
     payment_method_name = excluded.payment_method_name, note_text = excluded.note_text,
     note_in_thanks_mail = excluded.note_in_thanks_mail, notify_buyer_on_failure = excluded.notify_buyer_on_failure,
-    settings_at = excluded.settings_at, updated_at = now()
+    notify_card_changes = excluded.notify_card_changes, settings_at = excluded.settings_at, updated_at = now()
 WHERE shops.settings_at <= excluded.settings_at
 RETURNING true
 """
@@ -89,4 +89,26 @@ WHERE shop_id = $1 AND status = 'pending' AND subject IS NULL AND next_attempt_a
 NEXT_EVENT_VERSION = """
 UPDATE orders SET events_emitted = events_emitted + 1 WHERE order_id = $1
 RETURNING events_emitted - 1 AS version, event_id, correlation_id
+"""
+
+GET_MEMBER = """
+SELECT shop_id, member_id, buyer_name, buyer_email, as_of FROM members WHERE shop_id = $1 AND member_id = $2
+"""
+
+# Orders of one member arrive on several partitions in any order: keep the newest order event's contact only.
+SAVE_MEMBER = """
+INSERT INTO members (shop_id, member_id, buyer_name, buyer_email, as_of) VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (shop_id, member_id) DO UPDATE SET buyer_name = $3, buyer_email = $4, as_of = $5
+    WHERE members.as_of <= $5
+RETURNING true
+"""
+
+# The card notices waiting for the member's address: few rows (pending, never composed), found by `mails_due`,
+# each joined to its kept event by primary key.
+RETRY_WAITING_FOR_MEMBER = """
+UPDATE mails m SET next_attempt_at = $3, updated_at = now()
+FROM orders o
+WHERE m.status = 'pending' AND m.subject IS NULL AND m.next_attempt_at > $3
+  AND m.kind = ANY($4::text[])
+  AND o.order_id = m.order_id AND o.shop_id = $1 AND o.snapshot ->> 'member_id' = $2
 """
