@@ -16,14 +16,22 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 
 from contracts.envelope import Envelope
-from contracts.events import Event, OrderCompleted, RenewalPaymentFailed, ShopSettingsChanged
+from contracts.events import (
+    CardReplaced,
+    CardUnlinked,
+    Event,
+    OrderCompleted,
+    RenewalPaymentFailed,
+    ShopSettingsChanged,
+)
 from contracts.events.common import Buyer
 from contracts.events.shops import CardNote, RenewalSettings
-from contracts.topics import NOTIFICATIONS_EVENTS, ORDERS_EVENTS, SHOPS_SETTINGS
+from contracts.topics import NOTIFICATIONS_EVENTS
 from delivery.service import ServiceRuntime
 from delivery.settings import ConsumerSettings, KafkaSettings
 from deploy.local.smtp_sink import RunningSink
 from services.notification.app import create_app, notification_runtime
+from services.notification.entrypoints import subscribers
 from services.notification.entrypoints.dispatcher import MailDispatcher
 from services.notification.ports import MailTransport
 from services.notification.settings import DispatchSettings, NotificationSettings, SmtpSettings
@@ -55,6 +63,23 @@ def order(order_id: str = "ord-0001", *, shop_id: str = "demo-shop", email: str 
     buyer = Buyer(name="山田 太郎", name_kana="ヤマダ タロウ", email=email)
     return samples.order_completed().model_copy(
         update={"order_id": order_id, "shop_id": shop_id, "buyer": buyer, "pay_type": pay_type})
+
+
+def member_order(order_id: str = "ord-m1", *, member_id: str = "m-1001",
+                 email: str = "taro@example.jp") -> OrderCompleted:
+    """A completed order of a member buyer: the service learns the member's name and address from it."""
+    buyer = Buyer(name="山田 太郎", name_kana="ヤマダ タロウ", email=email, member_id=member_id)
+    return order(order_id).model_copy(update={"buyer": buyer})
+
+
+def card_replaced(*, source: str = "my_page", member_id: str = "m-1001") -> CardReplaced:
+    """The member replaced the stored card (new expiry 2030-12) on their card page, or an operator did."""
+    return samples.card_replaced().model_copy(update={"source": source, "member_id": member_id})
+
+
+def card_unlinked(*, source: str = "operator", member_id: str = "m-1001") -> CardUnlinked:
+    return samples.card_unlinked().model_copy(update={"source": source, "member_id": member_id, "order_id": None,
+                                                      "reason": "member_request"})
 
 
 def failed_renewal(order_id: str = "ord-r2", *, cycle_no: int = 2) -> RenewalPaymentFailed:
@@ -150,13 +175,13 @@ async def publish_raw(kafka: KafkaSettings, topic: str, value: bytes, key: bytes
 
 
 async def consumed_everything(kafka: KafkaSettings, group: str = "notification") -> bool:
-    """True once the group's committed offsets reach the end of `orders.events` and `shops.settings`."""
+    """True once the group's committed offsets reach the end of every topic the service reads."""
     consumer = AIOKafkaConsumer(bootstrap_servers=kafka.servers, group_id=kafka.group(group),
                                 enable_auto_commit=False)
     await consumer.start()
     try:
         await consumer._client.force_metadata_update()
-        tps = [TopicPartition(kafka.topic(t), p) for t in (ORDERS_EVENTS, SHOPS_SETTINGS)
+        tps = [TopicPartition(kafka.topic(t), p) for t in subscribers.TOPICS
                for p in sorted(consumer.partitions_for_topic(kafka.topic(t)) or ())]
         ends = await consumer.end_offsets(tps)
         for tp in tps:
@@ -169,6 +194,10 @@ async def consumed_everything(kafka: KafkaSettings, group: str = "notification")
 
 def mails_to(sink: RunningSink, address: str) -> list[Any]:
     return [m for _, m in sink.messages() if address in str(m["X-Sink-Rcpt-To"])]
+
+
+def mails_of_kind(sink: RunningSink, kind: str) -> list[Any]:
+    return [m for _, m in sink.messages() if m["X-Mail-Kind"] == kind]
 
 
 def mails_of(sink: RunningSink, order_id: str) -> list[Any]:
