@@ -7,6 +7,7 @@ Adapters implement them with PostgreSQL (`adapters/postgres/`) and HTTP (`adapte
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import date
@@ -76,11 +77,16 @@ class OrderRepository(Protocol):
 
 
 class SubmissionLog(Protocol):
-    """Checkouts accepted over HTTP and published, before the consumer turns them into orders."""
+    """Every checkout's first body: accepted over HTTP and published (before the consumer turns it into an order),
+    or placed from Kafka; its fingerprint tells a repeat from a different body under the same id (issue 14)."""
 
-    async def record(self, shop_id: str, checkout_id: str) -> bool: ...
+    async def record(self, shop_id: str, checkout_id: str, fingerprint: Mapping[str, str] | None = None) -> bool:
+        """False if this checkout was recorded before (its first record stands)."""
 
     async def exists(self, shop_id: str, checkout_id: str) -> bool: ...
+
+    async def fingerprint(self, shop_id: str, checkout_id: str) -> dict[str, str] | None:
+        """The first body's fingerprint; None when unknown (recorded before issue 14, or never recorded)."""
 
 
 class UnitOfWork(InboxOutbox, Protocol):

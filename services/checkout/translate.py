@@ -10,6 +10,7 @@ order pays with the member's registered card, and all its events are built from 
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any, Literal, TypedDict, TypeVar
@@ -36,7 +37,8 @@ from contracts.events import (
 from contracts.events import common as c
 from contracts.events import shops as s
 from contracts.events.base import Event
-from delivery.sealing import TokenSealer
+from delivery.idempotency import Fingerprint, fingerprint
+from delivery.sealing import TokenSealer, UnsealableToken
 from services.checkout.domain import order as o
 from services.checkout.domain import values as v
 from services.checkout.domain.renewal import RenewalRequest
@@ -91,6 +93,20 @@ def sealed_for_kafka(checkout: IncomingCheckout, sealer: TokenSealer) -> Checkou
         return event
     return event.model_copy(update={"payment": event.payment.model_copy(update={"token": None}),
                                     "sealed_token": sealer.seal(token.get_secret_value())})
+
+
+def checkout_fingerprint(checkout: IncomingCheckout, sealer: TokenSealer) -> Fingerprint:
+    """The body a storefront sent under its `checkout_id`, as one hash per field (`delivery.idempotency`): the
+    same whether the token came plain or sealed by checkout's own HTTP gateway (a token that does not open counts
+    as its sealed text)."""
+    event = checkout.event
+    body = event.model_dump(mode="json", exclude={"sealed_token"})
+    token = event.payment.token.get_secret_value() if event.payment.token else event.sealed_token
+    if event.sealed_token is not None:
+        with suppress(UnsealableToken):
+            token = sealer.open(event.sealed_token)
+    body["payment"]["token"] = token
+    return fingerprint(body)
 
 
 def shop_settings_changed(shop: Shop) -> ShopSettingsChanged:

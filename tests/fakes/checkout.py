@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -50,6 +50,7 @@ class CheckoutState(FakeState):
     orders: dict[str, Order] = field(default_factory=dict)
     payment_sequence: int = 0
     submissions: set[tuple[str, str]] = field(default_factory=set)
+    fingerprints: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
     announced: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -148,14 +149,19 @@ class FakeSubmissions:
     def __init__(self, state: CheckoutState) -> None:
         self._state = state
 
-    async def record(self, shop_id: str, checkout_id: str) -> bool:
+    async def record(self, shop_id: str, checkout_id: str, fingerprint: Mapping[str, str] | None = None) -> bool:
         if (shop_id, checkout_id) in self._state.submissions:
             return False
         self._state.submissions.add((shop_id, checkout_id))
+        if fingerprint is not None:
+            self._state.fingerprints[(shop_id, checkout_id)] = dict(fingerprint)
         return True
 
     async def exists(self, shop_id: str, checkout_id: str) -> bool:
         return (shop_id, checkout_id) in self._state.submissions
+
+    async def fingerprint(self, shop_id: str, checkout_id: str) -> dict[str, str] | None:
+        return self._state.fingerprints.get((shop_id, checkout_id))
 
 
 class FakeCheckoutUnitOfWork(FakeUnitOfWork[CheckoutState]):

@@ -1,7 +1,9 @@
 """Checkouts: the storefront API (availability, submit, outcome) and `CheckoutRequested` from Kafka.
 
 `checkout_id` is the storefront's idempotency key, scoped to its shop: the first request decides, every
-repeat (over HTTP or Kafka) gets that first outcome, and no second order is ever made. HTTP submissions are
+repeat with the same body (over HTTP or Kafka) gets that first outcome, and no second order is ever made; the same
+id with a different body is refused with the differing fields (409 `idempotency_key_reused` over HTTP, a dead
+letter on Kafka: issue 14). HTTP submissions are
 validated at once (so a storefront gets its 422 immediately) and then travel the same road as Kafka input:
 the outbox publishes the very `CheckoutRequested`, and the consumer re-validates it and places the order.
 """
@@ -14,6 +16,8 @@ from datetime import date
 
 from contracts import gateway_text
 from delivery.envelopes import Inbound
+from delivery.errors import PermanentError
+from delivery.idempotency import REASON_CODE, Fingerprint, IdempotencyKeyReused, differing
 from delivery.logs import get_logger
 from services.checkout import translate
 from services.checkout.domain.order import Order, OrderStatus, place_order, reject_checkout
@@ -86,18 +90,32 @@ async def card_availability(deps: Deps, shop: Shop, cart: CartSummary) -> Availa
 async def submit_checkout(deps: Deps, shop: Shop, checkout: translate.IncomingCheckout) -> tuple[CheckoutOutcome, bool]:
     """Publish a storefront's checkout once; returns its outcome and whether this call submitted it."""
     checkout_id = checkout.request.checkout_id
+    body = translate.checkout_fingerprint(checkout, deps.sealer)
     existing = await checkout_outcome(deps, shop.shop_id, checkout_id)
     if existing is not None:
+        async with deps.uow() as uow:
+            await _same_body(uow, shop.shop_id, checkout_id, body)
         return existing, False
     rejections = refusals(shop, checkout.request, jst_date(deps.clock.now()))
     if rejections:
         raise CheckoutRefused(rejections)
     async with deps.uow() as uow:
-        if await uow.submissions.record(shop.shop_id, checkout_id):
+        submitted = await uow.submissions.record(shop.shop_id, checkout_id, body)
+        if not submitted:  # a concurrent submission of the same id won
+            await _same_body(uow, shop.shop_id, checkout_id, body)
+        else:
             await uow.emit(translate.sealed_for_kafka(checkout, deps.sealer), correlation_id=checkout_id)
             await uow.announce_outcome(shop.shop_id, checkout_id)
-    log.info("checkout.submitted", shop_id=shop.shop_id, checkout_id=checkout_id)
-    return CheckoutOutcome(checkout_id, ACCEPTED), True
+    log.info("checkout.submitted", shop_id=shop.shop_id, checkout_id=checkout_id, first=submitted)
+    return CheckoutOutcome(checkout_id, ACCEPTED), submitted
+
+
+async def _same_body(uow: UnitOfWork, shop_id: str, checkout_id: str, body: Fingerprint) -> None:
+    """Issue 14: a repeat must carry the first body; otherwise `IdempotencyKeyReused` names the differing fields."""
+    fields = differing(await uow.submissions.fingerprint(shop_id, checkout_id), body)
+    if fields:
+        log.warning("checkout.idempotency_key_reused", shop_id=shop_id, checkout_id=checkout_id, fields=fields)
+        raise IdempotencyKeyReused(f"checkout_id {checkout_id!r}", fields)
 
 
 def refusals(shop: Shop | None, request: CheckoutRequest, today: date) -> list[Rejection]:
@@ -139,18 +157,25 @@ async def place_checkout(deps: Deps, checkout: translate.IncomingCheckout, *,
                          inbound: Inbound | None = None) -> Order | None:
     """Turn a `CheckoutRequested` into an order: pending payment (`OrderPlaced`) or rejected (`OrderRejected`).
 
-    Returns None for a redelivered event or a repeated checkout_id (the first outcome stands).
+    Returns None for a redelivered event or a repeated checkout_id with the same body (the first outcome stands);
+    the same checkout_id with a different body is dead-lettered (`PermanentError`, `idempotency_key_reused`).
     """
     request = checkout.request
     async with deps.uow() as uow:
         if not await uow.claim(inbound):
             return None
+        body = translate.checkout_fingerprint(checkout, deps.sealer)
         if await uow.orders.by_checkout(request.shop_id, request.checkout_id) is not None:
+            try:
+                await _same_body(uow, request.shop_id, request.checkout_id, body)
+            except IdempotencyKeyReused as exc:  # nobody to answer on Kafka: a dead letter with the reason
+                raise PermanentError(f"{REASON_CODE}: {exc}") from None
             log.info("checkout.repeated", shop_id=request.shop_id, checkout_id=request.checkout_id)
             return None
         order = await _decide_order(deps, uow, request)
         if not await uow.orders.add(order):
             return None
+        await uow.submissions.record(request.shop_id, request.checkout_id, body)
         await uow.emit(translate.order_event(order, checkout=checkout, sealer=deps.sealer),
                        correlation_id=request.checkout_id, causation=inbound, subject_version=order.version)
         await uow.announce_outcome(order.shop_id, request.checkout_id)

@@ -39,7 +39,8 @@ async def test_data_stored_before_the_renewal_migrations_reads_back_with_renewal
         order = place_order(request(), old_shop, order_id="ord_old", payment_number="20250601000000000001", now=NOW)
         await _store_as_before(pool, old_shop, order)
         async with pool.acquire() as conn:
-            assert await migrate(conn, MIGRATIONS) == ["checkout/005_renewal_orders", "checkout/006_renewal_settings"]
+            applied = await migrate(conn, MIGRATIONS)  # and any later ones
+            assert applied[:2] == ["checkout/005_renewal_orders", "checkout/006_renewal_settings"]
         uow = UnitOfWorkFactory(_Runtime(pool), CheckoutUnitOfWork)
         async with uow() as unit:
             read = await unit.shops.get(old_shop.shop_id)

@@ -109,14 +109,29 @@ async def test_a_repeated_checkout_id_gets_the_first_outcome_and_never_a_second_
     shop = await checkout.configured_shop("tea")
     body = checkout_body("chk-once")
     first = await checkout.placed(shop, body)
-    again = await checkout.submit(shop, {**body, "lines": [{"sku": "X", "name": "別", "unit_price": 9000,
-                                                            "quantity": 1}]})
+    again = await checkout.submit(shop, body)
     assert again.status_code == 202 and again.json()["order_id"] == first["order_id"]
     await checkout.publish(CheckoutRequested.model_validate({**body, "shop_id": "tea"}))  # a new event id
     await eventually(lambda: _inbox_count(checkout, 2), message="both CheckoutRequested consumed")
     orders = await checkout.fetch("SELECT order_id, amount FROM orders")
     assert [(r["order_id"], r["amount"]) for r in orders] == [(first["order_id"], 3200)]
     assert [e.type for e in await checkout.order_events(at_least=1)] == ["order.placed.v1"]
+
+
+async def test_a_checkout_id_reused_with_another_body_is_409_naming_the_fields_and_changes_nothing(checkout):
+    shop = await checkout.configured_shop("tea")
+    body = checkout_body("chk-once")
+    first = await checkout.placed(shop, body)
+    other_cart = {**body, "lines": [{"sku": "X", "name": "別", "unit_price": 9000, "quantity": 1}]}
+    reused = await checkout.submit(shop, other_cart)
+    assert (reused.status_code, reused.json()["reason_code"]) == (409, "idempotency_key_reused")
+    assert sorted(".".join(e["loc"][1:]) for e in reused.json()["errors"]) == [
+        "lines.0.name", "lines.0.quantity", "lines.0.sku", "lines.0.unit_price"]
+    await checkout.publish(CheckoutRequested.model_validate({**other_cart, "shop_id": "tea"}))
+    [dead] = await checkout.records(dlq(CHECKOUT_REQUESTS), at_least=1)
+    assert dict(dead.headers)["dlq-reason"].decode().startswith("permanent error: idempotency_key_reused")
+    orders = await checkout.fetch("SELECT order_id, amount FROM orders")
+    assert [(r["order_id"], r["amount"]) for r in orders] == [(first["order_id"], 3200)]
 
 
 async def test_malformed_kafka_input_goes_to_the_dead_letter_topic_with_the_reason(checkout):

@@ -8,6 +8,8 @@ import asyncio
 import pytest
 
 from contracts.events import CheckoutRequested, OrderPlaced, OrderRejected
+from delivery.errors import PermanentError
+from delivery.idempotency import IdempotencyKeyReused
 from services.checkout import translate
 from services.checkout.domain.order import Order, OrderStatus
 from services.checkout.domain.rules import CartSummary
@@ -82,12 +84,43 @@ async def test_a_redelivered_checkout_requested_applies_nothing(fakes):
     assert list(fakes.state.orders) == ["ord_1"] and len(fakes.state.emitted()) == 1
 
 
-async def test_a_repeated_checkout_id_keeps_its_first_outcome(fakes):
+async def test_a_repeated_checkout_id_with_the_same_body_keeps_its_first_outcome(fakes):
     first = await place(fakes, checkout_requested())
-    repeat = await place(fakes, checkout_requested(shipping=shipping(carrier_id="cod")))
+    repeat = await place(fakes, checkout_requested())
     assert first is not None and repeat is None
     assert [o.status for o in fakes.state.orders.values()] == [OrderStatus.PENDING_PAYMENT]
     assert len(fakes.state.emitted()) == 1
+
+
+async def test_a_repeated_checkout_id_with_another_body_on_kafka_is_dead_lettered_naming_the_fields(fakes):
+    await place(fakes, checkout_requested())
+    with pytest.raises(PermanentError, match=r"idempotency_key_reused.*shipping\.carrier_id"):
+        await place(fakes, checkout_requested(shipping=shipping(carrier_id="cod")))
+    assert [o.status for o in fakes.state.orders.values()] == [OrderStatus.PENDING_PAYMENT]
+    assert len(fakes.state.emitted()) == 1
+
+
+async def test_a_resubmitted_checkout_id_with_another_cart_is_refused_naming_the_fields(fakes):
+    shop = fakes.state.shops["tea-shop"]
+    await submit_checkout(fakes.deps, shop, translate.incoming_checkout(checkout_requested()))
+    changed = checkout_requested(lines=[{"sku": "TEA-1", "name": "煎茶 100g", "unit_price": 1200, "quantity": 3}])
+    with pytest.raises(IdempotencyKeyReused) as reused:
+        await submit_checkout(fakes.deps, shop, translate.incoming_checkout(changed))
+    assert reused.value.fields == ["lines.0.quantity"]
+    assert len(fakes.state.emitted(CheckoutRequested)) == 1
+
+
+async def test_a_resubmission_of_a_placed_checkout_is_compared_with_its_first_body_whatever_the_token_form(fakes):
+    shop = fakes.state.shops["tea-shop"]
+    await submit_checkout(fakes.deps, shop, translate.incoming_checkout(checkout_requested()))
+    [published] = fakes.state.emitted(CheckoutRequested)  # the token sealed, as the consumer receives it
+    await place(fakes, published)
+    outcome, submitted = await submit_checkout(fakes.deps, shop, translate.incoming_checkout(checkout_requested()))
+    assert (outcome.status, submitted) == (OrderStatus.PENDING_PAYMENT, False)
+    with pytest.raises(IdempotencyKeyReused) as reused:
+        await submit_checkout(fakes.deps, shop, translate.incoming_checkout(checkout_requested(
+            payment={"method": "escott_card", "token": "another-token-0123456789", "pay_type": "01"})))
+    assert reused.value.fields == ["payment.keep_card", "payment.token"]
 
 
 async def test_a_submitted_checkout_is_published_once_with_the_token_sealed(fakes):

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
+from delivery.idempotency import REASON_CODE, IdempotencyKeyReused
 from services.checkout import translate
 from services.checkout.domain.rules import CartSummary
 from services.checkout.domain.shop import Shop
@@ -70,6 +71,10 @@ def _checkout_routes(api: APIRouter, deps: Deps, storefront: Any) -> None:
                            errors=[{"loc": ["body", *checkouts.REJECTION_FIELDS[r.code]], "msg": r.message,
                                     "type": r.code} for r in exc.rejections if r.code in checkouts.REJECTION_FIELDS],
                            ) from None
+        except IdempotencyKeyReused as exc:
+            raise ApiError(409, REASON_CODE, str(exc), errors=[
+                {"loc": ["body", *field.split(".")], "msg": "differs from the first submission of this checkout_id",
+                 "type": REASON_CODE} for field in exc.fields]) from None
         if wait > 0 and not outcome.final:
             outcome = await checkouts.checkout_outcome(deps, shop.shop_id, body.checkout_id, wait_s=wait) or outcome
         return _answer(outcome)
