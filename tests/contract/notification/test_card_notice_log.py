@@ -29,7 +29,7 @@ def notice_mail(notice_id: str, kind: str = "card_replaced", *, shop_id: str = "
                     message_id=message_id_for(mail_id, "test.invalid"), now=START)
 
 
-async def with_notices(store, *notices: tuple[Mail, str]) -> None:
+async def with_notices(store, notices: list[tuple[Mail, str]]) -> None:
     """Each notice's kept event (of member `member_id`) and its mail, in one unit."""
     async with store.uow() as uow:
         for mail, member_id in notices:
@@ -41,7 +41,7 @@ async def with_notices(store, *notices: tuple[Mail, str]) -> None:
 @pytest.mark.parametrize("kind", CARD_KINDS)
 async def test_a_card_notice_is_added_once_per_notice_and_kind(store, kind):
     mail = notice_mail("card-1", kind)
-    await with_notices(store, (mail, "m-1001"))
+    await with_notices(store, [(mail, "m-1001")])
     async with store.uow() as uow:
         assert not await uow.mail_log.add_mail(replace(mail, mail_id=str(uuid.uuid4()), message_id="<x@t.invalid>"))
         assert await uow.mail_log.get_mail(mail.mail_id) == mail
@@ -49,7 +49,7 @@ async def test_a_card_notice_is_added_once_per_notice_and_kind(store, kind):
 
 async def test_an_unsendable_notice_reads_back_final_and_is_never_due(store):
     mail = notice_mail("card-1")
-    await with_notices(store, (mail, "m-ghost"))
+    await with_notices(store, [(mail, "m-ghost")])
     final = replace(mail, status=MailStatus.UNSENDABLE, attempts=4, last_error="not sent: no e-mail address")
     async with store.uow() as uow:
         assert await uow.mail_log.save_mail(final)
@@ -76,8 +76,8 @@ async def test_each_members_newest_contact_wins_and_unknown_members_have_none(st
 async def test_only_the_members_card_notices_waiting_for_an_address_are_made_due_now(store):
     waiting, other_member = notice_mail("card-1"), notice_mail("card-2")
     other_shop, due_already = notice_mail("card-3", shop_id="other-shop"), notice_mail("card-4")
-    await with_notices(store, (waiting, "m-1001"), (other_member, "m-2"), (other_shop, "m-1001"),
-                       (due_already, "m-1001"))
+    await with_notices(store, [(waiting, "m-1001"), (other_member, "m-2"), (other_shop, "m-1001"),
+                               (due_already, "m-1001")])
     backoff, now = START + timedelta(minutes=10), START + timedelta(minutes=1)
     async with store.uow() as uow:
         for mail in (waiting, other_member, other_shop):

@@ -50,7 +50,8 @@ async def test_a_card_replaced_published_twice_mails_the_member_one_notice(datab
 
 async def test_a_renewal_card_expiring_warning_mails_the_member_the_date_to_update_before(
         database_url, isolated_kafka, sink):
-    await publish(isolated_kafka, shop(), member_order("ord-m1"), samples.renewal_card_expiring())
+    await publish(isolated_kafka, shop(), member_order("ord-m1"))
+    await publish(isolated_kafka, samples.renewal_card_expiring())
     async with running(start(database_url, isolated_kafka, sink)):
         await eventually(lambda: _all_final(database_url, 3), message="the order's mails and the warning final")
     [mail] = mails_of_kind(sink, "card_expiring")
