@@ -17,6 +17,8 @@ from pydantic import SecretStr
 from delivery.clock import Clock as Clock  # the one clock port (delivery.clock)
 from delivery.units import InboxOutbox
 from services.payment.domain.attempts import Attempt
+from services.payment.domain.card_changes import CardChange
+from services.payment.domain.card_face import CardFace
 from services.payment.domain.cards import LinkStatus
 from services.payment.domain.gateway import GatewayOperation, Reply
 from services.payment.domain.model import Payment
@@ -47,13 +49,26 @@ class ProcessKey:
 
 @dataclass(frozen=True, kw_only=True)
 class MemberCard:
-    """A gateway member record of a shop member (never the card itself; at most its masked number)."""
+    """A gateway member record of a shop member: never the card itself, at most how 4MemRefM showed it (masked
+    number, expiry month, brand), remembered for `card_version` (the stored card's number of replacements, so a
+    read that raced a replacement is not remembered); `linked_at`: when the card now stored was stored."""
 
     kaiin_id: str
     shop_id: str
     member_id: str
     status: LinkStatus
     masked_card: str | None = None
+    card_expiry: str | None = None
+    card_brand: str | None = None
+    card_version: int = 0
+    linked_at: datetime | None = None
+
+    @property
+    def face(self) -> CardFace | None:
+        """The card as last shown (None: not read since it was stored)."""
+        if self.masked_card is None:
+            return None
+        return CardFace(masked=self.masked_card, expiry=self.card_expiry, brand=self.card_brand)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -97,6 +112,10 @@ class GatewayAnswer:
     masked_card: str | None = None
     amount: int | None = None
     sales_date: str | None = None
+    card_expiry: str | None = None
+    """A member read's (4MemRefM) card expiry month, YYYY-MM (the card events' form; never the full date)."""
+    company_code: str | None = None
+    kaiin_status: int | None = None
 
 
 class CardGateway(Protocol):
@@ -108,6 +127,9 @@ class IdSource(Protocol):
     """Ids and generated secrets payment mints (random in production; tests may pass predictable ones)."""
 
     def attempt_id(self) -> str: ...
+    def change_id(self) -> str:
+        """A card change's id (design §6.8)."""
+
     def kaiin_id(self) -> str: ...
     def kaiin_pass(self) -> SecretStr: ...
 
@@ -149,9 +171,50 @@ class MemberCardRepository(Protocol):
     async def current(self, shop_id: str, member_id: str) -> MemberCard | None: ...
     async def get(self, kaiin_id: str) -> MemberCard | None: ...
     async def key(self, kaiin_id: str) -> MemberKey | None: ...
+    async def latest(self, shop_id: str, member_id: str) -> MemberCard | None:
+        """The member's most recent record in any status (e.g. one left invalidated by a removal half done)."""
+
     async def register(self, card: MemberCard, key: MemberKey) -> None: ...
-    async def set_status(self, kaiin_id: str, status: LinkStatus) -> None: ...
-    async def set_masked(self, kaiin_id: str, masked_card: str | None) -> None: ...
+    async def set_status(self, kaiin_id: str, status: LinkStatus, *, at: datetime | None = None) -> None:
+        """`at`: when a record becoming `active` stored its card (`linked_at`, kept if already set)."""
+
+    async def remember_face(self, kaiin_id: str, face: CardFace, *, card_version: int) -> bool:
+        """Keep how a read showed the card, unless the card was replaced since (`card_version` moved on)."""
+
+    async def card_replaced(self, kaiin_id: str, *, at: datetime) -> None:
+        """Another card is stored under the member: the shown card is forgotten, `card_version` + 1."""
+
+
+class CardChangeRepository(Protocol):
+    """`card_changes`: register/replace/delete of a member's card without an order; one open per member."""
+
+    async def add(self, change: CardChange) -> CardChange:
+        """Insert as version 1; a second open change of the same member fails (unique)."""
+
+    async def save(self, change: CardChange) -> CardChange: ...
+    async def get(self, change_id: str) -> CardChange | None: ...
+    async def open_for(self, shop_id: str, member_id: str) -> CardChange | None: ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class SubscriptionStatus:
+    """One subscription's latest status as `subscriptions.events` said it (`version`: its subject_version)."""
+
+    subscription_id: str
+    shop_id: str
+    member_id: str
+    status: str
+    version: int
+
+
+class MemberSubscriptionRepository(Protocol):
+    """The projection of `subscriptions.events` the delete guard reads (R18), never the subscription service."""
+
+    async def record(self, status: SubscriptionStatus) -> bool:
+        """Keep the newest status of the subscription (a lower version than the kept one changes nothing)."""
+
+    async def keeping_card(self, shop_id: str, member_id: str) -> list[str]:
+        """Ids of the member's subscriptions that need the stored card (active or paused)."""
 
 
 class ShopRepository(Protocol):
@@ -197,6 +260,10 @@ class UnitOfWork(InboxOutbox, Protocol):
     def shops(self) -> ShopRepository: ...
     @property
     def retries(self) -> RetryRepository: ...
+    @property
+    def card_changes(self) -> CardChangeRepository: ...
+    @property
+    def subscriptions(self) -> MemberSubscriptionRepository: ...
 
 
 class UnitOfWorkFactory(Protocol):

@@ -10,6 +10,7 @@ from contracts.events import (
     CancelPayment,
     CapturePayment,
     CardLinked,
+    CardReplaced,
     CardUnlinked,
     Event,
     OrderPlaced,
@@ -22,6 +23,8 @@ from contracts.events import (
     PaymentOperationFailed,
     PaymentOutcomeUnknown,
     ShopSettingsChanged,
+    SubscriptionChanged,
+    SubscriptionStarted,
     UpdatePaymentAmount,
 )
 from contracts.events.commands import PaymentCommand
@@ -33,7 +36,7 @@ from services.payment.domain.codes import describe
 from services.payment.domain.gateway import SalesMode
 from services.payment.domain.model import PlaceOrder
 from services.payment.domain.retries import RetryPolicy
-from services.payment.ports import ShopSettings
+from services.payment.ports import ShopSettings, SubscriptionStatus
 
 
 def place_order(event: OrderPlaced, sealer: TokenSealer) -> tuple[PlaceOrder, SecretStr | None]:
@@ -67,6 +70,13 @@ def shop_settings(event: ShopSettingsChanged) -> ShopSettings:
                                                                               within_days=retry.within_days))
 
 
+def subscription_status(event: SubscriptionStarted | SubscriptionChanged, *, version: int) -> SubscriptionStatus:
+    """A subscription lifecycle event as the status payment's delete guard keeps (R18); `version`: the envelope's
+    subject_version (the subscription's own, growing with each change)."""
+    return SubscriptionStatus(subscription_id=event.subscription_id, shop_id=event.shop_id,
+                              member_id=event.member_id, status=event.status, version=version)
+
+
 def action_request(command: PaymentCommand) -> ActionRequest:
     """A command on `payments.commands` as the same action request the operator HTTP API makes."""
     if isinstance(command, CapturePayment):
@@ -80,7 +90,8 @@ def action_request(command: PaymentCommand) -> ActionRequest:
 
 _CONTRACTS: dict[type, type[Event]] = {
     ev.PaymentAuthorized: PaymentAuthorized, ev.PaymentDeclined: PaymentDeclined,
-    ev.PaymentOutcomeUnknown: PaymentOutcomeUnknown, ev.CardLinked: CardLinked, ev.CardUnlinked: CardUnlinked,
+    ev.PaymentOutcomeUnknown: PaymentOutcomeUnknown, ev.CardLinked: CardLinked, ev.CardReplaced: CardReplaced,
+    ev.CardUnlinked: CardUnlinked,
     ev.PaymentCaptured: PaymentCaptured, ev.PaymentCanceled: PaymentCanceled,
     ev.PaymentAmountUpdated: PaymentAmountUpdated, ev.PaymentHoldReleased: PaymentHoldReleased,
     ev.PaymentOperationFailed: PaymentOperationFailed,

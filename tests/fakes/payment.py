@@ -28,6 +28,9 @@ from pydantic import SecretStr
 
 from delivery.sealing import DEV_ONLY_SEAL_KEY, TokenSealer
 from services.payment.domain.attempts import Attempt, AttemptStatus
+from services.payment.domain.card_changes import CardChange
+from services.payment.domain.card_face import CardFace
+from services.payment.domain.card_rules import KEEPS_CARD
 from services.payment.domain.cards import CURRENT_LINK, LinkStatus
 from services.payment.domain.model import Payment
 from services.payment.domain.retries import ScheduledRetry
@@ -39,6 +42,7 @@ from services.payment.ports import (
     MemberKey,
     ProcessKey,
     ShopSettings,
+    SubscriptionStatus,
 )
 from tests.fakes.payment_gateway import DEMO_CREDENTIALS, FakeCardGateway
 from tests.fakes.units import FakeState, FakeUnitOfWork, FakeUnitOfWorkFactory
@@ -51,7 +55,8 @@ START = datetime(2025, 6, 1, 3, 0, tzinfo=UTC)  # 12:00 JST
 @dataclass(kw_only=True)
 class PaymentTables(FakeState):
     """Payment's tables: payments (with their correlation and the current and previous ProcessPass), gateway
-    attempts, member records and keys, member leases and card-event counters, shop credentials and settings."""
+    attempts, member records (in the order registered) and keys, member leases and card-event counters, shop
+    credentials and settings, renewal retries, card changes and the members' subscriptions."""
 
     payments: dict[str, Payment] = field(default_factory=dict)
     correlations: dict[str, str] = field(default_factory=dict)
@@ -67,6 +72,8 @@ class PaymentTables(FakeState):
     """Shops whose stored credentials no configured key decrypts (the key changed without rotation)."""
     settings: dict[str, ShopSettings] = field(default_factory=dict)
     retries: dict[str, ScheduledRetry] = field(default_factory=dict)
+    card_changes: dict[str, CardChange] = field(default_factory=dict)
+    subscriptions: dict[str, SubscriptionStatus] = field(default_factory=dict)
 
 
 def _unique(what: str) -> asyncpg.UniqueViolationError:
@@ -190,6 +197,10 @@ class FakeMemberCards:
         return next((c for c in self._state.cards.values() if (c.shop_id, c.member_id) == (shop_id, member_id)
                      and c.status in CURRENT_LINK), None)
 
+    async def latest(self, shop_id: str, member_id: str) -> MemberCard | None:
+        found = [c for c in self._state.cards.values() if (c.shop_id, c.member_id) == (shop_id, member_id)]
+        return found[-1] if found else None
+
     async def get(self, kaiin_id: str) -> MemberCard | None:
         return self._state.cards.get(kaiin_id)
 
@@ -205,13 +216,74 @@ class FakeMemberCards:
         self._state.cards[card.kaiin_id] = card
         self._state.kaiin_passes[card.kaiin_id] = key.kaiin_pass
 
-    async def set_status(self, kaiin_id: str, status: LinkStatus) -> None:
-        if kaiin_id in self._state.cards:
-            self._state.cards[kaiin_id] = replace(self._state.cards[kaiin_id], status=status)
+    async def set_status(self, kaiin_id: str, status: LinkStatus, *, at: datetime | None = None) -> None:
+        card = self._state.cards.get(kaiin_id)
+        if card is not None:
+            linked_at = card.linked_at or at if status is LinkStatus.ACTIVE else card.linked_at
+            self._state.cards[kaiin_id] = replace(card, status=status, linked_at=linked_at)
 
-    async def set_masked(self, kaiin_id: str, masked_card: str | None) -> None:
-        if kaiin_id in self._state.cards:
-            self._state.cards[kaiin_id] = replace(self._state.cards[kaiin_id], masked_card=masked_card)
+    async def remember_face(self, kaiin_id: str, face: CardFace, *, card_version: int) -> bool:
+        card = self._state.cards.get(kaiin_id)
+        if card is None or card.card_version != card_version:
+            return False
+        self._state.cards[kaiin_id] = replace(card, masked_card=face.masked, card_expiry=face.expiry,
+                                              card_brand=face.brand)
+        return True
+
+    async def card_replaced(self, kaiin_id: str, *, at: datetime) -> None:
+        card = self._state.cards.get(kaiin_id)
+        if card is not None:
+            self._state.cards[kaiin_id] = replace(card, masked_card=None, card_expiry=None, card_brand=None,
+                                                  card_version=card.card_version + 1, linked_at=at)
+
+
+class FakeCardChanges:
+    """`CardChangeRepository`: each save is version + 1; at most one open change per shop member."""
+
+    def __init__(self, state: PaymentTables) -> None:
+        self._state = state
+
+    async def add(self, change: CardChange) -> CardChange:
+        if change.change_id in self._state.card_changes:
+            raise _unique("card_changes_pkey")
+        if change.open and await self.open_for(change.shop_id, change.member_id) is not None:
+            raise _unique("card_changes_open")
+        added = replace(change, version=1, updated_at=change.updated_at or change.created_at)
+        self._state.card_changes[change.change_id] = added
+        return added
+
+    async def save(self, change: CardChange) -> CardChange:
+        stored = self._state.card_changes.get(change.change_id)
+        if stored is None:
+            return change
+        saved = replace(change, version=stored.version + 1, updated_at=change.updated_at or change.created_at)
+        self._state.card_changes[change.change_id] = saved
+        return saved
+
+    async def get(self, change_id: str) -> CardChange | None:
+        return self._state.card_changes.get(change_id)
+
+    async def open_for(self, shop_id: str, member_id: str) -> CardChange | None:
+        return next((c for c in self._state.card_changes.values()
+                     if (c.shop_id, c.member_id) == (shop_id, member_id) and c.open), None)
+
+
+class FakeMemberSubscriptions:
+    """`MemberSubscriptionRepository`: the newest version of each subscription's status wins."""
+
+    def __init__(self, state: PaymentTables) -> None:
+        self._state = state
+
+    async def record(self, status: SubscriptionStatus) -> bool:
+        kept = self._state.subscriptions.get(status.subscription_id)
+        if kept is not None and kept.version > status.version:
+            return False
+        self._state.subscriptions[status.subscription_id] = status
+        return True
+
+    async def keeping_card(self, shop_id: str, member_id: str) -> list[str]:
+        return sorted(s.subscription_id for s in self._state.subscriptions.values()
+                      if (s.shop_id, s.member_id) == (shop_id, member_id) and s.status in KEEPS_CARD)
 
 
 class FakeShops:
@@ -279,6 +351,8 @@ class FakePaymentUnitOfWork(FakeUnitOfWork[PaymentTables]):
         self.members = FakeMemberCards(state)
         self.shops = FakeShops(state)
         self.retries = FakeRetries(state, retry_locks)
+        self.card_changes = FakeCardChanges(state)
+        self.subscriptions = FakeMemberSubscriptions(state)
 
 
 class FakePaymentUnits(FakeUnitOfWorkFactory[PaymentTables, FakePaymentUnitOfWork]):
@@ -335,6 +409,9 @@ class SequentialIds:
         return self._n
 
     def attempt_id(self) -> str:
+        return str(uuid.UUID(int=self._next()))
+
+    def change_id(self) -> str:
         return str(uuid.UUID(int=self._next()))
 
     def kaiin_id(self) -> str:

@@ -5,8 +5,9 @@ makes) plus scripted answers.
   (4000000000000002 G12, 4000000000000101 K99; 4000000000000036 approves but answers K40, its hold live).
 - Holds: 1Auth/1Gathering make a transaction named by a ProcessId/ProcessPass; 1Capture, 1Change, 1Delete,
   1Search and 1ReAuth act on it (K12 unknown pair, K14 wrong state, K23 same amount, K80/K81 member mismatch).
-- Members: 4MemAdd/4MemChg store the token's card, 4MemRefM shows it masked, 4MemInval (K75 twice), 4MemDel
-  (K70 unless invalidated); a KaiinId is never registered twice (K69).
+- Members: 4MemAdd/4MemChg store the token's card, 4MemRefM shows it masked with its expiry (YYYY-MM), company
+  code and `KaiinStatus` (0 valid, 3 invalidated), 4MemInval (K75 twice), 4MemDel (K70 unless invalidated); a
+  KaiinId is never registered twice (K69); an unknown or deleted member is K71.
 - `script(operation, *answers)` queues answers for the next calls of one gateway operation (a decline, an
   unknown outcome, an exception as if the process died after sending, or a coroutine that runs while the call
   is on the wire); `down` makes every call `not_sent`.
@@ -57,6 +58,10 @@ class Member:
     kaiin_pass: str
     pan: str | None
     status: str  # valid | invalid | deleted
+    exp: str = ""  # YYMM
+
+
+_COMPANY = {"4": "VS", "5": "MC", "35": "JC", "34": "AX", "37": "AX", "36": "DC"}
 
 
 class FakeCardGateway:
@@ -66,16 +71,23 @@ class FakeCardGateway:
         self._in_unit = in_unit
         self._script: dict[Op, deque[Scripted]] = defaultdict(deque)
         self._tokens: dict[str, tuple[str, bool]] = {}
+        self._expiries: dict[str, str] = {}
         self._holds: dict[str, Hold] = {}
         self._members: dict[str, Member] = {}
         self._numbers = itertools.count(1)
 
     # -- test controls ------------------------------------------------------------------------------------
-    def token(self, pan: str = "4111111111111111") -> SecretStr:
-        """A one-time token for `pan`, as the token script mints it."""
+    def token(self, pan: str = "4111111111111111", exp: str = "3012") -> SecretStr:
+        """A one-time token for `pan` expiring `exp` (YYMM), as the token script mints it."""
         token = f"FAKETOKEN{next(self._numbers):08d}"
         self._tokens[token] = (pan, False)
+        self._expiries[token] = exp
         return SecretStr(token)
+
+    def member_card(self, kaiin_id: str) -> tuple[str, str] | None:
+        """The card number and status (valid, invalid, deleted) the gateway holds for a member (the admin view)."""
+        member = self._members.get(kaiin_id)
+        return (member.pan or "", member.status) if member is not None else None
 
     def script(self, operation: Op, *answers: Scripted) -> None:
         """The next calls of `operation` get these answers (or raise these exceptions), in order."""
@@ -193,7 +205,11 @@ class FakeCardGateway:
             return self._store_card(call, member)
         if op is Op.MEM_REF:
             pan = member.pan or ""
-            return replace(self._ok(), masked_card=pan[:4] + "*" * (len(pan) - 8) + pan[-4:])
+            company = next((c for prefix, c in sorted(_COMPANY.items(), key=lambda p: -len(p[0]))
+                            if pan.startswith(prefix)), None)
+            return replace(self._ok(), masked_card=pan[:4] + "*" * (len(pan) - 8) + pan[-4:],
+                           card_expiry=f"20{member.exp[:2]}-{member.exp[2:]}" if member.exp else None,
+                           company_code=company, kaiin_status=3 if member.status == "invalid" else 0)
         if op is Op.MEM_INVAL:
             if member.status != "valid":
                 return self._declined("K75")
@@ -211,6 +227,7 @@ class FakeCardGateway:
         if pan_or_code in DECLINES:
             return self._declined(DECLINES[pan_or_code])
         member.pan = pan_or_code
+        member.exp = self._expiries.get(call.token.get_secret_value(), "3012") if call.token else "3012"
         assert call.member is not None
         self._members[call.member.kaiin_id] = member
         return self._ok()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from contracts import gateway_text
 from services.payment.adapters import escott
+from services.payment.domain.card_face import expiry_month
 from services.payment.domain.gateway import Outcome, Reply
 from services.payment.ports import GatewayAnswer, GatewayCall
 
@@ -62,7 +63,9 @@ def answer(result: escott.EscottResult) -> GatewayAnswer:
     reply = Reply(outcome=result.outcome, codes=tuple(result.codes), transaction_id=result.transaction_id,
                   approval_number=result.fields.get("ApproveNo") or None,
                   process_id=process.process_id if process else None, reason=reason)
-    amount = result.fields.get("Amount", "")
+    amount, status = result.fields.get("Amount", ""), result.fields.get("KaiinStatus", "")
     return GatewayAnswer(reply=reply, process_pass=process.process_pass if process else None,
                          masked_card=result.masked_card_no, amount=int(amount) if amount.isdigit() else None,
-                         sales_date=result.fields.get("SalesDate") or None)
+                         sales_date=result.fields.get("SalesDate") or None, card_expiry=expiry_month(result.card_exp),
+                         company_code=result.fields.get("CompanyCd") or None,
+                         kaiin_status=int(status) if status.isdigit() else None)

@@ -21,6 +21,9 @@ class RandomIds:
     def attempt_id(self) -> str:
         return str(uuid.uuid4())
 
+    def change_id(self) -> str:
+        return str(uuid.uuid4())
+
     def kaiin_id(self) -> str:
         """`K` + 12 random characters (36^12, about 62 bits)."""
         return "K" + "".join(secrets.choice(_ALNUM) for _ in range(12))

@@ -1,14 +1,15 @@
 """The next gateway operation of each flow, as a `PlannedCall` (what it needs, except the secrets).
 
 The order flow (`order_call`), an operator action's running step (`action_call`), the live status read
-(`status_call`) and the stored-card lookup (`member_lookup`) all go through the same recorded step in the
-handlers: record the attempt, send outside any transaction, apply the reply.
+(`status_call`), the stored-card lookup (`member_lookup`) and a card change's step (`card_change_call`) all go
+through the same recorded step in the handlers: record the attempt, send outside any transaction, apply the reply.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
+from services.payment.domain.card_changes import CardChange, needs_token, next_call
 from services.payment.domain.cards import CardSource
 from services.payment.domain.gateway import (
     CHARGES,
@@ -71,3 +72,14 @@ def status_call(payment: Payment) -> PlannedCall:
 def member_lookup(shop_id: str, kaiin_id: str) -> PlannedCall:
     """4MemRefM: the masked number of a member's stored card (no order)."""
     return PlannedCall(operation=GatewayOperation.MEM_REF, shop_id=shop_id, kaiin_id=kaiin_id, member=True)
+
+
+def card_change_call(change: CardChange) -> PlannedCall | None:
+    """A card change's next call (design §6.8): always on the member, with the token when it stores a card; in the
+    history as action `card_<kind>`, requested by the operator's name or the source."""
+    op = next_call(change)
+    if op is None:
+        return None
+    return PlannedCall(operation=op, shop_id=change.shop_id, kaiin_id=change.kaiin_id, member=True,
+                       token=needs_token(change), resends=change.unsent, action=f"card_{change.kind.value}",
+                       requested_by=change.requested_by or change.source.value)

@@ -50,10 +50,28 @@ class PaymentOutcomeUnknown:
 
 @dataclass(frozen=True, kw_only=True)
 class CardLinked:
+    """A card is stored for the member: by an order (`checkout`, R7-R9) or on the member's page (`my_page`, R18).
+    `masked_card` and `card_expiry` (YYYY-MM) when a 4MemRefM after the change could read them."""
+
     shop_id: str
     member_id: str
     order_id: str | None
     replaced: bool
+    masked_card: str | None = None
+    card_expiry: str | None = None
+    source: str = "checkout"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CardReplaced:
+    """The member's stored card was replaced by another (4MemChg, no charge) on their page or by an operator: the
+    next renewal uses it (R22). No card data but the new expiry month."""
+
+    shop_id: str
+    member_id: str
+    order_id: str | None = None
+    card_expiry: str | None = None
+    source: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -62,6 +80,7 @@ class CardUnlinked:
     member_id: str
     order_id: str | None
     reason: str
+    source: str = "checkout"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -125,6 +144,9 @@ class PaymentOperationFailed:
     requested_by: str | None = None
 
 
-DomainEvent = (PaymentAuthorized | PaymentDeclined | PaymentOutcomeUnknown | CardLinked | CardUnlinked
+CARD_EVENTS = (CardLinked, CardReplaced, CardUnlinked)
+"""Events about a member's stored card: keyed by the member, numbered by the member's own counter."""
+
+DomainEvent = (PaymentAuthorized | PaymentDeclined | PaymentOutcomeUnknown | CardLinked | CardReplaced | CardUnlinked
                | PaymentCaptured | PaymentCanceled | PaymentAmountUpdated | PaymentHoldReleased
                | PaymentOperationFailed)

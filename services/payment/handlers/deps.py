@@ -31,6 +31,8 @@ class Policy:
     """Renewal retries one worker runs at once."""
     member_busy_delay_s: float = 60.0
     """A due retry whose member's card is busy (another order of the member) waits this long."""
+    card_busy_wait_s: float = 10.0
+    """A card request (my page, operator) waits this long for another card work of the member, then is refused."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -10,7 +10,7 @@ order whose authorization checkout skipped (R21) is only recorded: no gateway ca
 
 from __future__ import annotations
 
-import asyncio
+from datetime import datetime
 from functools import partial
 
 from pydantic import SecretStr
@@ -20,7 +20,7 @@ from delivery.logs import get_logger
 from services.payment.domain.attempts import INTERRUPTED, Attempt
 from services.payment.domain.calls import order_call
 from services.payment.domain.cards import LinkStatus, link_status_after
-from services.payment.domain.gateway import CHARGES, MEMBER_CALLS, GatewayOperation, Outcome
+from services.payment.domain.gateway import CHARGES, MEMBER_CALLS, CallImpossible, GatewayOperation, Outcome
 from services.payment.domain.model import (
     Cleanup,
     Payment,
@@ -33,7 +33,9 @@ from services.payment.domain.model import (
     skip_payment,
     will_retry,
 )
+from services.payment.handlers.card_changes import settle_open_change
 from services.payment.handlers.deps import Deps
+from services.payment.handlers.leases import renew_member_lease, take_member_lease
 from services.payment.handlers.renewals import settle_renewal_charge
 from services.payment.handlers.steps import (
     complete_attempt,
@@ -62,6 +64,7 @@ async def place_payment(deps: Deps, order: PlaceOrder, token: SecretStr | None, 
     if order.skip_reason:
         return await _record_skip(deps, order, inbound=inbound)
     await _acquire_member(deps, order.shop_id, order.choice.member_id, holder=order.order_id)
+    await _settle_card_change(deps, order)
     async with deps.uow() as uow:
         payment = await _load_or_open(deps, uow, order, inbound=inbound)
     payment = await drive_order(deps, payment, token=token, inbound=inbound)
@@ -134,7 +137,7 @@ async def _apply(deps: Deps, uow: UnitOfWork, payment: Payment, *, attempt: Atte
         decided = await settle_renewal_charge(deps, uow, decided, attempt=attempt)
     updated, events = decided
     await complete_attempt(deps, uow, attempt, answer=answer)
-    await _update_member(uow, payment, answer, op=op, retrying=retrying)
+    await _update_member(uow, payment, answer, op=op, retrying=retrying, now=deps.clock.now())
     saved = await save_and_publish(uow, before=payment, after=updated, events=events,
                                    new_pass=new_hold_pass(attempt, answer), inbound=inbound)
     _log_step(saved, op, answer)
@@ -209,21 +212,24 @@ async def _acquire_member(deps: Deps, shop_id: str, member_id: str | None, *, ho
     """Wait (bounded) for the member's card lease; guests need none."""
     if member_id is None:
         return
-    loop = asyncio.get_running_loop()
-    deadline, pause = loop.time() + deps.policy.member_lease_s + 5.0, 0.02
-    while True:
-        async with deps.uow() as uow:
-            if await uow.members.lease(shop_id, member_id, holder=holder, ttl_s=deps.policy.member_lease_s):
-                return
-        if loop.time() > deadline:
-            raise MemberBusy(f"card lease of a member of shop {shop_id} still held")
-        await asyncio.sleep(pause)
-        pause = min(pause * 2, 0.5)
+    if not await take_member_lease(deps, shop_id, member_id, holder=holder, wait_s=deps.policy.member_lease_s + 5.0):
+        raise MemberBusy(f"card lease of a member of shop {shop_id} still held")
+
+
+async def _settle_card_change(deps: Deps, order: PlaceOrder) -> None:
+    """A card change of the member left open (its outcome unknown, or its process gone) is finished or resolved
+    before the order decides how to link (design §6.8), so the order plans from what the gateway holds."""
+    if order.choice.member_id is None:
+        return
+    try:
+        await settle_open_change(deps, order.shop_id, order.choice.member_id, holder=order.order_id)
+    except CallImpossible as impossible:  # the order's own flow reports the shop's credentials problem
+        log.warning("payment.card_change_not_settled", order_id=order.order_id, reason=impossible.code)
 
 
 async def _renew_member(deps: Deps, payment: Payment, holder: str, uow: UnitOfWork) -> None:
     assert payment.member_id is not None
-    await uow.members.lease(payment.shop_id, payment.member_id, holder=holder, ttl_s=deps.policy.member_lease_s)
+    await renew_member_lease(deps, uow, payment.shop_id, payment.member_id, holder=holder)
 
 
 async def release_member(uow: UnitOfWork, payment: Payment) -> None:
@@ -232,7 +238,7 @@ async def release_member(uow: UnitOfWork, payment: Payment) -> None:
 
 
 async def _update_member(uow: UnitOfWork, payment: Payment, answer: GatewayAnswer, *, op: GatewayOperation,
-                         retrying: bool) -> None:
+                         retrying: bool, now: datetime) -> None:
     if op not in MEMBER_CALLS or payment.kaiin_id is None:
         return
     card = await uow.members.get(payment.kaiin_id)
@@ -240,9 +246,9 @@ async def _update_member(uow: UnitOfWork, payment: Payment, answer: GatewayAnswe
         return
     status = link_status_after(card.status, op, answer.reply, retrying=retrying)
     if status is not card.status:
-        await uow.members.set_status(card.kaiin_id, status)
+        await uow.members.set_status(card.kaiin_id, status, at=now)
     if op is GatewayOperation.MEM_CHG and answer.reply.outcome is Outcome.OK:
-        await uow.members.set_masked(card.kaiin_id, None)  # another card now: look its number up again
+        await uow.members.card_replaced(card.kaiin_id, at=now)  # another card now: look it up again
 
 
 def _log_step(payment: Payment, op: GatewayOperation, answer: GatewayAnswer) -> None:

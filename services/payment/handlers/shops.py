@@ -3,13 +3,14 @@ card for checkout's payment page (the operator's view of a payment is in `handle
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 
 from delivery.envelopes import Inbound
 from delivery.logs import get_logger
 from services.payment.domain.attempts import Attempt
 from services.payment.domain.calls import member_lookup
+from services.payment.domain.card_face import CardFace, brand_name
 from services.payment.domain.cards import LinkStatus
 from services.payment.domain.gateway import CallImpossible, Outcome
 from services.payment.handlers.deps import Deps
@@ -44,21 +45,32 @@ async def find_stored_card(deps: Deps, *, shop_id: str, member_id: str) -> Store
         card = await uow.members.current(shop_id, member_id)
     if card is None or card.status is not LinkStatus.ACTIVE:
         return StoredCard(linked=False)
-    return StoredCard(linked=True, masked_card_no=card.masked_card or await _look_up_masked(deps, card))
+    face = card.face or await read_card(deps, card)
+    return StoredCard(linked=True, masked_card_no=face.masked if face else None)
 
 
-async def _look_up_masked(deps: Deps, card: MemberCard) -> str | None:
-    """4MemRefM as a recorded step (an attempt without order); the number is remembered for next time."""
+async def read_card(deps: Deps, card: MemberCard, *, action: str | None = None) -> CardFace | None:
+    """4MemRefM as a recorded step (an attempt without order): how the member's card looks now, remembered for
+    next time unless the card was replaced while the read was on the wire. None when it cannot be read."""
+    planned = replace(member_lookup(card.shop_id, card.kaiin_id), action=action)
     try:
-        return await take_step(deps, member_lookup(card.shop_id, card.kaiin_id), partial(_remember, deps=deps))
+        return await take_step(deps, planned, partial(_remember, deps=deps, card_version=card.card_version))
     except CallImpossible:
         return None
 
 
-async def _remember(uow: UnitOfWork, attempt: Attempt, answer: GatewayAnswer, *, deps: Deps) -> str | None:
+async def _remember(uow: UnitOfWork, attempt: Attempt, answer: GatewayAnswer, *, deps: Deps,
+                    card_version: int) -> CardFace | None:
     await complete_attempt(deps, uow, attempt, answer=answer)
-    if answer.reply.outcome is not Outcome.OK:
+    face = card_face(answer)
+    if face is not None and attempt.kaiin_id is not None:
+        await uow.members.remember_face(attempt.kaiin_id, face, card_version=card_version)
+    return face
+
+
+def card_face(answer: GatewayAnswer) -> CardFace | None:
+    """The card a member read (4MemRefM) showed, or None when it did not answer OK with a masked number."""
+    if answer.reply.outcome is not Outcome.OK or not answer.masked_card:
         return None
-    if answer.masked_card and attempt.kaiin_id is not None:
-        await uow.members.set_masked(attempt.kaiin_id, answer.masked_card)
-    return answer.masked_card
+    return CardFace(masked=answer.masked_card, expiry=answer.card_expiry,
+                    brand=brand_name(answer.company_code, answer.masked_card))

@@ -21,7 +21,7 @@ from pydantic import SecretStr
 from delivery.envelopes import Inbound
 from services.payment import translate
 from services.payment.domain.attempts import Attempt, finish_attempt, start_attempt
-from services.payment.domain.events import CardLinked, CardUnlinked, DomainEvent
+from services.payment.domain.events import CARD_EVENTS, DomainEvent
 from services.payment.domain.gateway import NEW_HOLD, CallImpossible, Hold, PlannedCall, business_date
 from services.payment.domain.model import Payment
 from services.payment.handlers.deps import Deps
@@ -130,7 +130,7 @@ async def publish(uow: UnitOfWork, payment: Payment, events: list[DomainEvent], 
     correlation = inbound.envelope.correlation_id if inbound is not None else (
         await uow.payments.correlation_id(payment.order_id) or payment.order_id)
     for event in events:
-        if isinstance(event, CardLinked | CardUnlinked):
+        if isinstance(event, CARD_EVENTS):
             version = await uow.members.next_version(event.shop_id, event.member_id)
         else:
             version = payment.version

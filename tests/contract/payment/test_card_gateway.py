@@ -143,3 +143,37 @@ async def test_a_member_is_invalidated_once_deleted_and_its_id_never_registered_
 async def test_a_call_to_an_unreachable_gateway_was_not_sent(gateway: Gateway) -> None:
     answer = await gateway.unreachable.send(charge(await gateway.token(VISA)))
     assert answer.reply.outcome is Outcome.NOT_SENT
+
+
+async def test_a_member_read_shows_the_expiry_month_the_company_and_the_members_status(gateway: Gateway) -> None:
+    member = MemberKey("K" + uuid.uuid4().hex[:12].upper(), SecretStr("kaiinpass01"))
+    await gateway.port.send(member_call(Op.MEM_ADD, member, await gateway.token(MASTERCARD)))
+    valid = await gateway.port.send(member_call(Op.MEM_REF, member))
+    await gateway.port.send(member_call(Op.MEM_INVAL, member))
+    invalidated = await gateway.port.send(member_call(Op.MEM_REF, member))
+    await gateway.port.send(member_call(Op.MEM_DEL, member))
+    deleted = await gateway.port.send(member_call(Op.MEM_REF, member))
+    assert (valid.card_expiry, valid.company_code, valid.kaiin_status) == ("2030-12", "MC", 0)
+    assert (invalidated.reply.outcome, invalidated.kaiin_status) == (Outcome.OK, 3)
+    assert (deleted.reply.outcome, deleted.reply.codes, deleted.masked_card) == (Outcome.DECLINED, ("K71",), None)
+
+
+async def test_a_spent_token_or_a_declining_card_registers_no_member(gateway: Gateway) -> None:
+    spent = await gateway.token(VISA)
+    await gateway.port.send(charge(spent))
+    members = [MemberKey("K" + uuid.uuid4().hex[:12].upper(), SecretStr("kaiinpass01")) for _ in range(2)]
+    again = await gateway.port.send(member_call(Op.MEM_ADD, members[0], spent))
+    declined = await gateway.port.send(member_call(Op.MEM_ADD, members[1], await gateway.token(UNUSABLE)))
+    reads = [await gateway.port.send(member_call(Op.MEM_REF, m)) for m in members]
+    assert (again.reply.codes, declined.reply.codes) == (("KI2",), ("G12",))
+    assert [r.reply.codes for r in reads] == [("K71",), ("K71",)]
+
+
+async def test_a_replacement_by_a_spent_token_keeps_the_stored_card(gateway: Gateway) -> None:
+    member = MemberKey("K" + uuid.uuid4().hex[:12].upper(), SecretStr("kaiinpass01"))
+    await gateway.port.send(member_call(Op.MEM_ADD, member, await gateway.token(VISA)))
+    spent = await gateway.token(MASTERCARD)
+    await gateway.port.send(charge(spent))
+    refused = await gateway.port.send(member_call(Op.MEM_CHG, member, spent))
+    shown = await gateway.port.send(member_call(Op.MEM_REF, member))
+    assert (refused.reply.codes, shown.masked_card) == (("KI2",), "4111********1111")

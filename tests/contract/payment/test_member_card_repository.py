@@ -1,17 +1,26 @@
 """`MemberCardRepository`: a member record reads back with its key; at most one current record per shop member
-(R10); status and masked number change in place; a member's card lease is held by one order at a time until
+(R10); status and the card as shown change in place, a read is remembered only for the card it read, the link date
+is set once; the latest record is found in any status; a member's card lease is held by one order at a time until
 released or expired; card events are numbered per member."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 import asyncpg
 import pytest
 from pydantic import SecretStr
 
+from services.payment.domain.card_face import CardFace
 from services.payment.domain.cards import LinkStatus
 from services.payment.ports import MemberCard, MemberKey
 from tests.contract.payment.conftest import Store
 from tests.waiting import eventually
+
+
+LINKED, REPLACED = datetime(2025, 6, 1, 3, 0, tzinfo=UTC), datetime(2025, 7, 1, 3, 0, tzinfo=UTC)
+VISA = CardFace(masked="4111********1111", expiry="2030-12", brand="Visa")
+MASTERCARD = CardFace(masked="5555********4444", expiry="2031-01", brand="Mastercard")
 
 
 def card(kaiin_id: str, member_id: str = "m-1", status: LinkStatus = LinkStatus.REGISTERING) -> MemberCard:
@@ -47,14 +56,49 @@ async def test_a_shop_member_has_at_most_one_current_record(store: Store) -> Non
 async def test_status_and_masked_number_change_in_place(store: Store) -> None:
     async with store.uow() as uow:
         await uow.members.register(card("K1"), key("K1"))
-        await uow.members.set_status("K1", LinkStatus.ACTIVE)
-        await uow.members.set_masked("K1", "4111********1111")
+        await uow.members.set_status("K1", LinkStatus.ACTIVE, at=LINKED)
+        await uow.members.remember_face("K1", VISA, card_version=0)
     async with store.uow() as uow:
         expected = MemberCard(kaiin_id="K1", shop_id="shop-1", member_id="m-1", status=LinkStatus.ACTIVE,
-                              masked_card="4111********1111")
+                              masked_card="4111********1111", card_expiry="2030-12", card_brand="Visa",
+                              linked_at=LINKED)
         assert await uow.members.get("K1") == expected
-        await uow.members.set_masked("K1", None)
+        await uow.members.card_replaced("K1", at=LINKED)
         assert (await uow.members.get("K1") or expected).masked_card is None
+
+
+async def test_a_card_read_is_remembered_only_for_the_card_it_read(store: Store) -> None:
+    async with store.uow() as uow:
+        await uow.members.register(card("K1", status=LinkStatus.ACTIVE), key("K1"))
+        await uow.members.card_replaced("K1", at=REPLACED)  # a replacement while a read of the old card was out
+        stale = await uow.members.remember_face("K1", VISA, card_version=0)
+        fresh = await uow.members.remember_face("K1", MASTERCARD, card_version=1)
+    async with store.uow() as uow:
+        found = await uow.members.get("K1")
+    assert (stale, fresh) == (False, True)
+    assert found is not None and (found.face, found.card_version, found.linked_at) == (MASTERCARD, 1, REPLACED)
+
+
+async def test_the_link_date_is_set_once_when_the_record_becomes_active(store: Store) -> None:
+    async with store.uow() as uow:
+        await uow.members.register(card("K1"), key("K1"))
+        await uow.members.set_status("K1", LinkStatus.ACTIVE, at=LINKED)
+        await uow.members.set_status("K1", LinkStatus.ACTIVE, at=REPLACED)
+        await uow.members.register(card("K2", member_id="m-2"), key("K2"))
+        await uow.members.set_status("K2", LinkStatus.FAILED, at=LINKED)
+    async with store.uow() as uow:
+        assert [(c.linked_at if c else None) for c in (await uow.members.get("K1"), await uow.members.get("K2"))] == [
+            LINKED, None]
+
+
+async def test_the_latest_record_of_a_member_is_found_in_any_status(store: Store) -> None:
+    async with store.uow() as uow:
+        await uow.members.register(card("K1", status=LinkStatus.DELETED), key("K1"))
+    async with store.uow() as uow:
+        await uow.members.register(card("K2", status=LinkStatus.INVALIDATED), key("K2"))
+    async with store.uow() as uow:
+        latest = await uow.members.latest("shop-1", "m-1")
+        assert (latest.kaiin_id if latest else None, await uow.members.latest("shop-1", "m-9")) == ("K2", None)
 
 
 async def lease(store: Store, holder: str, ttl_s: float = 60.0) -> bool:

@@ -119,6 +119,12 @@ class EscottResult:
         pan = card.get_secret_value()
         return pan[:4] + "*" * max(len(pan) - 8, 0) + pan[-4:]
 
+    @property
+    def card_exp(self) -> str | None:
+        """The member's card expiry as the gateway sent it (`CardExp`, YYMM) from a member reference."""
+        exp = self.secrets.get("CardExp")
+        return exp.get_secret_value() if exp is not None else None
+
 
 def parse_reply(body: bytes) -> dict[str, str] | None:
     """``k=v&k=v`` into a dict, or ``None`` when the body is not that shape (garbage, HTML, empty)."""

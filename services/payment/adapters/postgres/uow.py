@@ -10,6 +10,7 @@ import asyncpg
 from delivery.units import PostgresUnitOfWork
 from services.payment.adapters.crypto import Cipher
 from services.payment.adapters.postgres.attempts import AttemptsSql
+from services.payment.adapters.postgres.card_changes import CardChangesSql, MemberSubscriptionsSql
 from services.payment.adapters.postgres.members import MemberCardsSql
 from services.payment.adapters.postgres.payments import PaymentsSql
 from services.payment.adapters.postgres.retries import RetriesSql
@@ -26,3 +27,5 @@ class PaymentUnitOfWork(PostgresUnitOfWork):
         self.members = MemberCardsSql(conn, cipher)
         self.shops = ShopsSql(conn, cipher)
         self.retries = RetriesSql(conn)
+        self.card_changes = CardChangesSql(conn)
+        self.subscriptions = MemberSubscriptionsSql(conn)
