@@ -20,14 +20,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import ClassVar, Generic, Protocol, TypeVar
-from uuid import UUID
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 import asyncpg
 
 from contracts.envelope import Envelope
 from contracts.events import Event
 from delivery.envelopes import Inbound
+from delivery.errors import PermanentError
+from delivery.idempotency import REASON_CODE, Fingerprint, IdempotencyKeyReused, body_sha256, fingerprint
 from delivery.inbox import claim_event
 from delivery.outbox import add_to_outbox
 
@@ -41,6 +43,10 @@ class InboxOutbox(Protocol):
     """The delivery half of every service's unit of work (its port lists the repositories beside it)."""
 
     async def claim(self, inbound: Inbound | None) -> bool: ...
+
+    async def claim_key(self, scope: str, key: str, body: Any) -> bool:
+        """An HTTP idempotency key (issue 14): True the first time; False for a repeat with the same body;
+        `IdempotencyKeyReused` naming the differing fields for a repeat with another body."""
 
     async def emit(self, event: Event, *, correlation_id: str, causation: Causation = None,
                    subject_version: int = 0) -> Envelope: ...
@@ -56,10 +62,20 @@ class PostgresUnitOfWork:
         self.conn = conn
 
     async def claim(self, inbound: Inbound | None) -> bool:
-        """Inbox: True the first time this service applies `inbound`; None (an HTTP call) always claims."""
+        """Inbox: True the first time this service applies `inbound`; None (an HTTP call) always claims. A seen
+        event id with another body is a `PermanentError` (dead-lettered with the reason, issue 14)."""
         if inbound is None:
             return True
-        return await claim_event(self.conn, consumer=self.SERVICE, event_id=inbound.envelope.event_id)
+        try:
+            return await claim_event(self.conn, consumer=self.SERVICE, event_id=inbound.envelope.event_id,
+                                     body=event_body(inbound))
+        except IdempotencyKeyReused as exc:
+            raise PermanentError(f"{REASON_CODE}: {exc}") from None
+
+    async def claim_key(self, scope: str, key: str, body: Any) -> bool:
+        """An HTTP idempotency key, claimed in the inbox as consumer `<service>:<scope>` (see `InboxOutbox`)."""
+        return await claim_event(self.conn, consumer=f"{self.SERVICE}:{scope}", event_id=key_id(key),
+                                 body=fingerprint(body))
 
     async def emit(self, event: Event, *, correlation_id: str, causation: Causation = None,
                    subject_version: int = 0) -> Envelope:
@@ -121,6 +137,16 @@ async def emit(conn: asyncpg.Connection, event: Event, *, producer: str, correla
                              causation_id=causation_id(causation), subject_version=subject_version)
     await add_to_outbox(conn, topic=event.TOPIC, key=event.kafka_key(), envelope=envelope)
     return envelope
+
+
+def event_body(inbound: Inbound) -> Fingerprint:
+    """What the inbox remembers of an event: one hash of its whole `data` (a redelivery carries the same)."""
+    return {"data": body_sha256(inbound.envelope.data)}
+
+
+def key_id(key: str) -> UUID:
+    """The inbox id of an idempotency key (any text, already scoped by its caller)."""
+    return uuid5(NAMESPACE_URL, f"idempotency-key:{key}")
 
 
 def causation_id(causation: Causation) -> str | None:

@@ -11,13 +11,15 @@ import copy
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
-from typing import ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 from uuid import UUID
 
 from contracts.envelope import Envelope
 from contracts.events import Event
 from delivery.envelopes import Inbound
-from delivery.units import Causation, causation_id
+from delivery.errors import PermanentError
+from delivery.idempotency import REASON_CODE, IdempotencyKeyReused, differing, fingerprint
+from delivery.units import Causation, causation_id, event_body, key_id
 
 
 @dataclass(kw_only=True)
@@ -25,6 +27,7 @@ class FakeState:
     """Committed state: the inbox (consumer, event id) pairs and the outbox; services add their tables."""
 
     inbox: set[tuple[str, UUID]] = field(default_factory=set)
+    inbox_bodies: dict[tuple[str, UUID], dict[str, str]] = field(default_factory=dict)
     outbox: list[Envelope] = field(default_factory=list)
 
     def emitted(self, event_type: type[Event] | None = None) -> list[Event]:
@@ -45,10 +48,22 @@ class FakeUnitOfWork(Generic[S]):
     async def claim(self, inbound: Inbound | None) -> bool:
         if inbound is None:
             return True
-        key = (self.SERVICE, inbound.envelope.event_id)
+        try:
+            return self._claim((self.SERVICE, inbound.envelope.event_id), event_body(inbound))
+        except IdempotencyKeyReused as exc:
+            raise PermanentError(f"{REASON_CODE}: {exc}") from None
+
+    async def claim_key(self, scope: str, key: str, body: Any) -> bool:
+        return self._claim((f"{self.SERVICE}:{scope}", key_id(key)), fingerprint(body))
+
+    def _claim(self, key: tuple[str, UUID], body: dict[str, str]) -> bool:
         if key in self.state.inbox:
+            fields = differing(self.state.inbox_bodies.get(key), body)
+            if fields:
+                raise IdempotencyKeyReused(f"{key[0]} {key[1]}", fields)
             return False
         self.state.inbox.add(key)
+        self.state.inbox_bodies[key] = body
         return True
 
     async def emit(self, event: Event, *, correlation_id: str, causation: Causation = None,

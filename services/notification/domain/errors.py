@@ -8,7 +8,11 @@ class InvalidTransition(Exception):
 
 
 class ResendConflict(Exception):
-    """An idempotency key already used for a resend of the same mail to another recipient."""
+    """An idempotency key already used for a resend of the same mail with another body: `fields` differ."""
+
+    def __init__(self, message: str, *, fields: list[str]):
+        super().__init__(message)
+        self.fields = fields
 
 
 class InvalidAddress(ValueError):

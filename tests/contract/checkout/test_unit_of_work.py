@@ -8,6 +8,8 @@ import pytest
 from contracts.envelope import Envelope
 from contracts.events import ShopSettingsChanged
 from delivery.envelopes import Inbound
+from delivery.errors import PermanentError
+from delivery.idempotency import IdempotencyKeyReused
 from services.checkout import translate
 from services.checkout.ports import ShopKeys
 from tests.unit.checkout.builders import shop
@@ -28,6 +30,30 @@ async def test_an_inbound_event_is_claimed_once_and_a_call_without_one_always(st
     async with store.uow() as uow:
         assert not await uow.claim(inbound)
         assert await uow.claim(None) and await uow.claim(delivered())
+
+
+async def test_a_seen_event_id_with_another_body_is_a_permanent_error_not_a_silent_repeat(store):
+    inbound = delivered()
+    other = inbound.envelope.model_copy(update={"data": {**inbound.envelope.data, "cart_type": "zero_step"}})
+    async with store.uow() as uow:
+        assert await uow.claim(inbound)
+    with pytest.raises(PermanentError, match=r"^idempotency_key_reused: .*differing fields: data"):
+        async with store.uow() as uow:
+            await uow.claim(Inbound(other, inbound.event))
+    async with store.uow() as uow:
+        assert not await uow.claim(inbound)
+
+
+async def test_an_idempotency_key_is_claimed_once_and_another_body_under_it_names_the_fields(store):
+    async with store.uow() as uow:
+        assert await uow.claim_key("resend", "tea-shop/mail-1/key-1", {"recipient": "a@example.jp", "copy": 1})
+    async with store.uow() as uow:
+        assert not await uow.claim_key("resend", "tea-shop/mail-1/key-1", {"recipient": "a@example.jp", "copy": 1})
+        assert await uow.claim_key("resend", "tea-shop/mail-1/key-2", {"recipient": "b@example.jp", "copy": 1})
+    with pytest.raises(IdempotencyKeyReused) as reused:
+        async with store.uow() as uow:
+            await uow.claim_key("resend", "tea-shop/mail-1/key-1", {"recipient": "b@example.jp", "copy": 1})
+    assert reused.value.fields == ["recipient"]
 
 
 async def test_emitted_events_are_staged_in_order_with_correlation_causation_and_version(store):

@@ -69,3 +69,16 @@ async def test_a_command_for_an_unknown_payment_is_dead_lettered_with_the_reason
     [record] = await read_topic(ops.h.kafka, ops.h.kafka.topic(dlq(PAYMENTS_COMMANDS)), at_least=1)
     headers = dict(record.headers)
     assert record.key == b"ord-missing" and b"ord-missing" in headers["dlq-reason"]
+
+
+async def test_a_command_repeated_under_its_event_id_with_another_body_is_dead_lettered_not_dropped(
+        ops: Operations) -> None:
+    order = await ops.authorized(5500)
+    envelope = await ops.h.publish(CancelPayment(order_id=order.order_id, shop_id=order.shop_id, requested_by="bot"))
+    await ops.event(order, "payment.canceled.v1")
+    await ops.h.publish(CancelPayment(order_id=order.order_id, shop_id=order.shop_id, requested_by="other-bot"),
+                        event_id=envelope.event_id)
+    [record] = await read_topic(ops.h.kafka, ops.h.kafka.topic(dlq(PAYMENTS_COMMANDS)), at_least=1)
+    reason = dict(record.headers)["dlq-reason"].decode()
+    assert reason.startswith("permanent error: idempotency_key_reused") and "differing fields: data" in reason
+    assert (await ops.operate_ids(order)).count("1Delete") == 1

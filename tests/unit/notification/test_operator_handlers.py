@@ -41,6 +41,16 @@ async def test_the_same_idempotency_key_for_another_recipient_is_a_conflict():
                                    idempotency_key="k")
 
 
+async def test_the_same_idempotency_key_without_the_recipient_it_first_named_is_a_conflict_naming_it():
+    fakes = NotificationFakes()
+    thanks = await sent_order(fakes)
+    await operator.resend_mail(fakes.deps, shop_id="demo-shop", mail_id=thanks, recipient="hanako@example.jp",
+                               idempotency_key="k")
+    with pytest.raises(ResendConflict) as conflict:
+        await operator.resend_mail(fakes.deps, shop_id="demo-shop", mail_id=thanks, idempotency_key="k")
+    assert conflict.value.fields == ["recipient"]
+
+
 async def test_a_resend_to_a_corrected_address_is_a_new_mail_composed_for_it_and_wakes_the_dispatcher():
     fakes = NotificationFakes()
     await consume(fakes, shop(), order("ord-1", email="buyer@typo.invalid"))
