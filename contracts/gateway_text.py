@@ -67,10 +67,11 @@ def free_text(text: str, field: FreeField = MERCHANT_FREE2) -> str:
 
 
 def refusal(text: str, field: FreeField = MERCHANT_FREE2) -> str | None:
-    """Why `text` cannot go into `field` (None: it can, as `free_text(text, field)`)."""
+    """Why `text` cannot go into `field` (None: it can, as `free_text(text, field)`). The reason is shown to
+    storefronts, so it names no gateway field, operation or code (R16)."""
     if not normalise(text):
-        return (f"nothing is left for the card gateway's {field.wire_name} once control, invisible and "
-                "separator characters are removed: give a name with visible characters")
+        return ("nothing the card payment can carry is left once control, invisible and separator characters "
+                "are removed: give a name with visible characters")
     return None
 
 

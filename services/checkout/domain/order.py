@@ -265,8 +265,10 @@ def _declined(order: Order, outcome: Declined) -> Decision:
         return Decision(order=order, kind="duplicate")
     if order.is_final:
         return _decline_conflict(order, outcome)
+    # R16: `reason` reaches storefronts (OrderRejected, GET /v1/checkouts): no gateway operation or code in it;
+    # operators read those in the order view (`gateway_codes`, the payment's history)
     rejected = transition(order, OrderStatus.REJECTED, payment_status=PaymentStatus.DECLINED,
-                          reason_code="payment_declined", reason=f"the card payment was declined ({outcome.operation})",
+                          reason_code="payment_declined", reason="the card payment was declined",
                           buyer_message=outcome.buyer_message, gateway_codes=outcome.codes)
     return Decision(order=rejected, kind="changed", status_changed=True)
 
@@ -288,8 +290,7 @@ def _renewal_declined(order: Order, outcome: Declined) -> Decision:
         return _decline_conflict(order, outcome)
     flagged = transition(order, OrderStatus.PAYMENT_FAILED, payment_status=PaymentStatus.DECLINED,
                          reason_code=outcome.reason or CARD_DECLINED,
-                         reason=f"the renewal authorization was declined ({outcome.operation}); it is not "
-                                f"re-authorized automatically (R22)",
+                         reason="the renewal authorization was declined; it is not re-authorized automatically (R22)",
                          buyer_message=outcome.buyer_message, gateway_codes=outcome.codes, retry_at=None,
                          failed_operation=failed)
     return Decision(order=flagged, kind="changed", status_changed=True)
@@ -307,7 +308,7 @@ def _unknown(order: Order, outcome: OutcomeUnknown) -> Decision:
         return _conflict(order, f"an unknown outcome of {outcome.operation} arrived for a {order.status} order")
     review = transition(order, OrderStatus.NEEDS_REVIEW, payment_status=PaymentStatus.UNKNOWN,
                         reason_code="payment_outcome_unknown",
-                        reason=f"the outcome of {outcome.operation} is unknown ({outcome.reason}); "
+                        reason=f"the outcome of the card payment is unknown ({outcome.reason}); "
                                f"ops must resolve it with the payment number",
                         buyer_message=BUYER_CONTACT_SHOP, attempt_id=outcome.attempt_id, retry_at=None)
     return Decision(order=review, kind="changed", status_changed=True)
