@@ -46,6 +46,7 @@ async def test_a_decline_rejects_the_order_with_the_buyer_message_and_no_raw_cod
     [rejected] = fakes.state.emitted(OrderRejected)
     assert (rejected.reason_code, rejected.buyer_message) == ("payment_declined", CARD_COMPANY_MESSAGE)
     assert "G12" not in rejected.reason  # storefronts read orders.events (R16)
+    assert "1Auth" not in rejected.reason and "1Auth" not in fakes.state.orders[order.order_id].reason
 
 
 async def test_an_unknown_outcome_sends_the_order_to_review(fakes):
@@ -54,6 +55,7 @@ async def test_an_unknown_outcome_sends_the_order_to_review(fakes):
     assert fakes.state.orders[order.order_id].status is OrderStatus.NEEDS_REVIEW
     [review] = fakes.state.emitted(OrderNeedsReview)
     assert (review.reason_code, review.attempt_id) == ("payment_outcome_unknown", "att-1")
+    assert "1Auth" not in review.reason  # R16: no gateway operation in what storefronts read
 
 
 async def test_a_redelivered_payment_event_applies_nothing(fakes):
