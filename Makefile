@@ -10,7 +10,7 @@ KAFKA_LIBS  := .cache/kafka/libs/.pom-sha256
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 .PHONY: setup venv kafka-libs postgres browser run test test-unit lint docs bench-emulator bench-checkout \
-        bench-notification bench-bulk-capture bench-renewals clean
+        bench-notification bench-bulk-capture bench-renewals bench-renewals-e2e clean
 
 setup: venv kafka-libs postgres
 
@@ -63,6 +63,9 @@ bench-bulk-capture: setup
 
 bench-renewals: setup
 	$(PY) bench/renewals_bench.py
+
+bench-renewals-e2e: setup
+	$(PY) bench/renewals_bench.py --end-to-end
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache

@@ -9,9 +9,12 @@ benchmark measures until N `RenewalOrderRequested` are on `subscriptions.command
 - CPU of the service process (utime + stime from /proc/<pid>/stat) per renewal, in core-milliseconds;
 - the same for the consumption of the N first orders (subscriptions started per second).
 
-The end-to-end part (checkout generating the orders, payment authorizing them) is not measured here.
+With `--end-to-end` (`make bench-renewals-e2e`) the whole renewal path is measured instead: checkout generating
+the orders and payment authorizing them by member at the emulator with 200 ms latency (bench/renewals_e2e.py).
 
     .venv/bin/python bench/renewals_bench.py [--subscriptions 10000] [--batch-size 500] [--timeout 600]
+    .venv/bin/python bench/renewals_bench.py --end-to-end [--subscriptions 10000] [--latency-ms 200]
+        [--seed direct|checkout] [--concurrency 64] [--with-notification] [--set NAME=VALUE ...]
 
 Kafka: `KAFKA_BOOTSTRAP_SERVERS`, else a throw-away local broker (deploy/local/kafka.py); PostgreSQL:
 `DATABASE_URL`, else the local cluster (deploy/local/postgres.sh). Bounded by counts and `--timeout`.
@@ -38,6 +41,8 @@ from aiokafka.structs import TopicPartition
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+import renewals_e2e  # noqa: E402 - bench/ (this script's directory) is on sys.path
 
 from contracts.envelope import Envelope  # noqa: E402 - after the path set-up, so the script runs from anywhere
 from contracts.events.common import Buyer, SubscriptionTerms  # noqa: E402
@@ -224,6 +229,20 @@ async def main(args: argparse.Namespace) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--subscriptions", type=int, default=10_000)
-    parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--batch-size", type=int, default=500, help="scheduler batch (subscription-only mode)")
     parser.add_argument("--timeout", type=float, default=600.0)
-    asyncio.run(main(parser.parse_args()))
+    e2e = parser.add_argument_group("end to end (bench/renewals_e2e.py)")
+    e2e.add_argument("--end-to-end", action="store_true", help="checkout, payment, subscription and the emulator "
+                     "as processes; renewal orders generated and authorized at --latency-ms on 1Auth")
+    e2e.add_argument("--latency-ms", type=int, default=200)
+    e2e.add_argument("--seed", choices=("direct", "checkout"), default="direct",
+                     help="members and subscriptions: registered and published directly, or real first orders")
+    e2e.add_argument("--concurrency", type=int, default=64, help="first-order checkouts in flight (--seed checkout)")
+    e2e.add_argument("--with-notification", action="store_true", help="also run notification and the SMTP sink")
+    e2e.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                     help="an environment setting for the processes, e.g. PAYMENT_CONSUMER__CONCURRENCY=256")
+    arguments = parser.parse_args()
+    if arguments.end_to_end:
+        renewals_e2e.main(arguments)
+    else:
+        asyncio.run(main(arguments))
