@@ -9,18 +9,18 @@ connections, background workers) is a `ServiceResources`: started after the runt
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Protocol
 
-from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from delivery.logs import configure_logging
 from delivery.metrics import ServiceMetrics
+from delivery.problems import Refusal, document_problems, install_problem_handlers
 from delivery.service import ServiceRuntime
 from delivery.settings import ServiceSettings
 from delivery.storable_text import reject_unstorable_text
@@ -45,8 +45,10 @@ def service_runtime(*, name: str, settings: ServiceSettings, migrations: Path,
 
 
 def service_app(runtime: ServiceRuntime, *, settings: ServiceSettings, resources: Sequence[ServiceResources] = (),
-                routers: Sequence[APIRouter] = ()) -> FastAPI:
-    """Build (without connecting) a service's app; everything connects in the lifespan."""
+                routers: Sequence[APIRouter] = (), refusals: Mapping[type[Exception], Refusal] | None = None,
+                ) -> FastAPI:
+    """Build (without connecting) a service's app; everything connects in the lifespan. Every error answers
+    problem details (`delivery.problems`), the service's own refusal errors through `refusals`."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -71,17 +73,11 @@ def service_app(runtime: ServiceRuntime, *, settings: ServiceSettings, resources
         report = await runtime.health()
         return JSONResponse(report, status_code=200 if report["status"] == "ok" else 503)
 
-    app.add_exception_handler(RequestValidationError, validation_error_without_input)  # type: ignore[arg-type]
+    install_problem_handlers(app, service=runtime.name, refusals=refusals)
     for router in routers:
         app.include_router(router)
+    document_problems(app)
     return app
-
-
-async def validation_error_without_input(_: Request, exc: RequestValidationError) -> JSONResponse:
-    """FastAPI's default 422 echoes the input, which may be a password or a key: field and message only."""
-    detail = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
-              for e in exc.errors()]
-    return JSONResponse({"detail": detail}, status_code=422)
 
 
 def serve(app: FastAPI, settings: ServiceSettings) -> None:

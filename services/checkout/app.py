@@ -29,7 +29,6 @@ from services.checkout.adapters.postgres.uow import CheckoutUnitOfWork
 from services.checkout.adapters.subscription_service import SubscriptionServiceClient
 from services.checkout.entrypoints import subscribers
 from services.checkout.entrypoints.http import admin, operator, storefront
-from services.checkout.entrypoints.http.errors import install_error_handlers
 from services.checkout.handlers import Deps
 from services.checkout.settings import CheckoutSettings
 
@@ -84,7 +83,6 @@ def create_app(settings: CheckoutSettings | None = None, *,
     routers = [admin.router(deps, settings.admin_token), operator.router(deps), storefront.router(deps)]
     app = service_app(runtime, settings=settings, resources=[resources], routers=routers)
     watch_orders(runtime)
-    install_error_handlers(app)
     return app
 
 

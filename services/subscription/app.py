@@ -29,7 +29,7 @@ from services.subscription.adapters.metrics import watch_subscriptions
 from services.subscription.adapters.postgres.uow import SubscriptionUnitOfWork
 from services.subscription.entrypoints import subscribers
 from services.subscription.entrypoints.http import dev, operator, storefront
-from services.subscription.entrypoints.http.errors import install_problem_handlers
+from services.subscription.entrypoints.http.errors import REFUSALS
 from services.subscription.entrypoints.scheduler import RenewalScheduler, SchedulerWakeup
 from services.subscription.handlers import Deps
 from services.subscription.ports import Clock
@@ -80,7 +80,6 @@ def create_app(settings: SubscriptionSettings | None = None, *, clock: Clock | N
         routers.append(dev.router(clock, wakeup))
     scheduler = RenewalScheduler(deps, settings.scheduler, wakeup)
     app = service_app(runtime, settings=settings, resources=[SubscriptionResources(settings, deps, scheduler)],
-                      routers=routers)
-    install_problem_handlers(app)
+                      routers=routers, refusals=REFUSALS)
     watch_subscriptions(runtime)
     return app

@@ -78,13 +78,13 @@ async def test_a_checkout_breaking_a_rule_is_refused_over_http_with_422_and_its_
         target = unconfigured if code == "card_method_not_configured" else shop
         response = await checkout.submit(target, checkout_body(checkout_id, **changes))
         assert response.status_code == 422, (checkout_id, response.text)
-        assert response.json()["reason_code"] == code and response.json()["reason"], checkout_id
+        assert response.json()["reason_code"] == code and response.json()["detail"], checkout_id
     malformed = await checkout.submit(shop, {**checkout_body("bad"), "lines": [{"sku": "x"}]})
     assert (malformed.status_code, malformed.json()["reason_code"]) == (422, "schema_invalid")
-    assert "lines.0.unit_price" in malformed.json()["reason"]
+    assert "lines.0.unit_price" in malformed.json()["detail"]
     self_sealed = await checkout.submit(shop, {**checkout_body("sealed"), "sealed_token": "gAAAA-made-up"})
     assert (self_sealed.status_code, self_sealed.json()["reason_code"]) == (422, "schema_invalid")
-    assert "sealed_token" in self_sealed.json()["reason"]
+    assert "sealed_token" in self_sealed.json()["detail"]
     assert await checkout.fetch("SELECT * FROM checkout_submissions") == []  # nothing was published
 
 

@@ -61,7 +61,7 @@ async def test_what_fuzzing_found_is_a_422_not_a_500(checkout):
         response = await checkout.http.put("/v1/shops/tea/carriers", content=raw.encode(),
                                            headers={**shop.operator, "Content-Type": "application/json"})
         assert (response.status_code, response.json()["reason_code"]) == (422, "schema_invalid"), response.text
-        assert "carriers.0" in response.json()["reason"]
+        assert "carriers.0" in response.json()["detail"]
     assert (await checkout.http.put("/v1/shops/tea/carriers", json=CARRIERS, headers=shop.operator)).status_code == 200
 
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import httpx
 from fastapi import Depends, FastAPI
-from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 
-from delivery.http import validation_error_without_input
+from delivery.problems import install_problem_handlers
 from delivery.storable_text import reject_unstorable_text
 
 
@@ -19,7 +18,7 @@ class Body(BaseModel):
 
 def _app(reached: list[Body]) -> FastAPI:
     app = FastAPI(dependencies=[Depends(reject_unstorable_text)])
-    app.add_exception_handler(RequestValidationError, validation_error_without_input)  # type: ignore[arg-type]
+    install_problem_handlers(app, service="test")
 
     @app.post("/things")
     async def things(body: Body) -> dict[str, str]:
@@ -38,10 +37,10 @@ async def _post(raw: str) -> tuple[httpx.Response, list[Body]]:
 
 async def test_nul_and_lone_surrogates_are_refused_with_the_field_and_nothing_reaches_the_handler():
     for raw, loc in (('{"name": "a\\u0000b"}', ["body", "name"]), ('{"name": "x", "tags": ["ok", "\\ud800"]}',
-                                                                     ["body", "tags", 1])):
+                                                                     ["body", "tags", "1"])):
         response, reached = await _post(raw)
         assert response.status_code == 422 and reached == [], response.text
-        [error] = response.json()["detail"]
+        [error] = response.json()["errors"]
         assert error["loc"] == loc and "NUL" in error["msg"]
 
 
