@@ -14,13 +14,19 @@ import httpx
 from fastapi import FastAPI
 
 from delivery.clock import SystemClock
-from delivery.envelopes import decode_envelope
 from delivery.http import service_app, service_runtime
 from delivery.logs import get_logger
 from delivery.metrics import ServiceMetrics
 from delivery.sealing import TokenSealer
 from delivery.service import ServiceRuntime
-from delivery.shop_keys import PostgresOperatorKeys, operator_guard, operator_key_router
+from delivery.shop_keys import (
+    PostgresOperatorKeys,
+    PostgresStorefrontKeys,
+    operator_guard,
+    operator_key_router,
+    storefront_guard,
+    storefront_key_router,
+)
 from delivery.units import UnitOfWorkFactory
 from services.payment.adapters.crypto import Cipher
 from services.payment.adapters.escott import EscottGateway, EscottTimeouts, create_http_client
@@ -29,7 +35,7 @@ from services.payment.adapters.ids import RandomIds
 from services.payment.adapters.metrics import gateway_observer, watch_attention
 from services.payment.adapters.postgres.uow import PaymentUnitOfWork
 from services.payment.entrypoints import subscribers
-from services.payment.entrypoints.http import actions, internal, payments
+from services.payment.entrypoints.http import actions, cards, internal, payments
 from services.payment.entrypoints.retry_worker import RetryWorker
 from services.payment.handlers.deps import Deps, Policy
 from services.payment.ports import Clock
@@ -56,7 +62,7 @@ class PaymentResources:
                         "in use; set PAYMENT_INTERNAL_TOKEN, PAYMENT_ENCRYPTION_KEY and PAYMENT_TOKEN_SEAL_KEY "
                         "outside development")
         await runtime.add_consumer(group_id=subscribers.GROUP_ID, topics=subscribers.TOPICS,
-                                   decode=decode_envelope, settings=self._settings.consumer,
+                                   decode=subscribers.decode, settings=self._settings.consumer,
                                    handle=subscribers.dispatch(self._deps))
         if self._settings.retries.enabled:
             self._retries.start()
@@ -79,9 +85,12 @@ def create_app(settings: PaymentSettings | None = None, *, clock: Clock | None =
                 clock=clock or SystemClock(), ids=RandomIds(), policy=_policy(settings),
                 sealer=TokenSealer(settings.token_seal_key.get_secret_value()))  # likewise fails fast
     keys = PostgresOperatorKeys(runtime)  # the operator key digests checkout registers (I6)
+    storefront_keys = PostgresStorefrontKeys(runtime)  # the storefront key digests (the member's card page)
     guard = operator_guard(keys.opens)
     routers = [internal.router(deps, settings.internal_token), operator_key_router(keys, settings.internal_token),
-               payments.router(deps, guard), actions.router(deps, guard)]
+               storefront_key_router(storefront_keys, settings.internal_token),
+               payments.router(deps, guard), actions.router(deps, guard), cards.operator_router(deps, guard),
+               cards.storefront_router(deps, storefront_guard(storefront_keys.opens))]
     return service_app(runtime, settings=settings, resources=[PaymentResources(settings, deps, http)],
                        routers=routers)
 
@@ -91,7 +100,8 @@ def _policy(settings: PaymentSettings) -> Policy:
     return Policy(send_attempts=g.send_attempts, retry_backoff_s=g.retry_backoff_s,
                   member_lease_s=settings.member_lease_s, action_lease_s=o.lease_s,
                   decrease_by_change=o.decrease_by_change, bulk_concurrency=o.bulk_concurrency,
-                  retry_claim_s=r.claim_s, retry_concurrency=r.concurrency, member_busy_delay_s=r.member_busy_delay_s)
+                  retry_claim_s=r.claim_s, retry_concurrency=r.concurrency, member_busy_delay_s=r.member_busy_delay_s,
+                  card_busy_wait_s=settings.card_busy_wait_s)
 
 
 def _http_client(settings: PaymentSettings) -> httpx.AsyncClient:

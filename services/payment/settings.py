@@ -74,6 +74,12 @@ class PaymentSettings(ServiceSettings):
                     "lease expires after this",
     )
 
+    card_busy_wait_s: float = Field(
+        default=10.0, ge=0,
+        description="a card request (the member's page, an operator) waits this long for another card work of the "
+                    "member (an order, a renewal), then is refused with 409 card_busy",
+    )
+
     @property
     def uses_dev_secrets(self) -> bool:
         return (self.internal_token.get_secret_value() == DEV_ONLY_INTERNAL_TOKEN

@@ -1,5 +1,7 @@
-"""Kafka edge: group `payment` reads `orders.events`, `payments.commands` and `shops.settings`, one thin
-`on_<event>` per event type (validated by the contract at decode, mapped by `translate`, one handler call).
+"""Kafka edge: group `payment` reads `orders.events`, `payments.commands`, `shops.settings` and `subscriptions.events`
+(the subscriptions' statuses the card delete guard keeps, R18; the other lifecycle types are skipped by their type
+header, unparsed), one thin `on_<event>` per event type (validated by the contract at decode, mapped by
+`translate`, one handler call).
 
 Delivery semantics (style rule 7): at-least-once through `delivery.consumer` (manual commits below the
 lowest unfinished record, key-ordered concurrency); the inbox makes a redelivered event a no-op, and the
@@ -14,10 +16,16 @@ from collections.abc import Awaitable, Callable
 
 from aiokafka.structs import ConsumerRecord
 
-from contracts.events import OrderAmountChanged, OrderPlaced, ShopSettingsChanged
+from contracts.events import (
+    OrderAmountChanged,
+    OrderPlaced,
+    ShopSettingsChanged,
+    SubscriptionChanged,
+    SubscriptionStarted,
+)
 from contracts.events.commands import PaymentCommand
-from contracts.topics import ORDERS_EVENTS, PAYMENTS_COMMANDS, SHOPS_SETTINGS
-from delivery.envelopes import Inbound
+from contracts.topics import ORDERS_EVENTS, PAYMENTS_COMMANDS, SHOPS_SETTINGS, SUBSCRIPTIONS_EVENTS
+from delivery.envelopes import Inbound, Skipped, decode_handled
 from delivery.errors import PermanentError
 from delivery.sealing import UnsealableToken
 from services.payment import translate
@@ -25,15 +33,21 @@ from services.payment.handlers.actions import record_order_total, run_action
 from services.payment.handlers.deps import Deps
 from services.payment.handlers.orders import place_payment
 from services.payment.handlers.shops import record_shop_settings
+from services.payment.handlers.subscriptions import record_subscription
 
 GROUP_ID = "payment"
-TOPICS = (ORDERS_EVENTS, PAYMENTS_COMMANDS, SHOPS_SETTINGS)
+TOPICS = (ORDERS_EVENTS, PAYMENTS_COMMANDS, SHOPS_SETTINGS, SUBSCRIPTIONS_EVENTS)
+SUBSCRIPTION_EVENTS = (SubscriptionStarted, SubscriptionChanged)
+decode = decode_handled({SUBSCRIPTIONS_EVENTS: SUBSCRIPTION_EVENTS})
+"""The consumer's decoder: the subscriptions' lifecycle events of `subscriptions.events`, everything of the others."""
 
 
-def dispatch(deps: Deps) -> Callable[[Inbound, ConsumerRecord], Awaitable[None]]:
+def dispatch(deps: Deps) -> Callable[[Inbound | Skipped, ConsumerRecord], Awaitable[None]]:
     """The consumer's handler; other order events (completed, rejected ...) are acknowledged and ignored."""
 
-    async def handle(inbound: Inbound, _record: ConsumerRecord) -> None:
+    async def handle(inbound: Inbound | Skipped, _record: ConsumerRecord) -> None:
+        if isinstance(inbound, Skipped):
+            return  # another type of subscriptions.events: acknowledged, nothing parsed
         event = inbound.event
         if isinstance(event, OrderPlaced):
             await on_order_placed(deps, event, inbound)
@@ -43,6 +57,8 @@ def dispatch(deps: Deps) -> Callable[[Inbound, ConsumerRecord], Awaitable[None]]
             await on_order_amount_changed(deps, event, inbound)
         elif isinstance(event, ShopSettingsChanged):
             await on_shop_settings_changed(deps, event, inbound)
+        elif isinstance(event, SubscriptionStarted | SubscriptionChanged):
+            await on_subscription_event(deps, event, inbound)
 
     return handle
 
@@ -66,3 +82,9 @@ async def on_order_amount_changed(deps: Deps, event: OrderAmountChanged, inbound
 
 async def on_shop_settings_changed(deps: Deps, event: ShopSettingsChanged, inbound: Inbound) -> None:
     await record_shop_settings(deps, translate.shop_settings(event), inbound=inbound)
+
+
+async def on_subscription_event(deps: Deps, event: SubscriptionStarted | SubscriptionChanged,
+                                inbound: Inbound) -> None:
+    status = translate.subscription_status(event, version=inbound.envelope.subject_version)
+    await record_subscription(deps, status, inbound=inbound)

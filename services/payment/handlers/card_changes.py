@@ -26,7 +26,6 @@ from services.payment.domain.card_changes import (
     MemberRead,
     apply_read,
     interrupted,
-    needs_token,
 )
 from services.payment.domain.cards import LinkStatus
 from services.payment.handlers.deps import Deps
@@ -44,24 +43,33 @@ def holder_of(change_id: str) -> str:
 
 
 async def drive_change(deps: Deps, change: CardChange, *, token: SecretStr | None, holder: str) -> CardChange:
-    """Every call the change still needs, one recorded step each (the lease renewed with each); a step that
-    needs a token this request does not have ends the change (`interrupted`)."""
-    while (planned := card_change_call(change)) is not None:
-        if needs_token(change) and token is None:
-            async with deps.uow() as uow:
-                return await uow.card_changes.save(interrupted(change))
-        attempt_id = deps.ids.attempt_id()
-        mark = partial(_mark_sending, deps=deps, change=change, attempt_id=attempt_id, holder=holder)
-        change = await take_step(deps, replace(planned, attempt_id=attempt_id),
-                                 partial(apply_step, deps=deps, change_id=change.change_id),
-                                 token=token if planned.token else None, also=mark)
+    """Every call the change still needs, one recorded step each (the lease renewed with each). It stops at an
+    unknown outcome: that is resolved by the member's next card work (`settle_open_change`), never by the request
+    whose reply was lost (the gateway may still be processing it)."""
+    while change.state is not ChangeState.UNKNOWN and card_change_call(change) is not None:
+        change = await _take_step(deps, change, token=token, holder=holder)
     return change
+
+
+async def _take_step(deps: Deps, change: CardChange, *, token: SecretStr | None, holder: str) -> CardChange:
+    """The change's next call as a recorded step; a call that needs a token this request does not have ends the
+    change instead (`interrupted`)."""
+    planned = card_change_call(change)
+    assert planned is not None
+    if planned.token and token is None:
+        async with deps.uow() as uow:
+            return await uow.card_changes.save(interrupted(change))
+    attempt_id = deps.ids.attempt_id()
+    mark = partial(_mark_sending, deps=deps, change=change, attempt_id=attempt_id, holder=holder)
+    return await take_step(deps, replace(planned, attempt_id=attempt_id),
+                           partial(apply_step, deps=deps, change_id=change.change_id),
+                           token=token if planned.token else None, also=mark)
 
 
 async def _mark_sending(uow: UnitOfWork, *, deps: Deps, change: CardChange, attempt_id: str, holder: str) -> None:
     """In the unit that records the attempt: the change names it (so a crash leaves it findable), lease renewed."""
     await uow.card_changes.save(replace(change, attempt_id=attempt_id, updated_at=deps.clock.now()))
-    await renew_member_lease(deps, uow, change.shop_id, change.member_id, holder=holder)
+    await renew_member_lease(deps, uow, shop_id=change.shop_id, member_id=change.member_id, holder=holder)
 
 
 async def apply_step(uow: UnitOfWork, attempt: Attempt, answer: GatewayAnswer, *, deps: Deps,
@@ -128,9 +136,9 @@ async def settle_open_change(deps: Deps, shop_id: str, member_id: str, *, holder
         if change is None:
             return None
         change = await _pick_up(deps, uow, change)
-    if change.open:
-        change = await drive_change(deps, change, token=None, holder=holder)
-    return change
+    if change.state is ChangeState.UNKNOWN:  # one 4MemRefM read; an unclear answer leaves it unknown
+        change = await _take_step(deps, change, token=None, holder=holder)
+    return await drive_change(deps, change, token=None, holder=holder)
 
 
 async def _pick_up(deps: Deps, uow: UnitOfWork, change: CardChange) -> CardChange:

@@ -29,7 +29,7 @@ async def take_member_lease(deps: Deps, shop_id: str, member_id: str, *, holder:
         pause = min(pause * 2, 0.5)
 
 
-async def renew_member_lease(deps: Deps, uow: UnitOfWork, shop_id: str, member_id: str, *, holder: str) -> None:
+async def renew_member_lease(deps: Deps, uow: UnitOfWork, *, shop_id: str, member_id: str, holder: str) -> None:
     """Renew the lease in the unit that records a step (so the holder keeps it through a long series of calls)."""
     await uow.members.lease(shop_id, member_id, holder=holder, ttl_s=deps.policy.member_lease_s)
 

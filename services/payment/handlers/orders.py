@@ -229,7 +229,7 @@ async def _settle_card_change(deps: Deps, order: PlaceOrder) -> None:
 
 async def _renew_member(deps: Deps, payment: Payment, holder: str, uow: UnitOfWork) -> None:
     assert payment.member_id is not None
-    await renew_member_lease(deps, uow, payment.shop_id, payment.member_id, holder=holder)
+    await renew_member_lease(deps, uow, shop_id=payment.shop_id, member_id=payment.member_id, holder=holder)
 
 
 async def release_member(uow: UnitOfWork, payment: Payment) -> None:

@@ -17,7 +17,6 @@ from services.payment.ports import MemberCard, MemberKey
 from tests.contract.payment.conftest import Store
 from tests.waiting import eventually
 
-
 LINKED, REPLACED = datetime(2025, 6, 1, 3, 0, tzinfo=UTC), datetime(2025, 7, 1, 3, 0, tzinfo=UTC)
 VISA = CardFace(masked="4111********1111", expiry="2030-12", brand="Visa")
 MASTERCARD = CardFace(masked="5555********4444", expiry="2031-01", brand="Mastercard")

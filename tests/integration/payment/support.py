@@ -36,6 +36,7 @@ DEMO = {"merchant_id": "10000001", "merchant_pass": "escottpass01", "token_auth_
         "tenant_id": "0001"}
 INTERNAL_TOKEN = "test-internal-token-0123456789"
 OPERATOR_KEY = "test-operator-key-for-shop-1"
+STOREFRONT_KEY = "test-storefront-key-for-shop-1"
 SHOP = "shop-1"
 _numbers = itertools.count(1)
 
@@ -136,6 +137,12 @@ class PaymentHarness:
                                       headers={"X-Internal-Token": INTERNAL_TOKEN})
         assert response.status_code == 204, response.text
 
+    async def put_storefront_key(self, shop_id: str = SHOP, key: str = STOREFRONT_KEY) -> None:
+        response = await self.api.put(f"/internal/v1/shops/{shop_id}/storefront-key",
+                                      json={"sha256": hashlib.sha256(key.encode()).hexdigest()},
+                                      headers={"X-Internal-Token": INTERNAL_TOKEN})
+        assert response.status_code == 204, response.text
+
     async def faults(self, plan: dict[str, Any]) -> None:
         (await self.admin.put("/_emulator/faults", json=plan)).raise_for_status()
 
@@ -229,5 +236,5 @@ async def cancel(task: asyncio.Task[None]) -> None:
     assert await cancel_and_wait(task, timeout=10), "the payments.events reader did not stop"
 
 
-__all__ = ["DEMO", "INTERNAL_TOKEN", "OPERATOR_KEY", "ORDERS_EVENTS", "SHOP", "MovableClock", "PaymentHarness",
-           "order_placed", "renewal_placed"]
+__all__ = ["DEMO", "INTERNAL_TOKEN", "OPERATOR_KEY", "ORDERS_EVENTS", "SHOP", "STOREFRONT_KEY", "MovableClock",
+           "PaymentHarness", "order_placed", "renewal_placed"]

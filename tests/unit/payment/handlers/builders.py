@@ -56,10 +56,12 @@ def renewal_placed(*, member_id: str = "m-1", cycle_no: int = 2, amount: int = 3
         card_link_mode=link_mode, payment_skip_reason=skip_reason)
 
 
-def settings_changed(*, retry: RenewalRetry | None = None, shop_id: str = SHOP) -> ShopSettingsChanged:
+def settings_changed(*, retry: RenewalRetry | None = None, shop_id: str = SHOP, configured: bool = True,
+                     link_mode: str = "always") -> ShopSettingsChanged:
     """The shop's settings as checkout publishes them; `retry` is the renewal retry opt-in (default off)."""
-    card = CardMethodSettings(configured=True, display_name="クレジットカード", sales_mode="auth",
-                              subscriptions_enabled=True, renewal=RenewalSettings(retry=retry))
+    card = CardMethodSettings(configured=configured, display_name="クレジットカード", sales_mode="auth",
+                              subscriptions_enabled=True, renewal=RenewalSettings(retry=retry),
+                              card_link_mode=link_mode)  # type: ignore[arg-type]
     return ShopSettingsChanged(shop_id=shop_id, shop_name="Shop", card=card,
                                mail=MailSettings(sender_address="shop@example.jp", shop_copy_address="o@example.jp"))
 
