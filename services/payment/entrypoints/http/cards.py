@@ -14,7 +14,7 @@ Operator (`X-Operator-Key`; never card data, R18's customer view):
     DELETE /v1/shops/{shop_id}/customers/{member_id}/card            unlink {"requested_by"?} -> 200
     POST   /v1/shops/{shop_id}/customers/{member_id}/card/resolve    settle an unknown outcome (4MemRefM read)
 
-Refusals and failures are problem answers (`problems.py`) with a `reason_code`; a change whose outcome is unknown
+Refusals and failures are problem answers (`delivery.problems`) with a `reason_code`; a change whose outcome is unknown
 answers 202 with its state (later requests 409 `card_change_outcome_unknown` until it is resolved). The member is
 never shown gateway codes (R16), only `buyer_message`; the operator's view carries them.
 """
@@ -28,10 +28,10 @@ from fastapi import APIRouter, Body, Depends, Path
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from delivery.problems import Problem
 from services.payment.domain.card_changes import CardChange, ChangeSource, ChangeState
 from services.payment.domain.card_rules import CardRefused, buyer_message
 from services.payment.domain.gateway import CallImpossible
-from services.payment.entrypoints.http.problems import problem
 from services.payment.handlers import cards
 from services.payment.handlers.cards import CardChangePending, CardOutcome, CardRequest, CardView, CustomerCard
 from services.payment.handlers.deps import Deps
@@ -120,14 +120,14 @@ async def _answer(run: Callable[[], Awaitable[JSONResponse]]) -> JSONResponse:
     try:
         return await run()
     except CardRefused as refused:
-        extra = {"subscriptions": list(refused.blocking)} if refused.blocking else {}
-        return problem(_REFUSED.get(refused.reason_code, 409), refused.reason_code, refused.detail, **extra)
+        extra: dict[str, Any] = {"subscriptions": list(refused.blocking)} if refused.blocking else {}
+        raise Problem(_REFUSED.get(refused.reason_code, 409), refused.reason_code, refused.detail, **extra) from None
     except CardChangePending as pending:
-        return problem(409, "card_change_outcome_unknown", "an earlier card change of this member has an unknown "
-                       "outcome; it is resolved with the member's next request or by the shop",
-                       change=change_json(pending.change))
+        raise Problem(409, "card_change_outcome_unknown", "an earlier card change of this member has an unknown "
+                      "outcome; it is resolved with the member's next request or by the shop",
+                      change=change_json(pending.change)) from None
     except CallImpossible as impossible:
-        return problem(409, impossible.code, impossible.message)
+        raise Problem(409, impossible.code, impossible.message) from None
 
 
 async def _shown(deps: Deps, request: CardRequest) -> JSONResponse:
@@ -146,8 +146,8 @@ async def _changed(outcome: Awaitable[CardOutcome], *, ok: int) -> JSONResponse:
                              "at the member's next card request or by the shop", "change": change_json(change),
                              **view_json(done.view)}, status_code=202)
     reason = change.reason or "card_refused"
-    return problem(_FAILED.get(reason, 422), reason, _FAILURE_DETAIL.get(reason, "the card change was refused"),
-                   buyer_message=buyer_message(change.codes), change=change_json(change))
+    raise Problem(_FAILED.get(reason, 422), reason, _FAILURE_DETAIL.get(reason, "the card change was refused"),
+                  buyer_message=buyer_message(change.codes), change=change_json(change))
 
 
 _FAILURE_DETAIL = {
@@ -173,7 +173,7 @@ async def _unlinked(deps: Deps, request: CardRequest) -> JSONResponse:
         return JSONResponse({"result": "outcome_unknown", "reason_code": "card_change_outcome_unknown", **body},
                             status_code=202)
     reason = done.change.reason or "card_refused"
-    return problem(_FAILED.get(reason, 422), reason, _FAILURE_DETAIL.get(reason, "the unlink was refused"), **body)
+    raise Problem(_FAILED.get(reason, 422), reason, _FAILURE_DETAIL.get(reason, "the unlink was refused"), **body)
 
 
 def view_json(view: CardView) -> dict[str, Any]:
