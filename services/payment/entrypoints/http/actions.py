@@ -1,10 +1,12 @@
 """Operator actions over HTTP (`X-Operator-Key`, one shop; another shop's order answers 404): capture, cancel,
 amount update, release of a left-over hold, resolution of an unknown step, and bulk capture (R12-R15).
 
-Answers: 200 `{result: "succeeded", payment}`; a refusal 409 (state: running operation, captured, auth_capture
-mode, update required ...) or 422 (¥0, unchanged amount) `{reason_code, reason, result: "refused", payment}`;
-a gateway decline 422 `gateway_declined` with the raw `codes` and their `descriptions`; an unreachable gateway
-503 `gateway_unreachable`; an unknown outcome 502 `gateway_outcome_unknown` (never resent: resolve it).
+Answers: 200 `{result: "succeeded", payment}`; otherwise problem details (`delivery.problems`: `reason_code`,
+`detail`, plus the members `result` and `payment`): a refusal 409 (state: running operation, captured,
+auth_capture mode, update required ...) or 422 (¥0, unchanged amount) with `result: "refused"`; a gateway decline
+422 `gateway_declined` with the raw `gateway_operation`, `codes` and their `descriptions` (an operator API); an
+unreachable gateway 503 `gateway_unreachable`; an unknown outcome 502 `gateway_outcome_unknown` (never resent:
+resolve it); no such payment 404 `payment_not_found`.
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
+from delivery.problems import Problem
 from services.payment.domain.actions import Action, ActionRequest
 from services.payment.domain.gateway import Outcome, Reply
+from services.payment.entrypoints.http.payments import not_found
 from services.payment.entrypoints.http.views import descriptions, payment_out
 from services.payment.handlers.actions import ActionResult, capture_orders, resolve_action, run_action
 from services.payment.handlers.deps import Deps
@@ -108,13 +112,13 @@ def result_body(result: ActionResult) -> tuple[int, dict[str, Any]]:
 
 
 def _answer(result: ActionResult) -> JSONResponse:
+    """200 with the result; any other answer is a problem (`delivery.problems`) whose extension members are the
+    result's (`result`, `payment`, and for a decline `gateway_operation`, `codes`, `descriptions`)."""
     status, body = result_body(result)
-    return JSONResponse(body, status_code=status)
-
-
-def _not_found(order_id: str) -> JSONResponse:
-    return JSONResponse({"order_id": order_id, "result": "not_found", "reason_code": "payment_not_found",
-                         "reason": "no payment for this order in this shop"}, status_code=404)
+    if status < 400:
+        return JSONResponse(body, status_code=status)
+    members = {key: value for key, value in body.items() if key not in ("reason_code", "reason")}
+    raise Problem(status, body["reason_code"], body["reason"], **members)
 
 
 def router(deps: Deps, guard: Callable[..., Awaitable[None]]) -> APIRouter:
@@ -143,7 +147,7 @@ def _action_routes(router: APIRouter, deps: Deps) -> None:
         try:
             return _answer(await run_action(deps, request, shop_id=shop_id, order_id=order_id))
         except PaymentNotFound:
-            return _not_found(order_id)
+            raise not_found(order_id) from None
 
     @router.post("/{order_id}/capture", summary="1Capture of the hold (SalesDate = today, JST); R12")
     async def capture(shop_id: Id, order_id: Id, body: CaptureIn) -> JSONResponse:
@@ -172,5 +176,5 @@ def _resolve_route(router: APIRouter, deps: Deps) -> None:
             result = await resolve_action(deps, reply, shop_id=shop_id, order_id=order_id,
                                           succeeded=body.outcome == "succeeded", process_pass=body.process_pass)
         except PaymentNotFound:
-            return _not_found(order_id)
+            raise not_found(order_id) from None
         return _answer(result)

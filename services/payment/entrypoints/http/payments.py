@@ -8,9 +8,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Literal, Self
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
+from delivery.problems import Problem
 from services.payment.domain.model import InvalidTransition, Resolution
 from services.payment.entrypoints.http.views import PaymentOut, payment_out
 from services.payment.handlers.deps import Deps
@@ -39,6 +40,12 @@ class ResolveIn(BaseModel):
         return self
 
 
+def not_found(order_id: str) -> Problem:
+    """404 for an order without a payment in this shop (another shop's order included, I6)."""
+    return Problem(404, "payment_not_found", "no payment for this order in this shop", order_id=order_id,
+                   result="not_found")
+
+
 def router(deps: Deps, guard: Callable[..., Awaitable[None]]) -> APIRouter:
     """`guard`: the shop's own operator key (`delivery.shop_keys.operator_guard`, I6)."""
     routes = APIRouter(prefix="/v1/shops/{shop_id}/payments", tags=["operator"], dependencies=[Depends(guard)])
@@ -49,7 +56,7 @@ def router(deps: Deps, guard: Callable[..., Awaitable[None]]) -> APIRouter:
                           status_reads: bool = False) -> PaymentOut:
         view = await view_payment(deps, shop_id=shop_id, order_id=order_id, live=live, status_reads=status_reads)
         if view is None:
-            raise HTTPException(404, "no payment for this order")
+            raise not_found(order_id)
         return payment_out(view)
 
     @routes.post("/{order_id}/resolve", summary="Record the truth about an unknown authorization (design §6.2)")
@@ -60,9 +67,9 @@ def router(deps: Deps, guard: Callable[..., Awaitable[None]]) -> APIRouter:
             await resolve_payment(deps, resolution, shop_id=shop_id, order_id=order_id,
                                   process_pass=body.process_pass)
         except PaymentNotFound:
-            raise HTTPException(404, "no payment for this order") from None
-        except InvalidTransition as exc:
-            raise HTTPException(409, str(exc)) from None
+            raise not_found(order_id) from None
+        except InvalidTransition as exc:  # only an unknown authorization is resolved (design §6.2)
+            raise Problem(409, "payment_not_unknown", str(exc)) from None
         view = await view_payment(deps, shop_id=shop_id, order_id=order_id, live=False)
         assert view is not None
         return payment_out(view)
