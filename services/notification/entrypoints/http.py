@@ -17,9 +17,11 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query
+from fastapi import APIRouter, Depends, Header, Query
 from pydantic import BaseModel
 
+from delivery.idempotency import REASON_CODE
+from delivery.problems import Problem, field_error
 from services.notification.domain.errors import InvalidAddress, ResendConflict
 from services.notification.domain.model import Mail
 from services.notification.handlers import operator
@@ -48,7 +50,7 @@ def router(deps: Deps, *, guard: Callable[..., Awaitable[None]]) -> APIRouter:
     async def order_mails(shop_id: str, order_id: str) -> list[dict[str, Any]]:
         mails = await operator.list_mails(deps, shop_id=shop_id, order_id=order_id, limit=500)
         if not mails:
-            raise HTTPException(404, f"no mails for order {order_id!r}")
+            raise Problem(404, "order_mails_not_found", f"no mails for order {order_id!r}")
         return [mail_view(m) for m in mails]
 
     @api.get("/mails/{mail_id}", summary="One mail, with the subject and text that were sent")
@@ -64,17 +66,21 @@ def router(deps: Deps, *, guard: Callable[..., Awaitable[None]]) -> APIRouter:
     async def resend(shop_id: str, mail_id: str, body: ResendRequest | None = None,
                      idempotency_key: Annotated[str | None, Header(min_length=1, max_length=200)] = None,
                      ) -> dict[str, Any]:
-        """With `Idempotency-Key`, repeating the request (a double click, a retried call) returns the first resend
-        and sends nothing more; the same key for another recipient is a 409."""
+        """With `Idempotency-Key` (scoped to this mail), repeating the request with the same body (a double click, a
+        retried call) returns the first resend and sends nothing more; the same key with another body (another or
+        no `recipient`) is a 409 `idempotency_key_reused` naming the field."""
         _uuid_or_404(mail_id)
         try:
             mail = await operator.resend_mail(deps, shop_id=shop_id, mail_id=mail_id,
                                               recipient=body.recipient if body else None,
                                               idempotency_key=idempotency_key)
         except InvalidAddress as exc:
-            raise HTTPException(422, str(exc)) from None
+            raise Problem(422, "invalid_address", str(exc),
+                          errors=[field_error(["body", "recipient"], str(exc), "invalid_address")]) from None
         except ResendConflict as exc:
-            raise HTTPException(409, str(exc)) from None
+            raise Problem(409, REASON_CODE, str(exc), errors=[
+                field_error(["body", field], "differs from the first request with this Idempotency-Key", REASON_CODE)
+                for field in exc.fields]) from None
         return mail_view(_found(mail, shop_id, mail_id))
 
     return api
@@ -82,7 +88,7 @@ def router(deps: Deps, *, guard: Callable[..., Awaitable[None]]) -> APIRouter:
 
 def _found(mail: Mail | None, shop_id: str, mail_id: str) -> Mail:
     if mail is None:  # also another shop's mail: 404, not 403 (I6)
-        raise HTTPException(404, f"no mail {mail_id} in shop {shop_id!r}")
+        raise Problem(404, "mail_not_found", f"no mail {mail_id} in shop {shop_id!r}")
     return mail
 
 
@@ -90,7 +96,7 @@ def _uuid_or_404(mail_id: str) -> None:
     try:
         uuid.UUID(mail_id)
     except ValueError:
-        raise HTTPException(404, f"no mail {mail_id!r}") from None
+        raise Problem(404, "mail_not_found", f"no mail {mail_id!r}") from None
 
 
 def mail_view(mail: Mail) -> dict[str, Any]:
