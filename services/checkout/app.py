@@ -70,12 +70,12 @@ def create_app(settings: CheckoutSettings | None = None, *,
                                          settings.subscription_internal_token.get_secret_value(),
                                          timeout_s=settings.payment_timeout_s)
     subscription = SubscriptionServiceClient(subscription_http)
+    payment = PaymentServiceClient(payment_http, member_card_timeout_s=settings.member_card_timeout_s)
     signals = PostgresOutcomeSignals(settings.database_url)
     deps = Deps(
         uow=UnitOfWorkFactory(runtime, CheckoutUnitOfWork), clock=SystemClock(), ids=RandomIds(), outcomes=signals,
-        payment=PaymentServiceClient(payment_http, member_card_timeout_s=settings.member_card_timeout_s),
-        key_registries=(NotificationServiceClient(notification_http), subscription),
-        storefront_key_registries=(subscription,), max_wait_s=settings.max_wait_s,
+        payment=payment, key_registries=(NotificationServiceClient(notification_http), subscription),
+        storefront_key_registries=(subscription, payment), max_wait_s=settings.max_wait_s,
         sealer=TokenSealer(settings.token_seal_key.get_secret_value()),
     )  # fmt: skip
     clients = (payment_http, notification_http, subscription_http)

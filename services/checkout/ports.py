@@ -167,6 +167,9 @@ class PaymentDirectory(Protocol):
 
     async def put_operator_key(self, shop_id: str, key_sha256: str) -> None: ...
 
+    async def put_storefront_key(self, shop_id: str, key_sha256: str) -> None:
+        """Payment's card page API (the member's my-page, R18) opens with the storefront key (I6)."""
+
     async def member_card(self, shop_id: str, member_id: str) -> MemberCard | None: ...
 
 

@@ -133,6 +133,7 @@ def _card_settings(card: CardMethod, *, configured: bool) -> s.CardMethodSetting
         subscriptions_enabled=card.subscriptions_enabled, renewal_sales_mode=_wire(card.renewal_sales_mode),
         authorize_at_renewal=card.authorize_at_renewal, contract_start=card.contract_start,
         contract_end=card.contract_end, renewal=_renewal_settings(card.renewal),
+        notify_card_changes=card.notify_card_changes,
     )  # fmt: skip
 
 

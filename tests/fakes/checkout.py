@@ -239,6 +239,7 @@ class FakePaymentDirectory:
     service: str = "payment"
     credentials: dict[str, GatewayCredentials] = field(default_factory=dict)
     operator_keys: dict[str, str] = field(default_factory=dict)
+    storefront_keys: dict[str, str] = field(default_factory=dict)
     cards: dict[tuple[str, str], str] = field(default_factory=dict)
     """(shop id, member id) -> the masked number of the member's linked card."""
     down: bool = False
@@ -251,6 +252,10 @@ class FakePaymentDirectory:
     async def put_operator_key(self, shop_id: str, key_sha256: str) -> None:
         self._check()
         self.operator_keys[shop_id] = key_sha256
+
+    async def put_storefront_key(self, shop_id: str, key_sha256: str) -> None:
+        self._check()
+        self.storefront_keys[shop_id] = key_sha256
 
     async def member_card(self, shop_id: str, member_id: str) -> MemberCard | None:
         if self.down or self.refusing:
@@ -330,7 +335,7 @@ class CheckoutFakes:
         self.deps = Deps(uow=self.uow, payment=self.payment, clock=self.clock, ids=self.ids, outcomes=self.signals,
                          sealer=self.sealer, max_wait_s=max_wait_s,
                          key_registries=(self.notification, self.subscription),
-                         storefront_key_registries=(self.subscription,))
+                         storefront_key_registries=(self.subscription, self.payment))
 
     def with_deps(self, **changes: object) -> Deps:
         """The same fakes with some `Deps` fields replaced (e.g. no other key registries)."""

@@ -28,6 +28,10 @@ class PaymentServiceClient:
     async def put_operator_key(self, shop_id: str, key_sha256: str) -> None:
         await self._put(f"/internal/v1/shops/{_segment(shop_id)}/operator-key", {"sha256": key_sha256})
 
+    async def put_storefront_key(self, shop_id: str, key_sha256: str) -> None:
+        """The storefront key's digest: payment's card page API (the member's my-page, R18) opens with it."""
+        await self._put(f"/internal/v1/shops/{_segment(shop_id)}/storefront-key", {"sha256": key_sha256})
+
     async def member_card(self, shop_id: str, member_id: str) -> MemberCard | None:
         """The member's linked card, or None when the payment service cannot tell us right now."""
         path = f"/internal/v1/shops/{_segment(shop_id)}/members/{_segment(member_id)}/card"

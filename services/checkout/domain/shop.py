@@ -84,6 +84,8 @@ class CardMethod:
     contract_start: date | None = None
     contract_end: date | None = None
     renewal: RenewalSettings = field(default_factory=RenewalSettings)
+    notify_card_changes: bool = True
+    """The buyer hears of a stored card replaced or removed (card page, operator) or expiring before a renewal."""
 
     def within_contract(self, day: date) -> bool:
         """Whether `day` (JST) lies in the gateway contract period; an open end is no limit."""

@@ -123,7 +123,8 @@ async def _push_operator_key(deps: Deps, shop_id: str, digest: str) -> bool:
 
 
 async def _push_storefront_key(deps: Deps, shop_id: str, digest: str) -> bool:
-    """Tell the services with a storefront API (subscription) the storefront key's digest; True if all took it."""
+    """Tell the services with a storefront API (subscription, payment's card page) the storefront key's digest;
+    True if all took it."""
     puts = [(registry.service, registry.put_storefront_key) for registry in deps.storefront_key_registries]
     return await _push_digest(shop_id, digest, puts=puts, key="storefront")
 

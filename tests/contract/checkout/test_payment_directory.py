@@ -1,6 +1,6 @@
-"""`PaymentDirectory`: payment receives the credentials and the operator key digest as sent, tells a member's
-linked card (None when it cannot answer), and a failed call says whether payment refused or was unreachable,
-never echoing a secret."""
+"""`PaymentDirectory`: payment receives the credentials and the operator and storefront key digests as sent,
+tells a member's linked card (None when it cannot answer), and a failed call says whether payment refused or was
+unreachable, never echoing a secret."""
 
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ CREDENTIALS = GatewayCredentials(merchant_id="10000001", merchant_pass="pass-SEC
                                  tenant_id="0002")
 
 
-async def test_credentials_and_the_operator_key_digest_reach_payment_as_sent(payment):
+async def test_credentials_and_the_key_digests_reach_payment_as_sent(payment):
     await payment.port.put_gateway_credentials("tea shop", CREDENTIALS)
     await payment.port.put_operator_key("tea shop", "ab" * 32)
+    await payment.port.put_storefront_key("tea shop", "cd" * 32)
     assert payment.credentials() == {"tea shop": {"merchant_id": "10000001", "merchant_pass": "pass-SECRET",
                                                   "token_auth_code": "code-SECRET", "tenant_id": "0002"}}
-    assert payment.operator_keys() == {"tea shop": "ab" * 32}
+    assert (payment.operator_keys(), payment.storefront_keys()) == ({"tea shop": "ab" * 32}, {"tea shop": "cd" * 32})
     assert payment.port.service == "payment"
 
 

@@ -18,7 +18,8 @@ FULL = shop(card=card(note=CardNote(text="VISA/JCB", on_payment_page=True, in_th
                       card_link_mode=CardLinkMode.BUYER_CHOICE, renewal_sales_mode=SalesMode.AUTH_CAPTURE,
                       authorize_at_renewal=False, contract_start=date(2025, 1, 1), contract_end=date(2026, 3, 31),
                       renewal=RenewalSettings(lead_days=5, hour_jst=9, notify_buyer_on_failure=False,
-                                              retry=RenewalRetry(max_tries=3, within_days=10))))
+                                              retry=RenewalRetry(max_tries=3, within_days=10)),
+                      notify_card_changes=False))
 
 
 async def test_a_new_shop_reads_back_with_every_setting_and_its_key_digests(store):

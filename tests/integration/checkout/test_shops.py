@@ -128,6 +128,14 @@ async def test_the_shops_keys_reach_the_subscription_service(checkout, subscript
     assert subscription_stub.storefront_keys == {"tea": hashlib.sha256(keys["storefront_key"].encode()).hexdigest()}
 
 
+async def test_the_storefront_key_digest_reaches_payment_for_the_members_card_page(checkout, payment_stub):
+    body = {"shop_id": "tea", "shop_name": "お茶の店",
+            "mail": {"sender_address": "info@tea.example.jp", "shop_copy_address": "orders@tea.example.jp"}}
+    created = (await checkout.http.post("/admin/v1/shops", json=body, headers={"X-Admin-Token": ADMIN_TOKEN})).json()
+    assert created["storefront_key_sync"] == "ok"
+    assert payment_stub.storefront_keys == {"tea": hashlib.sha256(created["storefront_key"].encode()).hexdigest()}
+
+
 async def test_renewal_settings_are_set_with_the_card_method_and_published(checkout):
     shop = await checkout.configured_shop("tea")
     renewal = {"lead_days": 5, "hour_jst": 9, "notify_buyer_on_failure": False,
@@ -144,6 +152,17 @@ async def test_renewal_settings_are_set_with_the_card_method_and_published(check
     last = Envelope.from_bytes(records[-1].value).event_as(ShopSettingsChanged)
     assert last.card is not None and last.card.renewal.model_dump() == renewal
     assert (last.card.authorize_at_renewal, str(last.card.contract_end)) == (False, "2026-03-31")
+
+
+async def test_the_card_notice_switch_is_set_with_the_card_method_and_published(checkout):
+    shop = await checkout.configured_shop("tea")
+    response = await checkout.http.put("/v1/shops/tea/payment-methods/escott_card",
+                                       json={**CARD_SETTINGS, "notify_card_changes": False}, headers=shop.operator)
+    assert response.status_code == 200, response.text
+    assert response.json()["payment_methods"][0]["notify_card_changes"] is False
+    records = await checkout.records(SHOPS_SETTINGS, at_least=6)
+    last = Envelope.from_bytes(records[-1].value).event_as(ShopSettingsChanged)
+    assert last.card is not None and last.card.notify_card_changes is False
 
 
 @pytest.mark.parametrize(("change", "code", "field"), [

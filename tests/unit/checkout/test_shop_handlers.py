@@ -81,6 +81,18 @@ async def test_the_subscription_service_gets_the_operator_and_the_storefront_key
     assert created.operator_key_synced and created.storefront_key_synced
     assert fakes.subscription.operator_keys == {"tea": digest(OPERATOR_KEY)}
     assert fakes.subscription.storefront_keys == {"tea": digest(STOREFRONT_KEY)}
+
+
+async def test_payment_gets_the_storefront_key_digest_for_the_members_card_page(fakes):
+    created = await create_shop(fakes.deps, new_shop())
+    assert created.storefront_key_synced and fakes.payment.storefront_keys == {"tea": digest(STOREFRONT_KEY)}
+
+
+async def test_a_payment_service_that_is_down_leaves_the_storefront_key_pending(fakes):
+    fakes.payment.down = True
+    created = await create_shop(fakes.deps, new_shop())
+    assert (created.storefront_key_synced, fakes.subscription.storefront_keys) == (False, {"tea": digest(
+        STOREFRONT_KEY)})
     assert fakes.notification.storefront_keys == {}  # only storefront-key registries get the storefront key
 
 
@@ -92,6 +104,15 @@ async def test_a_subscription_service_that_is_down_leaves_both_keys_pending_and_
     repeat = await create_shop(fakes.deps, new_shop())
     assert (repeat.operator_key_synced, repeat.storefront_key_synced) == (True, True)
     assert fakes.subscription.storefront_keys == {"tea": digest(STOREFRONT_KEY)}
+
+
+async def test_the_card_notice_switch_is_published_in_the_snapshot(fakes):
+    await create_shop(fakes.deps, new_shop())
+    await change_shop(fakes.deps, "tea", rules.add_card_method)
+    method = CardMethod(sales_mode=SalesMode.AUTH, notify_card_changes=False)
+    await change_shop(fakes.deps, "tea", lambda shop: rules.configure_card_method(shop, method))
+    card = fakes.state.emitted(ShopSettingsChanged)[-1].card
+    assert card is not None and card.notify_card_changes is False
 
 
 async def test_the_renewal_settings_are_published_in_the_snapshot(fakes):

@@ -63,6 +63,7 @@ def card_from_json(raw: str | None) -> CardMethod | None:
         renewal_sales_mode=v.SalesMode(data["renewal_sales_mode"]),
         contract_start=_date(data["contract_start"]), contract_end=_date(data["contract_end"]),
         renewal=_renewal(data["renewal"]),
+        notify_card_changes=data.get("notify_card_changes", True),  # stored before the setting existed: its default
     )  # fmt: skip
 
 

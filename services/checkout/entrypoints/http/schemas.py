@@ -94,6 +94,8 @@ class CardMethodBody(Body):
     contract_start: date | None = Field(default=None, description="Gateway contract period start (JST).")
     contract_end: date | None = Field(default=None, description="Gateway contract period end (JST).")
     renewal: RenewalBody = Field(default_factory=RenewalBody)
+    notify_card_changes: bool = Field(default=True, description="Send the buyer a short notice when their stored "
+                                      "card is replaced or removed, or will have expired at a renewal (R18).")
 
     def domain(self) -> d.CardMethod:
         data = self.model_dump(exclude={"note", "sales_mode", "card_link_mode", "renewal_sales_mode", "renewal"})
