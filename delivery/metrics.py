@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from delivery.units import PoolLike, current_pool
+from delivery.units import PoolSource
 
 log = logging.getLogger(__name__)
 
@@ -68,25 +68,25 @@ class ServiceMetrics:
         return generate_latest(self.registry)
 
 
-def watch_counts(metrics: ServiceMetrics, pool: PoolLike, *, name: str, documentation: str,
+def watch_counts(metrics: ServiceMetrics, source: PoolSource, *, name: str, documentation: str,
                  label: str, query: str) -> None:
     """A gauge `name{label=<column>}` set at each scrape from the one row `query` returns (column -> count)."""
     gauge = metrics.gauge(name, documentation, [label])
 
     async def probe() -> None:
-        row = await current_pool(pool).fetchrow(query)
+        row = await source.pool.fetchrow(query)
         for column, value in (row or {}).items():
             gauge.labels(column).set(float(value or 0))
 
     metrics.on_scrape(probe)
 
 
-def watch_value(metrics: ServiceMetrics, pool: PoolLike, *, name: str, documentation: str,
+def watch_value(metrics: ServiceMetrics, source: PoolSource, *, name: str, documentation: str,
                 query: str) -> None:
     """A gauge set at each scrape from the single value `query` returns (null counts as 0)."""
     gauge = metrics.gauge(name, documentation)
 
     async def probe() -> None:
-        gauge.set(float(await current_pool(pool).fetchval(query) or 0))
+        gauge.set(float(await source.pool.fetchval(query) or 0))
 
     metrics.on_scrape(probe)

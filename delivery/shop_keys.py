@@ -20,7 +20,7 @@ from typing import Annotated, ClassVar
 from fastapi import APIRouter, Depends, Header, HTTPException, Response
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from delivery.units import PoolLike, current_pool
+from delivery.units import PoolSource
 
 ShopId = Annotated[str, Field(min_length=1, max_length=128)]
 KeyOpens = Callable[[str, str], Awaitable[bool]]
@@ -75,16 +75,16 @@ class PostgresOperatorKeys:
 
     TABLE: ClassVar[str] = "shop_operator_keys"
 
-    def __init__(self, pool: PoolLike):
-        self._pool = pool  # the runtime (or a callable): read per call, the pool exists only once started
+    def __init__(self, source: PoolSource):
+        self._source = source  # the runtime: its pool is read per call, it exists only once started
 
     async def put(self, shop_id: str, sha256: str) -> None:
-        await current_pool(self._pool).execute(
+        await self._source.pool.execute(
             f"INSERT INTO {self.TABLE} (shop_id, key_sha256) VALUES ($1, $2) "  # noqa: S608 - a class constant
             "ON CONFLICT (shop_id) DO UPDATE SET key_sha256 = $2, updated_at = now()", shop_id, sha256.lower())
 
     async def opens(self, shop_id: str, key: str) -> bool:
-        expected = await current_pool(self._pool).fetchval(
+        expected = await self._source.pool.fetchval(
             f"SELECT key_sha256 FROM {self.TABLE} WHERE shop_id = $1", shop_id)  # noqa: S608 - a class constant
         return key_opens(expected, key)
 

@@ -88,20 +88,11 @@ U = TypeVar("U", bound=PostgresUnitOfWork, covariant=True)
 
 
 class PoolSource(Protocol):
-    """Anything that has a pool once started (the `ServiceRuntime`); read per unit, never at build time."""
+    """Anything that has a pool once started (the `ServiceRuntime`); read per unit, never at build time. The pool
+    readers outside the unit of work (operator keys, metrics watchers) take it too and read `pool` per call."""
 
     @property
     def pool(self) -> asyncpg.Pool: ...
-
-
-PoolLike = PoolSource | Callable[[], asyncpg.Pool]
-"""What the pool readers outside the unit of work take (operator keys, metrics watchers): the runtime itself,
-or a callable returning the pool (the older wiring, accepted while services move over)."""
-
-
-def current_pool(source: PoolLike) -> asyncpg.Pool:
-    """The pool now: read from the source per call, because the pool exists only once the service started."""
-    return source() if callable(source) else source.pool
 
 
 class UnitOfWorkFactory(Generic[U]):

@@ -16,7 +16,7 @@ _OLDEST_REVIEW = "SELECT extract(epoch FROM now() - min(placed_at)) FROM orders 
 
 
 def watch_orders(runtime: ServiceRuntime) -> None:
-    watch_counts(runtime.metrics, lambda: runtime.pool, name="checkout_orders_needing_attention", label="kind",
+    watch_counts(runtime.metrics, runtime, name="checkout_orders_needing_attention", label="kind",
                  query=_ATTENTION, documentation="Orders waiting for an operator: needs_review, anomaly.")
-    watch_value(runtime.metrics, lambda: runtime.pool, name="checkout_oldest_needs_review_seconds",
+    watch_value(runtime.metrics, runtime, name="checkout_oldest_needs_review_seconds",
                 query=_OLDEST_REVIEW, documentation="Age of the oldest order in needs_review (0: none).")

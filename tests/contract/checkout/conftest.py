@@ -97,6 +97,7 @@ class Remote:
     port: Any
     credentials: Callable[[], dict[str, dict[str, str]]]
     operator_keys: Callable[[], dict[str, str]]
+    storefront_keys: Callable[[], dict[str, str]]
     link_card: Callable[[str, str, str], None]
     set_down: Callable[[bool], None]
     set_refusing: Callable[[bool], None]
@@ -139,8 +140,8 @@ def _fake_remote(port: FakePaymentDirectory | FakeOperatorKeyRegistry, payment: 
         payment.cards[(shop_id, member_id)] = masked
 
     return Remote(port=port, credentials=lambda: {k: asdict(v) for k, v in payment.credentials.items()},
-                  operator_keys=lambda: dict(port.operator_keys), link_card=link_card, set_down=set_down,
-                  set_refusing=set_refusing)
+                  operator_keys=lambda: dict(port.operator_keys), storefront_keys=lambda: dict(port.storefront_keys),
+                  link_card=link_card, set_down=set_down, set_refusing=set_refusing)
 
 
 def _stub_remote(port: Any, stub: PaymentStub) -> Remote:
@@ -154,7 +155,8 @@ def _stub_remote(port: Any, stub: PaymentStub) -> Remote:
         stub.cards[(shop_id, member_id)] = masked
 
     return Remote(port=port, credentials=lambda: dict(stub.credentials), operator_keys=lambda: dict(stub.operator_keys),
-                  link_card=link_card, set_down=set_down, set_refusing=set_refusing)
+                  storefront_keys=lambda: dict(stub.storefront_keys), link_card=link_card, set_down=set_down,
+                  set_refusing=set_refusing)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -212,8 +214,8 @@ async def subscription(key_database: Any) -> AsyncIterator[KeyService]:
 def _key_service_app(pool: asyncpg.Pool) -> FastAPI:
     app = FastAPI()
     token = SecretStr(INTERNAL_TOKEN)
-    app.include_router(operator_key_router(PostgresOperatorKeys(lambda: pool), token))
-    app.include_router(storefront_key_router(PostgresStorefrontKeys(lambda: pool), token))
+    app.include_router(operator_key_router(PostgresOperatorKeys(_Runtime(pool)), token))
+    app.include_router(storefront_key_router(PostgresStorefrontKeys(_Runtime(pool)), token))
     return app
 
 
