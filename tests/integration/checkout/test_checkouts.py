@@ -125,6 +125,7 @@ async def test_a_checkout_id_reused_with_another_body_is_409_naming_the_fields_a
     other_cart = {**body, "lines": [{"sku": "X", "name": "別", "unit_price": 9000, "quantity": 1}]}
     reused = await checkout.submit(shop, other_cart)
     assert (reused.status_code, reused.json()["reason_code"]) == (409, "idempotency_key_reused")
+    assert reused.headers["content-type"] == "application/problem+json"
     assert sorted(".".join(e["loc"][1:]) for e in reused.json()["errors"]) == [
         "lines.0.name", "lines.0.quantity", "lines.0.sku", "lines.0.unit_price"]
     await checkout.publish(CheckoutRequested.model_validate({**other_cart, "shop_id": "tea"}))

@@ -83,6 +83,7 @@ async def test_a_repeated_resend_with_the_same_idempotency_key_sends_one_mail(da
     assert [c.status_code for c in clicks] == [202, 202, 202] and len({c.json()["mail_id"] for c in clicks}) == 1
     assert other_key.status_code == 202 and other_key.json()["mail_id"] != clicks[0].json()["mail_id"]
     assert (reused.status_code, reused.json()["reason_code"]) == (409, "idempotency_key_reused")
+    assert reused.headers["content-type"] == "application/problem+json"
     assert [e["loc"] for e in reused.json()["errors"]] == [["body", "recipient"]]
     assert len(await log_rows(database_url)) == 4  # two originals + one resend per key
     assert len(mails_of(sink, "ord-5")) == 4

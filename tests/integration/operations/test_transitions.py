@@ -57,6 +57,7 @@ async def test_auth_capture_mode_refuses_every_operation_r13(ops: Operations) ->
         refused = await ops.post(order.order_id, operation, body)
         assert (refused.status_code, refused.json()["reason_code"]) == (409, "sales_mode_auth_capture"), operation
         assert "R13" in refused.json()["detail"]
+        assert (refused.headers["content-type"], refused.json()["result"]) == ("application/problem+json", "refused")
     assert await ops.live_holds(order) == [("captured", 5500)]
     assert await ops.operate_ids(order) == ["1Gathering"]
     view = await ops.view(order.order_id)
