@@ -1,6 +1,7 @@
 """Payment's own metrics, beside the delivery ones (`delivery.metrics`): every e-SCOTT call by operation and
 outcome with its latency, and, read from the database at each scrape, the payments an operator must act on
-(design §6.2 unknown outcomes, §6.5 two live holds) and the renewal retries waiting (R22 opt-in). Alert on
+(design §6.2 unknown outcomes, §6.5 two live holds, §6.8 card changes of unknown outcome) and the renewal retries
+waiting (R22 opt-in). Alert on
 `payment_needs_operator > 0`, on `payment_oldest_unknown_seconds` and on `payment_renewal_retries{kind="overdue"}
 > 0`; the payment numbers are in the operator API and the error log lines."""
 
@@ -14,7 +15,8 @@ from delivery.units import PoolSource
 _NEEDS_OPERATOR = """
 SELECT count(*) FILTER (WHERE state = 'unknown') AS unknown_outcome,
        count(*) FILTER (WHERE unknown_operation IS NOT NULL) AS unknown_operation,
-       count(*) FILTER (WHERE previous_hold ->> 'state' = 'release_failed') AS two_live_holds
+       count(*) FILTER (WHERE previous_hold ->> 'state' = 'release_failed') AS two_live_holds,
+       (SELECT count(*) FROM card_changes WHERE state = 'unknown') AS card_change_unknown
 FROM payments
 WHERE state = 'unknown' OR unknown_operation IS NOT NULL OR previous_hold IS NOT NULL
 """
@@ -37,7 +39,9 @@ def gateway_observer(metrics: ServiceMetrics) -> Callable[[str, str, float], Non
 
 def watch_attention(metrics: ServiceMetrics, pool: PoolSource) -> None:
     watch_counts(metrics, pool, name="payment_needs_operator", label="kind", query=_NEEDS_OPERATOR,
-                 documentation="Payments an operator must act on: unknown outcome, unknown operation, two live holds.")
+                 documentation="Payments an operator must act on: unknown outcome, unknown operation, two live holds; "
+                               "and members' card changes of unknown outcome (resolved at the member's next request "
+                               "or by an operator).")
     watch_value(metrics, pool, name="payment_oldest_unknown_seconds", query=_OLDEST_UNKNOWN,
                 documentation="Age of the oldest payment of unknown outcome (0: none).")
     watch_counts(metrics, pool, name="payment_renewal_retries", label="kind", query=_RETRIES,

@@ -33,6 +33,7 @@ from tests.integration.payment.support import (
     PaymentHarness,
     order_placed,
 )
+from tests.metrics_reading import sample, scrape
 from tests.unit.payment.handlers.builders import settings_changed
 from tests.waiting import eventually
 
@@ -147,7 +148,7 @@ async def test_a_refused_registration_leaves_no_member(harness: PaymentHarness, 
     refused = await card(harness, "POST", "m-3", token=token)
     body = refused.json()
     assert (refused.status_code, body["reason_code"]) == (status, reason), refused.text
-    assert "codes" not in body["change"] and body["buyer_message"]
+    assert "codes" not in body["change"] and "gateway_operation" not in body["change"] and body["buyer_message"]
     assert await member_at_gateway(harness, await kaiin_ids(harness, "m-3")) == []
     assert (await card(harness, "GET", "m-3")).json()["linked"] is False
 
@@ -201,6 +202,7 @@ async def test_an_unknown_replacement_is_answered_202_and_resolved_by_the_next_r
     lost = await card(harness, "PUT", "m-7", token=await harness.token(JCB, "3203"))
     await harness.faults({"seed": 1})
     assert (lost.status_code, lost.json()["change"]["state"]) == (202, "unknown"), lost.text
+    assert sample(await scrape(harness.api), "payment_needs_operator", kind="card_change_unknown") == 1
     shown = (await card(harness, "GET", "m-7")).json()
     [member] = await harness.members()
     assert (shown["pending_change"], shown["card"]["masked_card_no"], member["card"]) == (
@@ -208,6 +210,7 @@ async def test_an_unknown_replacement_is_answered_202_and_resolved_by_the_next_r
     events = await card_events(harness, "m-7", 2)
     assert [type(e) for e in events] == [CardLinked, CardReplaced]
     assert (await harness.requests("4MemChg"))["requests"] == 1  # never sent again
+    assert sample(await scrape(harness.api), "payment_needs_operator", kind="card_change_unknown") == 0
 
 
 async def test_a_concurrent_replace_and_checkout_link_leave_the_gateway_and_our_record_agreeing(

@@ -155,7 +155,7 @@ _FAILURE_DETAIL = {
     "token_expired": "the token expired: mint a new one with the token script",
     "token_invalid": "the token is unknown to the gateway",
     "card_declined": "the card company declined the card",
-    "member_function_unavailable": "the shop's gateway contract has no member (stored card) function (K68)",
+    "member_function_unavailable": "the shop's gateway contract has no stored card (member) function",
     "gateway_unreachable": "the gateway could not be reached; nothing changed",
     "card_unreadable": "the stored card could not be read; nothing changed",
     "card_change_not_made": "the change did not happen at the gateway",
@@ -166,7 +166,7 @@ _FAILURE_DETAIL = {
 async def _unlinked(deps: Deps, request: CardRequest) -> JSONResponse:
     done = await cards.delete_card(deps, request)
     customer = await cards.customer_card(deps, shop_id=request.shop_id, member_id=request.member_id)
-    body = {"change": change_json(done.change, codes=True), **customer_json(customer)}
+    body = {"change": change_json(done.change, operator=True), **customer_json(customer)}
     if done.change.state is ChangeState.DONE:
         return JSONResponse({"result": "done", **body})
     if done.change.state is ChangeState.UNKNOWN:
@@ -198,15 +198,16 @@ def customer_json(customer: CustomerCard) -> dict[str, Any]:
     """The shop's customer view: linked yes/no and the date, nothing of the card."""
     return {"member_id": customer.member_id, "linked": customer.linked,
             "linked_at": customer.linked_at.isoformat() if customer.linked_at else None,
-            "pending_change": change_json(customer.pending, codes=True) if customer.pending else None}
+            "pending_change": change_json(customer.pending, operator=True) if customer.pending else None}
 
 
-def change_json(change: CardChange, *, codes: bool = False) -> dict[str, Any]:
-    """A card change's state; the gateway's codes only for operators (R16)."""
+def change_json(change: CardChange, *, operator: bool = False) -> dict[str, Any]:
+    """A card change's state; the gateway operation and codes only for operators (R16: a storefront's texts never
+    name them)."""
     body: dict[str, Any] = {"change_id": change.change_id, "kind": change.kind.value, "source": change.source.value,
-                            "state": change.state.value, "step": change.step.value, "reason_code": change.reason,
+                            "state": change.state.value, "reason_code": change.reason,
                             "created_at": change.created_at.isoformat(),
                             "updated_at": change.updated_at.isoformat() if change.updated_at else None}
-    if codes:
-        body["codes"] = list(change.codes)
+    if operator:
+        body.update(gateway_operation=change.step.value, codes=list(change.codes))
     return body
