@@ -7,7 +7,7 @@ import pytest
 
 from contracts.events import PaymentCanceled, PaymentCaptured
 from tests.integration.operations.support import Operations
-from tests.integration.payment.support import order_placed
+from tests.integration.payment.support import OPERATOR_KEY, order_placed
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
@@ -91,3 +91,12 @@ async def test_operations_on_another_shops_or_an_unknown_order_answer_404(ops: O
     assert (await ops.post("ord-none", "capture")).status_code == 404
     assert (await ops.post(order.order_id, "capture", key="wrong")).status_code == 404
     assert await ops.operate_ids(order) == ["1Auth"]
+
+
+@pytest.mark.parametrize(("operation", "state"), [("capture", "captured"), ("cancel", "canceled")])
+async def test_an_operation_without_options_is_asked_with_no_body_at_all(ops: Operations, operation: str,
+                                                                          state: str) -> None:
+    order = await ops.authorized(5500)
+    answer = await ops.h.api.post(f"/v1/shops/{order.shop_id}/payments/{order.order_id}/{operation}",
+                                  headers={"X-Operator-Key": OPERATOR_KEY})
+    assert (answer.status_code, answer.json()["payment"]["state"]) == (200, state), answer.text

@@ -143,6 +143,7 @@ def _bulk_route(router: APIRouter, deps: Deps) -> None:
 
 
 def _action_routes(router: APIRouter, deps: Deps) -> None:
+    """An operation's options are all optional, so its body is too: no body (or `{}`) asks with none (issue 14)."""
     async def run(shop_id: str, order_id: str, request: ActionRequest) -> JSONResponse:
         try:
             return _answer(await run_action(deps, request, shop_id=shop_id, order_id=order_id))
@@ -150,20 +151,24 @@ def _action_routes(router: APIRouter, deps: Deps) -> None:
             raise not_found(order_id) from None
 
     @router.post("/{order_id}/capture", summary="1Capture of the hold (SalesDate = today, JST); R12")
-    async def capture(shop_id: Id, order_id: Id, body: CaptureIn) -> JSONResponse:
+    async def capture(shop_id: Id, order_id: Id, body: CaptureIn | None = None) -> JSONResponse:
+        body = body or CaptureIn()
         return await run(shop_id, order_id, ActionRequest(Action.CAPTURE, body.requested_by, body.amount))
 
     @router.post("/{order_id}/cancel", summary="1Delete of the hold (auth mode, before capture); R12/R13")
-    async def cancel(shop_id: Id, order_id: Id, body: CancelIn) -> JSONResponse:
+    async def cancel(shop_id: Id, order_id: Id, body: CancelIn | None = None) -> JSONResponse:
+        body = body or CancelIn()
         return await run(shop_id, order_id, ActionRequest(Action.CANCEL, body.requested_by))
 
     @router.post("/{order_id}/update-amount", summary="取引更新: a new hold at the order total, then the old one "
                  "voided (design §6.5)")
-    async def update_amount(shop_id: Id, order_id: Id, body: UpdateIn) -> JSONResponse:
+    async def update_amount(shop_id: Id, order_id: Id, body: UpdateIn | None = None) -> JSONResponse:
+        body = body or UpdateIn()
         return await run(shop_id, order_id, ActionRequest(Action.UPDATE_AMOUNT, body.requested_by, body.amount))
 
     @router.post("/{order_id}/release-previous-hold", summary="Retry voiding the hold an amount update left live")
-    async def release(shop_id: Id, order_id: Id, body: CancelIn) -> JSONResponse:
+    async def release(shop_id: Id, order_id: Id, body: CancelIn | None = None) -> JSONResponse:
+        body = body or CancelIn()
         return await run(shop_id, order_id, ActionRequest(Action.RELEASE_PREVIOUS_HOLD, body.requested_by))
 
 
