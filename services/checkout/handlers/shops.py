@@ -36,6 +36,15 @@ class ShopNotFound(LookupError):
     pass
 
 
+class SettingsChanged(Exception):
+    """A write conditioned on the version an operator read (`If-Match`) found a newer one (issue 14)."""
+
+    def __init__(self, shop_id: str, *, read: int | None, current: int):
+        super().__init__(f"the settings of shop {shop_id!r} changed since they were read (version {read}, now "
+                         f"{current}): read them again and reapply the change")
+        self.current = current
+
+
 class ShopConflict(Exception):
     def __init__(self, code: str, message: str):
         super().__init__(message)
@@ -153,12 +162,17 @@ async def get_shop(deps: Deps, shop_id: str) -> Shop:
     return shop
 
 
-async def change_shop(deps: Deps, shop_id: str, change: Callable[[Shop], Shop]) -> Shop:
-    """Apply one settings change (a pure `domain.shop` function) and publish the new full snapshot."""
+async def change_shop(deps: Deps, shop_id: str, change: Callable[[Shop], Shop], *,
+                      read_version: int | None = None) -> Shop:
+    """Apply one settings change (a pure `domain.shop` function) and publish the new full snapshot. With
+    `read_version` (the version the operator read), a shop changed since is `SettingsChanged`: two operators
+    editing at once never overwrite each other silently (checked under the row lock)."""
     async with deps.uow() as uow:
         shop = await uow.shops.get(shop_id, for_update=True)
         if shop is None:
             raise ShopNotFound(shop_id)
+        if read_version is not None and read_version != shop.version:
+            raise SettingsChanged(shop_id, read=read_version, current=shop.version)
         updated = change(shop)
         if updated is not shop:
             await uow.shops.save(updated)
@@ -166,9 +180,12 @@ async def change_shop(deps: Deps, shop_id: str, change: Callable[[Shop], Shop]) 
     return updated
 
 
-async def set_gateway_credentials(deps: Deps, shop_id: str, credentials: GatewayCredentials) -> Shop:
+async def set_gateway_credentials(deps: Deps, shop_id: str, credentials: GatewayCredentials, *,
+                                  read_version: int | None = None) -> Shop:
     """Forward the credentials to the payment service (write-only there); remember only "set"."""
-    await get_shop(deps, shop_id)
+    shop = await get_shop(deps, shop_id)
+    if read_version is not None and read_version != shop.version:
+        raise SettingsChanged(shop_id, read=read_version, current=shop.version)
     await deps.payment.put_gateway_credentials(shop_id, credentials)
     log.info("shop.gateway_credentials_accepted", shop_id=shop_id,
              detail=f"gateway credentials of shop {shop_id} accepted by the payment service")

@@ -181,3 +181,42 @@ async def test_invalid_renewal_settings_are_refused_naming_the_field(checkout, c
     assert (response.status_code, body["reason_code"]) == (422, code), response.text
     named = body["errors"][0]["loc"] if code == "schema_invalid" else body["field"]
     assert named == field
+
+
+async def test_settings_written_back_as_read_round_trip_with_their_etag(checkout):
+    shop = await checkout.configured_shop("tea")
+    base = "/v1/shops/tea"
+    read = await checkout.http.get(f"{base}/settings", headers=shop.operator)
+    settings, tag = read.json(), read.headers["ETag"]
+    card = {**settings["payment_methods"][0], "display_name": "カード払い"}  # read-only members included
+    written = await checkout.http.put(f"{base}/payment-methods/escott_card", json=card,
+                                      headers={**shop.operator, "If-Match": tag})
+    assert written.status_code == 200, written.text
+    assert written.json()["payment_methods"][0]["display_name"] == "カード払い"
+    assert written.headers["ETag"] != tag
+    mail = await checkout.http.put(f"{base}/mail", json=settings["mail"],
+                                   headers={**shop.operator, "If-Match": written.headers["ETag"]})
+    carriers = await checkout.http.put(f"{base}/carriers", json={"carriers": settings["carriers"]},
+                                       headers=shop.operator)
+    assert (mail.status_code, carriers.status_code) == (200, 200), (mail.text, carriers.text)
+    again = await checkout.http.get(f"{base}/settings", headers=shop.operator)
+    assert again.json() == written.json() and again.headers["ETag"] == written.headers["ETag"]
+
+
+async def test_a_write_based_on_settings_changed_since_is_412_and_changes_nothing(checkout):
+    shop = await checkout.configured_shop("tea")
+    base = "/v1/shops/tea"
+    read = await checkout.http.get(f"{base}/settings", headers=shop.operator)
+    first = {**read.json()["payment_methods"][0], "display_name": "一人目の変更"}
+    second = {**read.json()["payment_methods"][0], "display_name": "二人目の変更"}
+    headers = {**shop.operator, "If-Match": read.headers["ETag"]}
+    assert (await checkout.http.put(f"{base}/payment-methods/escott_card", json=first, headers=headers)).is_success
+    stale = await checkout.http.put(f"{base}/payment-methods/escott_card", json=second, headers=headers)
+    assert (stale.status_code, stale.headers["content-type"]) == (412, "application/problem+json"), stale.text
+    assert stale.json()["reason_code"] == "precondition_failed"
+    now = await checkout.http.get(f"{base}/settings", headers=shop.operator)
+    assert stale.json()["etag"] == now.headers["ETag"]
+    assert now.json()["payment_methods"][0]["display_name"] == "一人目の変更"
+    unknown = await checkout.http.put(f"{base}/payment-methods/escott_card", json={**second, "colour": "red"},
+                                      headers=shop.operator)
+    assert (unknown.status_code, unknown.json()["reason_code"]) == (422, "schema_invalid")

@@ -1,6 +1,11 @@
 """Operator API (`X-Operator-Key`, one shop): card-method settings, carriers, mail, credentials, orders (search,
 view, edit).
 
+The settings are one document with an `ETag` (its version): `GET …/settings` and every settings write answer it,
+and a write with `If-Match` is refused with 412 when the settings changed since (two operators editing at once never
+overwrite each other silently; issue 14). What `GET …/settings` shows can be written back as it is: the card
+method's read-only members are accepted and ignored.
+
 Every settings change publishes the shop's full snapshot on `shops.settings`. Gateway credentials are
 forwarded to the payment service and never stored, logged or returned: the settings say only whether
 they are set.
@@ -12,7 +17,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Response
 
 from services.checkout.domain import shop as rules
 from services.checkout.domain.edits import EditRefused
@@ -40,6 +45,9 @@ ToParam = Annotated[date | None, Query(alias="to", description="last order date 
 BuyerParam = Annotated[str | None, Query(min_length=1, description="part of the buyer's name, kana or e-mail")]
 LimitParam = Annotated[int, Query(ge=1, le=500)]
 OffsetParam = Annotated[int, Query(ge=0)]
+IfMatch = Annotated[str | None, Header(description="The `ETag` of the settings this change is based on (from GET "
+                                       "…/settings or a previous write): 412 if they changed since. Optional.")]
+PRECONDITION_FAILED = "precondition_failed"
 
 
 def router(deps: Deps) -> APIRouter:
@@ -51,49 +59,84 @@ def router(deps: Deps) -> APIRouter:
     return api
 
 
-async def _change(deps: Deps, shop_id: str, change: Callable[[Shop], Shop]) -> dict[str, Any]:
+def etag(shop: Shop) -> str:
+    """The settings' entity tag: their version, which every change moves (issue 14)."""
+    return f'"{shop.version}"'
+
+
+def read_version(if_match: str | None) -> int | None:
+    """The version an `If-Match` names (None: no condition, or `*`); another tag cannot match: 412."""
+    if if_match is None or if_match.strip() == "*":
+        return None
+    tag = if_match.strip().removeprefix("W/").strip('"')
+    if not tag.isdigit():
+        raise ApiError(412, PRECONDITION_FAILED, f"If-Match {if_match!r} is not an ETag of these settings: read "
+                       "them again (GET …/settings)")
+    return int(tag)
+
+
+async def _change(deps: Deps, shop_id: str, change: Callable[[Shop], Shop], *, if_match: str | None,
+                  response: Response) -> dict[str, Any]:
     try:
-        return shop_view(await shops.change_shop(deps, shop_id, change))
+        changed = await shops.change_shop(deps, shop_id, change, read_version=read_version(if_match))
     except rules.SettingsError as exc:
         details = {"field": exc.field} if exc.field else {}
         raise ApiError(422, exc.code, exc.message, **details) from None
+    except shops.SettingsChanged as exc:
+        raise ApiError(412, PRECONDITION_FAILED, str(exc), etag=f'"{exc.current}"') from None
+    response.headers["ETag"] = etag(changed)
+    return shop_view(changed)
 
 
 def _method_routes(api: APIRouter, deps: Deps, operator: Any) -> None:
     @api.post("/payment-methods", summary="Add the card method to the shop's list (not configured yet)")
-    async def add_method(body: AddMethodBody, shop_id: str = operator) -> dict[str, Any]:
-        return await _change(deps, shop_id, rules.add_card_method)
+    async def add_method(body: AddMethodBody, response: Response, if_match: IfMatch = None,
+                         shop_id: str = operator) -> dict[str, Any]:
+        return await _change(deps, shop_id, rules.add_card_method, if_match=if_match, response=response)
 
-    @api.put(f"/payment-methods/{CARD}", summary="Configure the card method (full replacement)")
-    async def configure_method(body: CardMethodBody, shop_id: str = operator) -> dict[str, Any]:
+    @api.put(f"/payment-methods/{CARD}", summary="Configure the card method (full replacement; the read-only "
+             "members of GET …/settings are accepted and ignored)")
+    async def configure_method(body: CardMethodBody, response: Response, if_match: IfMatch = None,
+                               shop_id: str = operator) -> dict[str, Any]:
         method = body.domain()
-        return await _change(deps, shop_id, lambda shop: rules.configure_card_method(shop, method))
+        return await _change(deps, shop_id, lambda shop: rules.configure_card_method(shop, method),
+                             if_match=if_match, response=response)
 
     @api.put("/gateway-credentials", status_code=204, summary="Set e-SCOTT credentials (write-only)")
-    async def put_credentials(body: CredentialsBody, shop_id: str = operator) -> Response:
+    async def put_credentials(body: CredentialsBody, if_match: IfMatch = None, shop_id: str = operator) -> Response:
         try:
-            await shops.set_gateway_credentials(deps, shop_id, body.domain())
+            shop = await shops.set_gateway_credentials(deps, shop_id, body.domain(),
+                                                       read_version=read_version(if_match))
+        except shops.SettingsChanged as exc:
+            raise ApiError(412, PRECONDITION_FAILED, str(exc), etag=f'"{exc.current}"') from None
         except PaymentServiceError as exc:
             if exc.refused:
                 raise ApiError(422, "credentials_refused", f"credentials not saved: {exc}") from None
             raise ApiError(502, "payment_service_unavailable", f"credentials not saved: {exc}") from None
-        return Response(status_code=204)
+        return Response(status_code=204, headers={"ETag": etag(shop)})
 
 
 def _shop_routes(api: APIRouter, deps: Deps, operator: Any) -> None:
-    @api.get("/settings", summary="The shop's settings (never credentials: only whether they are set)")
-    async def get_settings(shop_id: str = operator) -> dict[str, Any]:
-        return shop_view(await shops.get_shop(deps, shop_id))
+    @api.get("/settings", summary="The shop's settings (never credentials: only whether they are set), with their "
+             "ETag for If-Match on the writes below")
+    async def get_settings(response: Response, shop_id: str = operator) -> dict[str, Any]:
+        shop = await shops.get_shop(deps, shop_id)
+        response.headers["ETag"] = etag(shop)
+        return shop_view(shop)
 
     @api.put("/carriers", summary="Replace the carriers and which of them accept the card method")
-    async def put_carriers(body: CarriersBody, shop_id: str = operator) -> dict[str, Any]:
+    async def put_carriers(body: CarriersBody, response: Response, if_match: IfMatch = None,
+                           shop_id: str = operator) -> dict[str, Any]:
         carriers = body.domain()
-        return await _change(deps, shop_id, lambda shop: rules.set_carriers(shop, carriers))
+        return await _change(deps, shop_id, lambda shop: rules.set_carriers(shop, carriers), if_match=if_match,
+                             response=response)
 
     @api.put("/mail", summary="Sender of the thanks mail and the address of the shop's copy")
-    async def put_mail(body: MailBody, shop_id: str = operator) -> dict[str, Any]:
+    async def put_mail(body: MailBody, response: Response, if_match: IfMatch = None,
+                       shop_id: str = operator) -> dict[str, Any]:
         mail = body.domain()
-        return await _change(deps, shop_id, lambda shop: rules.set_mail(shop, mail))
+        return await _change(deps, shop_id, lambda shop: rules.set_mail(shop, mail), if_match=if_match,
+                             response=response)
 
 
 def _order_routes(api: APIRouter, deps: Deps, operator: Any) -> None:

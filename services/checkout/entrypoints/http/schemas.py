@@ -7,7 +7,7 @@ where they are used. Bodies reject unknown fields, so a typo in a setting is a 4
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
@@ -49,6 +49,8 @@ class NoteBody(Body):
     text: str = ""
     on_payment_page: bool = False
     in_thanks_mail: bool = False
+    on_confirmation_page: bool | None = Field(default=None, description="Read-only, ignored on write: the note is "
+                                              "always on the confirmation page.", json_schema_extra={"readOnly": True})
 
 
 class RenewalRetryBody(Body):
@@ -74,6 +76,14 @@ class RenewalBody(Body):
         )  # fmt: skip
 
 
+READ_ONLY = frozenset({"method", "gateway_credentials_set", "configured", "missing", "card_link_mode_forced"})
+
+
+def _read_only(description: str) -> Any:
+    return Field(default=None, description=f"Read-only, ignored on write: {description}.",
+                 json_schema_extra={"readOnly": True})
+
+
 class CardMethodBody(Body):
     """The card method's settings (a full replacement). `sales_mode` has no default: it is a choice.
     `renewal_sales_mode`, `authorize_at_renewal`, the contract period and `renewal` decide renewal orders (R11,
@@ -96,10 +106,18 @@ class CardMethodBody(Body):
     renewal: RenewalBody = Field(default_factory=RenewalBody)
     notify_card_changes: bool = Field(default=True, description="Send the buyer a short notice when their stored "
                                       "card is replaced or removed, or will have expired at a renewal (R18).")
+    # What GET …/settings shows besides the settings: accepted and ignored, so a read -> modify -> write round trip
+    # works (issue 14); anything else unknown is still a 422.
+    method: Literal["escott_card"] | None = _read_only("the method; fixed by the path")
+    gateway_credentials_set: bool | None = _read_only("whether credentials are set (PUT …/gateway-credentials)")
+    configured: bool | None = _read_only("whether the method is 設定済み")
+    missing: list[str] | None = _read_only("what configuring still lacks")
+    card_link_mode_forced: bool | None = _read_only("card_link_mode is always while subscriptions are enabled")
 
     def domain(self) -> d.CardMethod:
-        data = self.model_dump(exclude={"note", "sales_mode", "card_link_mode", "renewal_sales_mode", "renewal"})
-        return d.CardMethod(**data, note=d.CardNote(**self.note.model_dump()),
+        data = self.model_dump(exclude={"note", "sales_mode", "card_link_mode", "renewal_sales_mode", "renewal",
+                                        *READ_ONLY})
+        return d.CardMethod(**data, note=d.CardNote(**self.note.model_dump(exclude={"on_confirmation_page"})),
                             sales_mode=v.SalesMode(self.sales_mode), card_link_mode=v.CardLinkMode(self.card_link_mode),
                             renewal_sales_mode=v.SalesMode(self.renewal_sales_mode), renewal=self.renewal.domain())
 
