@@ -1,9 +1,11 @@
 """Masking of secrets before anything is shown (design I5: no secret in logs, events or errors).
 
 Two nets: values under secret-named keys are masked whole (works on raw dicts such as an envelope's `data`
-or a gateway request), and free text is scrubbed of card-number-like digit runs, of `Name=value` pairs whose
-name is a secret (the e-SCOTT wire format is `key=value&...`) and of passwords in URLs. The envelope's repr,
-the JSON log renderer and dead-letter reasons all use this one module.
+or a gateway request), and free text is scrubbed of card-like numbers (13-19 digits standing alone, or in groups
+of four, that pass the Luhn check), of `Name=value` pairs whose name is a secret (the e-SCOTT wire format is
+`key=value&...`) and of passwords in URLs. Our own ids (`ord_…`, `sub-…`, payment numbers, gateway transaction
+ids) are left readable: a digit run inside a word is not a card, nor is one failing the Luhn check (issue 14).
+The envelope's repr, the JSON log renderer and dead-letter reasons all use this one module.
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ SECRET_KEYS: frozenset[str] = frozenset({
 _SECRET_SUFFIXES = ("password", "pass", "token", "secret")
 _SECRET_NAME = r"(?:MerchantPass|KaiinPass|ProcessPass|Token|CardNo|CardExp|SecCd|k_TokenNinsyoCode|password)"  # noqa: S105 - names, not a secret
 _PAIR = re.compile(rf"(?i)\b({_SECRET_NAME})(\s*[=:]\s*)([^&\s,;'\"]+)")
-_CARD = re.compile(r"(?<!\d)\d{13,19}(?!\d)")
+_CARD = re.compile(r"(?<![\w-])(?:\d{13,19}|\d{4}(?P<sep>[ -])\d{4}(?:(?P=sep)\d{1,4}){2,3})(?![\w-])")
+"""A card-like number: 13-19 digits, or groups of four joined by one space or hyphen, standing alone. A run of digits
+inside one of our ids (`ord_b9cd73f1234567890123fda5`, `sub-…`) is part of a word and is left alone (issue 14)."""
 _URL_PASSWORD = re.compile(r"(//[^:/@\s]+:)([^@\s]+)(@)")
 
 
@@ -38,7 +42,22 @@ def redact_text(text: str) -> str:
     """`text` with secret `Name=value` pairs, URL passwords and card-number-like digit runs masked."""
     text = _PAIR.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
     text = _URL_PASSWORD.sub(lambda m: f"{m.group(1)}{MASK}{m.group(3)}", text)
-    return _CARD.sub(MASK, text)
+    return _CARD.sub(_mask_card, text)
+
+
+def _mask_card(match: re.Match[str]) -> str:
+    """Mask a card-like number that passes the Luhn check every card number passes; other standalone digit runs
+    (a 13-digit gateway TransactionId, a timestamp) are ids, not cards."""
+    digits = re.sub(r"[ -]", "", match.group(0))
+    return MASK if 13 <= len(digits) <= 19 and _luhn(digits) else match.group(0)
+
+
+def _luhn(digits: str) -> bool:
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = int(char) * (2 if index % 2 else 1)
+        total += value - 9 if value > 9 else value
+    return total % 10 == 0
 
 
 def redact(value: Any) -> Any:

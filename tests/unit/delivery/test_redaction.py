@@ -33,3 +33,16 @@ def test_log_lines_are_json_and_redacted(capsys):
     assert lines[0]["event"] == f"charged CardNo={MASK}" and lines[0]["token"] == MASK
     assert lines[0]["amount"] == 1200 and lines[0]["service"] == "test-service"
     assert lines[1]["event"] == f"KaiinPass={MASK} and {MASK}"
+
+
+def test_our_own_ids_stay_readable_in_logs():
+    for text in ("order ord_b9cd73f1234567890123fda5a01db2 placed", "sub-1f4e2b3c4d5e6f7a8b9c0d1e2f3a4b5c",
+                 "chk-2025060112345678901", "attempt att_4111111111111111x", "TransactionId=1000000000001",
+                 "payment 20250601000000000001"):
+        assert redact_text(text) == text
+
+
+def test_card_numbers_grouped_by_spaces_or_hyphens_are_masked_too():
+    assert redact_text("card 4111 1111 1111 1111 used") == f"card {MASK} used"
+    assert redact_text("card 5555-5555-5555-4444") == f"card {MASK}"
+    assert redact_text('{"pan": "378282246310005"}') == f'{{"pan": "{MASK}"}}'
