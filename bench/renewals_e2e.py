@@ -104,6 +104,24 @@ async def database_backends(databases: dict[str, str]) -> dict[str, int]:
     return {f"postgres:{r['datname']}:{r['pid']}": r["pid"] for r in rows}
 
 
+async def database_work(databases: dict[str, str]) -> dict[str, tuple[int, int]]:
+    """service -> (transactions committed, rows written) in its database so far (pg_stat_database)."""
+    names = {url.rsplit("/", 1)[1]: service for service, url in databases.items()}
+    conn = await asyncpg.connect(PG)
+    try:
+        rows = await conn.fetch("SELECT datname, xact_commit, tup_inserted + tup_updated + tup_deleted AS written "
+                                "FROM pg_stat_database WHERE datname = ANY($1::text[])", list(names))
+    finally:
+        await conn.close()
+    return {names[r["datname"]]: (int(r["xact_commit"]), int(r["written"])) for r in rows}
+
+
+def report_database_work(before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]], count: int) -> None:
+    parts = [f"{name} {(after[name][0] - old[0]) / count:.1f} transactions and {(after[name][1] - old[1]) / count:.1f}"
+             f" rows written" for name, old in sorted(before.items()) if after[name][0] > old[0]]
+    print(f"database work per renewal: {'; '.join(parts)}", flush=True)
+
+
 def environment(bootstrap: str, databases: dict[str, str], *, names: list[str],
                 extra: dict[str, str]) -> dict[str, str]:
     """What `make run` gives the processes (deploy.local.run.local_env), on this run's ports, databases, prefix."""
@@ -268,7 +286,7 @@ async def renew(shop: Shop, system: System, tally: Tally, *, count: int, args: a
         await wait_for("seeding mails out", lambda: _mails_stored(shop, 2 * count), timeout=args.timeout, every=1)
     await shop.set_faults({"seed": 9, "operations": {"1Auth": {"latency_ms": args.latency_ms}}})
     before, in_flight, handled = await shop.emulator("stats"), InFlight(), await consumer_metrics(shop, system)
-    backends = await database_backends(system.databases)
+    backends, work = await database_backends(system.databases), await database_work(system.databases)
     usage0, t0 = Usage.now(system, backends), time.time()
     tally.since_ms = since = int(t0 * 1000)
     sampler = asyncio.create_task(in_flight.sample(shop))
@@ -291,6 +309,7 @@ async def renew(shop: Shop, system: System, tally: Tally, *, count: int, args: a
           f"sampled during renewals: {in_flight.peak}); 1Auth {_delta(before, after, '1Auth')}, "
           f"4MemAdd {_delta(before, after, '4MemAdd')}", flush=True)
     print(usage1.since(usage0, count=count, wall=wall), flush=True)
+    report_database_work(work, await database_work(system.databases), count)
     await check_sample(shop, tally.sample)
 
 
