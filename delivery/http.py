@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 from fastapi import APIRouter, Depends, FastAPI
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from delivery.logs import configure_logging
@@ -64,11 +64,14 @@ def service_app(runtime: ServiceRuntime, *, settings: ServiceSettings, resources
     app = FastAPI(title=f"{runtime.name} service", lifespan=lifespan,
                   dependencies=[Depends(reject_unstorable_text)])
 
-    @app.get("/metrics", tags=["ops"], summary="Prometheus metrics (text exposition format)")
+    @app.get("/metrics", tags=["ops"], summary="Prometheus metrics (text exposition format)",
+             response_class=PlainTextResponse)
     async def prometheus_metrics() -> Response:
         return Response(await runtime.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
-    @app.get("/health", tags=["ops"], summary="Readiness: database, Kafka, outbox relay and consumers")
+    @app.get("/health", tags=["ops"], summary="Readiness: database, Kafka, outbox relay and consumers",
+             responses={503: {"description": "Failing: the same report, some check false",
+                              "content": {"application/json": {"schema": {"type": "object"}}}}})
     async def health() -> JSONResponse:
         report = await runtime.health()
         return JSONResponse(report, status_code=200 if report["status"] == "ok" else 503)

@@ -159,7 +159,8 @@ def document_problems(app: FastAPI) -> None:
 
 
 def with_problems(document: dict[str, Any]) -> dict[str, Any]:
-    """`document` with `ProblemDetails` as the answer of every 4xx/5xx response, plus `4XX` and `5XX`."""
+    """`document` with `ProblemDetails` as the answer of every 4xx/5xx response (FastAPI's 422 included; a route's
+    own documented content is kept), plus `4XX` and `5XX`."""
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     generated = ProblemDetails.model_json_schema(ref_template="#/components/schemas/{model}")
     schemas.update(generated.get("$defs", {}))
@@ -169,6 +170,8 @@ def with_problems(document: dict[str, Any]) -> dict[str, Any]:
         for operation in path.values():
             responses = operation.setdefault("responses", {})
             for status in [s for s in responses if s[:1] in ("4", "5") and s[1:].isdigit()]:
+                if "content" in responses[status] and "HTTPValidationError" not in str(responses[status]):
+                    continue  # a route's own documented answer (e.g. /health's failing report)
                 responses[status] = {"description": responses[status].get("description", _phrase(int(status))),
                                      **problem}
             responses.setdefault("4XX", {"description": "Client error (problem details)", **problem})

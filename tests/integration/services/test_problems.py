@@ -28,7 +28,8 @@ def settings_for(name: str, database_url: str, kafka: Any) -> Any:
     if name == "checkout":
         extra = {"admin_token": ADMIN_TOKEN, "payment_url": CLOSED, "notification_url": CLOSED,
                  "subscription_url": CLOSED}
-    return getattr(module, f"{name.capitalize()}Settings")(database_url=database_url, kafka=kafka, **extra)
+    return getattr(module, f"{name.capitalize()}Settings")(database_url=database_url, kafka=kafka, db_pool_size=4,
+                                                           **extra)
 
 
 @asynccontextmanager
@@ -138,4 +139,5 @@ async def test_the_openapi_document_answers_every_error_of_every_operation_with_
         for method, operation in operations.items():
             errors = {code: r for code, r in operation["responses"].items() if code[0] in "45"}
             assert {"4XX", "5XX"} <= set(errors), (method, path)
-            assert all(r["content"] == problem_ref for r in errors.values()), (method, path)
+            own = {"503"} if path == "/health" else set()  # the failing readiness report, documented as such
+            assert all(r["content"] == problem_ref for code, r in errors.items() if code not in own), (method, path)
