@@ -94,7 +94,7 @@ async def submit_checkout(deps: Deps, shop: Shop, checkout: translate.IncomingCh
     existing = await checkout_outcome(deps, shop.shop_id, checkout_id)
     if existing is not None:
         async with deps.uow() as uow:
-            await _same_body(uow, shop.shop_id, checkout_id, body)
+            await _same_body(uow, shop.shop_id, checkout_id, body=body)
         return existing, False
     rejections = refusals(shop, checkout.request, jst_date(deps.clock.now()))
     if rejections:
@@ -102,7 +102,7 @@ async def submit_checkout(deps: Deps, shop: Shop, checkout: translate.IncomingCh
     async with deps.uow() as uow:
         submitted = await uow.submissions.record(shop.shop_id, checkout_id, body)
         if not submitted:  # a concurrent submission of the same id won
-            await _same_body(uow, shop.shop_id, checkout_id, body)
+            await _same_body(uow, shop.shop_id, checkout_id, body=body)
         else:
             await uow.emit(translate.sealed_for_kafka(checkout, deps.sealer), correlation_id=checkout_id)
             await uow.announce_outcome(shop.shop_id, checkout_id)
@@ -110,7 +110,7 @@ async def submit_checkout(deps: Deps, shop: Shop, checkout: translate.IncomingCh
     return CheckoutOutcome(checkout_id, ACCEPTED), submitted
 
 
-async def _same_body(uow: UnitOfWork, shop_id: str, checkout_id: str, body: Fingerprint) -> None:
+async def _same_body(uow: UnitOfWork, shop_id: str, checkout_id: str, *, body: Fingerprint) -> None:
     """Issue 14: a repeat must carry the first body; otherwise `IdempotencyKeyReused` names the differing fields."""
     fields = differing(await uow.submissions.fingerprint(shop_id, checkout_id), body)
     if fields:
@@ -167,7 +167,7 @@ async def place_checkout(deps: Deps, checkout: translate.IncomingCheckout, *,
         body = translate.checkout_fingerprint(checkout, deps.sealer)
         if await uow.orders.by_checkout(request.shop_id, request.checkout_id) is not None:
             try:
-                await _same_body(uow, request.shop_id, request.checkout_id, body)
+                await _same_body(uow, request.shop_id, request.checkout_id, body=body)
             except IdempotencyKeyReused as exc:  # nobody to answer on Kafka: a dead letter with the reason
                 raise PermanentError(f"{REASON_CODE}: {exc}") from None
             log.info("checkout.repeated", shop_id=request.shop_id, checkout_id=request.checkout_id)

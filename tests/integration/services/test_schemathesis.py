@@ -32,7 +32,7 @@ SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
 
 
 @asynccontextmanager
-async def serving(name: str, database_url: str, kafka: Any, stub_url: str) -> AsyncIterator[str]:
+async def serving(name: str, database_url: str, kafka: Any, *, stub_url: str) -> AsyncIterator[str]:
     """The service on a free port of 127.0.0.1 (its lifespan run by uvicorn), with the shop `shop-1` known."""
     module = importlib.import_module(f"services.{name}.settings")
     extra: dict[str, Any] = {}
@@ -105,6 +105,6 @@ async def fuzz(url: str, report: Path) -> tuple[int, str]:
 @pytest.mark.parametrize("name", ["checkout", "payment", "subscription", "notification"])
 async def test_fuzzing_a_service_s_openapi_document_finds_no_5xx_and_no_answer_off_the_document(
         name: str, database_url: str, isolated_kafka: Any, tmp_path: Path) -> None:
-    async with serve_payment_stub() as stub, serving(name, database_url, isolated_kafka, stub.url) as url:
+    async with serve_payment_stub() as stub, serving(name, database_url, isolated_kafka, stub_url=stub.url) as url:
         code, output = await fuzz(url, tmp_path)
     assert code == 0, output[-12000:]
