@@ -111,6 +111,20 @@ async def test_register_show_replace_delete_each_as_the_emulator_holds_it(harnes
     assert not [e for e in harness.events if e.type == PaymentAuthorized.TYPE]
 
 
+async def test_no_token_or_card_number_reaches_a_log_line_an_event_or_an_answer(harness: PaymentHarness) -> None:
+    await configured(harness)
+    tokens = [await harness.token(VISA), await harness.token(MASTERCARD)]
+    answers = [await card(harness, "POST", "m-10", token=tokens[0]),
+               await card(harness, "PUT", "m-10", token=tokens[1]),
+               await card(harness, "PUT", "m-10", token=tokens[1]),  # spent: refused with KI2
+               await card(harness, "GET", "m-10")]
+    await card_events(harness, "m-10", 2)
+    assert harness.logs is not None and harness.logs.lines
+    seen = "\n".join([*harness.logs.lines, *(a.text for a in answers)]).encode() + b"".join(harness.raw_events)
+    for secret in (*tokens, VISA, MASTERCARD):
+        assert secret.encode() not in seen, secret
+
+
 async def test_a_card_cannot_be_deleted_while_a_subscription_renews_with_it(harness: PaymentHarness) -> None:
     await configured(harness)
     await card(harness, "POST", "m-2", token=await harness.token())
