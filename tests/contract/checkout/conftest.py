@@ -57,8 +57,11 @@ def kind(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def make_database(kind: str, request: pytest.FixtureRequest) -> Callable[[], Awaitable[str]] | None:
-    """`new_database` (tests/conftest.py) for the real runs only."""
-    return request.getfixturevalue("new_database") if kind == "real" else None
+    """The session's reused `checkout` database (tests/conftest.py, emptied per test) for the real runs only."""
+    if kind != "real":
+        return None
+    reused = request.getfixturevalue("reused_database")
+    return lambda: reused("checkout")
 
 
 @pytest.fixture
@@ -172,8 +175,11 @@ class KeyService:
 
 @pytest.fixture(params=FAKE_OR_REAL)
 def key_database(request: pytest.FixtureRequest) -> Callable[[], Awaitable[str]] | None:
-    """`new_database` for the real runs of the subscription key registries only."""
-    return request.getfixturevalue("new_database") if request.param == "real" else None
+    """The session's reused key-registry database for the real runs of the subscription key registries only."""
+    if request.param != "real":
+        return None
+    reused = request.getfixturevalue("reused_database")
+    return lambda: reused("key_registries")
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ class _Runtime:
 
 
 @pytest.fixture(params=["fake", "real"])
-async def store(request, new_database) -> AsyncIterator[Store]:
+async def store(request, reused_database) -> AsyncIterator[Store]:
     """The fake unit of work on in-memory state, or the real one on PostgreSQL (a new, migrated database)."""
     if request.param == "fake":
         fakes = NotificationFakes()
@@ -42,7 +42,7 @@ async def store(request, new_database) -> AsyncIterator[Store]:
 
         yield Store(fakes.uow, staged)
         return
-    pool = await create_pool(await new_database(), min_size=1, max_size=2)
+    pool = await create_pool(await reused_database("notification"), min_size=1, max_size=2)
     try:
         async with pool.acquire() as conn:
             await migrate(conn, MIGRATIONS)

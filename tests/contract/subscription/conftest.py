@@ -45,8 +45,11 @@ def kind(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def make_database(kind: str, request: pytest.FixtureRequest) -> Callable[[], Awaitable[str]] | None:
-    """`new_database` (tests/conftest.py) for the real runs only."""
-    return request.getfixturevalue("new_database") if kind == "real" else None
+    """The session's reused `subscription` database (tests/conftest.py, emptied per test) for the real runs only."""
+    if kind != "real":
+        return None
+    reused = request.getfixturevalue("reused_database")
+    return lambda: reused("subscription")
 
 
 @pytest.fixture
