@@ -34,8 +34,23 @@ start_cluster() {
     pg_ctlcluster --skip-systemctl-redirect "$v" main start
     mkdir -p "$(dirname "$MARKER")" && touch "$MARKER"
   fi
+  wait_ready
+}
+
+wait_ready() {
   for _ in $(seq 1 100); do pg_isready -q -h 127.0.0.1 && return 0; sleep 0.1; done
   echo "PostgreSQL did not become ready" >&2; return 1
+}
+
+# The e2e stack runs four services (a pool of up to 20 each) beside the test's own pools: Debian's default of
+# 100 connections is too tight, so a cluster we manage gets 300 (once; a restart applies it).
+ensure_connections() {
+  local now; now=$(as_postgres "psql -qtA -c 'SHOW max_connections'")
+  if [ "$now" -lt 300 ] && [ -f "$MARKER" ]; then
+    as_postgres "psql -qtA -c 'ALTER SYSTEM SET max_connections = 300'" >/dev/null
+    pg_ctlcluster --skip-systemctl-redirect "$(version)" main restart
+    wait_ready
+  fi
 }
 
 create_role_and_databases() {
@@ -60,6 +75,7 @@ case "${1:-ensure}" in
     if [ -n "${DATABASE_URL:-}" ]; then echo "DATABASE_URL is set: using that server"; exit 0; fi
     install_if_absent
     start_cluster
+    ensure_connections
     create_role_and_databases
     echo "PostgreSQL ready: postgresql://$ROLE:***@127.0.0.1:5432/{${DATABASES// /,}}"
     ;;
