@@ -6,6 +6,7 @@ call is decided here (`next_operation`), recorded and sent by the handler, and i
 (`apply_reply`), which returns the events to publish. Time and ids come from outside.
 
     pending --link ok--> pending --charge ok--> authorized | captured  (then cleanup: unlink / done)
+       |                    (a subscription order reads the linked card first: 4MemRefM, then CardLinked)
        |                    |--declined--> declined (K40: cleanup voids the hold)
        |                    |--unknown---> unknown --resolve--> authorized | captured | declined
        |                    |--declined, renewal, soft, shop opted in--> retry_scheduled --due--> pending
@@ -24,6 +25,7 @@ from enum import StrEnum
 from services.payment.domain import codes as result_codes
 from services.payment.domain import events as ev
 from services.payment.domain.actions import HoldState, PreviousHold, RunningAction, UnknownAction
+from services.payment.domain.card_face import CardFace
 from services.payment.domain.cards import CardChoice, CardPlan, CardSource, Refused, member_decline_reason, plan_card
 from services.payment.domain.gateway import (
     CHARGES,
@@ -121,6 +123,9 @@ class Payment:
     running_action: RunningAction | None = None
     unknown_action: UnknownAction | None = None
     previous_hold: PreviousHold | None = None
+    card_read_due: bool = False
+    """A subscription order's link is announced only after one 4MemRefM read of the linked card, so `CardLinked`
+    carries its expiry (the subscription service warns before a renewal's card expires)."""
 
     @property
     def current_order_total(self) -> int:
@@ -166,7 +171,8 @@ def open_payment(order: PlaceOrder, *, linked_kaiin: str | None, new_kaiin_id: s
     except Refused as refusal:
         return _decline(payment, charge_operation(order.sales_mode), (), reason=refusal.reason)
     kaiin = new_kaiin_id if plan.link is GatewayOperation.MEM_ADD else linked_kaiin if plan.touches_member else None
-    return replace(payment, plan=plan, kaiin_id=kaiin), []
+    read_due = order.choice.subscription and plan.link is not None
+    return replace(payment, plan=plan, kaiin_id=kaiin, card_read_due=read_due), []
 
 
 def skip_payment(order: PlaceOrder) -> Payment:
@@ -195,14 +201,20 @@ def next_operation(payment: Payment) -> GatewayOperation | None:
     if payment.state is PaymentState.PENDING and payment.plan is not None:
         if payment.plan.link is not None and not payment.linked:
             return payment.plan.link
+        if payment.card_read_due:
+            return GatewayOperation.MEM_REF
         return charge_operation(payment.sales_mode)
     return _CLEANUP_CALLS.get(payment.cleanup)
 
 
-def apply_reply(payment: Payment, op: GatewayOperation, reply: Reply, *, attempt_id: str, max_sends: int) -> Decided:
-    """Apply the reply of the call `next_operation` asked for. A `not_sent` call is tried up to `max_sends`."""
+def apply_reply(payment: Payment, op: GatewayOperation, reply: Reply, *, attempt_id: str, max_sends: int,
+                face: CardFace | None = None) -> Decided:
+    """Apply the reply of the call `next_operation` asked for. A `not_sent` call is tried up to `max_sends`,
+    except the card read after a link (`face`: what it showed), which is made once whatever it answers."""
     if next_operation(payment) is not op:
         raise InvalidTransition(f"{op} is not the next call of payment {payment.order_id} ({payment.state})")
+    if op is GatewayOperation.MEM_REF:
+        return _after_card_read(payment, reply, face)
     if reply.outcome is Outcome.NOT_SENT and payment.unsent + 1 < max_sends:
         return replace(payment, unsent=payment.unsent + 1), []
     payment = replace(payment, unsent=0)
@@ -215,12 +227,16 @@ def apply_reply(payment: Payment, op: GatewayOperation, reply: Reply, *, attempt
 
 def will_retry(payment: Payment, reply: Reply, *, max_sends: int) -> bool:
     """True when `apply_reply` would send the same call again (a not_sent reply within the budget)."""
+    if next_operation(payment) is GatewayOperation.MEM_REF:
+        return False
     return reply.outcome is Outcome.NOT_SENT and payment.unsent + 1 < max_sends
 
 
 def _after_link(payment: Payment, op: GatewayOperation, reply: Reply) -> Decided:
     if reply.outcome is Outcome.OK:
         assert payment.member_id is not None
+        if payment.card_read_due:  # announced after the card read (`_after_card_read`)
+            return replace(payment, linked=True), []
         linked = ev.CardLinked(shop_id=payment.shop_id, member_id=payment.member_id, order_id=payment.order_id,
                                replaced=op is GatewayOperation.MEM_CHG)
         return replace(payment, linked=True), [linked]
@@ -229,6 +245,17 @@ def _after_link(payment: Payment, op: GatewayOperation, reply: Reply) -> Decided
         return _decline(payment, op, reply.codes, buyer_message=message)
     reason = "gateway_unreachable" if reply.outcome is Outcome.NOT_SENT else "link_outcome_unknown"
     return _decline(payment, op, (), reason=reason)
+
+
+def _after_card_read(payment: Payment, reply: Reply, face: CardFace | None) -> Decided:
+    """The read after a subscription order's link: `CardLinked` with the card's expiry and masked number when it
+    answered them, without them otherwise (a read never fails or delays the order)."""
+    assert payment.member_id is not None and payment.plan is not None
+    shown = face if reply.outcome is Outcome.OK and face is not None else CardFace()
+    linked = ev.CardLinked(shop_id=payment.shop_id, member_id=payment.member_id, order_id=payment.order_id,
+                           replaced=payment.plan.link is GatewayOperation.MEM_CHG, masked_card=shown.masked,
+                           card_expiry=shown.expiry)
+    return replace(payment, card_read_due=False, unsent=0), [linked]
 
 
 def _after_charge(payment: Payment, op: GatewayOperation, reply: Reply, *, attempt_id: str) -> Decided:

@@ -5,7 +5,8 @@ An attempt found still `sending` when the order is picked up again (crash, lost 
 unknown, never sent again. Work on one member's stored card runs under a per-member lease, so two orders of one
 member never link, charge and unlink the card at once. A renewal order (§6.6) is charged by member in the same
 flow; its charge's end is settled by `handlers/renewals.py` (R22: final, or a retry the shop opted in to). An
-order whose authorization checkout skipped (R21) is only recorded: no gateway call, no event.
+order whose authorization checkout skipped (R21) is only recorded: no gateway call, no event. A subscription
+order that links a card reads it once (4MemRefM) before announcing `CardLinked`, so the event carries the expiry.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from delivery.envelopes import Inbound
 from delivery.logs import get_logger
 from services.payment.domain.attempts import INTERRUPTED, Attempt
 from services.payment.domain.calls import order_call
+from services.payment.domain.card_face import CardFace
 from services.payment.domain.cards import LinkStatus, link_status_after
 from services.payment.domain.gateway import CHARGES, MEMBER_CALLS, CallImpossible, GatewayOperation, Outcome
 from services.payment.domain.model import (
@@ -37,6 +39,7 @@ from services.payment.handlers.card_changes import settle_open_change
 from services.payment.handlers.deps import Deps
 from services.payment.handlers.leases import renew_member_lease, take_member_lease
 from services.payment.handlers.renewals import settle_renewal_charge
+from services.payment.handlers.shops import card_face
 from services.payment.handlers.steps import (
     complete_attempt,
     locked_payment,
@@ -132,12 +135,17 @@ async def _apply(deps: Deps, uow: UnitOfWork, payment: Payment, *, attempt: Atte
     """The reply of one call (or an interrupted attempt's assumed one): attempt, member record, payment, events."""
     op, reply = attempt.operation, answer.reply
     retrying = will_retry(payment, reply, max_sends=deps.policy.send_attempts)
-    decided = apply_reply(payment, op, reply, attempt_id=attempt.attempt_id, max_sends=deps.policy.send_attempts)
+    face = card_face(answer) if op is GatewayOperation.MEM_REF else None
+    decided = apply_reply(payment, op, reply, attempt_id=attempt.attempt_id, max_sends=deps.policy.send_attempts,
+                          face=face)
     if payment.renewal and op in CHARGES:
         decided = await settle_renewal_charge(deps, uow, decided, attempt=attempt)
     updated, events = decided
     await complete_attempt(deps, uow, attempt, answer=answer)
-    await _update_member(uow, payment, answer, op=op, retrying=retrying, now=deps.clock.now())
+    if op is GatewayOperation.MEM_REF:
+        await _remember_read(uow, payment, face)
+    else:
+        await _update_member(uow, payment, answer, op=op, retrying=retrying, now=deps.clock.now())
     saved = await save_and_publish(uow, before=payment, after=updated, events=events,
                                    new_pass=new_hold_pass(attempt, answer), inbound=inbound)
     _log_step(saved, op, answer)
@@ -251,13 +259,23 @@ async def _update_member(uow: UnitOfWork, payment: Payment, answer: GatewayAnswe
         await uow.members.card_replaced(card.kaiin_id, at=now)  # another card now: look it up again
 
 
+async def _remember_read(uow: UnitOfWork, payment: Payment, face: CardFace | None) -> None:
+    """The card the read after a subscription order's link showed, kept for the member's card page; a read
+    that showed nothing is logged (`CardLinked` goes out without the expiry) and changes nothing."""
+    card = await uow.members.get(payment.kaiin_id) if payment.kaiin_id is not None else None
+    if face is None or card is None:
+        log.warning("payment.linked_card_unread", order_id=payment.order_id, shop_id=payment.shop_id)
+        return
+    await uow.members.remember_face(card.kaiin_id, face, card_version=card.card_version)
+
+
 def _log_step(payment: Payment, op: GatewayOperation, answer: GatewayAnswer) -> None:
     reply = answer.reply
     fields = {"order_id": payment.order_id, "shop_id": payment.shop_id, "operation": op.value,
               "outcome": reply.outcome.value, "codes": list(reply.codes), "reason": reply.reason or None,
               "state": payment.state.value, "cleanup": payment.cleanup.value,
               "payment_number": payment.payment_number}
-    if reply.outcome is Outcome.UNKNOWN or payment.cleanup is Cleanup.FAILED:
+    if (reply.outcome is Outcome.UNKNOWN and op is not GatewayOperation.MEM_REF) or payment.cleanup is Cleanup.FAILED:
         log.error("payment.needs_attention", **fields)
     else:
         log.info("payment.step", **fields)

@@ -26,6 +26,7 @@ def operated(order_id: str = "ord-1") -> Payment:
     """The same payment after an authorization and during an amount update, every optional field filled."""
     return payment(
         order_id, state=PaymentState.AUTHORIZED, renewal=True, linked=True, cleanup=Cleanup.FAILED, unsent=1,
+        card_read_due=True,
         transaction_id="1000000000001", approval_number="1234567", process_id="P" * 32, codes=("K40", "G12"),
         reason="gateway_declined", buyer_message="カード会社にお問い合わせください", resolution="operator",
         order_total=7200, sales_date=date(2025, 6, 1),

@@ -28,6 +28,16 @@ async def test_a_payment_reads_back_whole_as_added_and_as_saved(store: Store) ->
         assert (await uow.payments.correlation_id("ord-1"), await uow.payments.get("ord-2")) == ("chk-1", None)
 
 
+async def test_a_subscription_orders_due_card_read_is_kept_as_added_and_cleared_by_a_save(store: Store) -> None:
+    async with store.uow() as uow:
+        added = await uow.payments.add(payment(card_read_due=True), correlation_id="chk-1")
+        due = await uow.payments.get("ord-1")
+        await uow.payments.save(replace(added, card_read_due=False, linked=True))
+    async with store.uow() as uow:
+        done = await uow.payments.get("ord-1")
+    assert (due and due.card_read_due, done and done.card_read_due) == (True, False)
+
+
 async def test_there_is_one_payment_per_order(store: Store) -> None:
     async with store.uow() as uow:
         await uow.payments.add(payment(), correlation_id="chk-1")

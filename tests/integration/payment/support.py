@@ -26,6 +26,7 @@ from contracts.envelope import Envelope
 from contracts.events import Event, OrderPlaced
 from contracts.events.common import Buyer, PaymentChoice
 from contracts.topics import ORDERS_EVENTS, PAYMENTS_EVENTS
+from contracts.types import CartType
 from delivery.cancellation import cancel_and_wait
 from delivery.sealing import DEV_ONLY_SEAL_KEY, TokenSealer
 from delivery.settings import KafkaSettings
@@ -44,14 +45,14 @@ _numbers = itertools.count(1)
 def order_placed(*, member_id: str | None = None, token: str | None = None, amount: int = 5500,
                  sales_mode: str = "auth", link_mode: str = "always", registered: bool = False,
                  keep_card: bool | None = None, order_id: str | None = None, buyer: str = "山田 太郎",
-                 shop_id: str = SHOP, sealed: bool = True) -> OrderPlaced:
+                 shop_id: str = SHOP, sealed: bool = True, cart_type: CartType = "three_step") -> OrderPlaced:
     """An OrderPlaced as checkout emits it (unique order id and 20-digit payment number by default): the token
     sealed with the (dev) seal key the harness's payment service also uses, or in clear with `sealed=False`."""
     number = next(_numbers)
     seal = sealed and token is not None
     return OrderPlaced(
         order_id=order_id or f"ord-{uuid.uuid4().hex[:10]}", shop_id=shop_id, checkout_id=f"chk-{number}",
-        origin="checkout", cart_type="three_step", payment_number=f"{20250000000000000000 + number:020d}",
+        origin="checkout", cart_type=cart_type, payment_number=f"{20250000000000000000 + number:020d}",
         amount=amount, order_date=date(2025, 6, 1),
         buyer=Buyer(name=buyer, name_kana="ヤマダ タロウ", email="taro@example.jp", member_id=member_id),
         payment=PaymentChoice.model_validate({"token": None if seal else token, "use_registered_card": registered,

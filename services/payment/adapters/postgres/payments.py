@@ -19,9 +19,9 @@ _INSERT = """
 INSERT INTO payments (order_id, shop_id, payment_number, amount, pay_type, sales_mode, buyer_name, member_id,
     card_source, link_operation, unlink_after, unlink_reason, kaiin_id, state, linked, cleanup, unsent,
     transaction_id, approval_number, process_id, codes, reason, buyer_message, resolution, version, order_total,
-    sales_date, in_progress, unknown_operation, previous_hold, renewal, correlation_id)
+    sales_date, in_progress, unknown_operation, previous_hold, renewal, correlation_id, card_read_due)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23,
-    $24, $25, $26, $27, $28::jsonb, $29::jsonb, $30::jsonb, $31, $32)
+    $24, $25, $26, $27, $28::jsonb, $29::jsonb, $30::jsonb, $31, $32, $33)
 """
 _UPDATE = """
 UPDATE payments SET shop_id = $2, payment_number = $3, amount = $4, pay_type = $5, sales_mode = $6,
@@ -32,7 +32,7 @@ UPDATE payments SET shop_id = $2, payment_number = $3, amount = $4, pay_type = $
     unknown_operation = $29::jsonb, previous_hold = $30::jsonb, renewal = $31,
     previous_pass_enc = CASE WHEN $33 THEN process_pass_enc WHEN $30::jsonb IS NULL THEN NULL
                              ELSE previous_pass_enc END,
-    process_pass_enc = COALESCE($32, process_pass_enc), updated_at = now()
+    process_pass_enc = COALESCE($32, process_pass_enc), card_read_due = $34, updated_at = now()
 WHERE order_id = $1
 """
 
@@ -65,7 +65,7 @@ def _payment(r: asyncpg.Record) -> Payment:
         order_total=r["order_total"], sales_date=r["sales_date"],
         running_action=codec.running_from_json(r["in_progress"]),
         unknown_action=codec.unknown_from_json(r["unknown_operation"]),
-        previous_hold=codec.previous_from_json(r["previous_hold"]))
+        previous_hold=codec.previous_from_json(r["previous_hold"]), card_read_due=r["card_read_due"])
 
 
 class PaymentsSql:
@@ -82,7 +82,7 @@ class PaymentsSql:
     async def add(self, payment: Payment, *, correlation_id: str) -> Payment:
         """Insert the new payment as version 1; a second insert for the same order fails (primary key)."""
         added = replace(payment, version=1)
-        await self._conn.execute(_INSERT, *_values(added), correlation_id)
+        await self._conn.execute(_INSERT, *_values(added), correlation_id, added.card_read_due)
         return added
 
     async def save(self, payment: Payment, *, process_pass: SecretStr | None = None,
@@ -94,7 +94,7 @@ class PaymentsSql:
         """
         saved = replace(payment, version=payment.version + 1)
         encrypted = self._cipher.encrypt(process_pass) if process_pass is not None else None
-        await self._conn.execute(_UPDATE, *_values(saved), encrypted, retire_pass)
+        await self._conn.execute(_UPDATE, *_values(saved), encrypted, retire_pass, saved.card_read_due)
         return saved
 
     async def process_key(self, order_id: str, *, previous: bool = False) -> ProcessKey | None:

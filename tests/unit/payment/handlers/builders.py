@@ -18,6 +18,7 @@ from contracts.events import (
 )
 from contracts.events.common import Buyer, PaymentChoice
 from contracts.events.shops import CardMethodSettings, MailSettings, RenewalRetry, RenewalSettings
+from contracts.types import CartType
 from delivery.envelopes import Inbound
 from services.payment import translate
 from services.payment.domain.model import Payment
@@ -31,12 +32,12 @@ _numbers = itertools.count(1)
 
 def order_placed(*, token: str | None = None, member_id: str | None = None, amount: int = 5500,
                  sales_mode: str = "auth", link_mode: str = "always", registered: bool = False,
-                 keep_card: bool | None = None, shop_id: str = SHOP) -> OrderPlaced:
+                 keep_card: bool | None = None, shop_id: str = SHOP, cart_type: CartType = "three_step") -> OrderPlaced:
     """A new order (unique id and payment number); the token travels in clear, as older producers send it."""
     n = next(_numbers)
     choice = {"token": token, "use_registered_card": registered, "keep_card": keep_card, "pay_type": "01"}
     return OrderPlaced(
-        order_id=f"ord-{n}", shop_id=shop_id, checkout_id=f"chk-{n}", origin="checkout", cart_type="three_step",
+        order_id=f"ord-{n}", shop_id=shop_id, checkout_id=f"chk-{n}", origin="checkout", cart_type=cart_type,
         payment_number=f"{20250000000000000000 + n:020d}", amount=amount, order_date=date(2025, 6, 1),
         buyer=Buyer(name="山田 太郎", name_kana="ヤマダ タロウ", email="taro@example.jp", member_id=member_id),
         payment=PaymentChoice.model_validate(choice), sales_mode=sales_mode, card_link_mode=link_mode)
