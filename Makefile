@@ -48,6 +48,7 @@ lint: venv
 
 docs: venv
 	$(PY) -m contracts.asyncapi docs
+	$(PY) -m deploy.openapi docs/openapi
 
 bench-emulator: venv
 	$(PY) bench/emulator_bench.py
