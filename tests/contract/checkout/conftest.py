@@ -30,10 +30,9 @@ from services.checkout.adapters.postgres.uow import CheckoutUnitOfWork
 from services.checkout.adapters.subscription_service import SubscriptionServiceClient
 from services.checkout.app import MIGRATIONS
 from services.checkout.ports import OutcomeSignals, UnitOfWork
+from tests.contract.conftest import FAKE_OR_REAL, PoolRuntime, staged_envelopes
 from tests.fakes.checkout import CheckoutFakes, FakeOperatorKeyRegistry, FakePaymentDirectory
 from tests.integration.checkout.payment_stub import INTERNAL_TOKEN, PaymentStub, serve_payment_stub
-
-FAKE_OR_REAL = ["fake", pytest.param("real", marks=pytest.mark.postgres)]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -43,25 +42,6 @@ class Store:
     uow: Callable[[], AbstractAsyncContextManager[UnitOfWork]]
     emitted: Callable[[], Awaitable[list[Envelope]]]
     signals: OutcomeSignals
-
-
-@dataclass(frozen=True)
-class _Runtime:
-    pool: asyncpg.Pool
-
-
-@pytest.fixture(params=FAKE_OR_REAL)
-def kind(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-def make_database(kind: str, request: pytest.FixtureRequest) -> Callable[[], Awaitable[str]] | None:
-    """The session's reused `checkout` database (tests/conftest.py, emptied per test) for the real runs only."""
-    if kind != "real":
-        return None
-    reused = request.getfixturevalue("reused_database")
-    return lambda: reused("checkout")
 
 
 @pytest.fixture
@@ -83,10 +63,9 @@ async def store(kind: str, make_database: Any) -> AsyncIterator[Store]:
         await signals.start()
 
         async def outbox() -> list[Envelope]:
-            rows = await pool.fetch("SELECT payload FROM outbox ORDER BY id")
-            return [Envelope.from_bytes(row["payload"]) for row in rows]
+            return await staged_envelopes(pool)
 
-        yield Store(uow=UnitOfWorkFactory(_Runtime(pool), CheckoutUnitOfWork), emitted=outbox, signals=signals)
+        yield Store(uow=UnitOfWorkFactory(PoolRuntime(pool), CheckoutUnitOfWork), emitted=outbox, signals=signals)
     finally:
         await signals.stop()
         await pool.close()
@@ -220,8 +199,8 @@ async def subscription(key_database: Any) -> AsyncIterator[KeyService]:
 def _key_service_app(pool: asyncpg.Pool) -> FastAPI:
     app = FastAPI()
     token = SecretStr(INTERNAL_TOKEN)
-    app.include_router(operator_key_router(PostgresOperatorKeys(_Runtime(pool)), token))
-    app.include_router(storefront_key_router(PostgresStorefrontKeys(_Runtime(pool)), token))
+    app.include_router(operator_key_router(PostgresOperatorKeys(PoolRuntime(pool)), token))
+    app.include_router(storefront_key_router(PostgresStorefrontKeys(PoolRuntime(pool)), token))
     return app
 
 

@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
-import asyncpg
 import pytest
 
 from contracts.envelope import Envelope
@@ -15,6 +14,7 @@ from delivery.units import UnitOfWorkFactory
 from services.notification.adapters.postgres.uow import NotificationUnitOfWork
 from services.notification.app import MIGRATIONS
 from services.notification.ports import NotificationUnitOfWork as UnitOfWork
+from tests.contract.conftest import PoolRuntime, staged_envelopes
 from tests.fakes.notification import NotificationFakes
 
 
@@ -24,11 +24,6 @@ class Store:
 
     uow: Callable[[], AbstractAsyncContextManager[UnitOfWork]]
     emitted: Callable[[], Awaitable[list[Envelope]]]
-
-
-@dataclass(frozen=True)
-class _Runtime:
-    pool: asyncpg.Pool
 
 
 @pytest.fixture(params=["fake", "real"])
@@ -48,9 +43,8 @@ async def store(request, reused_database) -> AsyncIterator[Store]:
             await migrate(conn, MIGRATIONS)
 
         async def outbox() -> list[Envelope]:
-            rows = await pool.fetch("SELECT payload FROM outbox ORDER BY id")
-            return [Envelope.from_bytes(row["payload"]) for row in rows]
+            return await staged_envelopes(pool)
 
-        yield Store(UnitOfWorkFactory(_Runtime(pool), NotificationUnitOfWork), outbox)
+        yield Store(UnitOfWorkFactory(PoolRuntime(pool), NotificationUnitOfWork), outbox)
     finally:
         await pool.close()

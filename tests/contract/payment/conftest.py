@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 from cryptography.fernet import Fernet
@@ -29,10 +28,10 @@ from services.payment.adapters.gateway import EscottCardGateway
 from services.payment.adapters.postgres.uow import PaymentUnitOfWork
 from services.payment.app import MIGRATIONS
 from services.payment.ports import CardGateway, UnitOfWork
+from tests.contract.conftest import PoolRuntime, staged_envelopes
 from tests.fakes.payment import PaymentFakes
 from tests.fakes.payment_gateway import FakeCardGateway
 
-FAKE_OR_REAL = ["fake", pytest.param("real", marks=pytest.mark.postgres)]
 KEY = Fernet.generate_key().decode()
 
 
@@ -44,25 +43,6 @@ class Store:
     uow: Callable[[], AbstractAsyncContextManager[UnitOfWork]]
     emitted: Callable[[], Awaitable[list[Envelope]]]
     make_unreadable: Callable[[str], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class _Runtime:
-    pool: asyncpg.Pool
-
-
-@pytest.fixture(params=FAKE_OR_REAL)
-def kind(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-def make_database(kind: str, request: pytest.FixtureRequest) -> Callable[[], Awaitable[str]] | None:
-    """The session's reused `payment` database (tests/conftest.py, emptied per test) for the real runs only."""
-    if kind != "real":
-        return None
-    reused = request.getfixturevalue("reused_database")
-    return lambda: reused("payment")
 
 
 @pytest.fixture
@@ -84,15 +64,14 @@ async def store(make_database: Any) -> AsyncIterator[Store]:
             await migrate(conn, MIGRATIONS)
 
         async def outbox() -> list[Envelope]:
-            rows = await pool.fetch("SELECT payload FROM outbox ORDER BY id")
-            return [Envelope.from_bytes(row["payload"]) for row in rows]
+            return await staged_envelopes(pool)
 
         async def under_another_key(shop_id: str) -> None:
             other = Cipher(SecretStr(Fernet.generate_key().decode())).encrypt(SecretStr("escottpass01"))
             await pool.execute("UPDATE shop_credentials SET merchant_pass_enc = $2 WHERE shop_id = $1", shop_id,
                                other)
 
-        factory = UnitOfWorkFactory(_Runtime(pool), partial(PaymentUnitOfWork, cipher=Cipher(SecretStr(KEY))))
+        factory = UnitOfWorkFactory(PoolRuntime(pool), partial(PaymentUnitOfWork, cipher=Cipher(SecretStr(KEY))))
         yield Store(uow=factory, emitted=outbox, make_unreadable=under_another_key)
     finally:
         await pool.close()

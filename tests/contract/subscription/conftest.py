@@ -11,7 +11,6 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
 import pytest
 
 from contracts.envelope import Envelope
@@ -20,9 +19,8 @@ from delivery.units import UnitOfWorkFactory
 from services.subscription.adapters.postgres.uow import SubscriptionUnitOfWork
 from services.subscription.app import MIGRATIONS
 from services.subscription.ports import UnitOfWork
+from tests.contract.conftest import PoolRuntime, staged_envelopes
 from tests.fakes.subscription import SubscriptionFakes
-
-FAKE_OR_REAL = ["fake", pytest.param("real", marks=pytest.mark.postgres)]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -31,25 +29,6 @@ class Store:
 
     uow: Callable[[], AbstractAsyncContextManager[UnitOfWork]]
     emitted: Callable[[], Awaitable[list[Envelope]]]
-
-
-@dataclass(frozen=True)
-class _Runtime:
-    pool: asyncpg.Pool
-
-
-@pytest.fixture(params=FAKE_OR_REAL)
-def kind(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-def make_database(kind: str, request: pytest.FixtureRequest) -> Callable[[], Awaitable[str]] | None:
-    """The session's reused `subscription` database (tests/conftest.py, emptied per test) for the real runs only."""
-    if kind != "real":
-        return None
-    reused = request.getfixturevalue("reused_database")
-    return lambda: reused("subscription")
 
 
 @pytest.fixture
@@ -68,9 +47,8 @@ async def store(make_database: Any) -> AsyncIterator[Store]:
             await migrate(conn, MIGRATIONS)
 
         async def outbox() -> list[Envelope]:
-            rows = await pool.fetch("SELECT payload FROM outbox ORDER BY id")
-            return [Envelope.from_bytes(row["payload"]) for row in rows]
+            return await staged_envelopes(pool)
 
-        yield Store(uow=UnitOfWorkFactory(_Runtime(pool), SubscriptionUnitOfWork), emitted=outbox)
+        yield Store(uow=UnitOfWorkFactory(PoolRuntime(pool), SubscriptionUnitOfWork), emitted=outbox)
     finally:
         await pool.close()
