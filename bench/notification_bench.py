@@ -35,6 +35,8 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from infra import ensure_local_postgres, kafka_bootstrap  # noqa: E402 - bench/ is on sys.path
+
 from contracts.envelope import Envelope  # noqa: E402 - after the path set-up, so the script runs from anywhere
 from contracts.topics import topics_to_create  # noqa: E402
 from delivery.kafka import ensure_topics  # noqa: E402
@@ -46,8 +48,6 @@ from services.notification.handlers import sending  # noqa: E402
 from services.notification.ports import OutgoingMail, SendResult  # noqa: E402
 from services.notification.settings import DispatchSettings, NotificationSettings, SmtpSettings  # noqa: E402
 from tests.unit.contracts import samples  # noqa: E402
-
-DEFAULT_PG = "postgresql://payments:payments@127.0.0.1:5432/postgres"
 
 
 @asynccontextmanager
@@ -185,28 +185,6 @@ async def bench_service(bootstrap: str, admin_url: str, *, smtp_port: int, order
         q = statistics.quantiles(windows, n=100)
         print(f"duplicate window (250 read -> `sent` committed), {len(windows)} mails: p50 {q[49]:.2f} ms, "
               f"p95 {q[94]:.2f} ms, p99 {q[98]:.2f} ms, max {windows[-1]:.2f} ms")
-
-
-@asynccontextmanager
-async def kafka_bootstrap() -> AsyncIterator[str]:
-    if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
-        yield os.environ["KAFKA_BOOTSTRAP_SERVERS"]
-        return
-    from deploy.local.kafka import LocalKafka, build_libs
-
-    build_libs()
-    broker = LocalKafka()
-    try:
-        yield await asyncio.to_thread(broker.start)  # start() runs its own event loop
-    finally:
-        await asyncio.to_thread(broker.stop)
-
-
-async def ensure_local_postgres() -> str:
-    process = await asyncio.create_subprocess_exec(str(ROOT / "deploy/local/postgres.sh"), "ensure")
-    if await process.wait() != 0:
-        raise SystemExit("deploy/local/postgres.sh ensure failed")
-    return DEFAULT_PG
 
 
 async def main(args: argparse.Namespace) -> None:

@@ -43,6 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import renewals_e2e  # noqa: E402 - bench/ (this script's directory) is on sys.path
+from infra import ensure_local_postgres, kafka_bootstrap  # noqa: E402 - bench/ is on sys.path
 
 from contracts.envelope import Envelope  # noqa: E402 - after the path set-up, so the script runs from anywhere
 from contracts.events.common import Buyer, SubscriptionTerms  # noqa: E402
@@ -52,7 +53,6 @@ from delivery.settings import KafkaSettings  # noqa: E402
 from deploy.local.kafka import free_port  # noqa: E402
 from tests.unit.contracts import samples  # noqa: E402
 
-DEFAULT_PG = "postgresql://payments:payments@127.0.0.1:5432/postgres"
 JST = timezone(timedelta(hours=9))
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -192,28 +192,6 @@ def report(what: str, *, count: int, seconds: float, cpu: float) -> None:
 
 async def _at_least(value: Awaitable[int], minimum: int) -> bool:
     return await value >= minimum
-
-
-@asynccontextmanager
-async def kafka_bootstrap() -> AsyncIterator[str]:
-    if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
-        yield os.environ["KAFKA_BOOTSTRAP_SERVERS"]
-        return
-    from deploy.local.kafka import LocalKafka, build_libs
-
-    build_libs()
-    broker = LocalKafka()
-    try:
-        yield await asyncio.to_thread(broker.start)  # start() runs its own event loop
-    finally:
-        await asyncio.to_thread(broker.stop)
-
-
-async def ensure_local_postgres() -> str:
-    process = await asyncio.create_subprocess_exec(str(ROOT / "deploy/local/postgres.sh"), "ensure")
-    if await process.wait() != 0:
-        raise SystemExit("deploy/local/postgres.sh ensure failed")
-    return DEFAULT_PG
 
 
 async def main(args: argparse.Namespace) -> None:
