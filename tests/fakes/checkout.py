@@ -13,7 +13,6 @@ the same contract suite as its real adapter (`tests/contract/checkout/`).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import itertools
 from collections.abc import AsyncIterator, Mapping
@@ -21,8 +20,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from delivery.cancellation import wait_event
 from delivery.sealing import DEV_ONLY_SEAL_KEY, TokenSealer
+from services.checkout.adapters.postgres.outcomes import OutcomeWatch
 from services.checkout.domain.order import Order
 from services.checkout.domain.shop import Shop
 from services.checkout.handlers.deps import Deps
@@ -193,29 +192,15 @@ class FakeCheckoutUnitOfWorkFactory(FakeUnitOfWorkFactory[CheckoutState, FakeChe
             self._signals.announce(shop_id, checkout_id)
 
 
-class FakeWatch:
-    def __init__(self) -> None:
-        self._event = asyncio.Event()
-
-    def clear(self) -> None:
-        self._event.clear()
-
-    def set(self) -> None:
-        self._event.set()
-
-    async def wait(self, timeout: float) -> bool:
-        return await wait_event(self._event, timeout)
-
-
 class FakeOutcomeSignals:
     """`OutcomeSignals` in one process: `announce` (called at commit) wakes the watches of that checkout."""
 
     def __init__(self) -> None:
-        self._watches: dict[tuple[str, str], set[FakeWatch]] = {}
+        self._watches: dict[tuple[str, str], set[OutcomeWatch]] = {}
 
     @contextlib.asynccontextmanager
-    async def watch(self, shop_id: str, checkout_id: str) -> AsyncIterator[FakeWatch]:
-        key, watch = (shop_id, checkout_id), FakeWatch()
+    async def watch(self, shop_id: str, checkout_id: str) -> AsyncIterator[OutcomeWatch]:
+        key, watch = (shop_id, checkout_id), OutcomeWatch()
         self._watches.setdefault(key, set()).add(watch)
         try:
             yield watch

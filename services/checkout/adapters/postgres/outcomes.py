@@ -18,7 +18,9 @@ from delivery.cancellation import wait_event
 from services.checkout.adapters.postgres.uow import OUTCOME_CHANNEL, outcome_payload
 
 
-class _Watch:
+class OutcomeWatch:
+    """One waiter's wake-up: set when its checkout's outcome is announced (also used by the test fake)."""
+
     def __init__(self) -> None:
         self._event = asyncio.Event()
 
@@ -37,7 +39,7 @@ class PostgresOutcomeSignals:
     def __init__(self, database_url: str):
         self._database_url = database_url
         self._conn: asyncpg.Connection | None = None
-        self._watches: dict[str, set[_Watch]] = {}
+        self._watches: dict[str, set[OutcomeWatch]] = {}
 
     async def start(self) -> None:
         self._conn = await asyncpg.connect(self._database_url)
@@ -50,9 +52,9 @@ class PostgresOutcomeSignals:
             self._conn = None
 
     @contextlib.asynccontextmanager
-    async def watch(self, shop_id: str, checkout_id: str) -> AsyncIterator[_Watch]:
+    async def watch(self, shop_id: str, checkout_id: str) -> AsyncIterator[OutcomeWatch]:
         key = outcome_payload(shop_id, checkout_id)
-        watch = _Watch()
+        watch = OutcomeWatch()
         self._watches.setdefault(key, set()).add(watch)
         try:
             yield watch
