@@ -56,7 +56,7 @@ async def read_facts(sources: Sources) -> Facts:
     await _read_notification(sources.databases["notification"], facts)
     await _read_subscription(sources.databases["subscription"], facts)
     async with httpx.AsyncClient(timeout=30) as http:
-        await _read_gateway_and_sink(http, sources, scanner, facts)
+        await _read_gateway_and_sink(http, sources, scanner=scanner, facts=facts)
         if sources.payment_metrics_url:
             facts.janitor = await _read_janitor_metrics(http, sources.payment_metrics_url)
     await _read_topics(sources.kafka, scanner, facts)
@@ -98,7 +98,7 @@ async def _read_subscription(url: str, facts: Facts) -> None:
     facts.cycles = [Cycle(**dict(row)) for row in rows]
 
 
-async def _read_gateway_and_sink(http: httpx.AsyncClient, sources: Sources, scanner: SecretScanner,
+async def _read_gateway_and_sink(http: httpx.AsyncClient, sources: Sources, *, scanner: SecretScanner,
                                  facts: Facts) -> None:
     ledger = (await http.get(f"{sources.emulator_url}/_emulator/transactions")).raise_for_status().json()
     facts.charges = [Charge(process_id=t["process_id"], merchant_id=t["merchant_id"], kind=t["kind"],
@@ -138,13 +138,13 @@ async def _read_topics(kafka: KafkaSettings, scanner: SecretScanner, facts: Fact
         ends = await consumer.end_offsets(partitions)
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
-        await _drain(consumer, ends, scanner, facts)
+        await _drain(consumer, ends, scanner=scanner, facts=facts)
     finally:
         await consumer.stop()
     facts.lags = await _lags(kafka, ends)
 
 
-async def _drain(consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int], scanner: SecretScanner,
+async def _drain(consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int], *, scanner: SecretScanner,
                  facts: Facts) -> None:
     remaining = {tp for tp, end in ends.items() if end > 0}
     count = 0
