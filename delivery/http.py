@@ -21,6 +21,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from delivery.logs import configure_logging
 from delivery.metrics import ServiceMetrics
 from delivery.problems import Refusal, document_problems, install_problem_handlers
+from delivery.roles import Role
 from delivery.service import ServiceRuntime
 from delivery.settings import ServiceSettings
 from delivery.storable_text import reject_unstorable_text
@@ -46,9 +47,10 @@ def service_runtime(*, name: str, settings: ServiceSettings, migrations: Path,
 
 def service_app(runtime: ServiceRuntime, *, settings: ServiceSettings, resources: Sequence[ServiceResources] = (),
                 routers: Sequence[APIRouter] = (), refusals: Mapping[type[Exception], Refusal] | None = None,
-                ) -> FastAPI:
+                role: Role = Role.ALL) -> FastAPI:
     """Build (without connecting) a service's app; everything connects in the lifespan. Every error answers
-    problem details (`delivery.problems`), the service's own refusal errors through `refusals`."""
+    problem details (`delivery.problems`), the service's own refusal errors through `refusals`. In the worker
+    role (`delivery.roles`) the routers are left out: only `/health` and `/metrics` answer."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -61,7 +63,8 @@ def service_app(runtime: ServiceRuntime, *, settings: ServiceSettings, resources
         finally:
             await runtime.stop()
 
-    app = FastAPI(title=f"{runtime.name} service", lifespan=lifespan,
+    title = f"{runtime.name} service" if role.serves_api else f"{runtime.name} worker"
+    app = FastAPI(title=title, lifespan=lifespan,
                   dependencies=[Depends(reject_unstorable_text)])
 
     @app.get("/metrics", tags=["ops"], summary="Prometheus metrics (text exposition format)",
@@ -77,16 +80,16 @@ def service_app(runtime: ServiceRuntime, *, settings: ServiceSettings, resources
         return JSONResponse(report, status_code=200 if report["status"] == "ok" else 503)
 
     install_problem_handlers(app, service=runtime.name, refusals=refusals)
-    for router in routers:
+    for router in routers if role.serves_api else ():
         app.include_router(router)
     document_problems(app)
     return app
 
 
-def serve(app: FastAPI, settings: ServiceSettings) -> None:
-    """Run one service process (`python -m services.<name>`)."""
+def serve(app: FastAPI, settings: ServiceSettings, *, port: int | None = None) -> None:
+    """Run one service process (`python -m services.<name>`) on `port` (default: the settings' HTTP port)."""
     import uvicorn
 
-    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None,
+    uvicorn.run(app, host=settings.http_host, port=settings.http_port if port is None else port, log_config=None,
                 timeout_graceful_shutdown=int(settings.consumer.shutdown_timeout_s) + 5)
 

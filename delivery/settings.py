@@ -76,4 +76,6 @@ class ServiceSettings(BaseSettings):
     db_pool_size: int = Field(default=20, ge=2, description="connections; gateway/SMTP calls hold none")
     http_host: str = "127.0.0.1"
     http_port: int
+    worker_http_port: int | None = Field(default=None, description="worker role: /health and /metrics on this "
+                                         "port; unset: no HTTP server (several workers on one host)")
     log_level: str = "INFO"

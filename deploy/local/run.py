@@ -4,7 +4,9 @@ Starts what is missing (PostgreSQL from Debian's package, a Kafka broker from Ma
 topics, then runs the e-SCOTT emulator and the four services under honcho, prints `READY` and the URLs once
 every health check answers, and on Ctrl-C stops everything it started (the services through honcho, then the
 broker by its pid, then PostgreSQL if it was not running before).
-Set `KAFKA_BOOTSTRAP_SERVERS` / `DATABASE_URL` to use servers you already have.
+Set `KAFKA_BOOTSTRAP_SERVERS` / `DATABASE_URL` to use servers you already have. `PAYMENT_WORKERS=N` runs the
+payment service as one API process (`payment`) and N worker processes (`payment-worker-1`..N: the consumer group's
+members, each with its own health port), instead of one process doing both (docs/operations.md, scaling).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from honcho.manager import Manager
 from honcho.printer import Printer
 
 from delivery.settings import KafkaSettings
-from deploy.local.kafka import RUN_DIR, LocalKafka, build_libs
+from deploy.local.kafka import RUN_DIR, LocalKafka, build_libs, free_port
 from deploy.local.topics import create_all
 from services.checkout.settings import CheckoutSettings
 from services.notification.settings import NotificationSettings
@@ -81,6 +83,13 @@ def components(env: dict[str, str]) -> dict[str, tuple[list[str], str]]:
                            ("subscription", SubscriptionSettings()), ("notification", NotificationSettings())):
         found[name] = ([sys.executable, "-m", f"services.{name}"],
                        f"http://{settings.http_host}:{settings.http_port}/health")
+    workers = int(env.get("PAYMENT_WORKERS") or 0)
+    if workers > 0:
+        found["payment"][0].append("api")
+        for number in range(1, workers + 1):
+            port = free_port()
+            found[f"payment-worker-{number}"] = ([sys.executable, "-m", "services.payment", "worker", "--http-port",
+                                                  str(port)], f"http://127.0.0.1:{port}/health")
     return found
 
 

@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from delivery.clock import SystemClock
 from delivery.envelopes import decode_envelope
 from delivery.http import service_app, service_runtime
+from delivery.roles import Role
 from delivery.sealing import TokenSealer
 from delivery.service import ServiceRuntime
 from delivery.units import UnitOfWorkFactory
@@ -36,19 +37,24 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 class CheckoutResources:
-    """What exists only while checkout runs: the outcome LISTEN connection, the consumer, the HTTP clients."""
+    """What exists only while checkout runs: the outcome LISTEN connection (API role: a waiting checkout wakes
+    on it), the consumer (worker role), the HTTP clients."""
 
     def __init__(self, settings: CheckoutSettings, deps: Deps, *, signals: PostgresOutcomeSignals,
-                 clients: tuple[httpx.AsyncClient, ...]) -> None:
+                 clients: tuple[httpx.AsyncClient, ...], role: Role) -> None:
         self._settings = settings
+        self._role = role
         self._deps = deps
         self._signals = signals
         self._clients = clients
 
     async def start(self, runtime: ServiceRuntime) -> None:
-        await self._signals.start()
-        await runtime.add_consumer(group_id=subscribers.GROUP_ID, topics=subscribers.TOPICS, decode=decode_envelope,
-                                   handle=subscribers.dispatch(self._deps), settings=self._settings.consumer)
+        if self._role.serves_api:
+            await self._signals.start()
+        if self._role.runs_workers:
+            await runtime.add_consumer(group_id=subscribers.GROUP_ID, topics=subscribers.TOPICS,
+                                       decode=decode_envelope, handle=subscribers.dispatch(self._deps),
+                                       settings=self._settings.consumer)
 
     async def stop(self) -> None:
         await self._signals.stop()
@@ -57,8 +63,9 @@ class CheckoutResources:
 
 
 def create_app(settings: CheckoutSettings | None = None, *,
-               payment_transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
-    """Build the app; `payment_transport` replaces the HTTP transport to the payment service (tests)."""
+               payment_transport: httpx.AsyncBaseTransport | None = None, role: Role = Role.ALL) -> FastAPI:
+    """Build the app for `role` (`delivery.roles`); `payment_transport` replaces the HTTP transport to the
+    payment service (tests)."""
     settings = settings or CheckoutSettings()
     runtime = service_runtime(name="checkout", settings=settings, migrations=MIGRATIONS)
     payment_http = _internal_client(settings.payment_url, settings.payment_internal_token.get_secret_value(),
@@ -79,9 +86,9 @@ def create_app(settings: CheckoutSettings | None = None, *,
         sealer=TokenSealer(settings.token_seal_key.get_secret_value()),
     )  # fmt: skip
     clients = (payment_http, notification_http, subscription_http)
-    resources = CheckoutResources(settings, deps, signals=signals, clients=clients)
+    resources = CheckoutResources(settings, deps, signals=signals, clients=clients, role=role)
     routers = [admin.router(deps, settings.admin_token), operator.router(deps), storefront.router(deps)]
-    app = service_app(runtime, settings=settings, resources=[resources], routers=routers)
+    app = service_app(runtime, settings=settings, resources=[resources], routers=routers, role=role)
     watch_orders(runtime)
     return app
 

@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from delivery.clock import SystemClock
 from delivery.http import service_app, service_runtime
 from delivery.logs import get_logger
+from delivery.roles import Role
 from delivery.service import ServiceRuntime
 from delivery.shop_keys import PostgresOperatorKeys, operator_guard, operator_key_router
 from delivery.units import UnitOfWorkFactory
@@ -37,10 +38,10 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 def create_app(settings: NotificationSettings | None = None, *, transport: MailTransport | None = None,
                clock: Clock | None = None, runtime: ServiceRuntime | None = None,
-               dispatcher: MailDispatcher | None = None) -> FastAPI:
-    """`transport`/`clock` replace the SMTP client and the clock (tests that need a crash at a chosen point);
-    a test that must abort the service as a crash would passes the `runtime` (`notification_runtime`) and the
-    `dispatcher` it keeps."""
+               dispatcher: MailDispatcher | None = None, role: Role = Role.ALL) -> FastAPI:
+    """Build the app for `role` (`delivery.roles`). `transport`/`clock` replace the SMTP client and the clock
+    (tests that need a crash at a chosen point); a test that must abort the service as a crash would passes the
+    `runtime` (`notification_runtime`) and the `dispatcher` it keeps."""
     settings = settings or NotificationSettings()
     runtime = runtime or notification_runtime(settings)
     dispatcher = dispatcher or MailDispatcher(settings.dispatch)
@@ -50,8 +51,8 @@ def create_app(settings: NotificationSettings | None = None, *, transport: MailT
                 wakeup=dispatcher, rules=dispatch_rules(settings))
     keys = PostgresOperatorKeys(runtime)  # registered by checkout (I6)
     routers = [http.router(deps, guard=operator_guard(keys.opens)), operator_key_router(keys, settings.internal_token)]
-    resources = NotificationResources(settings=settings, deps=deps, dispatcher=dispatcher)
-    return service_app(runtime, settings=settings, resources=[resources], routers=routers)
+    resources = NotificationResources(settings=settings, deps=deps, dispatcher=dispatcher, role=role)
+    return service_app(runtime, settings=settings, resources=[resources], routers=routers, role=role)
 
 
 def notification_runtime(settings: NotificationSettings) -> ServiceRuntime:
@@ -70,16 +71,21 @@ def dispatch_rules(settings: NotificationSettings) -> DispatchRules:
 
 class NotificationResources:
     """What runs only while the service runs: the mail dispatcher (a runtime component: in `/health`, stopped
-    after the consumer and before the pool) and the consumer of orders, card events and shop settings."""
+    after the consumer and before the pool) and the consumer of orders, card events and shop settings. The API
+    role starts neither: a mail an operator asks to resend is picked up by a worker's dispatcher on its next poll
+    (`NOTIFICATION_DISPATCH__POLL_INTERVAL_S`)."""
 
-    def __init__(self, *, settings: NotificationSettings, deps: Deps, dispatcher: MailDispatcher) -> None:
+    def __init__(self, *, settings: NotificationSettings, deps: Deps, dispatcher: MailDispatcher, role: Role) -> None:
         self._settings = settings
+        self._role = role
         self._deps = deps
         self._dispatcher = dispatcher
 
     async def start(self, runtime: ServiceRuntime) -> None:
         if self._settings.uses_dev_secrets:
             log.warning("notification.dev_internal_token", fix="set NOTIFICATION_INTERNAL_TOKEN outside development")
+        if not self._role.runs_workers:
+            return
         dispatcher, send_timeout_s = self._dispatcher, self._settings.smtp.send_timeout_s
         dispatcher.start(self._deps)
         runtime.add_component("mail_dispatcher", healthy=lambda: dispatcher.healthy,

@@ -1,8 +1,12 @@
-"""`python -m services.payment`: run the payment service (HTTP on PAYMENT_HTTP_PORT, default 8002)."""
+"""`python -m services.payment [all|api|worker]`: run the payment service (`delivery.roles`): the HTTP API on
+PAYMENT_HTTP_PORT (default 8002), the consumer and the renewal retry worker, or both (the default)."""
 
-from delivery.http import serve
+import sys
+
+from delivery.roles import run_service
 from services.payment.app import create_app
 from services.payment.settings import PaymentSettings
 
 settings = PaymentSettings()
-serve(create_app(settings), settings)
+run_service(name="payment", build=lambda role: create_app(settings, role=role), settings=settings,
+            argv=sys.argv[1:])

@@ -17,6 +17,7 @@ from delivery.clock import SystemClock
 from delivery.http import service_app, service_runtime
 from delivery.logs import get_logger
 from delivery.metrics import ServiceMetrics
+from delivery.roles import Role
 from delivery.sealing import TokenSealer
 from delivery.service import ServiceRuntime
 from delivery.shop_keys import (
@@ -48,10 +49,12 @@ log = get_logger(__name__)
 class PaymentResources:
     """What exists only while the service runs: the consumer (started once the pool and the outbox relay are
     up), the renewal retry worker (a runtime component, in /health) and the gateway's pooled HTTP client (closed
-    after the consumer and the worker stopped)."""
+    after the consumer and the worker stopped). The API role (`delivery.roles`) starts neither the consumer nor
+    the retry worker; its operator actions call the gateway through the same client."""
 
-    def __init__(self, settings: PaymentSettings, deps: Deps, http: httpx.AsyncClient) -> None:
+    def __init__(self, settings: PaymentSettings, deps: Deps, http: httpx.AsyncClient, *, role: Role) -> None:
         self._settings = settings
+        self._role = role
         self._deps = deps
         self._http = http
         self._retries = RetryWorker(deps, settings.retries)
@@ -61,6 +64,8 @@ class PaymentResources:
             log.warning("payment.dev_secrets", detail="DEV_ONLY internal token, encryption key or token seal key "
                         "in use; set PAYMENT_INTERNAL_TOKEN, PAYMENT_ENCRYPTION_KEY and PAYMENT_TOKEN_SEAL_KEY "
                         "outside development")
+        if not self._role.runs_workers:
+            return
         await runtime.add_consumer(group_id=subscribers.GROUP_ID, topics=subscribers.TOPICS,
                                    decode=subscribers.decode, settings=self._settings.consumer,
                                    handle=subscribers.dispatch(self._deps))
@@ -72,8 +77,10 @@ class PaymentResources:
         await self._http.aclose()
 
 
-def create_app(settings: PaymentSettings | None = None, *, clock: Clock | None = None) -> FastAPI:
-    """Build the app; `clock` replaces the system clock (tests move time through it: renewal retries)."""
+def create_app(settings: PaymentSettings | None = None, *, clock: Clock | None = None,
+               role: Role = Role.ALL) -> FastAPI:
+    """Build the app for `role` (`delivery.roles`: API, workers, or both); `clock` replaces the system clock
+    (tests move time through it: renewal retries)."""
     settings = settings or PaymentSettings()
     cipher = Cipher(settings.encryption_key)  # fails fast on a malformed key
     metrics = ServiceMetrics("payment")
@@ -91,8 +98,8 @@ def create_app(settings: PaymentSettings | None = None, *, clock: Clock | None =
                storefront_key_router(storefront_keys, settings.internal_token),
                payments.router(deps, guard), actions.router(deps, guard), cards.operator_router(deps, guard),
                cards.storefront_router(deps, storefront_guard(storefront_keys.opens))]
-    return service_app(runtime, settings=settings, resources=[PaymentResources(settings, deps, http)],
-                       routers=routers)
+    return service_app(runtime, settings=settings, resources=[PaymentResources(settings, deps, http, role=role)],
+                       routers=routers, role=role)
 
 
 def _policy(settings: PaymentSettings) -> Policy:

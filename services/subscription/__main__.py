@@ -1,8 +1,12 @@
-"""`python -m services.subscription`: run the subscription service (HTTP on SUBSCRIPTION_HTTP_PORT, default 8003)."""
+"""`python -m services.subscription [all|api|worker]`: run the subscription service (`delivery.roles`): the HTTP API on
+SUBSCRIPTION_HTTP_PORT (default 8003), the consumer and the renewal scheduler, or both (the default)."""
 
-from delivery.http import serve
+import sys
+
+from delivery.roles import run_service
 from services.subscription.app import create_app
 from services.subscription.settings import SubscriptionSettings
 
 settings = SubscriptionSettings()
-serve(create_app(settings), settings)
+run_service(name="subscription", build=lambda role: create_app(settings, role=role), settings=settings,
+            argv=sys.argv[1:])

@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from delivery.clock import SystemClock
 from delivery.http import service_app, service_runtime
 from delivery.logs import get_logger
+from delivery.roles import Role
 from delivery.service import ServiceRuntime
 from delivery.shop_keys import (
     PostgresOperatorKeys,
@@ -40,10 +41,13 @@ log = get_logger(__name__)
 
 
 class SubscriptionResources:
-    """What exists only while the service runs: the consumer and the renewal scheduler."""
+    """What exists only while the service runs: the consumer and the renewal scheduler (both left out in the
+    API role)."""
 
-    def __init__(self, settings: SubscriptionSettings, deps: Deps, scheduler: RenewalScheduler) -> None:
+    def __init__(self, settings: SubscriptionSettings, deps: Deps, scheduler: RenewalScheduler, *,
+                 role: Role) -> None:
         self._settings = settings
+        self._role = role
         self._deps = deps
         self._scheduler = scheduler
 
@@ -52,6 +56,8 @@ class SubscriptionResources:
             log.warning("subscription.dev_secrets", note="set SUBSCRIPTION_INTERNAL_TOKEN outside development")
         if self._settings.dev_clock:
             log.warning("subscription.dev_clock", note="POST /dev/clock moves time: local stack and tests only")
+        if not self._role.runs_workers:
+            return
         await runtime.add_consumer(group_id=subscribers.GROUP_ID, topics=subscribers.TOPICS, decode=subscribers.decode,
                                    handle=subscribers.dispatch(self._deps), settings=self._settings.consumer)
         if self._settings.scheduler.enabled:
@@ -63,9 +69,13 @@ class SubscriptionResources:
         """Nothing left: the scheduler is a runtime component, stopped with the consumers."""
 
 
-def create_app(settings: SubscriptionSettings | None = None, *, clock: Clock | None = None) -> FastAPI:
-    """Build the app; `clock` replaces the clock (tests pass a `DevClock` started at a chosen instant)."""
+def create_app(settings: SubscriptionSettings | None = None, *, clock: Clock | None = None,
+               role: Role = Role.ALL) -> FastAPI:
+    """Build the app for `role` (`delivery.roles`); `clock` replaces the clock (tests pass a `DevClock` started
+    at a chosen instant)."""
     settings = settings or SubscriptionSettings()
+    if settings.dev_clock and role is not Role.ALL:
+        raise ValueError("SUBSCRIPTION_DEV_CLOCK moves the clock of one process: run the service as one (role all)")
     runtime = service_runtime(name="subscription", settings=settings, migrations=MIGRATIONS)
     clock = clock or (DevClock() if settings.dev_clock else SystemClock())
     wakeup = SchedulerWakeup()
@@ -79,7 +89,7 @@ def create_app(settings: SubscriptionSettings | None = None, *, clock: Clock | N
             raise ValueError("SUBSCRIPTION_DEV_CLOCK needs a movable clock (DevClock)")
         routers.append(dev.router(clock, wakeup))
     scheduler = RenewalScheduler(deps, settings.scheduler, wakeup)
-    app = service_app(runtime, settings=settings, resources=[SubscriptionResources(settings, deps, scheduler)],
-                      routers=routers, refusals=REFUSALS)
+    resources = SubscriptionResources(settings, deps, scheduler, role=role)
+    app = service_app(runtime, settings=settings, resources=[resources], routers=routers, refusals=REFUSALS, role=role)
     watch_subscriptions(runtime)
     return app
