@@ -12,7 +12,7 @@ import contextlib
 import resource
 import signal
 
-from emulator.config import EngineConfig, load_merchants
+from emulator.config import EngineConfig, ReauthPairs, load_merchants
 from emulator.engine import Engine
 from emulator.runtime import DEFAULT_MAX_HOLD_SECONDS, Runtime
 from emulator.server import create_app
@@ -30,12 +30,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--retention-days", type=int, default=EngineConfig.process_retention_days)
     parser.add_argument("--max-hold", type=float, default=DEFAULT_MAX_HOLD_SECONDS,
                         help="longest a 'no answer' request is held, seconds")
+    parser.add_argument("--reauth-pairs", choices=[p.value for p in ReauthPairs],
+                        default=EngineConfig.reauth_pairs.value,
+                        help="1ReAuth: 'new' transaction and pair, or the 'same' transaction re-authorized in place "
+                             "(old and new pair both name it); unknown at Sony, see emulator/README.md")
+    parser.add_argument("--max-amount-digits", type=int, choices=[7, 8], default=EngineConfig.max_amount_digits,
+                        help="longest Amount (7: EC-CUBE's reading, 8: Welcart's)")
     return parser.parse_args(argv)
 
 
 async def serve(args: argparse.Namespace) -> None:
     """Run until SIGINT/SIGTERM."""
-    config = EngineConfig(token_ttl_seconds=args.token_ttl, process_retention_days=args.retention_days)
+    config = EngineConfig(token_ttl_seconds=args.token_ttl, process_retention_days=args.retention_days,
+                          reauth_pairs=ReauthPairs(args.reauth_pairs), max_amount_digits=args.max_amount_digits)
     engine = Engine(load_merchants(args.merchants), config, seed=args.seed)
     runtime = Runtime(engine=engine, max_hold_seconds=args.max_hold)
     sock = bind_socket(args.host, args.port)

@@ -57,8 +57,8 @@ class AdminApi:
         return _json([tx.to_json() for tx in found])
 
     async def transaction(self, request: web.Request) -> web.Response:
-        """One transaction by ProcessId."""
-        tx = self.ledger.transactions.get(request.match_info["process_id"])
+        """One transaction by ProcessId (its own, or a pair an in-place 1ReAuth issued for it)."""
+        tx, _ = self.ledger.by_pair(request.match_info["process_id"])
         if tx is None:
             raise web.HTTPNotFound(text="no such ProcessId")
         return _json(tx.to_json())

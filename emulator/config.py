@@ -10,10 +10,11 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from emulator.fields import PAY_TYPES
+from emulator.fields import MAX_AMOUNT_DIGITS, PAY_TYPES
 
 ENV_MERCHANTS = "ESCOTT_EMULATOR_MERCHANTS"
 ENV_MERCHANTS_FILE = "ESCOTT_EMULATOR_MERCHANTS_FILE"
@@ -51,13 +52,27 @@ DEMO_MERCHANT = Merchant(
 )
 
 
-@dataclass(frozen=True)
+class ReauthPairs(StrEnum):
+    """What 1ReAuth does to ProcessId/ProcessPass (reference §2.6, open question 4: unknown at Sony).
+
+    ``new``: a new transaction with a new pair; the old pair keeps naming the old transaction (a re-authorized
+    live hold stays live until it is cancelled). ``same``: the transaction is re-authorized in place; the reply
+    still carries a fresh pair, and the old pair and the new one both name the one transaction.
+    """
+
+    NEW = "new"
+    SAME = "same"
+
+
+@dataclass(frozen=True, kw_only=True)
 class EngineConfig:
-    """Lifetimes and limits the reference leaves open (§9.5, §9.7); all overridable per run."""
+    """Lifetimes, limits and readings the reference leaves open (§9.2, §9.4, §9.5, §9.7); all overridable."""
 
     token_ttl_seconds: float = 600.0
     process_retention_days: int = 400
     member_lockout_after: int = 5
+    reauth_pairs: ReauthPairs = ReauthPairs.NEW
+    max_amount_digits: int = MAX_AMOUNT_DIGITS
 
 
 def parse_merchants(text: str) -> list[Merchant]:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from emulator import charges, members, process, tokens
 from emulator.call import Call, Ids, OpSpec, Stall
 from emulator.config import EngineConfig, Merchant
-from emulator.fields import check_formats, parse_yyyymmdd
+from emulator.fields import check_formats, formats_for, parse_yyyymmdd
 from emulator.state import Ledger
 
 SPECS: dict[str, OpSpec] = {**charges.SPECS, **process.SPECS, **members.SPECS,
@@ -66,6 +66,7 @@ class Engine:
                  seed: int | None = None, clock: OffsetClock | None = None) -> None:
         self.merchants = {m.merchant_id: m for m in merchants}
         self.config = config or EngineConfig()
+        self.formats = formats_for(self.config.max_amount_digits)
         self.clock = clock or OffsetClock()
         self.seed = seed
         self.reset()
@@ -115,7 +116,7 @@ class Engine:
         if spec is None:
             return sorted(codes)
         required = tuple(f for f in spec.required if spec.tenant_required or f != "TenantId")
-        codes += [c for c in check_formats(params, required, spec.optional) if c not in codes]
+        codes += [c for c in check_formats(params, required, spec.optional, formats=self.formats) if c not in codes]
         codes.sort()
         if spec.shape is not None and not codes:
             codes += spec.shape(params)

@@ -2,7 +2,8 @@
 
 Every check returns the code to report or ``None``; callers collect them so several format errors come
 back together (``K20|K21|K24``), as reference §8.4 asks. Lengths that the reference leaves open (§9.1, §9.2)
-are fixed here and documented in the emulator README.
+are fixed here and documented in the emulator README ("Field limits": which are known, which are guesses);
+an unknown limit is never below what a public integration is seen to send.
 """
 
 from __future__ import annotations
@@ -12,8 +13,11 @@ from collections.abc import Callable, Mapping
 from datetime import date
 
 MAX_AMOUNT_DIGITS = 7
+"""ECC's limit (¥9,999,999); WEL's comment says 8 digits. The stricter one is the default (``--max-amount-digits``)."""
 MERCHANT_FREE_MAX = 32
-KAIIN_ID_MAX = 13
+KAIIN_ID_MAX = 20
+"""A guess. WooCommerce sends ``wc<WordPress user id>i<7 digits>`` (14 characters from user 1000 on; 20 for a
+10-digit user id), Welcart and EC-CUBE 13, CS-Cart 12, SFRA 11."""
 KAIIN_PASS_MAX = 12
 PAY_TYPES = frozenset({"01", "02", "03", "05", "06", "10", "12", "15", "18", "20", "24", "80", "88"})
 
@@ -49,9 +53,9 @@ def is_card_exp(value: str) -> bool:
     return is_digits(value, 4, 4) and 1 <= int(value[2:]) <= 12
 
 
-def is_amount(value: str) -> bool:
-    """Positive integer yen, no sign or leading zero, at most ``MAX_AMOUNT_DIGITS`` digits."""
-    return is_digits(value, 1, MAX_AMOUNT_DIGITS) and value[0] != "0"
+def is_amount(value: str, digits: int = MAX_AMOUNT_DIGITS) -> bool:
+    """Positive integer yen, no sign or leading zero, at most ``digits`` digits."""
+    return is_digits(value, 1, digits) and value[0] != "0"
 
 
 def is_merchant_free(value: str) -> bool:
@@ -100,13 +104,19 @@ FORMATS: dict[str, tuple[str, Check]] = {
 }
 
 
+def formats_for(max_amount_digits: int) -> dict[str, tuple[str, Check]]:
+    """``FORMATS`` with the configured Amount limit (``EngineConfig.max_amount_digits``)."""
+    return {**FORMATS, "Amount": ("K23", lambda v: is_amount(v, max_amount_digits))}
+
+
 def check_formats(
-    params: Mapping[str, str], required: tuple[str, ...], optional: tuple[str, ...]
+    params: Mapping[str, str], required: tuple[str, ...], optional: tuple[str, ...], *,
+    formats: Mapping[str, tuple[str, Check]] = FORMATS,
 ) -> list[str]:
     """Codes for every missing required field and every present field with a bad format, in field order."""
     codes: list[str] = []
     for name in (*required, *optional):
-        code, check = FORMATS[name]
+        code, check = formats[name]
         value = params.get(name, "")
         bad = (value == "" and name in required) or (value != "" and not check(value))
         if bad and code not in codes:

@@ -1,9 +1,10 @@
 """Process messages at ``/online/aut/OAUT002.do``: 1Capture, 1Change, 1Delete, 1Search, 1ReAuth.
 
-Each acts on the transaction named by ProcessId+ProcessPass (reference §2.3, §2.6, §8.6). 1ReAuth
-creates a *new* transaction (new pair, new TransactionId) in the original's kind and leaves the original
-untouched: the old pair stays usable, and a re-authorized live hold must still be cancelled separately
-(design §6.5). This is the emulator's answer to reference §9.4, documented in the README.
+Each acts on the transaction named by ProcessId+ProcessPass (reference §2.3, §2.6, §8.6). What 1ReAuth does
+to the pair is unknown at Sony (reference §9.4), so it is an option (``EngineConfig.reauth_pairs``, README):
+``new`` creates a *new* transaction (new pair, new TransactionId) in the original's kind and leaves the
+original untouched, so a re-authorized live hold stays live until cancelled; ``same`` re-authorizes the
+transaction in place and answers a fresh pair that names it as well as the old pair does.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from datetime import timedelta
 from emulator.call import Call, OpSpec
 from emulator.cards import brand_of
 from emulator.charges import decline_code, issue
+from emulator.config import ReauthPairs
 from emulator.fields import parse_yyyymmdd
 from emulator.members import authenticate
 from emulator.state import Operation, Transaction, TxState
@@ -23,9 +25,9 @@ MEMBER = ("KaiinId", "KaiinPass")
 
 def find(call: Call, check_member: bool = True) -> tuple[Transaction | None, str | None]:
     """The transaction for the pair (``K12`` if unknown, foreign or past retention) after K80/K81."""
-    tx = call.ledger.transactions.get(call.get("ProcessId"))
+    tx, process_pass = call.ledger.by_pair(call.get("ProcessId"))
     foreign = tx is not None and tx.merchant_id != call.merchant.merchant_id
-    if tx is None or foreign or tx.process_pass != call.get("ProcessPass"):
+    if tx is None or foreign or process_pass != call.get("ProcessPass"):
         return None, "K12"
     if call.now - tx.created_at > timedelta(days=call.config.process_retention_days):
         return None, "K12"
@@ -48,7 +50,7 @@ def _done(call: Call, tx: Transaction, record: bool = True) -> list[str]:
         tx.history.append(Operation(operate_id=call.operate_id, transaction_id=call.out["TransactionId"],
                                     at=call.now, amount=tx.amount))
     brand = brand_of(tx.card.pan)
-    call.out.update({"ProcessId": tx.process_id, "ProcessPass": tx.process_pass,
+    call.out.update({"ProcessId": call.get("ProcessId"), "ProcessPass": call.get("ProcessPass"),
                      "CompanyCd": brand[1] if brand else ""})
     return []
 
@@ -123,13 +125,29 @@ def reauth(call: Call) -> list[str]:
     code = decline_code(call, tx.card, member=member, amount=amount, pay_type=tx.pay_type)
     if code:
         return [code]
-    new = issue(call, tx.card, member=member, amount=amount,
-                state=TxState.CAPTURED if sales else TxState.AUTHORIZED)
+    state = TxState.CAPTURED if sales else TxState.AUTHORIZED
+    if call.config.reauth_pairs is ReauthPairs.SAME:
+        return _reauth_in_place(call, tx, amount=amount, state=state)
+    new = issue(call, tx.card, member=member, amount=amount, state=state)
     new.reauth_of, new.pay_type, new.kind = tx.process_id, tx.pay_type, tx.kind
     if sales:
         new.sales_date = call.out["SalesDate"] = call.get("SalesDate")
     else:
         new.sales_date = None
+    return []
+
+
+def _reauth_in_place(call: Call, tx: Transaction, *, amount: int, state: TxState) -> list[str]:
+    """``same``: the transaction itself takes the new amount and is live again; the reply's fresh pair is an
+    alias of it, so a client that keeps the old pair (WOO) and one that switches (WEL, ECC) act on one hold."""
+    tx.amount, tx.state = amount, state
+    tx.sales_date = call.get("SalesDate") if state is TxState.CAPTURED else None
+    _done(call, tx)
+    process_id, process_pass = call.ids.alnum(), call.ids.alnum()
+    call.ledger.add_alias(tx, process_id, process_pass)
+    call.out.update({"ProcessId": process_id, "ProcessPass": process_pass, "ApproveNo": call.ids.approve_no()})
+    if tx.sales_date:
+        call.out["SalesDate"] = tx.sales_date
     return []
 
 

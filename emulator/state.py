@@ -72,6 +72,7 @@ class Transaction:
     sales_date: str | None = None
     pay_type: str = ""
     reauth_of: str | None = None
+    aliases: list[str] = field(default_factory=list)  # pairs 1ReAuth issued for it in place (``same`` mode)
     history: list[Operation] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
@@ -92,6 +93,7 @@ class Transaction:
             "merchant_free3": self.merchant_free[2],
             "created_at": self.created_at.isoformat(),
             "reauth_of": self.reauth_of,
+            "aliases": list(self.aliases),
             "history": [
                 {"operate_id": o.operate_id, "transaction_id": o.transaction_id, "at": o.at.isoformat(),
                  "amount": o.amount}
@@ -166,6 +168,8 @@ class Ledger:
     """Everything the emulated gateway remembers."""
 
     transactions: dict[str, Transaction] = field(default_factory=dict)
+    pair_aliases: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """ProcessId issued by an in-place 1ReAuth -> (the transaction's own ProcessId, the alias's ProcessPass)."""
     by_free1: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     members: dict[tuple[str, str], Member] = field(default_factory=dict)
     tokens: dict[str, Token] = field(default_factory=dict)
@@ -177,6 +181,19 @@ class Ledger:
         self.transactions[tx.process_id] = tx
         if tx.merchant_free[0]:
             self.by_free1[tx.merchant_free[0]].append(tx.process_id)
+
+    def add_alias(self, tx: Transaction, process_id: str, process_pass: str) -> None:
+        """Let a further pair name ``tx`` (1ReAuth in place, ``--reauth-pairs same``)."""
+        self.pair_aliases[process_id] = (tx.process_id, process_pass)
+        tx.aliases.append(process_id)
+
+    def by_pair(self, process_id: str) -> tuple[Transaction | None, str | None]:
+        """The transaction a ProcessId names (its own or an alias) and the ProcessPass that goes with it."""
+        alias = self.pair_aliases.get(process_id)
+        if alias is not None:
+            return self.transactions.get(alias[0]), alias[1]
+        tx = self.transactions.get(process_id)
+        return tx, tx.process_pass if tx is not None else None
 
     def find_by_free1(self, merchant_free1: str, merchant_id: str | None = None) -> list[Transaction]:
         """Transactions whose MerchantFree1 equals ``merchant_free1`` (Sony's screen searches this way)."""
