@@ -6,6 +6,7 @@ broker on free ports), and the CLI below. Only the process we started is ever si
 
     python -m deploy.local.kafka build            # jars into .cache/kafka/libs (idempotent)
     python -m deploy.local.kafka start|stop|status [--dir DIR] [--port 9092]
+    python -m deploy.local.kafka restart [--dir DIR]  # same data, ports and cluster id (records, offsets kept)
 """
 
 from __future__ import annotations
@@ -139,8 +140,12 @@ class LocalKafka:
         self.log_file = self.work / "logs" / "server.out"
         self.proc: subprocess.Popen | None = None
 
-    def _write_config(self) -> Path:
+    def _write_config(self, *, keep: bool = False) -> Path:
+        """The broker's config; `keep` reuses the one written before (same ports: the KRaft quorum state in the
+        kept data directory names the controller's address, so a restart that keeps data keeps the ports)."""
         props = self.work / "server.properties"
+        if keep and props.exists():
+            return props
         cport = free_port()
         (self.work / "logs").mkdir(parents=True, exist_ok=True)
         props.write_text(SERVER_PROPERTIES.format(port=self.port, cport=cport, data=self.work / "data"))
@@ -161,12 +166,17 @@ class LocalKafka:
             check=True, capture_output=True, text=True, timeout=120,
         )
 
-    def start(self, timeout: float = 90.0) -> str:
-        """Format, launch and wait until the broker answers. Returns the bootstrap address."""
+    def start(self, timeout: float = 90.0, *, keep_data: bool = False) -> str:
+        """Format, launch and wait until the broker answers. Returns the bootstrap address.
+
+        `keep_data` starts on the data directory and config of the previous start (a broker restart: topics,
+        records and committed offsets survive); without an earlier start it formats as usual."""
         if self.running_pid():
             raise RuntimeError(f"a broker we started is already running (pid file {self.pid_file})")
-        props = self._write_config()
-        self._format(props)
+        kept = keep_data and (self.work / "data" / "meta.properties").exists()
+        props = self._write_config(keep=kept)
+        if not kept:
+            self._format(props)
         out = open(self.log_file, "ab")  # noqa: SIM115 - the broker keeps writing after this function returns
         self.proc = subprocess.Popen(
             self._java(JVM_BROKER, "log4j2.properties", "kafka.Kafka", str(props)),
@@ -190,12 +200,17 @@ class LocalKafka:
             return None
         return pid if b"kafka.Kafka" in cmdline else None
 
+    def restart(self, timeout: float = 90.0, *, hard: bool = False) -> str:
+        """Stop (SIGKILL when `hard`: a crash) and start again on the same data, ports and cluster id."""
+        self.stop(timeout=0.0 if hard else 30.0)
+        return self.start(timeout, keep_data=True)
+
     def stop(self, timeout: float = 30.0) -> None:
-        """SIGTERM runs Kafka's shutdown hook (controlled shutdown); SIGKILL only after `timeout`."""
+        """SIGTERM runs Kafka's shutdown hook (controlled shutdown); SIGKILL only after `timeout` (at once if 0)."""
         # Our own child first: right after Popen its /proc cmdline may not show kafka.Kafka yet (before exec).
         pid = self.proc.pid if self.proc is not None and self.proc.poll() is None else self.running_pid()
         if pid is not None:
-            os.kill(pid, signal.SIGTERM)
+            os.kill(pid, signal.SIGTERM if timeout > 0 else signal.SIGKILL)
             if not _wait_gone(pid, self.proc, timeout):
                 os.kill(pid, signal.SIGKILL)
                 _wait_gone(pid, self.proc, 10)
@@ -227,7 +242,7 @@ def _proc_state(pid: int) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m deploy.local.kafka", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["build", "start", "stop", "status"])
+    parser.add_argument("command", choices=["build", "start", "stop", "restart", "status"])
     parser.add_argument("--dir", type=Path, default=RUN_DIR)
     parser.add_argument("--port", type=int, default=int(os.environ.get("KAFKA_PORT", "9092")))
     args = parser.parse_args(argv)
@@ -240,6 +255,9 @@ def main(argv: list[str] | None = None) -> int:
         build_libs()
         started = time.monotonic()
         print(f"Kafka ready at {broker.start()} in {time.monotonic() - started:.1f}s")
+    elif args.command == "restart":
+        started = time.monotonic()
+        print(f"Kafka restarted at {broker.restart()} in {time.monotonic() - started:.1f}s, data kept")
     elif args.command == "stop":
         broker.stop()
     else:
