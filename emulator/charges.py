@@ -7,11 +7,14 @@ messages can enforce K80/K81.
 
 from __future__ import annotations
 
-from emulator import tokens
+from collections.abc import Mapping
+
+from emulator import tds_charge, tokens
 from emulator.call import Call, OpSpec, Stall, source_shape
 from emulator.cards import Card, behaviour_of, brand_of, pay_type_code
 from emulator.members import authenticate, card_code
 from emulator.state import Member, MemberStatus, Operation, Transaction, TxState
+from emulator.tds_state import THREE_D_FIELDS
 
 ASSIST = ("KanaSei", "KanaMei", "BirthDay", "TelNo")
 SOURCE = ("Token", "CardNo", "CardExp", "SecCd", "KaiinId", "KaiinPass")
@@ -77,7 +80,11 @@ def _assist_reply(call: Call, card: Card, sec_unmatch: bool) -> None:
 
 
 def master(call: Call) -> list[str]:
-    """1Check / 1Auth / 1Gathering."""
+    """1Check / 1Auth / 1Gathering; 3-D Secure result fields, when sent, must match a finished authentication
+    (checked before the token is spent, `tds_charge.py`)."""
+    code = tds_charge.authentication_code(call)
+    if code:
+        return [code]
     card, member, code = resolve_source(call)
     if card is None:
         return [code or "K99"]
@@ -86,16 +93,24 @@ def master(call: Call) -> list[str]:
     if code:
         return [code]
     state = {"1Check": TxState.CHECKED, "1Auth": TxState.AUTHORIZED}.get(call.operate_id, TxState.CAPTURED)
-    issue(call, card, member=member, amount=amount, state=state)
+    tx = issue(call, card, member=member, amount=amount, state=state)
+    if tds_charge.carries_3ds(call.params):
+        tds_charge.spend(call)
+        tx.three_d_secure = {name: call.get(name) for name in THREE_D_FIELDS if name in call.params}
     sec_unmatch = behaviour_of(card.pan).sec_unmatch
     _assist_reply(call, card, sec_unmatch)
     return ["K40"] if sec_unmatch else []
 
 
+def _shape(params: Mapping[str, str]) -> list[str]:
+    """The card source, then the formats of 3-D Secure result fields (K30-K36), when sent."""
+    return source_shape(params) or tds_charge.format_codes(params)
+
+
 SPECS: dict[str, OpSpec] = {
-    "1Check": OpSpec(run=master, required=("TenantId",), optional=(*SOURCE, *ASSIST), shape=source_shape),
+    "1Check": OpSpec(run=master, required=("TenantId",), optional=(*SOURCE, *ASSIST), shape=_shape),
     "1Auth": OpSpec(run=master, required=("TenantId", "PayType", "Amount"), optional=(*SOURCE, *ASSIST),
-                    shape=source_shape),
+                    shape=_shape),
     "1Gathering": OpSpec(run=master, required=("TenantId", "PayType", "Amount"), optional=(*SOURCE, *ASSIST),
-                         shape=source_shape),
+                         shape=_shape),
 }

@@ -31,6 +31,8 @@ class Merchant:
     member_enabled: bool = True
     pay_types: frozenset[str] = PAY_TYPES
     lockout_after: int = 5
+    tds_key: str = field(repr=False, default="")  # 3-D Secure EncryptValue: AES-128 key, 16 ASCII characters
+    tds_iv: str = field(repr=False, default="")  # and its IV (16); a merchant without them gets K02 at OTDS010
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> Merchant:
@@ -43,12 +45,15 @@ class Merchant:
             member_enabled=bool(raw.get("MemberEnabled", True)),
             pay_types=frozenset(raw.get("PayTypes", sorted(PAY_TYPES))),
             lockout_after=int(raw.get("LockoutAfter", 5)),
+            tds_key=str(raw.get("TdsKey", "")),
+            tds_iv=str(raw.get("TdsIv", "")),
         )
 
 
 # The public demo credentials of issue 3, not a secret.
 DEMO_MERCHANT = Merchant(
-    merchant_id="10000001", merchant_pass="escottpass01", token_code="DEMOTOKEN0001"  # noqa: S106 (demo)
+    merchant_id="10000001", merchant_pass="escottpass01", token_code="DEMOTOKEN0001",  # noqa: S106 (demo)
+    tds_key="DEMO3DSKEY000001", tds_iv="DEMO3DSIV0000001",  # the documented demo 3-D Secure key and IV
 )
 
 
@@ -73,6 +78,7 @@ class EngineConfig:
     member_lockout_after: int = 5
     reauth_pairs: ReauthPairs = ReauthPairs.NEW
     max_amount_digits: int = MAX_AMOUNT_DIGITS
+    tds_timeout_seconds: float = 600.0  # a 3-D Secure challenge answered later is KHW
 
 
 def parse_merchants(text: str) -> list[Merchant]:

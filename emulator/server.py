@@ -19,6 +19,7 @@ from emulator import admin
 from emulator.engine import Engine
 from emulator.faults import Action
 from emulator.runtime import Runtime
+from emulator.tds_pages import TdsRoutes
 from emulator.tokenjs import TOKEN_PATH, token_script
 from emulator.wire import encode_reply, parse_params
 
@@ -107,6 +108,7 @@ def create_app(engine: Engine, runtime: Runtime | None = None) -> web.Applicatio
     app.router.add_post(TOKEN_PATH, create_token)
     app.router.add_post("/_emulator/tokens", create_token)
     admin.AdminApi(runtime).register(app.router)
+    TdsRoutes(runtime).register(app.router)
 
     async def release_holds(_: web.Application) -> None:
         runtime.release_held()

@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from emulator.cards import Card
+from emulator.tds_state import TdsBook
 
 
 class TxState(StrEnum):
@@ -74,6 +75,7 @@ class Transaction:
     reauth_of: str | None = None
     aliases: list[str] = field(default_factory=list)  # pairs 1ReAuth issued for it in place (``same`` mode)
     history: list[Operation] = field(default_factory=list)
+    three_d_secure: dict[str, str] | None = None  # the 3-D Secure result fields the Master carried
 
     def to_json(self) -> dict[str, Any]:
         """Admin view: state, amount and references, card masked, no ProcessPass."""
@@ -94,6 +96,7 @@ class Transaction:
             "created_at": self.created_at.isoformat(),
             "reauth_of": self.reauth_of,
             "aliases": list(self.aliases),
+            "three_d_secure": self.three_d_secure,
             "history": [
                 {"operate_id": o.operate_id, "transaction_id": o.transaction_id, "at": o.at.isoformat(),
                  "amount": o.amount}
@@ -175,6 +178,7 @@ class Ledger:
     tokens: dict[str, Token] = field(default_factory=dict)
     counters: dict[str, OpCounter] = field(default_factory=lambda: defaultdict(OpCounter))
     merchant_failures: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    tds: TdsBook = field(default_factory=TdsBook)
 
     def add_transaction(self, tx: Transaction) -> None:
         """Store and index a new transaction."""
