@@ -1,0 +1,133 @@
+"""A process supervisor that restarts, as a container orchestrator would (issue 17).
+
+Runs named commands, prefixes each line of their output with the name, and when one dies without being asked
+to, logs it and starts it again after a backoff (doubling from `backoff_s` up to `max_backoff_s`, back to the
+start once a process has lived `stable_s`). `make run` and the chaos run use it; the chaos run also kills
+processes through it (`kill`) and reads how often each was restarted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TextIO
+
+
+@dataclass(kw_only=True)
+class Program:
+    """One supervised command and its life so far."""
+
+    name: str
+    command: list[str]
+    env: dict[str, str] | None = None
+    cwd: str | None = None
+    process: subprocess.Popen | None = None
+    started_at: float = 0.0
+    restarts: int = 0
+    backoff_s: float = 0.0
+    exits: list[int] = field(default_factory=list)
+
+
+class Supervisor:
+    """Starts programs, restarts the ones that die, stops them all on `stop()`."""
+
+    def __init__(self, out: TextIO | None = None, *, backoff_s: float = 0.2, max_backoff_s: float = 10.0,
+                 stable_s: float = 30.0) -> None:
+        self.out = out or sys.stdout
+        self.backoff_s, self.max_backoff_s, self.stable_s = backoff_s, max_backoff_s, stable_s
+        self.programs: dict[str, Program] = {}
+        self.on_start: list[Callable[[Program], None]] = []
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._width = len("supervisor")
+
+    def add(self, name: str, command: list[str], *, env: dict[str, str] | None = None, cwd: str | None = None) -> None:
+        self.programs[name] = Program(name=name, command=command, env=env, cwd=cwd, backoff_s=self.backoff_s)
+        self._width = max(self._width, len(name))
+
+    def say(self, name: str, line: str) -> None:
+        with self._lock:
+            self.out.write(f"{time.strftime('%H:%M:%S')} {name:<{self._width}} | {line.rstrip()}\n")
+            self.out.flush()
+
+    def start(self) -> None:
+        for program in self.programs.values():
+            self._launch(program)
+            threading.Thread(target=self._watch, args=(program,), daemon=True, name=f"watch-{program.name}").start()
+
+    def _launch(self, program: Program) -> None:
+        program.process = subprocess.Popen(
+            program.command, env=program.env, cwd=program.cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, text=True, errors="replace", bufsize=1, start_new_session=True)
+        program.started_at = time.monotonic()
+        self.say("supervisor", f"{program.name} started (pid {program.process.pid})")
+        for hook in self.on_start:
+            hook(program)
+
+    def _watch(self, program: Program) -> None:
+        while True:
+            process = program.process
+            assert process is not None and process.stdout is not None
+            for line in process.stdout:
+                self.say(program.name, line)
+            code = process.wait()
+            program.exits.append(code)
+            if self._stopping.is_set():
+                return
+            lived = time.monotonic() - program.started_at
+            if lived >= self.stable_s:
+                program.backoff_s = self.backoff_s
+            delay = program.backoff_s
+            program.backoff_s = min(program.backoff_s * 2, self.max_backoff_s)
+            program.restarts += 1
+            self.say("supervisor", f"{program.name} exited with {_describe(code)} after {lived:.1f}s; "
+                                   f"restart {program.restarts} in {delay:.2f}s")
+            if self._stopping.wait(delay):
+                return
+            self._launch(program)
+
+    def pid(self, name: str) -> int | None:
+        process = self.programs[name].process
+        return process.pid if process is not None and process.poll() is None else None
+
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> int | None:
+        """Signal the program's process group (as `kill -9` would); the watcher restarts it. Returns the pid."""
+        pid = self.pid(name)
+        if pid is not None:
+            self.say("supervisor", f"sending {signal.Signals(sig).name} to {name} (pid {pid})")
+            os.killpg(pid, sig)
+        return pid
+
+    def stop(self, timeout: float = 20.0) -> None:
+        """SIGTERM every program (its graceful shutdown), SIGKILL what is left after `timeout`."""
+        self._stopping.set()
+        live = [p.process for p in self.programs.values() if p.process is not None and p.process.poll() is None]
+        for process in live:
+            _signal_group(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for process in live:
+            try:
+                process.wait(max(deadline - time.monotonic(), 0.1))
+            except subprocess.TimeoutExpired:
+                _signal_group(process.pid, signal.SIGKILL)
+                process.wait(10)
+
+    def wait(self) -> None:
+        """Block until `stop()` (from a signal handler or another thread)."""
+        self._stopping.wait()
+
+
+def _signal_group(pid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, sig)
+
+
+def _describe(code: int) -> str:
+    return f"signal {signal.Signals(-code).name}" if code < 0 else f"code {code}"
