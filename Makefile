@@ -41,7 +41,7 @@ test-unit: venv
 
 lint: venv
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy contracts delivery services emulator deploy
+	$(VENV)/bin/mypy contracts delivery services emulator deploy web
 	$(VENV)/bin/lint-imports
 	$(PY) -m contracts.schemas check
 	$(PY) -m deploy.checks.style

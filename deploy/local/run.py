@@ -1,7 +1,8 @@
 """`make run`: the whole system on this machine, in the foreground.
 
 Starts what is missing (PostgreSQL from Debian's package, a Kafka broker from Maven Central), creates the
-topics, then runs the e-SCOTT emulator and the four services under honcho, prints `READY` and the URLs once
+topics, then runs the e-SCOTT emulator, the four services, the operator console and the demo storefront
+under honcho, prints `READY` and the URLs once
 every health check answers, and on Ctrl-C stops everything it started (the services through honcho, then the
 broker by its pid, then PostgreSQL if it was not running before).
 Set `KAFKA_BOOTSTRAP_SERVERS` / `DATABASE_URL` to use servers you already have. `PAYMENT_WORKERS=N` runs the
@@ -62,6 +63,11 @@ def local_env(env: dict[str, str]) -> dict[str, str]:
     env.setdefault("CHECKOUT_PAYMENT_URL", f"http://127.0.0.1:{env.get('PAYMENT_HTTP_PORT', '8002')}")
     env.setdefault("CHECKOUT_NOTIFICATION_URL", f"http://127.0.0.1:{env.get('NOTIFICATION_HTTP_PORT', '8004')}")
     env.setdefault("CHECKOUT_SUBSCRIPTION_URL", f"http://127.0.0.1:{env.get('SUBSCRIPTION_HTTP_PORT', '8003')}")
+    for service, port in (("checkout", "8001"), ("payment", "8002"), ("subscription", "8003"),
+                          ("notification", "8004")):  # the console and the storefront call their public APIs
+        service_port = env.get(f"{service.upper()}_HTTP_PORT", port)
+        env.setdefault(f"WEB_{service.upper()}_URL", f"http://127.0.0.1:{service_port}")
+    env.setdefault("STOREFRONT_TOKEN_SCRIPT_BASE", f"http://127.0.0.1:{emulator_port}")
     for name, value in DEV_ENV.items():
         env.setdefault(name, value)
     env.setdefault("PYTHONUNBUFFERED", "1")
@@ -90,6 +96,9 @@ def components(env: dict[str, str]) -> dict[str, tuple[list[str], str]]:
             port = free_port()
             found[f"payment-worker-{number}"] = ([sys.executable, "-m", "services.payment", "worker", "--http-port",
                                                   str(port)], f"http://127.0.0.1:{port}/health")
+    for name, default_port in (("console", "8010"), ("storefront", "8011")):  # web/: after the services' URLs
+        port = env.get(f"{name.upper()}_HTTP_PORT", default_port)
+        found[name] = ([sys.executable, "-m", f"web.{name}"], f"http://127.0.0.1:{port}/health")
     return found
 
 

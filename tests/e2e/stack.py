@@ -22,6 +22,7 @@ from deploy.local.kafka import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("checkout", "payment", "subscription", "notification")
+WEB = ("console", "storefront")
 PG = os.environ.get("DATABASE_URL", "postgresql://payments:payments@127.0.0.1:5432/postgres")
 
 
@@ -35,7 +36,7 @@ class Stack:
     @classmethod
     def configure(cls, *, workdir: Path, pg_admin_url: str, databases: dict[str, str], kafka: str) -> Stack:
         env = {k: v for k, v in os.environ.items() if not k.endswith(("_DATABASE_URL", "_HTTP_PORT"))}
-        ports = {name: free_port() for name in SERVICES}
+        ports = {name: free_port() for name in (*SERVICES, *WEB)}
         env.update({f"{name.upper()}_HTTP_PORT": str(port) for name, port in ports.items()})
         env.update({f"{name.upper()}_DATABASE_URL": url for name, url in databases.items()})
         env.update(DATABASE_URL=pg_admin_url, KAFKA_BOOTSTRAP_SERVERS=kafka,
@@ -52,7 +53,9 @@ class Stack:
         log.close()
         output = wait_for_line(self.log_path, "READY", self.process, timeout=timeout)
         lines = [line.strip() for line in output.splitlines()]
-        self.urls = dict(line.split() for line in lines[lines.index("READY") + 1:][:6])
+        after = lines[lines.index("READY") + 1:]
+        self.urls = dict(line.split() for line in after[:next((i for i, x in enumerate(after) if len(x.split()) != 2),
+                                                              len(after))])
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

@@ -45,13 +45,16 @@ def installments_label(pay_type: str) -> str:
 
 
 def order_summary(order: Order) -> dict[str, Any]:
+    """A search hit for operators: with the reason, the R16 buyer message and the raw codes of a decline (the
+    console's dashboard groups declines by them)."""
     request = order.request
     return {
         "order_id": order.order_id, "checkout_id": order.checkout_id, "origin": order.origin, "status": order.status,
         "payment_status": order.payment_status, "payment_number": shown_payment_number(order),
         "order_date": order.order_date.isoformat(), "placed_at": order.placed_at.isoformat(),
         "amount": order.amount, "buyer": {"name": request.buyer.name, "email": request.buyer.email},
-        "renewal": renewal_view(order),
+        "renewal": renewal_view(order), "reason_code": order.reason_code, "buyer_message": order.buyer_message,
+        "gateway_codes": list(order.gateway_codes),
     }  # fmt: skip
 
 

@@ -1,0 +1,67 @@
+"""要確認: orders whose payment outcome is unknown (`needs_review`), with the payment number to look up in Sony's
+screen and the resolve form, and alerts for payments with two live holds (an amount update whose old hold could
+not be released). The resolution itself is the payment service's (design §6.2)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from web.common.api import segment
+from web.console.context import Console, NotFound, Operator
+
+ALERT_SCAN = 50  # recent completed orders whose payments are checked for two live holds
+
+
+def router(console: Console) -> APIRouter:
+    api = APIRouter()
+
+    @api.get("/review", response_class=HTMLResponse)
+    async def review(request: Request) -> Response:
+        operator = console.operator(request)
+        waiting = await console.call(operator, "checkout", "GET", "/orders", params={"status": "needs_review",
+                                                                                      "limit": 200})
+        orders = waiting.body.get("orders", []) if waiting.ok else []
+        return console.render(request, operator, "review.html", orders=orders, alerts=await two_hold_alerts(
+            console, operator), error=None if waiting.ok else waiting.message)
+
+    @api.post("/review/{order_id}/resolve")
+    async def resolve(request: Request, order_id: str) -> Response:
+        return await _resolve(console, request, order_id, "resolve")
+
+    @api.post("/review/{order_id}/resolve-operation")
+    async def resolve_operation(request: Request, order_id: str) -> Response:
+        return await _resolve(console, request, order_id, "operations/resolve")
+
+    return api
+
+
+async def _resolve(console: Console, request: Request, order_id: str, path: str) -> Response:
+    operator, form = await console.posted(request)
+    body: dict[str, Any] = {"outcome": form.get("outcome", "")}
+    for name in ("transaction_id", "approval_number", "process_id", "process_pass"):
+        if form.get(name, "").strip():
+            body[name] = form[name].strip()
+    answer = await console.call(operator, "payment", "POST", f"/payments/{segment(order_id)}/{path}", json=body)
+    if answer.status == 404:
+        raise NotFound
+    if answer.ok:
+        console.flash(operator, kind="ok", text="結果を記録しました。")
+    else:
+        console.flash(operator, kind="error", text="結果を記録できませんでした。", detail=answer.message)
+    return console.back(f"/orders/{segment(order_id)}")
+
+
+async def two_hold_alerts(console: Console, operator: Operator) -> list[dict[str, Any]]:
+    """Payments of the shop's recent completed orders flagged `two_live_holds` (read without a live gateway call)."""
+    recent = await console.call(operator, "checkout", "GET", "/orders", params={"status": "completed",
+                                                                                 "limit": ALERT_SCAN})
+    if not recent.ok:
+        return []
+    answers = await asyncio.gather(*(
+        console.call(operator, "payment", "GET", f"/payments/{segment(o['order_id'])}", params={"live": "false"})
+        for o in recent.body.get("orders", [])))
+    return [a.body for a in answers if a.ok and a.body.get("two_live_holds")]
