@@ -43,7 +43,8 @@ def alive(pid: int) -> bool:
 
 
 def test_the_runner_prints_ready_with_urls_and_ctrl_c_stops_everything(pg_admin_url, tmp_path):
-    ports = {name: free_port() for name in ("CHECKOUT", "PAYMENT", "SUBSCRIPTION", "NOTIFICATION")}
+    ports = {name: free_port() for name in ("CHECKOUT", "PAYMENT", "SUBSCRIPTION", "NOTIFICATION", "CONSOLE",
+                                               "STOREFRONT")}
     env = {k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP_SERVERS"}
     env.update({f"{name}_HTTP_PORT": str(port) for name, port in ports.items()})
     env.update(DATABASE_URL=pg_admin_url, KAFKA_PORT=str(free_port()), KAFKA_RUN_DIR=str(tmp_path / "kafka"),
@@ -58,7 +59,7 @@ def test_the_runner_prints_ready_with_urls_and_ctrl_c_stops_everything(pg_admin_
             assert f"http://127.0.0.1:{port}" in output
             assert httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).json()["status"] == "ok"
         started = descendants(runner.pid)
-        assert len(started) >= 7  # broker, emulator, SMTP sink, four services (plus honcho's shells)
+        assert len(started) >= 9  # broker, emulator, SMTP sink, four services, console, storefront (+ shells)
         assert "demo-storefront-key" in output
         os.killpg(runner.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
         returncode = runner.wait(timeout=90)
