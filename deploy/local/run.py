@@ -97,8 +97,8 @@ def components(env: dict[str, str]) -> dict[str, tuple[list[str], str]]:
             found[f"payment-worker-{number}"] = ([sys.executable, "-m", "services.payment", "worker", "--http-port",
                                                   str(port)], f"http://127.0.0.1:{port}/health")
     for name, default_port in (("console", "8010"), ("storefront", "8011")):  # web/: after the services' URLs
-        port = env.get(f"{name.upper()}_HTTP_PORT", default_port)
-        found[name] = ([sys.executable, "-m", f"web.{name}"], f"http://127.0.0.1:{port}/health")
+        web_port = env.get(f"{name.upper()}_HTTP_PORT", default_port)
+        found[name] = ([sys.executable, "-m", f"web.{name}"], f"http://127.0.0.1:{web_port}/health")
     return found
 
 
