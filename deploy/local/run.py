@@ -1,10 +1,10 @@
 """`make run`: the whole system on this machine, in the foreground.
 
 Starts what is missing (PostgreSQL from Debian's package, a Kafka broker from Maven Central), creates the
-topics, then runs the e-SCOTT emulator, the four services, the operator console and the demo storefront
-under honcho, prints `READY` and the URLs once
-every health check answers, and on Ctrl-C stops everything it started (the services through honcho, then the
-broker by its pid, then PostgreSQL if it was not running before).
+topics, then runs the e-SCOTT emulator, the four services, the operator console and the demo storefront under
+`deploy.local.supervisor` (a program that dies is restarted with backoff, and the log says so, instead of the whole
+stack stopping), prints `READY` and the URLs once every health check answers, and on Ctrl-C stops everything it
+started (the services, then the broker by its pid, then PostgreSQL if it was not running before).
 Set `KAFKA_BOOTSTRAP_SERVERS` / `DATABASE_URL` to use servers you already have. `PAYMENT_WORKERS=N` runs the
 payment service as one API process (`payment`) and N worker processes (`payment-worker-1`..N: the consumer group's
 members, each with its own health port), instead of one process doing both (docs/operations.md, scaling).
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -21,11 +22,10 @@ import time
 from pathlib import Path
 
 import httpx
-from honcho.manager import Manager
-from honcho.printer import Printer
 
 from delivery.settings import KafkaSettings
 from deploy.local.kafka import RUN_DIR, LocalKafka, build_libs, free_port
+from deploy.local.supervisor import Supervisor
 from deploy.local.topics import create_all
 from services.checkout.settings import CheckoutSettings
 from services.notification.settings import NotificationSettings
@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[2]
 POSTGRES = ROOT / "deploy" / "local" / "postgres.sh"
 SINK_MAILDIR = ROOT / ".cache" / "smtp-sink" / "Maildir"
 READY_TIMEOUT_S = 120.0
+NOT_READY = threading.Event()
 
 
 # Local-only values, documented in the README; real deployments set their own.
@@ -115,8 +116,8 @@ def seed_demo_shop(env: dict[str, str], checkout_url: str) -> bool:
     return seeding.returncode == 0
 
 
-def announce_when_healthy(urls: dict[str, str], manager: Manager, env: dict[str, str]) -> None:
-    """Poll the health URLs; seed the demo shop; print READY and the URLs (or say what is not ready)."""
+def announce_when_healthy(urls: dict[str, str], stop: threading.Event, env: dict[str, str]) -> None:
+    """Poll the health URLs; seed the demo shop; print READY and the URLs (or say what is not ready and stop)."""
     deadline = time.monotonic() + READY_TIMEOUT_S
     pending = dict(urls)
     with httpx.Client(timeout=2.0) as client:
@@ -131,7 +132,8 @@ def announce_when_healthy(urls: dict[str, str], manager: Manager, env: dict[str,
     base = {name: url.rsplit("/", 1)[0].replace("/_emulator", "") for name, url in urls.items()}
     if pending or not seed_demo_shop(env, base["checkout"]):
         print(f"NOT READY after {READY_TIMEOUT_S:.0f}s: {', '.join(sorted(pending)) or 'demo shop'}", flush=True)
-        manager.terminate()
+        NOT_READY.set()
+        stop.set()
         return
     print("READY", flush=True)
     for name, url in base.items():
@@ -161,17 +163,22 @@ def start_infrastructure(env: dict[str, str]) -> LocalKafka | None:
 def main() -> int:
     env = local_env(dict(os.environ))
     kafka = start_infrastructure(env)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    supervisor = Supervisor(sys.stdout)
     try:
-        manager = Manager(Printer(sys.stdout))
         procs = components(env)
         for name, (command, _) in procs.items():
-            manager.add_process(name, subprocess.list2cmdline(command), env=env, cwd=str(ROOT))
+            supervisor.add(name, command, env=env, cwd=str(ROOT))
+        supervisor.start()
         urls = {name: url for name, (_, url) in procs.items()}
-        threading.Thread(target=announce_when_healthy, args=(urls, manager, env), daemon=True).start()
-        manager.loop()
-        # honcho reports 130 after Ctrl-C; a clean stop the user asked for is a success.
-        return 0 if manager.returncode in (None, 0, 130) else int(manager.returncode)
+        threading.Thread(target=announce_when_healthy, args=(urls, stop, env), daemon=True).start()
+        while not stop.wait(0.5):
+            pass
+        return 1 if NOT_READY.is_set() else 0
     finally:
+        supervisor.stop()
         if kafka is not None:
             kafka.stop()
         if not env.get("DATABASE_URL"):

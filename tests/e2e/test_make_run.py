@@ -1,4 +1,5 @@
-"""`make run`'s runner brings the whole system up, says READY, and Ctrl-C leaves no process behind."""
+"""`make run`'s runner brings the whole system up, says READY, restarts a service killed with -9 (the rest keeps
+running), and Ctrl-C leaves no process behind."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -42,6 +44,21 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
+def kill_and_await_health(pids: set[int], module: str, health: str, timeout: float = 60.0) -> float:
+    """kill -9 the process running `module`; seconds until its health URL answers ok again (the supervisor)."""
+    [victim] = [pid for pid in pids if module.encode() in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    os.kill(victim, signal.SIGKILL)
+    killed = time.monotonic()
+    while time.monotonic() - killed < timeout:
+        try:
+            if httpx.get(health, timeout=2).status_code == 200 and not alive(victim):
+                return time.monotonic() - killed
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    raise AssertionError(f"{module} not healthy again within {timeout}s")
+
+
 def test_the_runner_prints_ready_with_urls_and_ctrl_c_stops_everything(pg_admin_url, tmp_path):
     ports = {name: free_port() for name in ("CHECKOUT", "PAYMENT", "SUBSCRIPTION", "NOTIFICATION", "CONSOLE",
                                                "STOREFRONT")}
@@ -59,8 +76,12 @@ def test_the_runner_prints_ready_with_urls_and_ctrl_c_stops_everything(pg_admin_
             assert f"http://127.0.0.1:{port}" in output
             assert httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).json()["status"] == "ok"
         started = descendants(runner.pid)
-        assert len(started) >= 9  # broker, emulator, SMTP sink, four services, console, storefront (+ shells)
+        assert len(started) >= 9  # broker, emulator, SMTP sink, four services, console, storefront
         assert "demo-storefront-key" in output
+        restart_s = kill_and_await_health(started, "services.payment", f"http://127.0.0.1:{ports['PAYMENT']}/health")
+        assert "payment exited with signal SIGKILL" in (tmp_path / "run.log").read_text()
+        print(f"payment healthy {restart_s:.1f}s after kill -9")
+        started |= descendants(runner.pid)
         os.killpg(runner.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
         returncode = runner.wait(timeout=90)
         left = [pid for pid in started if alive(pid)]
