@@ -1,11 +1,19 @@
-"""Orders per second and checkout -> completed latency (p50/p99) through the whole system as processes.
+"""Orders per second, checkout -> completed latency (p50/p99) and what each order costs, through the whole system
+as processes.
 
-    .venv/bin/python bench/checkout_bench.py [--orders 300] [--concurrency 64]
+    .venv/bin/python bench/checkout_bench.py [--orders 600] [--concurrency 64] [--latencies 0,200]
 
 Starts what is missing (PostgreSQL; a throw-away Kafka unless KAFKA_BOOTSTRAP_SERVERS is set), runs the
 `make run` runner on fresh databases and a fresh topic prefix, then submits orders to the demo shop as a
 storefront would (`POST /v1/checkouts?wait=30`, each answer waits for the final outcome), with 0 ms and then
-200 ms gateway latency at the emulator. Loopback only; bounded in count and time.
+200 ms gateway latency at the emulator. A round's clock stops when the SMTP sink has accepted the last order's
+mails (the goal is orders completed with their mails), not when the last checkout answers.
+
+Per round it prints: orders/s; p50/p99 of checkout -> completed (the answer) and of checkout -> last mail
+accepted; core-ms per order of every process (/proc: services, this run's PostgreSQL backends, the Kafka broker
+listening on the bootstrap port, the load client, the SMTP sink, the emulator); PostgreSQL commits per order
+(pg_stat_database) and Kafka records per order (end offsets of this run's topics). The shared broker's CPU
+includes whatever else uses it at the time; the machine's load is printed beside.
 """
 
 from __future__ import annotations
@@ -17,49 +25,113 @@ import sys
 import tempfile
 import time
 import uuid
+from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.system_cost import Scope, Snapshot, listening_pid
 from tests.e2e.stack import PG, Shop, Stack, fresh_databases, quiet, run_benchmark
 
+MAIL_WAIT_S = 120.0
 
-async def run_round(shop: Shop, *, orders: int, concurrency: int, latency_ms: int) -> None:
+
+def quantiles(values: list[float]) -> str:
+    cuts = statistics.quantiles(values, n=100) if len(values) > 1 else values * 99
+    return f"p50 {cuts[49] * 1000:.0f} ms, p99 {cuts[98] * 1000:.0f} ms"
+
+
+async def mails_accepted(shop: Shop) -> int:
+    response = await shop.http.get(f"{shop.stack.urls['smtp-sink']}/stats")
+    return int(response.json()["accepted"])
+
+
+async def wait_for_mails(shop: Shop, count: int) -> None:
+    deadline = time.monotonic() + MAIL_WAIT_S
+    while await mails_accepted(shop) < count:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"the SMTP sink did not accept {count} mails within {MAIL_WAIT_S:.0f}s")
+        await asyncio.sleep(0.02)
+
+
+async def mails_per_order(shop: Shop, orders: int) -> int:
+    """After the warm-up: how many mails one order makes (the sink's count once it stops growing)."""
+    deadline, last, since = time.monotonic() + 60, -1, time.monotonic()
+    while time.monotonic() < deadline:
+        now = await mails_accepted(shop)
+        if now != last:
+            last, since = now, time.monotonic()
+        elif now and time.monotonic() - since > 2.0:
+            break
+        await asyncio.sleep(0.1)
+    if last <= 0 or last % orders:
+        raise SystemExit(f"warm-up: {orders} orders made {last} mails (expected a whole number per order)")
+    return last // orders
+
+
+async def last_mail_times(shop: Shop) -> dict[str, float]:
+    """order id -> wall time its last mail was accepted (the sink's X-Sink-Received-At)."""
+    found: dict[str, float] = {}
+    for summary in (await shop.http.get(f"{shop.stack.urls['smtp-sink']}/messages")).json():
+        if summary.get("order_id") and summary.get("received_at"):
+            at = datetime.fromisoformat(summary["received_at"]).timestamp()
+            found[summary["order_id"]] = max(at, found.get(summary["order_id"], 0.0))
+    return found
+
+
+async def run_round(shop: Shop, scope: Scope, *, args: argparse.Namespace, latency_ms: int, per_order: int) -> None:
     await shop.set_faults({"seed": 7, "default": {"latency_ms": latency_ms}} if latency_ms else None)
-    tokens = [await shop.token() for _ in range(orders)]
-    gate = asyncio.Semaphore(concurrency)
-    latencies: list[float] = []
+    await shop.http.delete(f"{shop.stack.urls['smtp-sink']}/messages")
+    tokens = [await shop.token() for _ in range(args.orders)]
+    gate = asyncio.Semaphore(args.concurrency)
+    answered: list[float] = []
+    started_at: dict[str, float] = {}
     statuses: dict[str, int] = {}
 
     async def one(token: str) -> None:
         async with gate:
-            started = time.perf_counter()
+            wall, started = time.time(), time.perf_counter()
             outcome = (await shop.checkout(shop.body(token), wait=30)).json()
-            latencies.append(time.perf_counter() - started)
+            answered.append(time.perf_counter() - started)
             statuses[outcome["status"]] = statuses.get(outcome["status"], 0) + 1
+            if outcome.get("order_id"):
+                started_at[outcome["order_id"]] = wall
 
+    mails_before = await mails_accepted(shop)
+    before = await Snapshot.take(scope)
     began = time.perf_counter()
     await asyncio.gather(*(one(t) for t in tokens))
+    answers_done = time.perf_counter() - began
+    await wait_for_mails(shop, mails_before + per_order * args.orders)
     wall = time.perf_counter() - began
-    cuts = statistics.quantiles(latencies, n=100)
+    after = await Snapshot.take(scope)
+    mailed = await last_mail_times(shop)
+    to_mail = [mailed[o] - t for o, t in started_at.items() if o in mailed]
     stats = await shop.emulator("stats")
-    print(f"gateway latency {latency_ms:>3} ms: {orders} orders in {wall:.1f} s = {orders / wall:.1f} orders/s; "
-          f"checkout->completed p50 {cuts[49] * 1000:.0f} ms, p99 {cuts[98] * 1000:.0f} ms; outcomes {statuses}; "
-          f"emulator max in flight {stats['max_in_flight']}", flush=True)
+    print(f"gateway latency {latency_ms:>3} ms: {args.orders} orders completed with {per_order} mails each in "
+          f"{wall:.1f} s = {args.orders / wall:.1f} orders/s (last answer after {answers_done:.1f} s); "
+          f"checkout->completed {quantiles(answered)}; checkout->last mail {quantiles(to_mail)}; outcomes "
+          f"{statuses}; emulator max in flight {stats['max_in_flight']}", flush=True)
+    print(after.report(before, count=args.orders, wall=wall), flush=True)
 
 
 async def main(args: argparse.Namespace, bootstrap: str) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="checkout-bench-"))
-    stack = quiet(Stack.configure(workdir=workdir, pg_admin_url=PG, databases=await fresh_databases(PG, "bench"),
-                                  kafka=bootstrap))
+    databases = await fresh_databases(PG, "bench")
+    stack = quiet(Stack.configure(workdir=workdir, pg_admin_url=PG, databases=databases, kafka=bootstrap))
     try:
         stack.start()
+        assert stack.process is not None
+        scope = Scope(runner=stack.process.pid, broker=listening_pid(int(bootstrap.rsplit(":", 1)[1])),
+                      pg_admin_url=PG, databases=databases, bootstrap=bootstrap,
+                      topic_prefix=stack.env["KAFKA_TOPIC_PREFIX"])
         shop = Shop(stack)
-        warmup = [await shop.token() for _ in range(5)]
-        await asyncio.gather(*(shop.checkout(shop.body(t)) for t in warmup))
-        for latency in (0, 200):
+        warmup = [await shop.token() for _ in range(args.warmup)]
+        await asyncio.gather(*(shop.checkout(shop.body(t), wait=30) for t in warmup))
+        per_order = await mails_per_order(shop, args.warmup)
+        for latency in args.latencies:
             await shop.http.post(f"{stack.urls['emulator']}/_emulator/reset")
-            await run_round(shop, orders=args.orders, concurrency=args.concurrency, latency_ms=latency)
+            await run_round(shop, scope, args=args, latency_ms=latency, per_order=per_order)
         await shop.http.aclose()
     finally:
         stack.stop()
@@ -68,7 +140,10 @@ async def main(args: argparse.Namespace, bootstrap: str) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--orders", type=int, default=300)
+    parser.add_argument("--orders", type=int, default=600)
     parser.add_argument("--concurrency", type=int, default=64)
-    args = parser.parse_args()
-    run_benchmark(lambda bootstrap: main(args, bootstrap))
+    parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--latencies", type=lambda s: [int(x) for x in s.split(",")], default=[0, 200],
+                        help="gateway latencies (ms) of the rounds, comma-separated")
+    cli = parser.parse_args()
+    run_benchmark(lambda bootstrap: main(cli, bootstrap))
