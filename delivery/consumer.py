@@ -154,42 +154,55 @@ class KeyOrderedConsumer(ConsumerRebalanceListener, Generic[T]):
 
     async def _process_counted(self, tp: TopicPartition, record: ConsumerRecord) -> None:
         self._running[tp] = self._running.get(tp, 0) + 1
-        started = time.monotonic()
         try:
-            outcome = await self._process(record)
+            outcome, seconds = await self._process(record)
             self._metrics.records.labels(self.group_id, record.topic, outcome).inc()
-            self._metrics.handle_seconds.labels(self.group_id, record.topic).observe(time.monotonic() - started)
+            self._metrics.handle_seconds.labels(self.group_id, record.topic).observe(seconds)
         finally:
             self._running[tp] -= 1
             async with self._changed:
                 self._changed.notify_all()
 
     # -- one record: decode, handle with retries, or dead-letter ----------------------------------------
-    async def _process(self, record: ConsumerRecord) -> str:
-        """Handle one record (retrying) or dead-letter it; returns which: `handled` or `dead_lettered`."""
+    async def _process(self, record: ConsumerRecord) -> tuple[str, float]:
+        """Handle one record (retrying) or dead-letter it; returns which (`handled` or `dead_lettered`) and the
+        seconds spent decoding, in the handler and dead-lettering: not the waits for a concurrency slot nor the
+        backoff between attempts (`kafka_record_handle_seconds` is what a record costs, not how busy we are)."""
+        started = time.monotonic()
         try:
             message = self._decode(record)
         except Exception as exc:
             reason = str(exc) if isinstance(exc, InvalidMessage) else f"undecodable: {type(exc).__name__}: {exc}"
-            return await self._to_dlq(record, f"invalid message: {reason}", attempts=0)
+            return await self._to_dlq(record, f"invalid message: {reason}", attempts=0), time.monotonic() - started
+        spent = time.monotonic() - started
         attempt = 0
         while True:
             attempt += 1
             try:
                 async with self._run_slots:
-                    await self._handle(message, record)
-                return "handled"
+                    started = time.monotonic()
+                    try:
+                        await self._handle(message, record)
+                    finally:
+                        spent += time.monotonic() - started
+                return "handled", spent
             except PermanentError as exc:
-                return await self._to_dlq(record, f"permanent error: {exc}", attempts=attempt)
+                return await self._timed_dlq(record, f"permanent error: {exc}", attempts=attempt, spent=spent)
             except Exception as exc:
                 if attempt >= self._settings.max_attempts:
-                    return await self._to_dlq(record, f"failed {attempt} times, last: {type(exc).__name__}: {exc}",
-                                              attempts=attempt)
+                    return await self._timed_dlq(record, f"failed {attempt} times, last: {type(exc).__name__}: "
+                                                         f"{exc}", attempts=attempt, spent=spent)
                 self._metrics.retries.labels(self.group_id, record.topic).inc()
                 delay = min(self._settings.backoff_initial_s * 2 ** (attempt - 1), self._settings.backoff_max_s)
                 log.warning("consumer %s: %s[%d]@%d attempt %d failed (%s); retry in %.2fs", self.group_id,
                             record.topic, record.partition, record.offset, attempt, type(exc).__name__, delay)
                 await asyncio.sleep(delay)
+
+    async def _timed_dlq(self, record: ConsumerRecord, reason: str, *, attempts: int,
+                         spent: float) -> tuple[str, float]:
+        started = time.monotonic()
+        outcome = await self._to_dlq(record, reason, attempts=attempts)
+        return outcome, spent + time.monotonic() - started
 
     async def _to_dlq(self, record: ConsumerRecord, reason: str, *, attempts: int) -> str:
         """Never gives up: losing the record is worse than holding its key back while the DLQ is unreachable."""

@@ -11,12 +11,46 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
 
 DELIVERY_MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _NAME = re.compile(r"^(\d{3,})_[a-z0-9_]+\.sql$")
 _LOCK_ID = 7_340_011  # arbitrary, constant: "migrations running" advisory lock
+_LOOPBACK = {"localhost", "127.0.0.1", "::1"}
+
+
+class PooledConnection(asyncpg.Connection):  # type: ignore[misc]
+    """A pool connection released without asyncpg's reset query (`SELECT pg_advisory_unlock_all(); CLOSE ALL;
+    UNLISTEN *; RESET ALL`): one round trip and one transaction per release, half of all commits per order.
+
+    Safe because no code leaves session state on a pooled connection: transactions are always closed by
+    asyncpg before release (it still rolls back an open one), settings are `SET LOCAL` or per statement, the
+    migration advisory lock is unlocked explicitly, and a LISTEN on a pooled connection is removed with its
+    listener (`remove_listener` sends UNLISTEN). Code that needs session state uses its own `connect()`."""
+
+    def get_reset_query(self) -> str:
+        return ""
+
+
+def connect_options(url: str) -> dict[str, Any]:
+    """asyncpg options for `url`: no TLS to a server on this machine (loopback or a Unix socket), where it only
+    costs CPU, unless the URL asks for an `sslmode`; a remote server keeps asyncpg's default (TLS preferred)."""
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    if "sslmode" in query or "ssl" in query:
+        return {}
+    host = parts.hostname or query.get("host", [""])[0]
+    if not host or host.startswith("/") or host in _LOOPBACK:
+        return {"ssl": False}
+    return {}
+
+
+async def connect(url: str) -> asyncpg.Connection:
+    """One connection of its own (LISTEN, tools), with the same options as the pool."""
+    return await asyncpg.connect(url, **connect_options(url))
 
 
 @dataclass(frozen=True)
@@ -63,11 +97,11 @@ async def migrate(conn: asyncpg.Connection, *directories: Path) -> list[str]:
 async def ensure_database(url: str) -> None:
     """Create the service's database on first start when it is missing (e.g. on a server you brought)."""
     try:
-        conn = await asyncpg.connect(url)
+        conn = await connect(url)
     except asyncpg.InvalidCatalogNameError:
         head, _, tail = url.rpartition("/")
         name, _, query = tail.partition("?")
-        admin = await asyncpg.connect(f"{head}/postgres" + (f"?{query}" if query else ""))
+        admin = await connect(f"{head}/postgres" + (f"?{query}" if query else ""))
         try:
             await admin.execute(f'CREATE DATABASE "{name}"')
         except asyncpg.DuplicateDatabaseError:
@@ -80,6 +114,7 @@ async def ensure_database(url: str) -> None:
 
 async def create_pool(url: str, *, min_size: int = 2, max_size: int = 20) -> asyncpg.Pool:
     await ensure_database(url)
-    pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size)
+    pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size, connection_class=PooledConnection,
+                                     **connect_options(url))
     assert pool is not None
     return pool

@@ -33,7 +33,9 @@ class ServiceMetrics:
                                ["group", "topic", "outcome"], registry=r)
         self.retries = Counter("kafka_record_retries", "Handler attempts that failed and were retried.",
                                ["group", "topic"], registry=r)
-        self.handle_seconds = Histogram("kafka_record_handle_seconds", "Time to handle one record, retries included.",
+        self.handle_seconds = Histogram("kafka_record_handle_seconds",
+                                        "Time spent handling one record (all attempts and dead-lettering; not the "
+                                        "waits for a concurrency slot nor the backoff between attempts).",
                                         ["group", "topic"], registry=r)
         self.lag = Gauge("kafka_consumer_lag", "Records of an assigned partition not yet handled (end - commit point).",
                          ["group", "topic", "partition"], registry=r)

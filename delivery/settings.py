@@ -42,7 +42,9 @@ class KafkaSettings(BaseModel):
 class ConsumerSettings(BaseModel):
     """Key-ordered concurrency and retry policy for one consumer group (design §6.3, §6.4)."""
 
-    concurrency: int = Field(default=64, ge=1, description="handlers running at once (different keys)")
+    concurrency: int = Field(default=256, ge=1, description="handlers running at once (different keys); handlers "
+                             "hold no database connection while they wait on a gateway, so one payment worker keeps "
+                             "this many gateway calls in flight")
     max_buffered: int = Field(default=1024, ge=1, description="records fetched but not finished")
     max_attempts: int = Field(default=5, ge=1, description="tries of a failing handler before the DLQ")
     backoff_initial_s: float = Field(default=0.2, gt=0)

@@ -13,7 +13,9 @@ timeouts are temporary. A timeout after DATA leaves the outcome unknown: it is r
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
+import socket
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
@@ -79,7 +81,7 @@ class SmtpTransport:
             password=s.password.get_secret_value() if s.password else None,
             use_tls=s.security == "tls", start_tls=s.security == "starttls", validate_certs=s.validate_certs,
             cert_bundle=str(s.ca_file) if s.ca_file else None,
-            timeout=s.timeout_s, local_hostname=s.local_hostname,
+            timeout=s.timeout_s, local_hostname=s.local_hostname or this_host(),
         )
 
     def _quit_later(self, client: aiosmtplib.SMTP) -> None:
@@ -93,6 +95,13 @@ class SmtpTransport:
                 await client.quit()
         except Exception:
             client.close()
+
+
+@functools.cache
+def this_host() -> str:
+    """The EHLO name when none is set: this host's FQDN, looked up once per process (aiosmtplib would look it up
+    in a thread for every connection)."""
+    return socket.getfqdn()
 
 
 def classify(exc: BaseException) -> SendResult:

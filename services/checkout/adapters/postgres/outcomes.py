@@ -15,6 +15,7 @@ from typing import Any
 import asyncpg
 
 from delivery.cancellation import wait_event
+from delivery.db import connect
 from services.checkout.adapters.postgres.uow import OUTCOME_CHANNEL, outcome_payload
 
 
@@ -42,7 +43,7 @@ class PostgresOutcomeSignals:
         self._watches: dict[str, set[OutcomeWatch]] = {}
 
     async def start(self) -> None:
-        self._conn = await asyncpg.connect(self._database_url)
+        self._conn = await connect(self._database_url)
         await self._conn.add_listener(OUTCOME_CHANNEL, self._on_notify)
 
     async def stop(self) -> None:
