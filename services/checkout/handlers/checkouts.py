@@ -4,8 +4,9 @@
 repeat with the same body (over HTTP or Kafka) gets that first outcome, and no second order is ever made; the same
 id with a different body is refused with the differing fields (409 `idempotency_key_reused` over HTTP, a dead
 letter on Kafka: issue 14). HTTP submissions are
-validated at once (so a storefront gets its 422 immediately) and then travel the same road as Kafka input:
-the outbox publishes the very `CheckoutRequested`, and the consumer re-validates it and places the order.
+validated at once (so a storefront gets its 422 immediately) and placed in the request's own transaction, decided
+by the same rules as Kafka input (`_decide_order`), so `OrderPlaced` leaves through the outbox with the order; a
+`CheckoutRequested` a storefront publishes on Kafka itself is placed by the consumer (`place_checkout`).
 """
 
 from __future__ import annotations
@@ -88,26 +89,38 @@ async def card_availability(deps: Deps, shop: Shop, cart: CartSummary) -> Availa
 
 
 async def submit_checkout(deps: Deps, shop: Shop, checkout: translate.IncomingCheckout) -> tuple[CheckoutOutcome, bool]:
-    """Publish a storefront's checkout once; returns its outcome and whether this call submitted it."""
-    checkout_id = checkout.request.checkout_id
+    """Place a storefront's checkout once, in this request's own transaction (issue 18: no Kafka hop through
+    `checkout.requests` and back); returns its outcome and whether this call submitted it.
+
+    The order is decided exactly as the consumer of `checkout.requests` decides (`_decide_order`, R1-R10 against
+    the shop as stored now) and `OrderPlaced` (or `OrderRejected`) leaves through the outbox with the order."""
+    request = checkout.request
+    checkout_id = request.checkout_id
     body = translate.checkout_fingerprint(checkout, deps.sealer)
-    existing = await checkout_outcome(deps, shop.shop_id, checkout_id)
-    if existing is not None:
-        async with deps.uow() as uow:
-            await _same_body(uow, shop.shop_id, checkout_id, body=body)
-        return existing, False
-    rejections = refusals(shop, checkout.request, jst_date(deps.clock.now()))
-    if rejections:
-        raise CheckoutRefused(rejections)
+    rejections = refusals(shop, request, jst_date(deps.clock.now()))
     async with deps.uow() as uow:
-        submitted = await uow.submissions.record(shop.shop_id, checkout_id, body)
-        if not submitted:  # a concurrent submission of the same id won
+        existing = await _outcome_in(uow, shop.shop_id, checkout_id)
+        if existing is not None:
+            await _same_body(uow, shop.shop_id, checkout_id, body=body)
+            return existing, False
+        if rejections:
+            raise CheckoutRefused(rejections)
+        order: Order | None = None
+        if not await uow.submissions.record(shop.shop_id, checkout_id, body):  # a concurrent submission won
             await _same_body(uow, shop.shop_id, checkout_id, body=body)
         else:
-            await uow.emit(translate.sealed_for_kafka(checkout, deps.sealer), correlation_id=checkout_id)
-            await uow.announce_outcome(shop.shop_id, checkout_id)
-    log.info("checkout.submitted", shop_id=shop.shop_id, checkout_id=checkout_id, first=submitted)
-    return CheckoutOutcome(checkout_id, ACCEPTED), submitted
+            decided = await _decide_order(deps, uow, request)
+            if await uow.orders.add(decided):  # False: the same checkout placed meanwhile (from Kafka)
+                order = decided
+                await uow.emit(translate.order_event(order, checkout=checkout, sealer=deps.sealer),
+                               correlation_id=checkout_id, subject_version=order.version)
+                await uow.announce_outcome(shop.shop_id, checkout_id)
+    if order is None:
+        found = await checkout_outcome(deps, shop.shop_id, checkout_id)
+        return found or CheckoutOutcome(checkout_id, ACCEPTED), False
+    log.debug("checkout.ordered", shop_id=shop.shop_id, checkout_id=checkout_id, order_id=order.order_id,
+              status=order.status.value, reason_code=order.reason_code, payment_number=order.payment_number)
+    return CheckoutOutcome(checkout_id, order.status, order), True
 
 
 async def _same_body(uow: UnitOfWork, shop_id: str, checkout_id: str, *, body: Fingerprint) -> None:
@@ -145,11 +158,15 @@ async def checkout_outcome(deps: Deps, shop_id: str, checkout_id: str, *,
 
 async def _read_outcome(deps: Deps, shop_id: str, checkout_id: str) -> CheckoutOutcome | None:
     async with deps.uow() as uow:
-        order = await uow.orders.by_checkout(shop_id, checkout_id)
-        if order is not None:
-            return CheckoutOutcome(checkout_id, order.status, order)
-        if await uow.submissions.exists(shop_id, checkout_id):
-            return CheckoutOutcome(checkout_id, ACCEPTED)
+        return await _outcome_in(uow, shop_id, checkout_id)
+
+
+async def _outcome_in(uow: UnitOfWork, shop_id: str, checkout_id: str) -> CheckoutOutcome | None:
+    order = await uow.orders.by_checkout(shop_id, checkout_id)
+    if order is not None:
+        return CheckoutOutcome(checkout_id, order.status, order)
+    if await uow.submissions.exists(shop_id, checkout_id):
+        return CheckoutOutcome(checkout_id, ACCEPTED)
     return None
 
 

@@ -78,7 +78,7 @@ class Checkout:
         return await self.http.get(f"/v1/checkouts/{checkout_id}", params={"wait": wait}, headers=shop.storefront)
 
     async def placed(self, shop: ShopAccess, body: dict[str, Any]) -> dict[str, Any]:
-        """Submit and wait until the consumer made an order of it; returns the outcome view."""
+        """Submit and wait until an order was made of it; returns the outcome view."""
         response = await self.submit(shop, body)
         assert response.status_code == 202, response.text
 
@@ -104,8 +104,8 @@ class Checkout:
         records = await read_topic(self.kafka, self.kafka.topic(ORDERS_EVENTS), at_least=at_least)
         return [Envelope.from_bytes(r.value) for r in records]
 
-    async def records(self, topic: str, at_least: int) -> list[ConsumerRecord]:
-        return await read_topic(self.kafka, self.kafka.topic(topic), at_least=at_least)
+    async def records(self, topic: str, at_least: int, settle: float = 0.5) -> list[ConsumerRecord]:
+        return await read_topic(self.kafka, self.kafka.topic(topic), at_least=at_least, settle=settle)
 
     async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
         conn = await asyncpg.connect(self.database_url)

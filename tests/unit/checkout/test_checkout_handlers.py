@@ -15,7 +15,6 @@ from services.checkout.domain.order import Order, OrderStatus
 from services.checkout.domain.rules import CartSummary
 from services.checkout.domain.values import CartType
 from services.checkout.handlers.checkouts import (
-    ACCEPTED,
     CheckoutRefused,
     card_availability,
     checkout_outcome,
@@ -107,14 +106,16 @@ async def test_a_resubmitted_checkout_id_with_another_cart_is_refused_naming_the
     with pytest.raises(IdempotencyKeyReused) as reused:
         await submit_checkout(fakes.deps, shop, translate.incoming_checkout(changed))
     assert reused.value.fields == ["lines.0.quantity"]
-    assert len(fakes.state.emitted(CheckoutRequested)) == 1
+    assert len(fakes.state.emitted(OrderPlaced)) == 1 and len(fakes.state.orders) == 1
 
 
 async def test_a_resubmission_of_a_placed_checkout_is_compared_with_its_first_body_whatever_the_token_form(fakes):
     shop = fakes.state.shops["tea-shop"]
     await submit_checkout(fakes.deps, shop, translate.incoming_checkout(checkout_requested()))
-    [published] = fakes.state.emitted(CheckoutRequested)  # the token sealed, as the consumer receives it
-    await place(fakes, published)
+    [placed_event] = fakes.state.emitted(OrderPlaced)
+    sealed = translate.sealed_for_kafka(translate.incoming_checkout(checkout_requested()), fakes.sealer)
+    assert await place(fakes, sealed) is None  # the same checkout from Kafka, token sealed: the first order stands
+    assert fakes.state.emitted(OrderPlaced) == [placed_event]
     outcome, submitted = await submit_checkout(fakes.deps, shop, translate.incoming_checkout(checkout_requested()))
     assert (outcome.status, submitted) == (OrderStatus.PENDING_PAYMENT, False)
     with pytest.raises(IdempotencyKeyReused) as reused:
@@ -123,15 +124,19 @@ async def test_a_resubmission_of_a_placed_checkout_is_compared_with_its_first_bo
     assert reused.value.fields == ["payment.keep_card", "payment.token"]
 
 
-async def test_a_submitted_checkout_is_published_once_with_the_token_sealed(fakes):
+async def test_a_submitted_checkout_becomes_one_order_in_its_own_transaction_announced_with_the_token_sealed(fakes):
     shop = fakes.state.shops["tea-shop"]
     checkout = translate.incoming_checkout(checkout_requested())
     first = await submit_checkout(fakes.deps, shop, checkout)
     repeat = await submit_checkout(fakes.deps, shop, checkout)
-    assert [(o.status, submitted) for o, submitted in (first, repeat)] == [(ACCEPTED, True), (ACCEPTED, False)]
-    [published] = fakes.state.emitted(CheckoutRequested)
+    pending = OrderStatus.PENDING_PAYMENT
+    assert [(o.status, submitted) for o, submitted in (first, repeat)] == [(pending, True), (pending, False)]
+    assert first[0].order == repeat[0].order and len(fakes.state.orders) == 1
+    assert fakes.state.emitted(CheckoutRequested) == []  # no hop through checkout.requests
+    [published] = fakes.state.emitted(OrderPlaced)
     assert published.payment.token is None and published.sealed_token is not None
     assert fakes.sealer.open(published.sealed_token) == TOKEN
+    assert published.order_id == first[0].order.order_id
     assert fakes.state.submissions == {("tea-shop", "chk-1")}
 
 
