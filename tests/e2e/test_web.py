@@ -113,7 +113,6 @@ async def test_bulk_capture_of_five_with_a_result_per_order(stack, shop, page):
     console = stack.urls["console"]
     orders = [await _placed(shop) for _ in range(5)]
     await console_login(page, console)
-    await shot(page, "console-dashboard")
     await page.goto(f"{console}/orders?status=completed")
     for order_id in orders:
         await page.check(f"tr[data-order='{order_id}'] input[name=order_id]")
@@ -177,3 +176,59 @@ async def _payment_number(shop, order_id: str) -> str:
 async def _mail_rows(page) -> bool:
     await page.reload()
     return await page.locator("#mails tr[data-mail]").count() >= 2
+
+
+async def test_review_queue_resolves_an_unknown_authorization_from_the_order_page(stack, shop, page):
+    await shop.set_faults({"seed": 1, "operations": {"1Auth": {"reset_after": 1.0}}})
+    outcome = (await shop.checkout(shop.body(await shop.token()))).json()
+    await shop.set_faults(None)
+    assert outcome["status"] == "needs_review", outcome
+    console = stack.urls["console"]
+    await console_login(page, console)
+    await page.goto(f"{console}/review")
+    assert outcome["payment_number"] in (await page.text_content("#review") or "")
+    await shot(page, "console-review")
+    await page.click(f"#review a[href^='/orders/{outcome['order_id']}']")
+    [tx] = await shop.emulator("transactions", MerchantFree1=outcome["payment_number"])
+    await page.check("#resolve input[value=authorized]")
+    await page.fill("#resolve input[name=transaction_id]", tx["history"][0]["transaction_id"])
+    await page.click("#resolve button[type=submit]")
+    await page.wait_for_selector(".flash.ok")
+
+    async def completed() -> bool:
+        await page.reload()
+        return await page.text_content("#order-status") == "受付完了"
+
+    await eventually(completed, timeout=30, message="the resolved order completed")
+    assert await page.text_content("#payment-state") == "authorized"
+
+
+async def test_a_member_subscribes_in_the_storefront_and_the_operator_pauses_it(stack, page, browser):
+    store, console = stack.urls["storefront"], stack.urls["console"]
+    await page.goto(f"{store}/mypage")
+    await page.fill("input[name=member_id]", "m-web-1")
+    await page.click("button[type=submit]")
+    assert await storefront_order(page, store, sku="TEA-SUB") == "completed"
+
+    async def mypage_shows_card_and_subscription() -> bool:
+        await page.goto(f"{store}/mypage")
+        return "1111" in (await page.text_content("#masked") or "") and \
+            "煎茶 定期便" in (await page.text_content("#subscriptions") or "")  # the card masked by the gateway
+
+    await eventually(mypage_shows_card_and_subscription, timeout=30, message="my-page with card and subscription")
+    await shot(page, "storefront-mypage")
+
+    operator = await (await browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 900})).new_page()
+    await console_login(operator, console)
+    assert "G12" in (await operator.text_content("#declines") or "")  # the module's earlier decline
+    await shot(operator, "console-dashboard")  # last in the module: every outcome is on it
+    await operator.goto(f"{console}/subscriptions?member_id=m-web-1")
+    await operator.click("#subscriptions a")
+    assert await operator.text_content("#card-linked") == "あり"
+    await operator.click("#sub-pause")
+    await operator.wait_for_selector(".flash.ok")
+    assert "休止中" in (await operator.text_content("h1") or "")
+    await shot(operator, "console-subscription")
+    await operator.goto(f"{console}/customers?member_id=m-web-1")
+    assert await operator.text_content("#linked") == "あり"
+    await operator.context.close()
