@@ -9,7 +9,8 @@ PY          := $(VENV)/bin/python
 KAFKA_LIBS  := .cache/kafka/libs/.pom-sha256
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: setup venv kafka-libs postgres browser run test test-unit lint docs bench-emulator bench-checkout \
+.PHONY: setup venv kafka-libs postgres browser run test test-unit test-images test-containers test-containers-short \
+        lint docs bench-emulator bench-checkout \
         bench-notification bench-bulk-capture bench-renewals bench-renewals-e2e clean
 
 setup: venv kafka-libs postgres
@@ -33,11 +34,29 @@ browser:
 run: setup
 	$(PY) -m deploy.local.run
 
-test: setup browser
+# Local servers unless TEST_BACKEND=containers (tests/backends.py).
+TEST_BACKEND ?= local
+export TEST_BACKEND
+
+test: setup browser $(if $(filter containers,$(TEST_BACKEND)),test-images)
 	$(PY) -m pytest
 
 test-unit: venv
 	$(PY) -m pytest tests/unit
+
+# The same tests on Kafka and PostgreSQL in containers (README "Tests on containers"): Docker if it answers, else
+# podman (installed and started here). `TEST_BACKEND=containers make test` runs every tier that way.
+test-images: venv kafka-libs
+	@if [ "$${TEST_IMAGES:-}" != public ] && { command -v podman >/dev/null || ! docker info >/dev/null 2>&1; }; \
+	then deploy/containers/podman-setup.sh; fi
+	$(PY) -m deploy.containers.images build
+
+test-containers: test-images browser
+	TEST_BACKEND=containers $(PY) -m pytest tests/integration tests/e2e
+
+# CI's short form: the delivery plumbing and the harness's own container checks.
+test-containers-short: test-images
+	TEST_BACKEND=containers $(PY) -m pytest tests/integration/delivery tests/integration/harness
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -1,9 +1,10 @@
 """Session fixtures for real infrastructure (design §10).
 
-Kafka: `KAFKA_BOOTSTRAP_SERVERS` if set; else a throw-away local broker built from Maven Central
-(deploy/local/kafka.py); else testcontainers when a Docker engine answers. PostgreSQL: `DATABASE_URL` if set;
-else the local Debian cluster (deploy/local/postgres.sh); else testcontainers. Each test gets its own
-database and topics, so tests never see each other's data.
+Where Kafka and PostgreSQL come from is chosen by tests/backends.py: `TEST_BACKEND=local` (`make test`: the
+servers named by KAFKA_BOOTSTRAP_SERVERS / DATABASE_URL, else a throw-away broker from Maven Central's jars and
+the local Debian cluster), `TEST_BACKEND=containers` (`make test-containers`: containers through Docker or podman,
+tests/testbed.py), unset: the first of those available. Each test gets its own database and topics, so tests
+never see each other's data.
 """
 
 from __future__ import annotations
@@ -24,47 +25,54 @@ from aiokafka.admin import AIOKafkaAdminClient
 from contracts.topics import TopicSpec, topics_to_create
 from delivery.kafka import ensure_topics
 from delivery.settings import KafkaSettings
+from tests.backends import Backends, NoBackend, choose, this_machine
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_PG = "postgresql://payments:payments@127.0.0.1:5432/postgres"
 
 
-def _docker_available() -> bool:
+@pytest.fixture(scope="session")
+def backends() -> Backends:
     try:
-        import docker
-
-        docker.from_env(timeout=3).ping()
-        return True
-    except Exception:
-        return False
+        return choose(os.environ, this_machine())
+    except NoBackend as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="session")
-def kafka_bootstrap() -> Iterator[str]:
+def testbed() -> Iterator:
+    """The containers backend's engine and containers; everything it started is removed when the session ends."""
+    from tests.testbed import Testbed
+
+    bed = Testbed()
+    try:
+        bed.start()
+        yield bed
+    finally:
+        bed.close()
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(backends: Backends, request: pytest.FixtureRequest) -> Iterator[str]:
+    if backends.kafka == "containers":
+        yield request.getfixturevalue("testbed").kafka()
+        return
     env = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
-    if env:
+    if backends.kafka == "env" and env:
         from deploy.local.kafka import wait_for_kafka
 
         asyncio.run(wait_for_kafka(env.split(",")[0], timeout=60))
         yield env
         return
-    if shutil.which("java") and shutil.which("mvn"):
-        from deploy.local.kafka import LocalKafka, build_libs
+    from deploy.local.kafka import LocalKafka, build_libs
 
-        build_libs()
-        broker = LocalKafka()
-        try:
-            yield broker.start()
-        finally:
-            broker.stop()
-            shutil.rmtree(broker.work, ignore_errors=True)
-        return
-    if not _docker_available():
-        pytest.fail("no Kafka: set KAFKA_BOOTSTRAP_SERVERS, install java+maven, or provide Docker")
-    from testcontainers.kafka import KafkaContainer
-
-    with KafkaContainer(os.environ.get("KAFKA_TC_IMAGE", "confluentinc/cp-kafka:7.9.0")).with_kraft() as kafka:
-        yield kafka.get_bootstrap_server()
+    build_libs()
+    broker = LocalKafka()
+    try:
+        yield broker.start()
+    finally:
+        broker.stop()
+        shutil.rmtree(broker.work, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -73,21 +81,16 @@ def kafka_settings(kafka_bootstrap: str) -> KafkaSettings:
 
 
 @pytest.fixture(scope="session")
-def pg_admin_url() -> Iterator[str]:
+def pg_admin_url(backends: Backends, request: pytest.FixtureRequest) -> Iterator[str]:
+    if backends.postgres == "containers":
+        yield request.getfixturevalue("testbed").postgres()
+        return
     env = os.environ.get("DATABASE_URL")
-    if env:
+    if backends.postgres == "env" and env:
         yield env
         return
-    if shutil.which("apt-get") or shutil.which("pg_ctlcluster"):
-        subprocess.run([str(ROOT / "deploy/local/postgres.sh"), "ensure"], check=True)
-        yield DEFAULT_PG
-        return
-    if not _docker_available():
-        pytest.fail("no PostgreSQL: set DATABASE_URL, run on Debian, or provide Docker")
-    from testcontainers.postgres import PostgresContainer
-
-    with PostgresContainer("postgres:16") as pg:
-        yield pg.get_connection_url(driver=None)
+    subprocess.run([str(ROOT / "deploy/local/postgres.sh"), "ensure"], check=True)
+    yield DEFAULT_PG
 
 
 def _with_database(url: str, database: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from aiokafka import AIOKafkaConsumer
@@ -16,15 +17,19 @@ async def read_topic(kafka: KafkaSettings, topic: str, *, at_least: int, timeout
     consumer = AIOKafkaConsumer(bootstrap_servers=kafka.servers, enable_auto_commit=False)
     await consumer.start()
     try:
+        deadline = time.monotonic() + timeout
         partitions = consumer.partitions_for_topic(topic)
-        if partitions is None:
+        while not partitions:  # a topic created a moment ago may not be in the broker's metadata yet
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{topic}: not in the broker's metadata after {timeout}s")
             await consumer._client.force_metadata_update()
-            partitions = consumer.partitions_for_topic(topic) or set()
+            partitions = consumer.partitions_for_topic(topic)
+            if not partitions:
+                await asyncio.sleep(0.1)
         tps = [TopicPartition(topic, p) for p in sorted(partitions)]
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
         records: list[ConsumerRecord] = []
-        deadline = time.monotonic() + timeout
         settle_until: float | None = None
         while time.monotonic() < (settle_until or deadline):
             batch = await consumer.getmany(timeout_ms=100)
