@@ -9,8 +9,9 @@ Each image is tagged with the digest of its inputs (Containerfile, entrypoint, t
 build runs only when one of them changed, and an unchanged tree costs one `podman image exists` per image.
 
 `TEST_IMAGES=public` uses the public images instead (apache/kafka at the jars' version, postgres:15) and builds
-nothing: for machines that can pull, with Docker or podman; it is the default where podman is not installed. `TEST_KAFKA_IMAGE` / `TEST_POSTGRES_IMAGE` name any
-other image started the same way (KAFKA_* variables are broker properties; POSTGRES_USER / POSTGRES_PASSWORD).
+nothing: for machines that can pull, with Docker or podman; it is the default where podman is not installed.
+`TEST_KAFKA_IMAGE` / `TEST_POSTGRES_IMAGE` name any other image started the same way (KAFKA_* variables are broker
+properties; POSTGRES_USER / POSTGRES_PASSWORD).
 """
 
 from __future__ import annotations
