@@ -76,7 +76,7 @@ class EngineConfig:
     token_ttl_seconds: float = 600.0
     process_retention_days: int = 400
     member_lockout_after: int = 5
-    reauth_pairs: ReauthPairs = ReauthPairs.NEW
+    reauth_pairs: ReauthPairs = ReauthPairs.SAME  # the safest default: see the README, "1ReAuth and its pairs"
     max_amount_digits: int = MAX_AMOUNT_DIGITS
     tds_timeout_seconds: float = 600.0  # a 3-D Secure challenge answered later is KHW
 

@@ -248,7 +248,7 @@ class FakeCardGateway:
     def _ok(self, *, process_id: str | None = None, approval_number: str | None = None, amount: str | None = None,
             sales_date: str | None = None) -> GatewayAnswer:
         reply = Reply(outcome=Outcome.OK, transaction_id=f"{1_000_000_000_000 + next(self._numbers)}",
-                      approval_number=approval_number, process_id=process_id)
+                      approval_number=approval_number, process_id=process_id, amount=int(amount) if amount else None)
         process_pass = SecretStr(self._holds[process_id].process_pass) if process_id else None
         return GatewayAnswer(reply=reply, process_pass=process_pass, amount=int(amount) if amount else None,
                              sales_date=sales_date)

@@ -60,12 +60,13 @@ def answer(result: escott.EscottResult) -> GatewayAnswer:
     """Map the client's classified result to the domain reply (secrets kept aside as SecretStr)."""
     reason = unknown_reason(result.reason) if result.outcome is Outcome.UNKNOWN else result.reason
     process = result.process
+    amount, status = result.fields.get("Amount", ""), result.fields.get("KaiinStatus", "")
+    held = int(amount) if amount.isdigit() else None
     reply = Reply(outcome=result.outcome, codes=tuple(result.codes), transaction_id=result.transaction_id,
                   approval_number=result.fields.get("ApproveNo") or None,
-                  process_id=process.process_id if process else None, reason=reason)
-    amount, status = result.fields.get("Amount", ""), result.fields.get("KaiinStatus", "")
+                  process_id=process.process_id if process else None, reason=reason, amount=held)
     return GatewayAnswer(reply=reply, process_pass=process.process_pass if process else None,
-                         masked_card=result.masked_card_no, amount=int(amount) if amount.isdigit() else None,
+                         masked_card=result.masked_card_no, amount=held,
                          sales_date=result.fields.get("SalesDate") or None, card_expiry=expiry_month(result.card_exp),
                          company_code=result.fields.get("CompanyCd") or None,
                          kaiin_status=int(status) if status.isdigit() else None)

@@ -5,13 +5,22 @@
     capture          1Capture (SalesDate = today, JST)     authorized -> captured    PaymentCaptured
     cancel           1Delete                               authorized -> canceled    PaymentCanceled
     update_amount    1Change (a decrease, if allowed)      amount = new              PaymentAmountUpdated
-                     1ReAuth, then 1Delete of the old hold (a new hold first: the order is never without one)
-    release_previous_hold  1Delete of the old hold, only while two holds are flagged    PaymentHoldReleased
+                     1ReAuth, then 1Search of the old pair, then 1Delete of it only if it still names the old
+                     amount (a new hold first: the order is never without one; see "The old pair" below)
+    release_previous_hold  1Search of the old pair, then 1Delete as above, only while two holds are flagged
+                                                                                   PaymentHoldReleased
 
 Only `auth` mode payments in state authorized can be acted on (R12); `auth_capture` never (R13). A capture
 uses the current hold, which must equal the order's current total (R12: an edited order is updated first).
 A failed step leaves the payment as it was; an unknown one is kept and blocks further actions until an
 operator resolves it; a failed release of the old hold flags the payment with two live holds.
+
+The old pair: what a ProcessId/ProcessPass names after 1ReAuth is unknown at Sony (protocol reference §9.4). It
+may name the old transaction (a second live hold to release) or the re-authorized one (releasing it would cancel
+the hold just secured). So the old pair is released only when it is certainly separate: a 1ReAuth that answers
+the same ProcessId needs no release; otherwise a 1Search of the old pair decides (the two amounts always differ):
+the new amount = it names the new hold (nothing to release), the old amount = a separate hold (1Delete), anything
+else or no answer = the payment is flagged with two live holds for an operator, never released blindly.
 """
 
 from __future__ import annotations
@@ -35,7 +44,7 @@ from services.payment.domain.gateway import GatewayOperation, Outcome, Reply, Sa
 from services.payment.domain.model import Decided, Payment, PaymentState
 
 _FIRST_STEP = {Action.CAPTURE: GatewayOperation.CAPTURE, Action.CANCEL: GatewayOperation.DELETE,
-               Action.RELEASE_PREVIOUS_HOLD: GatewayOperation.DELETE}
+               Action.RELEASE_PREVIOUS_HOLD: GatewayOperation.SEARCH}
 
 
 def refusal(payment: Payment, action: Action) -> ActionRefused | None:
@@ -147,6 +156,8 @@ def finish(payment: Payment, reply: Reply, *, next_attempt_id: str, now: datetim
     if reply.outcome is Outcome.NOT_SENT and running.unsent + 1 < max_sends:
         resend = replace(running, attempt_id=next_attempt_id, since=now, unsent=running.unsent + 1)
         return replace(payment, running_action=resend), []
+    if running.on_previous and running.step is GatewayOperation.SEARCH:
+        return _after_check(payment, running, reply, next_attempt_id=next_attempt_id, now=now)
     if running.on_previous:
         return _after_release(payment, running, reply)
     if reply.outcome is Outcome.OK:
@@ -172,22 +183,42 @@ def _succeeded(payment: Payment, running: RunningAction, reply: Reply, *, next_a
                                         transaction_id=hold, previous_transaction_id=hold,
                                         previous_hold_released=True)
         return replace(p, amount=running.target_amount), [event]
+    reauthorized = replace(payment, amount=running.target_amount, transaction_id=tx, process_id=reply.process_id,
+                           approval_number=reply.approval_number or payment.approval_number)
+    if reply.process_id == payment.process_id:  # re-authorized in place under the same pair: nothing to release
+        event = ev.PaymentAmountUpdated(**ids, previous_amount=p.amount, amount=running.target_amount,
+                                        transaction_id=tx, previous_transaction_id=hold, previous_hold_released=True)
+        return replace(reauthorized, running_action=None), [event]
     previous = PreviousHold(process_id=payment.process_id, transaction_id=payment.transaction_id,
                             amount=payment.amount)
-    release = replace(running, step=GatewayOperation.DELETE, on_previous=True, attempt_id=next_attempt_id,
-                      since=now, unsent=0)
-    return replace(payment, previous_hold=previous, running_action=release, amount=running.target_amount,
-                   transaction_id=tx, process_id=reply.process_id,
-                   approval_number=reply.approval_number or payment.approval_number), []
+    check = replace(running, step=GatewayOperation.SEARCH, on_previous=True, attempt_id=next_attempt_id,
+                    since=now, unsent=0)
+    return replace(reauthorized, previous_hold=previous, running_action=check), []
 
 
-def _after_release(payment: Payment, running: RunningAction, reply: Reply) -> Decided:
-    """K14 counts as released: the old transaction is no longer live (it was never captured by us)."""
+def _after_check(payment: Payment, running: RunningAction, reply: Reply, *, next_attempt_id: str,
+                 now: datetime) -> Decided:
+    """What the old pair names now (module docstring, "The old pair"): release it only if it is a separate hold."""
+    previous = payment.previous_hold
+    assert previous is not None
+    amount = reply.amount if reply.outcome is Outcome.OK else None
+    if amount == previous.amount:  # a separate transaction at the old amount: release it
+        release = replace(running, step=GatewayOperation.DELETE, attempt_id=next_attempt_id, since=now, unsent=0)
+        return replace(payment, running_action=release), []
+    if amount == payment.amount:  # the old pair names the re-authorized hold: nothing separate is live
+        return _after_release(payment, running, replace(reply, codes=()))
+    unverified = reply if reply.outcome is not Outcome.OK else replace(reply, outcome=Outcome.DECLINED)
+    return _after_release(payment, running, unverified, reason="previous_hold_unverified")
+
+
+def _after_release(payment: Payment, running: RunningAction, reply: Reply, *, reason: str | None = None) -> Decided:
+    """K14 counts as released: the old transaction is no longer live (it was never captured by us). `reason`
+    overrides the failure's reason (a check of the old pair that could not tell what it names)."""
     previous = payment.previous_hold
     assert previous is not None
     p, old_tx = replace(payment, running_action=None), previous.transaction_id or "unknown"
     ids = _event_ids(p, running)
-    released = reply.outcome is Outcome.OK or reply.codes == ("K14",)
+    released = reason is None and (reply.outcome is Outcome.OK or reply.codes == ("K14",))
     events: list[ev.DomainEvent] = []
     if running.action is Action.UPDATE_AMOUNT:
         events.append(ev.PaymentAmountUpdated(**ids, previous_amount=previous.amount, amount=p.amount,
@@ -197,11 +228,11 @@ def _after_release(payment: Payment, running: RunningAction, reply: Reply) -> De
         if running.action is Action.RELEASE_PREVIOUS_HOLD:
             events.append(ev.PaymentHoldReleased(**ids, amount=previous.amount, transaction_id=old_tx))
         return replace(p, previous_hold=None), events
-    outcome, reason = _failure(reply)
-    failed = replace(previous, state=HoldState.RELEASE_FAILED, codes=reply.codes, reason=reason)
+    outcome, why = _failure(reply)
+    why = reason if reason is not None and outcome != "unknown" else why
+    failed = replace(previous, state=HoldState.RELEASE_FAILED, codes=reply.codes, reason=why)
     events.append(ev.PaymentOperationFailed(**ids, operation=Action.RELEASE_PREVIOUS_HOLD.value, outcome=outcome,
-                                            reason=reason, gateway_operation=GatewayOperation.DELETE.value,
-                                            codes=reply.codes))
+                                            reason=why, gateway_operation=running.step.value, codes=reply.codes))
     return replace(p, previous_hold=failed), events
 
 

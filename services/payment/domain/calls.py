@@ -50,15 +50,17 @@ def order_call(payment: Payment) -> PlannedCall | None:
 
 
 def action_call(payment: Payment) -> PlannedCall | None:
-    """The running action's step: on the current hold (or the previous one being released), with the member
-    when the charge used one; 1Change and 1ReAuth send the target amount, 1Capture today's SalesDate."""
+    """The running action's step: on the current hold (or the previous one being checked and released), with the
+    member when the charge used one (not on a 1Search, a read: as `status_call`); 1Change and 1ReAuth send the
+    target amount, 1Capture today's SalesDate."""
     running = payment.running_action
     if running is None:
         return None
     moves_amount = running.step in (GatewayOperation.CHANGE, GatewayOperation.REAUTH)
     target = running.target_amount if moves_amount else None
+    member = _charged_by_member(payment) and running.step is not GatewayOperation.SEARCH
     return replace(_of_payment(payment, running.step), amount=target or payment.amount,
-                   member=_charged_by_member(payment), hold=Hold.PREVIOUS if running.on_previous else Hold.CURRENT,
+                   member=member, hold=Hold.PREVIOUS if running.on_previous else Hold.CURRENT,
                    sales_date=running.step is GatewayOperation.CAPTURE, resends=running.unsent,
                    attempt_id=running.attempt_id, action=running.action.value, requested_by=running.requested_by,
                    recorded_amount=target)

@@ -75,7 +75,8 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True, kw_only=True)
 class Reply:
-    """The non-secret part of a gateway answer. `process_id` is set when a hold exists (OK, or a K40 decline)."""
+    """The non-secret part of a gateway answer. `process_id` is set when a hold exists (OK, or a K40 decline);
+    `amount` is the transaction's current Amount a 1Search returns."""
 
     outcome: Outcome
     codes: tuple[str, ...] = ()
@@ -83,6 +84,7 @@ class Reply:
     approval_number: str | None = None
     process_id: str | None = None
     reason: str = ""
+    amount: int | None = None
 
 
 class Hold(StrEnum):

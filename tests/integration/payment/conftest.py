@@ -13,7 +13,7 @@ from aiokafka import AIOKafkaProducer
 from pydantic import SecretStr
 
 from delivery.settings import ConsumerSettings
-from emulator.config import DEMO_MERCHANT, Merchant
+from emulator.config import DEMO_MERCHANT, EngineConfig, Merchant
 from emulator.testing import serve_emulator
 from services.payment.app import create_app
 from services.payment.ports import Clock
@@ -38,12 +38,13 @@ def settings_for(database_url: str, kafka, emulator_url: str, **overrides) -> Pa
 @asynccontextmanager
 async def payment_harness(database_url: str, kafka, *, seed: int, api_timeout: float = 5.0,
                           admin_timeout: float = 5.0, clock: Clock | None = None,
-                          merchants: list[Merchant] | None = None, **overrides) -> AsyncIterator[PaymentHarness]:
+                          merchants: list[Merchant] | None = None, emulator_config: EngineConfig | None = None,
+                          **overrides) -> AsyncIterator[PaymentHarness]:
     """The payment service with the emulator, a producer, its logs captured and payments.events read from the
     start; shop-1's credentials, operator key and storefront key registered. Everything is stopped afterwards,
     bounded. `clock`: the service's clock (tests that move time pass a `MovableClock`); `merchants`: the
-    emulator's merchants besides the demo one."""
-    async with serve_emulator(seed=seed, max_hold_seconds=10,
+    emulator's merchants besides the demo one; `emulator_config`: the emulator's readings (e.g. 1ReAuth pairs)."""
+    async with serve_emulator(seed=seed, max_hold_seconds=10, config=emulator_config,
                               merchants=[DEMO_MERCHANT, *(merchants or [])]) as emulator:
         app = create_app(settings_for(database_url, kafka, emulator.url, **overrides), clock=clock)
         producer = AIOKafkaProducer(bootstrap_servers=kafka.servers, enable_idempotence=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from emulator.call import JST
+from emulator.config import ReauthPairs
 from emulator.engine import Engine
 from tests.unit.emulator.support import BASE, MEMBER, auth, new_engine, pair, send
 
@@ -72,7 +73,7 @@ def test_search_returns_amount_and_sales_date_once_captured() -> None:
 
 
 def test_reauth_after_delete_issues_a_new_live_pair_and_keeps_the_old_one_usable() -> None:
-    engine = new_engine()
+    engine = new_engine(reauth_pairs=ReauthPairs.NEW)  # type: ignore[arg-type]
     old = pair(auth(engine, amount="1000"))
     send(engine, "aut", "1Delete", **old)
     reply = send(engine, "aut", "1ReAuth", Amount="1200", **old)
@@ -86,7 +87,7 @@ def test_reauth_after_delete_issues_a_new_live_pair_and_keeps_the_old_one_usable
 
 
 def test_reauth_of_a_live_auth_leaves_two_holds_until_the_old_one_is_cancelled() -> None:
-    engine = new_engine()
+    engine = new_engine(reauth_pairs=ReauthPairs.NEW)  # type: ignore[arg-type]
     old = pair(auth(engine, amount="1000"))
     assert send(engine, "aut", "1ReAuth", Amount="1300", **old).codes == ["OK"]
     assert engine.ledger.live_holds()["10000001"]["authorized"] == 2
@@ -101,7 +102,8 @@ def test_reauth_of_a_sales_recorded_transaction_needs_a_sales_date() -> None:
     assert send(engine, "aut", "1ReAuth", Amount="900", **ids).codes == ["K39"]
     reply = send(engine, "aut", "1ReAuth", Amount="900", SalesDate=today, **ids)
     assert reply.codes == ["OK"] and reply.fields["SalesDate"] == today
-    assert engine.ledger.transactions[reply.fields["ProcessId"]].state.value == "captured"
+    tx, _ = engine.ledger.by_pair(reply.fields["ProcessId"])
+    assert tx is not None and tx.state.value == "captured"
 
 
 def test_member_consistency_k80_and_k81() -> None:

@@ -40,9 +40,9 @@ def start(payment: Payment, action: Action, amount: int | None = None, *, by_cha
 
 
 def reply(outcome: Outcome = Outcome.OK, *codes: str, tx: str = "T-NEW", process: str | None = None,
-          reason: str = "") -> Reply:
+          reason: str = "", amount: int | None = None) -> Reply:
     return Reply(outcome=outcome, codes=codes, transaction_id=tx, approval_number=None, process_id=process,
-                 reason=reason)
+                 reason=reason, amount=amount)
 
 
 def done(payment: Payment, answer: Reply, max_sends: int = 3) -> tuple[Payment, list[ev.DomainEvent]]:
@@ -129,15 +129,59 @@ def test_reauth_secures_the_new_hold_first_then_releases_the_old_one(total: int,
     assert events == [] and reauthorized.previous_hold is not None
     assert (reauthorized.amount, reauthorized.process_id, reauthorized.previous_hold.process_id) == (
         total, "P-RE", "P-AUTH")
-    release = reauthorized.running_action
-    assert release is not None and (release.step, release.on_previous, release.attempt_id) == (
-        GatewayOperation.DELETE, True, "att-2")
-    updated, events = done(reauthorized, reply(tx="T-DEL"))
+    check = reauthorized.running_action
+    assert check is not None and (check.step, check.on_previous, check.attempt_id) == (
+        GatewayOperation.SEARCH, True, "att-2")
+    separate, events = done(reauthorized, reply(tx="T-SEARCH", amount=5000))  # the old pair: still ¥5,000
+    release = separate.running_action
+    assert events == [] and release is not None and (release.step, release.on_previous) == (
+        GatewayOperation.DELETE, True)
+    updated, events = done(separate, reply(tx="T-DEL"))
     assert updated.previous_hold is None and updated.running_action is None and not updated.two_live_holds
     assert events == [ev.PaymentAmountUpdated(order_id="ord-1", shop_id="shop-1", payment_number=NUMBER,
                                               previous_amount=5000, amount=total, transaction_id="T-RE",
                                               previous_transaction_id="T-AUTH", previous_hold_released=True,
                                               requested_by="ops-1")]
+
+
+@pytest.mark.parametrize(("total", "by_change"), [(6000, True), (4000, False)])
+def test_an_old_pair_that_names_the_reauthorized_hold_is_never_released(total: int, by_change: bool) -> None:
+    """1ReAuth in place (the gateway's other possible reading): releasing the old pair would cancel the new hold."""
+    running = start(authorized(order_total=total), Action.UPDATE_AMOUNT, by_change=by_change)
+    reauthorized, _ = done(running, reply(tx="T-RE", process="P-RE"))
+    updated, events = done(reauthorized, reply(tx="T-SEARCH", amount=total))
+    assert updated.running_action is None and updated.previous_hold is None and not updated.two_live_holds
+    assert (updated.amount, updated.process_id, updated.transaction_id) == (total, "P-RE", "T-RE")
+    assert events == [ev.PaymentAmountUpdated(order_id="ord-1", shop_id="shop-1", payment_number=NUMBER,
+                                              previous_amount=5000, amount=total, transaction_id="T-RE",
+                                              previous_transaction_id="T-AUTH", previous_hold_released=True,
+                                              requested_by="ops-1")]
+
+
+def test_a_reauth_that_answers_the_same_pair_needs_no_release() -> None:
+    running = start(authorized(order_total=6000), Action.UPDATE_AMOUNT)
+    updated, events = done(running, reply(tx="T-RE", process="P-AUTH"))
+    assert updated.running_action is None and updated.previous_hold is None and updated.amount == 6000
+    assert [type(e) for e in events] == [ev.PaymentAmountUpdated]
+
+
+@pytest.mark.parametrize("answer", [
+    reply(amount=4444), reply(Outcome.DECLINED, "K12"), reply(Outcome.UNKNOWN, reason="timeout"),
+    reply(Outcome.NOT_SENT)], ids=["other-amount", "K12", "unknown", "not-sent"])
+def test_an_old_pair_that_cannot_be_told_apart_is_flagged_never_released(answer: Reply) -> None:
+    reauthorized, _ = done(start(authorized(order_total=6000), Action.UPDATE_AMOUNT), reply(process="P-RE"))
+    flagged, events = done(reauthorized, answer, max_sends=1)
+    assert flagged.two_live_holds and flagged.running_action is None and flagged.amount == 6000
+    [updated, failed] = events
+    assert isinstance(updated, ev.PaymentAmountUpdated) and not updated.previous_hold_released
+    assert isinstance(failed, ev.PaymentOperationFailed) and failed.gateway_operation == "1Search"
+    assert failed.reason == ("timeout" if answer.outcome is Outcome.UNKNOWN else "previous_hold_unverified")
+    # the operator's retry checks again first: here the old pair turns out to name the current hold
+    retry = start(flagged, Action.RELEASE_PREVIOUS_HOLD)
+    assert retry.running_action is not None and retry.running_action.step is GatewayOperation.SEARCH
+    cleared, events = done(retry, reply(amount=6000))
+    assert not cleared.two_live_holds and cleared.running_action is None
+    assert [type(e) for e in events] == [ev.PaymentHoldReleased]
 
 
 @pytest.mark.parametrize(("answer", "outcome", "reason"), [
@@ -146,7 +190,8 @@ def test_reauth_secures_the_new_hold_first_then_releases_the_old_one(total: int,
 ])
 def test_a_failed_release_of_the_old_hold_flags_two_live_holds(answer: Reply, outcome: str, reason: str) -> None:
     reauthorized, _ = done(start(authorized(order_total=6000), Action.UPDATE_AMOUNT), reply(process="P-RE"))
-    flagged, events = done(reauthorized, answer)
+    separate, _ = done(reauthorized, reply(amount=5000))
+    flagged, events = done(separate, answer)
     assert flagged.two_live_holds and flagged.amount == 6000 and flagged.running_action is None
     assert flagged.previous_hold is not None and flagged.previous_hold.state is HoldState.RELEASE_FAILED
     assert events == [
@@ -159,7 +204,8 @@ def test_a_failed_release_of_the_old_hold_flags_two_live_holds(answer: Reply, ou
                                   codes=answer.codes, requested_by="ops-1"),
     ]
     assert allowed_actions(flagged)[Action.RELEASE_PREVIOUS_HOLD] is None
-    released, events = done(start(flagged, Action.RELEASE_PREVIOUS_HOLD), reply(Outcome.DECLINED, "K14"))
+    checked, _ = done(start(flagged, Action.RELEASE_PREVIOUS_HOLD), reply(amount=5000))
+    released, events = done(checked, reply(Outcome.DECLINED, "K14"))
     assert not released.two_live_holds  # K14: the old transaction is no longer live
     assert events == [ev.PaymentHoldReleased(order_id="ord-1", shop_id="shop-1", payment_number=NUMBER, amount=5000,
                                              transaction_id="T-AUTH", requested_by="ops-1")]

@@ -70,7 +70,7 @@ async def test_an_increase_makes_a_new_hold_first_then_releases_the_old_one(fake
     [updated] = fakes.state.emitted(PaymentAmountUpdated)
     [release] = [c for c in fakes.gateway.calls if c.operation is Op.DELETE]
     assert (refused.outcome, refused.code) == ("refused", "update_required")
-    assert fakes.gateway.sent() == [Op.AUTH, Op.REAUTH, Op.DELETE]
+    assert fakes.gateway.sent() == [Op.AUTH, Op.REAUTH, Op.SEARCH, Op.DELETE]  # the fake: a new transaction
     assert (updated.previous_amount, updated.amount, updated.previous_hold_released) == (5500, 7200, True)
     assert result.payment is not None and release.process is not None
     assert release.process.process_id != result.payment.process_id  # the old hold, not the new one
