@@ -87,6 +87,15 @@ class Engine:
                 raise RuntimeError(f"podman's API socket did not answer at {path} within {timeout}s")
             time.sleep(0.2)
 
+    def is_podman(self) -> bool:
+        import docker
+
+        client = docker.from_env(timeout=10)
+        try:
+            return any("podman" in part.get("Name", "").lower() for part in client.version().get("Components", []))
+        finally:
+            client.close()
+
     def stop(self) -> None:
         if self.service is not None:
             os.environ.pop("DOCKER_HOST", None)
@@ -163,7 +172,7 @@ class Testbed:
 
     def start(self) -> None:
         self.engine.start()
-        self.images = images.ensure()
+        self.images = images.ensure(podman=self.engine.is_podman())
         left = remove_labelled(mine=False)
         if left:
             print(f"removed containers left by an ended test session: {', '.join(left)}")

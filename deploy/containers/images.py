@@ -49,10 +49,12 @@ def public_images() -> dict[str, str]:
     return {"kafka": f"apache/kafka:{kafka_version()}", "postgres": "postgres:15"}
 
 
-def chosen(env: Mapping[str, str] | None = None) -> str:
-    """`local` (built here with podman) or `public` (pulled), from TEST_IMAGES; default: local if podman is here."""
+def chosen(env: Mapping[str, str] | None = None, *, podman: bool | None = None) -> str:
+    """`local` (built here with podman) or `public` (pulled), from TEST_IMAGES; by default local when the engine
+    is podman (`podman`; unknown: podman is installed), since Docker does not see podman's images."""
     env = os.environ if env is None else env
-    choice = env.get("TEST_IMAGES") or ("local" if shutil.which("podman") else "public")
+    podman = bool(shutil.which("podman")) if podman is None else podman
+    choice = env.get("TEST_IMAGES") or ("local" if podman else "public")
     if choice not in ("local", "public"):
         raise ValueError(f"TEST_IMAGES={choice!r}: expected 'local' or 'public'")
     return choice
@@ -62,10 +64,10 @@ def explicit(name: str, env: Mapping[str, str]) -> str | None:
     return env.get(f"TEST_{name.upper()}_IMAGE") or None
 
 
-def names(env: Mapping[str, str] | None = None) -> dict[str, str]:
+def names(env: Mapping[str, str] | None = None, *, podman: bool | None = None) -> dict[str, str]:
     """The images the harness starts, without building them (a local image's tag is its inputs' digest)."""
     env = os.environ if env is None else env
-    public = chosen(env) == "public"
+    public = chosen(env, podman=podman) == "public"
     return {name: explicit(name, env) or (public_images()[name] if public else tag(name)) for name in NAMES}
 
 
@@ -76,11 +78,11 @@ def configure_podman() -> None:
         os.environ.setdefault("CONTAINERS_CONF", str(HERE / "containers.conf"))
 
 
-def ensure(env: Mapping[str, str] | None = None) -> dict[str, str]:
+def ensure(env: Mapping[str, str] | None = None, *, podman: bool | None = None) -> dict[str, str]:
     """The images the harness starts, local ones built first if their inputs changed."""
     env = os.environ if env is None else env
-    if chosen(env) == "public":
-        return names(env)
+    if chosen(env, podman=podman) == "public":
+        return names(env, podman=podman)
     configure_podman()
     found = {}
     for name in NAMES:

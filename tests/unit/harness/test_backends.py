@@ -65,6 +65,12 @@ def test_public_images_are_the_jars_kafka_version_and_postgres_15():
     assert images.kafka_version().count(".") == 2
 
 
+def test_images_are_built_here_only_for_podman_since_docker_does_not_see_podmans_images():
+    assert images.chosen({}, podman=True) == "local"
+    assert images.chosen({}, podman=False) == "public"
+    assert images.chosen({"TEST_IMAGES": "public"}, podman=True) == "public"
+
+
 def test_an_image_named_explicitly_replaces_the_default_one():
     names = images.names({"TEST_IMAGES": "public", "TEST_POSTGRES_IMAGE": "example/pg:15"})
     assert names["postgres"] == "example/pg:15"
