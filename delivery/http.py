@@ -79,6 +79,7 @@ def service_app(runtime: ServiceRuntime, *, settings: ServiceSettings, resources
         report = await runtime.health()
         return JSONResponse(report, status_code=200 if report["status"] == "ok" else 503)
 
+    runtime.tracing.instrument_http(app)
     install_problem_handlers(app, service=runtime.name, refusals=refusals)
     for router in routers if role.serves_api else ():
         app.include_router(router)

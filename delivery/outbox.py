@@ -20,6 +20,7 @@ from uuid import UUID
 import asyncpg
 
 from delivery.cancellation import wait_event
+from delivery.tracing import trace_headers
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ async def add_to_outbox(conn: asyncpg.Connection, *, topic: str, key: str | byte
                         envelope: EnvelopeLike) -> None:
     """Stage one event; it becomes visible to the relay only if the surrounding transaction commits."""
     raw_key = key.encode() if isinstance(key, str) else key
-    headers = [[name, value.decode()] for name, value in envelope.headers()]
+    headers = [[name, value.decode()] for name, value in (*envelope.headers(), *trace_headers())]
     await conn.execute(
         "INSERT INTO outbox (event_id, topic, key, headers, payload) VALUES ($1, $2, $3, $4::jsonb, $5)",
         envelope.event_id, topic, raw_key, json.dumps(headers), envelope.to_bytes(),

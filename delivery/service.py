@@ -22,6 +22,7 @@ from delivery.kafka import kafka_publisher, make_broker
 from delivery.metrics import ServiceMetrics
 from delivery.outbox import OutboxRelay, OutboxRow, Publish
 from delivery.settings import ConsumerSettings, KafkaSettings, OutboxSettings
+from delivery.tracing import Tracing
 
 log = logging.getLogger(__name__)
 BROKER_STOP_TIMEOUT_S = 15.0
@@ -50,6 +51,7 @@ class ServiceRuntime:
         self._components: list[Component] = []
         self._resources: list[Any] = []
         self.metrics = metrics or ServiceMetrics(name)
+        self.tracing = Tracing(name)
         self.metrics.on_scrape(self._report_delivery)
 
     @property
@@ -71,14 +73,16 @@ class ServiceRuntime:
         log.info("%s: database ready, migrations applied now: %s", self.name, applied or "none")
         self._broker = make_broker(self._kafka, client_id=self.name)
         await self._broker.connect()
-        relay = OutboxRelay(self._pool, self._counted(kafka_publisher(self._broker, self._kafka)),
+        publish = self.tracing.traced_publish(kafka_publisher(self._broker, self._kafka))
+        relay = OutboxRelay(self._pool, self._counted(publish),
                             batch_size=self._outbox.batch_size, idle_poll_s=self._outbox.idle_poll_s)
         self._relay = asyncio.create_task(relay.run_forever(), name=f"{self.name}-outbox-relay")
 
     async def add_consumer(self, *, group_id: str, topics: Iterable[str], decode: Decode[Any],
                            handle: Handle[Any], settings: ConsumerSettings | None = None) -> None:
         consumer = KeyOrderedConsumer(self._kafka, group_id=group_id, topics=topics, decode=decode,
-                                      handle=handle, dead_letter=broker_raw_publisher(self.broker),
+                                      handle=self.tracing.traced_handle(handle, group_id=group_id),
+                                      dead_letter=broker_raw_publisher(self.broker),
                                       settings=settings, metrics=self.metrics)
         await consumer.start()
         self.consumers.append(consumer)
@@ -131,6 +135,7 @@ class ServiceRuntime:
             except TimeoutError:
                 log.warning("%s: database connections still in use at shutdown; terminated", self.name)
                 self._pool.terminate()
+        await self.tracing.shutdown()
 
     async def health(self) -> dict[str, Any]:
         checks = {

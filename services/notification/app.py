@@ -87,7 +87,7 @@ class NotificationResources:
         if not self._role.runs_workers:
             return
         dispatcher, send_timeout_s = self._dispatcher, self._settings.smtp.send_timeout_s
-        dispatcher.start(self._deps)
+        dispatcher.start(self._deps, tracer=runtime.tracing.tracer)
         runtime.add_component("mail_dispatcher", healthy=lambda: dispatcher.healthy,
                               stop=lambda: dispatcher.stop(send_timeout_s))
         await runtime.add_consumer(group_id=subscribers.GROUP_ID, topics=subscribers.TOPICS, decode=subscribers.decode,

@@ -87,7 +87,8 @@ def create_app(settings: PaymentSettings | None = None, *, clock: Clock | None =
     runtime = service_runtime(name="payment", settings=settings, migrations=MIGRATIONS, metrics=metrics)
     watch_attention(metrics, runtime)
     http = _http_client(settings)
-    gateway = EscottCardGateway(EscottGateway(http, settings.escott_base_url, observe=gateway_observer(metrics)))
+    gateway = EscottCardGateway(EscottGateway(http, settings.escott_base_url, observe=gateway_observer(metrics),
+                                              tracer=runtime.tracing.tracer))
     deps = Deps(uow=UnitOfWorkFactory(runtime, partial(PaymentUnitOfWork, cipher=cipher)), gateway=gateway,
                 clock=clock or SystemClock(), ids=RandomIds(), policy=_policy(settings),
                 sealer=TokenSealer(settings.token_seal_key.get_secret_value()))  # likewise fails fast

@@ -205,6 +205,9 @@ class Mail:
     smtp_response: str | None = None
     permanent_failure: bool = False
     sent_at: datetime | None = None
+    trace: str | None = None
+    """Opaque to the domain: the W3C `traceparent` of the work that recorded the mail, so its SMTP conversation,
+    run later by the dispatcher, continues that trace (`delivery.tracing`). None when tracing is off."""
 
     @property
     def is_resend(self) -> bool:

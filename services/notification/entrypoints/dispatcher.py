@@ -12,8 +12,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from opentelemetry import trace
+from opentelemetry.trace import Tracer
+
 from delivery.cancellation import cancel_all, cancel_and_wait, wait_event
 from delivery.logs import get_logger
+from delivery.tracing import span_after
 from services.notification.domain.model import Mail
 from services.notification.handlers import sending
 from services.notification.handlers.deps import Deps
@@ -27,11 +31,14 @@ class MailDispatcher:
 
     def __init__(self, settings: DispatchSettings):
         self._settings = settings
+        self._tracer: Tracer = trace.NoOpTracer()
         self._wakeup = asyncio.Event()
         self._inflight: set[asyncio.Task[Any]] = set()
         self._loop: asyncio.Task[None] | None = None
 
-    def start(self, deps: Deps) -> None:
+    def start(self, deps: Deps, *, tracer: Tracer | None = None) -> None:
+        """Run the loop; `tracer` records each SMTP conversation as `smtp send`, in the trace of the mail's work."""
+        self._tracer = tracer or self._tracer
         self._loop = asyncio.create_task(self._run(deps), name="mail-dispatcher")
 
     def wake(self) -> None:
@@ -89,7 +96,9 @@ class MailDispatcher:
 
     async def _deliver(self, deps: Deps, mail: Mail) -> None:
         try:
-            step = await sending.deliver_mail(deps, mail)
+            with span_after(self._tracer, mail.trace, "smtp send", **{"mail.kind": mail.kind}) as span:
+                step = await sending.deliver_mail(deps, mail)
+                span.set_attribute("mail.status", step.mail.status.value)
         except Exception:
             log.exception("mail.delivery_step_failed", mail_id=mail.mail_id)  # it stays `sending` until its lease ends
             return

@@ -10,6 +10,7 @@ from uuid import UUID
 
 import asyncpg
 
+from delivery.tracing import current_traceparent
 from services.notification.adapters.postgres import sql
 from services.notification.domain.kinds import CARD_KINDS
 from services.notification.domain.model import Mail, MailContent, MailStatus, ShopProfile
@@ -100,7 +101,7 @@ def _mail_params(mail: Mail) -> tuple[Any, ...]:
         mail.status.value, mail.message_id, mail.recipient, c and c.sender_address, c and c.sender_name,
         c and c.reply_to, c and c.subject, c and c.text, c and c.html, mail.attempts, mail.recoveries,
         mail.next_attempt_at, mail.lease_until, mail.last_error, mail.smtp_response, mail.permanent_failure,
-        mail.created_at, mail.sent_at,
+        mail.created_at, mail.sent_at, mail.trace or current_traceparent(),
     )
 
 
@@ -116,5 +117,5 @@ def _mail(row: asyncpg.Record) -> Mail:
         recipient=row["recipient"], resend_of=str(row["resend_of"]) if row["resend_of"] else None, content=content,
         attempts=row["attempts"], recoveries=row["recoveries"], next_attempt_at=row["next_attempt_at"],
         lease_until=row["lease_until"], last_error=row["last_error"], smtp_response=row["smtp_response"],
-        permanent_failure=row["permanent_failure"], sent_at=row["sent_at"],
+        permanent_failure=row["permanent_failure"], sent_at=row["sent_at"], trace=row.get("trace_parent"),
     )

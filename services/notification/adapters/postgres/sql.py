@@ -13,9 +13,10 @@ ADD_MAIL = """
 INSERT INTO mails (
     mail_id, order_id, shop_id, kind, resend_of, status, message_id, recipient, sender_address, sender_name,
     reply_to, subject, body_text, body_html, attempts, recoveries, next_attempt_at, lease_until, last_error,
-    smtp_response, permanent_failure, created_at, sent_at
+    smtp_response, permanent_failure, created_at, sent_at, trace_parent
 )
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23,
+        $24)
 ON CONFLICT DO NOTHING
 RETURNING true
 """
@@ -41,7 +42,7 @@ LIMIT $4
 CLAIM_DUE = """
 SELECT mail_id, order_id, shop_id, kind, resend_of, status, message_id, recipient, sender_address, sender_name,
        reply_to, subject, body_text, body_html, attempts, recoveries, next_attempt_at, lease_until, last_error,
-       smtp_response, permanent_failure, created_at, sent_at
+       smtp_response, permanent_failure, created_at, sent_at, trace_parent
 FROM mails
 WHERE (status = 'pending' AND next_attempt_at <= $1) OR (status = 'sending' AND lease_until <= $1)
 ORDER BY next_attempt_at

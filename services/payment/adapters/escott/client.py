@@ -17,6 +17,8 @@ from enum import StrEnum
 from typing import Final, TypedDict
 
 import httpx
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, Tracer
 from pydantic import SecretStr
 
 from delivery.logs import get_logger
@@ -175,13 +177,15 @@ class EscottGateway:
 
     ``base_url`` is ``https://www.e-scott.jp`` in production or the emulator's URL. ``today`` supplies the
     JST business date sent as TransactionDate (injectable for tests). ``observe(operate_id, outcome, seconds)``
-    is told of every call (metrics).
+    is told of every call (metrics); ``tracer`` records each as a span `escott <OperateId>` (OperateId, outcome
+    and result codes only: no card data, no passwords).
     """
 
     def __init__(self, http: httpx.AsyncClient, base_url: str, *,
                  today: Callable[[], date] | None = None,
-                 observe: Callable[[str, str, float], None] | None = None) -> None:
+                 observe: Callable[[str, str, float], None] | None = None, tracer: Tracer | None = None) -> None:
         self._http = http
+        self._tracer = tracer or trace.NoOpTracer()
         self._base_url = base_url.rstrip("/")
         self._today = today or (lambda: datetime.now(JST).date())
         self._observe = observe or (lambda operate_id, outcome, seconds: None)
@@ -194,7 +198,10 @@ class EscottGateway:
                 "MerchantFree1": refs.free1, "MerchantFree2": refs.free2, "MerchantFree3": refs.free3,
                 **form_fields(spec, merchant, request, today=today)}
         started = time.perf_counter()
-        result = await self._post(PATHS[spec.message], operate_id, form)
+        with self._tracer.start_as_current_span(f"escott {operate_id}", kind=SpanKind.CLIENT) as span:
+            result = await self._post(PATHS[spec.message], operate_id, form)
+            span.set_attributes({"escott.operate_id": operate_id, "escott.outcome": result.outcome.value,
+                                 "escott.codes": list(result.codes)})
         seconds = time.perf_counter() - started
         self._observe(operate_id, result.outcome.value, seconds)
         _log.info("escott.call", operate_id=operate_id, merchant_id=merchant.merchant_id,
