@@ -36,7 +36,7 @@ pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 KEY = {"X-Operator-Key": "operator-key-of-the-tea-shop"}
 
 
-@dataclass
+@dataclass(kw_only=True)
 class System:
     checkout: httpx.AsyncClient
     emulator: RunningEmulator
@@ -75,7 +75,7 @@ async def system(new_database, isolated_kafka, exporter, tmp_path: Path) -> Asyn
                     checkout_app.router.lifespan_context(checkout_app),
                     notification_app.router.lifespan_context(notification_app),
                     httpx.AsyncClient(transport=httpx.ASGITransport(app=checkout_app), base_url="http://c") as c):
-            yield System(c, emulator, sink, exporter)
+            yield System(checkout=c, emulator=emulator, sink=sink, spans=exporter)
 
 
 async def storefront_key(system: System) -> dict[str, str]:
