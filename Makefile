@@ -8,9 +8,19 @@ VENV        := .venv
 PY          := $(VENV)/bin/python
 KAFKA_LIBS  := .cache/kafka/libs/.pom-sha256
 export UV_PROJECT_ENVIRONMENT := $(VENV)
+# Deployment (docs/deploy.md): kustomize from the Go module proxy; images built with podman.
+KUSTOMIZE_VERSION := v5.7.1
+export KUSTOMIZE  := $(abspath .cache/kustomize/$(KUSTOMIZE_VERSION))/kustomize
+IMAGE_BASE  ?= localhost/debian-base:bookworm
+IMAGE_TAG   ?= dev
+export CONTAINERS_CONF ?= $(abspath deploy/containers/containers.conf)
+# Behind a TLS-intercepting proxy the build reaches PyPI and Maven Central with the host's CA bundle (read-only,
+# only during the build; nothing of it is kept in an image).
+HOST_CA     := $(if $(wildcard /etc/ssl/certs/ca-certificates.crt),-v /etc/ssl/certs:/run/host-ca:ro)
+PODMAN_BUILD = podman build -f deploy/Containerfile --format docker $(HOST_CA) --build-arg BASE=$(IMAGE_BASE)
 
 .PHONY: setup venv kafka-libs postgres browser run test test-unit test-images test-containers test-containers-short \
-        lint docs bench-emulator bench-checkout \
+        lint docs kustomize image images test-deploy bench-emulator bench-checkout \
         bench-notification bench-bulk-capture bench-renewals bench-renewals-e2e clean
 
 setup: venv kafka-libs postgres
@@ -38,7 +48,7 @@ run: setup
 TEST_BACKEND ?= local
 export TEST_BACKEND
 
-test: setup browser $(if $(filter containers,$(TEST_BACKEND)),test-images)
+test: setup browser kustomize $(if $(filter containers,$(TEST_BACKEND)),test-images)
 	$(PY) -m pytest
 
 test-unit: venv
@@ -58,12 +68,34 @@ test-containers: test-images browser
 test-containers-short: test-images
 	TEST_BACKEND=containers $(PY) -m pytest tests/integration/delivery tests/integration/harness
 
-lint: venv
+lint: venv kustomize
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy contracts delivery services emulator deploy web
 	$(VENV)/bin/lint-imports
 	$(PY) -m contracts.schemas check
 	$(PY) -m deploy.checks.style
+	$(PY) -m deploy.checks.manifests
+
+kustomize: $(KUSTOMIZE)
+$(KUSTOMIZE):
+	GOBIN=$(dir $(KUSTOMIZE)) go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
+
+# The services' image (all services, the emulator, the SMTP sink): localhost/payments:$(IMAGE_TAG).
+# IMAGE_BASE=docker.io/library/python:3.11-slim-bookworm on a machine that can pull.
+image:
+	deploy/containers/podman-setup.sh
+	$(PODMAN_BUILD) -t localhost/payments:$(IMAGE_TAG) .
+
+# The compose stack's own Kafka and PostgreSQL (targets of the same Containerfile).
+images: image
+	$(PODMAN_BUILD) --target kafka -t localhost/payments-kafka:$(IMAGE_TAG) .
+	$(PODMAN_BUILD) --target postgres -t localhost/payments-postgres:$(IMAGE_TAG) .
+
+# The heavy deployment checks (minutes): images, the compose stack completes an order, the rendered Kubernetes
+# manifests under `podman kube play` complete an order. Removes every container, pod and volume it started.
+test-deploy: images kustomize venv postgres
+	$(PY) -m deploy.checks.stack compose
+	$(PY) -m deploy.checks.stack kube
 
 docs: venv
 	$(PY) -m contracts.asyncapi docs

@@ -4,9 +4,10 @@
     HEALTHCHECK_URL=http://... python -m deploy.healthcheck
 
 One image runs every service, so the check finds the URL from the command it runs:
-`python -m services.<name> [all|api|worker]` asks `/health` on the service's HTTP port (`<PREFIX>_HTTP_PORT`,
-or `<PREFIX>_WORKER_HTTP_PORT` for a worker; a worker without that port serves no HTTP and counts as healthy
-while it runs), `python -m emulator --port N` asks `/_emulator/health`, the SMTP sink its `--http-port`.
+`python -m services.<name> [all|api|worker] [--http-port N]` asks `/health` on the service's HTTP port
+(`--http-port`, else `<PREFIX>_HTTP_PORT`, or `<PREFIX>_WORKER_HTTP_PORT` for a worker; a worker without a port
+serves no HTTP and counts as healthy while it runs; delivery/roles.py), `python -m emulator --port N` asks
+`/_emulator/health`, the SMTP sink its `--http-port`.
 `/health` answers 503 while a consumer, the outbox relay or the database is down (delivery.service).
 """
 
@@ -47,6 +48,8 @@ def health_url(command: Sequence[str]) -> str | None:
         return f"http://127.0.0.1:{_option(args, '--http-port', '8026')}/health"
     if module.startswith("services."):
         name = module.split(".")[1]
+        if "--http-port" in args or any(a.startswith("--http-port=") for a in args):
+            return f"http://127.0.0.1:{_option(args, '--http-port', '')}/health"
         settings_module = importlib.import_module(f"services.{name}.settings")
         settings = getattr(settings_module, f"{name.capitalize()}Settings")()
         if args[:1] == ["worker"]:

@@ -43,10 +43,10 @@ SECRET_WORDS = ("TOKEN", "PASSWORD", "SECRET", "_KEY", "DATABASE_URL")
 
 
 def kustomize_binary() -> str:
-    for candidate in (os.environ.get("KUSTOMIZE"), str(ROOT / ".cache" / "bin" / "kustomize"), shutil.which("kustomize")):
+    for candidate in (os.environ.get("KUSTOMIZE"), shutil.which("kustomize")):
         if candidate and Path(candidate).is_file():
             return candidate
-    raise SystemExit("kustomize not found: `make kustomize` installs it into .cache/bin")
+    raise SystemExit("kustomize not found: `make kustomize` installs it (the Makefile exports KUSTOMIZE)")
 
 
 def render(directory: Path) -> list[dict[str, Any]]:
@@ -137,9 +137,11 @@ def scaler_findings(scalers: list[dict[str, Any]]) -> Iterator[str]:
         for trigger in scaler["spec"]["triggers"]:
             topic = trigger.get("metadata", {}).get("topic", "")
             logical = next((name for name in partitions if topic == name or topic.endswith("." + name)), None)
-            if trigger["type"] == "kafka" and logical is None:
-                yield f"ScaledObject/{scaler['metadata']['name']}: trigger topic {topic!r} is not in contracts/topics.py"
-            elif trigger["type"] == "kafka" and cap != partitions[logical]:
+            if trigger["type"] != "kafka":
+                continue
+            if logical is None:
+                yield f"ScaledObject/{scaler['metadata']['name']}: trigger topic {topic!r} not in contracts/topics.py"
+            elif cap != partitions[logical]:
                 yield (f"ScaledObject/{scaler['metadata']['name']}: maxReplicaCount {cap} != {partitions[logical]} "
                        f"partitions of {logical}: workers beyond the partition count get nothing to do")
 
