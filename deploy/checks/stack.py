@@ -56,7 +56,7 @@ def step(what: str, started: float) -> None:
     print(f"[{time.monotonic() - started:6.1f}s] {what}", flush=True)
 
 
-def run(*command: str, check: bool = True, env: dict[str, str] | None = None, timeout: float = 600) -> str:
+def run(command: list[str], *, check: bool = True, env: dict[str, str] | None = None, timeout: float = 600) -> str:
     done = subprocess.run(command, capture_output=True, text=True, check=False, env=env, timeout=timeout)
     if check and done.returncode != 0:
         raise RuntimeError(f"{' '.join(command[:4])} ...: exit {done.returncode}\n{done.stdout[-3000:]}"
@@ -90,13 +90,13 @@ def check_compose() -> bool:
     try:
         # In the order depends_on gives, one `up --no-deps` per stage: podman 4.3 cannot start a container whose
         # dependency has dependencies of its own ("not found in input list"), which plain `up` runs into.
-        run(*compose, "up", "-d", "--no-deps", "postgres", "kafka", "emulator", "smtp-sink", env=env)
-        run(*compose, "up", "-d", "--no-deps", "migrate", env=env)
-        code = run("podman", "wait", f"{project}_migrate_1", timeout=400).strip()
+        run([*compose, "up", "-d", "--no-deps", "postgres", "kafka", "emulator", "smtp-sink"], env=env)
+        run([*compose, "up", "-d", "--no-deps", "migrate"], env=env)
+        code = run(["podman", "wait", f"{project}_migrate_1"], timeout=400).strip()
         step(f"compose project {project}: servers up, migrate exited {code}", started)
         if code != "0":
             return False
-        run(*compose, "up", "-d", "--no-deps", env=env)
+        run([*compose, "up", "-d", "--no-deps"], env=env)
         step("compose: the services are up", started)
         ok = order_check(checkout=f"http://127.0.0.1:{ports['CHECKOUT_PORT']}",
                          emulator=f"http://127.0.0.1:{ports['EMULATOR_PORT']}",
@@ -107,12 +107,12 @@ def check_compose() -> bool:
         step(f"HEALTHCHECK of the services' containers {'healthy' if ok else 'FAILED'}", started)
     finally:
         if not ok:
-            print(run("podman", "ps", "-a", "--filter", f"label=io.podman.compose.project={project}",
-                      "--format", "{{.Names}} {{.Status}}", check=False))
+            print(run(["podman", "ps", "-a", "--filter", f"label=io.podman.compose.project={project}",
+                      "--format", "{{.Names}} {{.Status}}"], check=False))
             for name in ("migrate", "checkout", "payment-api", "payment-worker"):
-                print(f"--- logs {name}\n" + run("podman", "logs", "--tail", "30",
-                                                  f"{project}_{name}_1", check=False))
-        run(*compose, "down", "-v", "-t", "20", env=env, check=False)
+                print(f"--- logs {name}\n" + run(["podman", "logs", "--tail", "30",
+                                                  f"{project}_{name}_1"], check=False))
+        run([*compose, "down", "-v", "-t", "20"], env=env, check=False)
         step("compose stack removed (containers, network, volumes)", started)
     return ok
 
@@ -195,15 +195,15 @@ def check_kube() -> bool:
         skipped = sorted({obj["kind"] for obj in objects} - {*PLAYED_KINDS, "Secret", "Job"})
         try:
             secret_names = store_secrets(by_kind["Secret"])
-            run("podman", "kube", "play", str(migrate))
+            run(["podman", "kube", "play", str(migrate)])
             pod = by_kind["Job"][0]["metadata"]["name"]
             container = f"{pod}-{by_kind['Job'][0]['spec']['template']['spec']['containers'][0]['name']}"
-            code = run("podman", "wait", container, timeout=400).strip()
-            print(run("podman", "logs", container, check=False)[-1500:], flush=True)
+            code = run(["podman", "wait", container], timeout=400).strip()
+            print(run(["podman", "logs", container], check=False)[-1500:], flush=True)
             step(f"migration Job (as a Pod) exited {code}", started)
             if code != "0":
                 return False
-            run("podman", "kube", "play", str(services))
+            run(["podman", "kube", "play", str(services)])
             step(f"played {len(by_kind['Deployment'])} Deployments + ConfigMap "
                  f"(validated only, not run by kube play: {', '.join(skipped)})", started)
             ok = order_check(checkout=f"http://127.0.0.1:{KUBE_PORTS['checkout']}",
@@ -213,13 +213,13 @@ def check_kube() -> bool:
             if not ok:
                 for deployment in by_kind["Deployment"]:
                     name = deployment["metadata"]["name"]
-                    print(f"--- logs {name}\n" + run("podman", "logs", "--tail", "30", f"{name}-pod-0-{name}",
+                    print(f"--- logs {name}\n" + run(["podman", "logs", "--tail", "30", f"{name}-pod-0-{name}"],
                                                       check=False))
         finally:
-            run("podman", "kube", "down", str(services), check=False)
-            run("podman", "kube", "down", str(migrate), check=False)
+            run(["podman", "kube", "down", str(services)], check=False)
+            run(["podman", "kube", "down", str(migrate)], check=False)
             for name in secret_names:
-                run("podman", "secret", "rm", name, check=False)
+                run(["podman", "secret", "rm", name], check=False)
             asyncio.run(drop_leftovers(database_url, kafka))
             step("pods, podman secrets, databases and topics removed", started)
     return ok
