@@ -146,6 +146,9 @@ class PaymentRepository(Protocol):
 
     async def process_key(self, order_id: str, *, previous: bool = False) -> ProcessKey | None: ...
     async def correlation_id(self, order_id: str) -> str | None: ...
+    async def needing_operator(self, shop_id: str, *, limit: int) -> list[Payment]:
+        """The shop's payments an operator must act on (unknown outcome, unknown operation, two live holds),
+        least recently changed first."""
 
 
 class AttemptRepository(Protocol):

@@ -32,7 +32,7 @@ from services.payment.domain.card_changes import CardChange
 from services.payment.domain.card_face import CardFace
 from services.payment.domain.card_rules import KEEPS_CARD
 from services.payment.domain.cards import CURRENT_LINK, LinkStatus
-from services.payment.domain.model import Payment
+from services.payment.domain.model import Payment, PaymentState
 from services.payment.domain.retries import ScheduledRetry
 from services.payment.handlers.deps import Deps, Policy
 from services.payment.ports import (
@@ -126,6 +126,11 @@ class FakePayments:
 
     async def correlation_id(self, order_id: str) -> str | None:
         return self._state.correlations.get(order_id)
+
+    async def needing_operator(self, shop_id: str, *, limit: int) -> list[Payment]:
+        found = [p for p in self._state.payments.values() if p.shop_id == shop_id
+                 and (p.state is PaymentState.UNKNOWN or p.unknown_action is not None or p.two_live_holds)]
+        return found[:limit]
 
 
 class FakeAttempts:

@@ -1,10 +1,10 @@
 """要確認: orders whose payment outcome is unknown (`needs_review`), with the payment number to look up in Sony's
-screen and the resolve form, and alerts for payments with two live holds (an amount update whose old hold could
-not be released). The resolution itself is the payment service's (design §6.2)."""
+screen and the resolve form; and the payment service's list of payments waiting for an operator: operations of
+unknown outcome (a capture, cancel or update) and two live holds (an amount update whose old hold could not be
+released). The resolution itself is the payment service's (design §6.2)."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -12,8 +12,6 @@ from fastapi.responses import HTMLResponse, Response
 
 from web.common.api import segment
 from web.console.context import Console, NotFound, Operator
-
-ALERT_SCAN = 50  # recent completed orders whose payments are checked for two live holds
 
 
 def router(console: Console) -> APIRouter:
@@ -25,7 +23,7 @@ def router(console: Console) -> APIRouter:
         waiting = await console.call(operator, "checkout", "GET", "/orders", params={"status": "needs_review",
                                                                                       "limit": 200})
         orders = waiting.body.get("orders", []) if waiting.ok else []
-        return console.render(request, operator, "review.html", orders=orders, alerts=await two_hold_alerts(
+        return console.render(request, operator, "review.html", orders=orders, payments=await payments_waiting(
             console, operator), error=None if waiting.ok else waiting.message)
 
     @api.post("/review/{order_id}/resolve")
@@ -55,13 +53,8 @@ async def _resolve(console: Console, request: Request, order_id: str, path: str)
     return console.back(f"/orders/{segment(order_id)}")
 
 
-async def two_hold_alerts(console: Console, operator: Operator) -> list[dict[str, Any]]:
-    """Payments of the shop's recent completed orders flagged `two_live_holds` (read without a live gateway call)."""
-    recent = await console.call(operator, "checkout", "GET", "/orders", params={"status": "completed",
-                                                                                 "limit": ALERT_SCAN})
-    if not recent.ok:
-        return []
-    answers = await asyncio.gather(*(
-        console.call(operator, "payment", "GET", f"/payments/{segment(o['order_id'])}", params={"live": "false"})
-        for o in recent.body.get("orders", [])))
-    return [a.body for a in answers if a.ok and a.body.get("two_live_holds")]
+async def payments_waiting(console: Console, operator: Operator) -> list[dict[str, Any]]:
+    """The payment service's list of this shop's payments an operator must act on (unknown outcome or
+    operation, two live holds)."""
+    answer = await console.call(operator, "payment", "GET", "/payments", params={"limit": 200})
+    return answer.body.get("payments", []) if answer.ok else []

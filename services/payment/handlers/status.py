@@ -59,6 +59,13 @@ async def view_payment(deps: Deps, *, shop_id: str, order_id: str, live: bool = 
                        live=await read_live_status(deps, payment) if live else None)
 
 
+async def payments_needing_operator(deps: Deps, *, shop_id: str, limit: int) -> list[Payment]:
+    """The shop's payments waiting for an operator (unknown outcome or operation, two live holds): the console's
+    review queue and alerts."""
+    async with deps.uow() as uow:
+        return await uow.payments.needing_operator(shop_id, limit=limit)
+
+
 async def read_live_status(deps: Deps, payment: Payment) -> LiveStatus | None:
     """1Search on the current hold, a recorded step; None when the payment never had a transaction to read."""
     if payment.process_id is None:

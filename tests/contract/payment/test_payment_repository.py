@@ -10,7 +10,8 @@ import asyncpg
 import pytest
 from pydantic import SecretStr
 
-from services.payment.domain.actions import PreviousHold
+from services.payment.domain.actions import HoldState, PreviousHold
+from services.payment.domain.model import PaymentState
 from services.payment.ports import ProcessKey
 from tests.contract.payment.builders import operated, payment
 from tests.contract.payment.conftest import Store
@@ -80,3 +81,27 @@ async def test_a_payment_without_a_hold_names_no_transaction(store: Store) -> No
         assert await uow.payments.process_key("ord-1") is None  # no ProcessId: the pair is incomplete
         assert await uow.payments.process_key("ord-none") is None
         assert await uow.payments.correlation_id("ord-none") is None
+
+
+async def test_the_payments_needing_an_operator_are_the_shops_unknown_ones_and_those_with_two_live_holds(
+        store: Store) -> None:
+    unknown_op = operated("ord-op")
+    two_holds = replace(payment("ord-holds", state=PaymentState.AUTHORIZED),
+                        previous_hold=replace(unknown_op.previous_hold, state=HoldState.RELEASE_FAILED))
+    releasing = replace(two_holds, order_id="ord-releasing",
+                        previous_hold=replace(unknown_op.previous_hold, state=HoldState.RELEASING))
+    waiting = [payment("ord-unknown", state=PaymentState.UNKNOWN), replace(unknown_op, previous_hold=None), two_holds]
+    others = [payment("ord-fine", state=PaymentState.AUTHORIZED), releasing,
+              payment("ord-elsewhere", state=PaymentState.UNKNOWN, shop_id="shop-2")]
+    async with store.uow() as uow:
+        for item in [*waiting, *others]:
+            await uow.payments.save(await uow.payments.add(replace(item, previous_hold=None), correlation_id="c"))
+            if item.previous_hold is not None:
+                current = await uow.payments.get(item.order_id)
+                assert current is not None
+                await uow.payments.save(replace(current, previous_hold=item.previous_hold))
+    async with store.uow() as uow:
+        found = await uow.payments.needing_operator("shop-1", limit=10)
+        first = await uow.payments.needing_operator("shop-1", limit=1)
+    assert sorted(p.order_id for p in found) == ["ord-holds", "ord-op", "ord-unknown"]
+    assert len(first) == 1

@@ -37,6 +37,8 @@ async def test_a_reset_after_processing_is_unknown_never_retried_and_resolved_as
     assert [(a["operation"], a["status"], a["reason"]) for a in view["history"]] == [
         ("1Auth", "unknown", "connection_reset")]
 
+    assert await _needing_operator(harness) == [(order.order_id, "unknown")]  # the console's review queue
+
     response = await resolve(harness, order.order_id, {"outcome": "authorized", "transaction_id": "1000000000077",
                                                        "approval_number": "1234567", "process_id": tx["process_id"]})
     assert response.status_code == 200, response.text
@@ -46,6 +48,13 @@ async def test_a_reset_after_processing_is_unknown_never_retried_and_resolved_as
     assert len(await harness.ledger(MerchantFree1=order.payment_number)) == 1
     again = await resolve(harness, order.order_id, {"outcome": "not_authorized"})
     assert again.status_code == 409
+    assert await _needing_operator(harness) == []
+
+
+async def _needing_operator(harness: PaymentHarness) -> list[tuple[str, str]]:
+    response = await harness.api.get("/v1/shops/shop-1/payments", headers={"X-Operator-Key": OPERATOR_KEY})
+    assert response.status_code == 200, response.text
+    return [(p["order_id"], p["state"]) for p in response.json()["payments"]]
 
 
 async def test_an_unknown_outcome_resolved_as_not_authorized_declines_with_the_shop_message(

@@ -68,6 +68,14 @@ def _payment(r: asyncpg.Record) -> Payment:
         previous_hold=codec.previous_from_json(r["previous_hold"]), card_read_due=r["card_read_due"])
 
 
+_NEEDING_OPERATOR = """
+SELECT * FROM payments
+WHERE shop_id = $1 AND (state = 'unknown' OR unknown_operation IS NOT NULL
+                        OR previous_hold ->> 'state' = 'release_failed')
+ORDER BY updated_at, order_id LIMIT $2
+"""
+
+
 class PaymentsSql:
     def __init__(self, conn: asyncpg.Connection, cipher: Cipher) -> None:
         self._conn = conn
@@ -112,3 +120,5 @@ class PaymentsSql:
         value = await self._conn.fetchval("SELECT correlation_id FROM payments WHERE order_id = $1", order_id)
         return str(value) if value is not None else None
 
+    async def needing_operator(self, shop_id: str, *, limit: int) -> list[Payment]:
+        return [_payment(r) for r in await self._conn.fetch(_NEEDING_OPERATOR, shop_id, limit)]

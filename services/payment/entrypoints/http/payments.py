@@ -1,6 +1,7 @@
 """Operator endpoints of one payment (`X-Operator-Key`, checked against the hash checkout registered for that
 shop; another shop's key gets 404, I6): the payment with its operation history and live status, and the
-resolution of an unknown authorization (design §6.2). Operator actions are in `actions.py`.
+resolution of an unknown authorization (design §6.2); and the shop's payments an operator must act on (the
+console's review queue). Operator actions are in `actions.py`.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Literal, Self
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from delivery.problems import Problem
@@ -16,7 +17,7 @@ from services.payment.domain.model import InvalidTransition, Resolution
 from services.payment.entrypoints.http.views import PaymentOut, payment_out
 from services.payment.handlers.deps import Deps
 from services.payment.handlers.orders import resolve_payment
-from services.payment.handlers.status import view_payment
+from services.payment.handlers.status import PaymentView, payments_needing_operator, view_payment
 from services.payment.handlers.steps import PaymentNotFound
 
 _STRICT = ConfigDict(extra="forbid", hide_input_in_errors=True)
@@ -40,6 +41,10 @@ class ResolveIn(BaseModel):
         return self
 
 
+class AttentionOut(BaseModel):
+    payments: list[PaymentOut]
+
+
 def not_found(order_id: str) -> Problem:
     """404 for an order without a payment in this shop (another shop's order included, I6)."""
     return Problem(404, "payment_not_found", "no payment for this order in this shop", order_id=order_id,
@@ -49,6 +54,12 @@ def not_found(order_id: str) -> Problem:
 def router(deps: Deps, guard: Callable[..., Awaitable[None]]) -> APIRouter:
     """`guard`: the shop's own operator key (`delivery.shop_keys.operator_guard`, I6)."""
     routes = APIRouter(prefix="/v1/shops/{shop_id}/payments", tags=["operator"], dependencies=[Depends(guard)])
+
+    @routes.get("", summary="The shop's payments an operator must act on: unknown outcome, unknown operation, "
+                "two live holds (least recently changed first; without history or live status)")
+    async def needing_operator(shop_id: ShopId, limit: Annotated[int, Query(ge=1, le=500)] = 100) -> AttentionOut:
+        found = await payments_needing_operator(deps, shop_id=shop_id, limit=limit)
+        return AttentionOut(payments=[payment_out(PaymentView(payment=p, history=[])) for p in found])
 
     @routes.get("/{order_id}", summary="A payment: state, amounts, ids, allowed operations, live status (1Search), "
                 "operation history (R15)")
