@@ -187,6 +187,7 @@ async def test_review_queue_resolves_an_unknown_authorization_from_the_order_pag
     await console_login(page, console)
     await page.goto(f"{console}/review")
     assert outcome["payment_number"] in (await page.text_content("#review") or "")
+    assert outcome["order_id"] in (await page.text_content("#attention") or "")  # payment's own list agrees
     await shot(page, "console-review")
     await page.click(f"#review a[href^='/orders/{outcome['order_id']}']")
     [tx] = await shop.emulator("transactions", MerchantFree1=outcome["payment_number"])
