@@ -51,7 +51,7 @@ def engine_available() -> bool:
     try:
         import docker
 
-        docker.from_env(timeout=3).ping()
+        docker.from_env(timeout=10).ping()
         return True
     except Exception:  # no engine, no socket, no permission: all mean "not available"
         return False

@@ -62,17 +62,22 @@ def owner_alive(label: str) -> bool:
 
 class Engine:
     """A Docker-compatible API for testcontainers: `DOCKER_HOST` or Docker's socket if one answers, else podman's
-    socket started here (it dies with this process: PR_SET_PDEATHSIG)."""
+    socket started here (it dies with this process: PR_SET_PDEATHSIG).
+
+    Under load, podman's `/version` (which every docker client asks first) took 4-5 s here: clients get 30 s."""
 
     def __init__(self) -> None:
         self.service: subprocess.Popen | None = None
         self.socket_dir: str | None = None
+        self.version: dict = {}
 
-    def start(self, timeout: float = 60.0) -> None:
+    def start(self, timeout: float = 120.0) -> None:
         from testcontainers.core.config import testcontainers_config
 
         testcontainers_config.ryuk_disabled = True
-        if _docker_answers():
+        found = _engine_version()
+        if found is not None:
+            self.version = found
             return
         images.configure_podman()
         self.socket_dir = tempfile.mkdtemp(prefix="podman-api-")
@@ -81,20 +86,15 @@ class Engine:
                                         stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
         os.environ["DOCKER_HOST"] = f"unix://{path}"
         deadline = time.monotonic() + timeout
-        while not _docker_answers():
+        while (found := _engine_version()) is None:
             if self.service.poll() is not None or time.monotonic() > deadline:
                 self.stop()
                 raise RuntimeError(f"podman's API socket did not answer at {path} within {timeout}s")
             time.sleep(0.2)
+        self.version = found
 
     def is_podman(self) -> bool:
-        import docker
-
-        client = docker.from_env(timeout=10)
-        try:
-            return any("podman" in part.get("Name", "").lower() for part in client.version().get("Components", []))
-        finally:
-            client.close()
+        return any("podman" in part.get("Name", "").lower() for part in self.version.get("Components", []))
 
     def stop(self) -> None:
         if self.service is not None:
@@ -117,14 +117,18 @@ def _die_with_parent() -> None:
     ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
-def _docker_answers() -> bool:
+def _engine_version() -> dict | None:
+    """The engine's `/version` answer, or None when none answers (no socket, no permission, not started yet)."""
     try:
         import docker
 
-        docker.from_env(timeout=3).ping()
-        return True
-    except Exception:  # no engine, no socket, no permission: all mean "no"
-        return False
+        client = docker.from_env(timeout=30)
+        try:
+            return dict(client.version())
+        finally:
+            client.close()
+    except Exception:  # every failure here means "no engine (yet)"
+        return None
 
 
 def remove_labelled(*, mine: bool) -> list[str]:
