@@ -1,4 +1,4 @@
-"""``python -m emulator --host 127.0.0.1 --port 8899 [--merchants FILE]``: run the e-SCOTT emulator.
+"""``python -m emulator --host 127.0.0.1 --port 8899 [--merchants FILE] [--tls]``: run the e-SCOTT emulator.
 
 Merchants come from ``--merchants``, else ``ESCOTT_EMULATOR_MERCHANTS_FILE`` / ``ESCOTT_EMULATOR_MERCHANTS``
 (inline JSON); the demo merchant is always present. Stops cleanly on SIGINT/SIGTERM.
@@ -11,12 +11,14 @@ import asyncio
 import contextlib
 import resource
 import signal
+from pathlib import Path
 
 from emulator.config import EngineConfig, ReauthPairs, load_merchants
 from emulator.engine import Engine
 from emulator.runtime import DEFAULT_MAX_HOLD_SECONDS, Runtime
 from emulator.server import create_app
 from emulator.testing import bind_socket, start_runner
+from emulator.tls import DEFAULT_DIR, ensure_certificates, server_context, trust_instructions
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -34,6 +36,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         default=EngineConfig.reauth_pairs.value,
                         help="1ReAuth: 'new' transaction and pair, or the 'same' transaction re-authorized in place "
                              "(old and new pair both name it); unknown at Sony, see emulator/README.md")
+    parser.add_argument("--tls", action="store_true",
+                        help="also serve HTTPS for www.e-scott.jp / www.test.e-scott.jp / 127.0.0.1 with a local CA "
+                             "created once under .cache/emulator-tls (see emulator/README.md)")
+    parser.add_argument("--https-port", type=int, default=8443, help="HTTPS port with --tls (443 needs root)")
+    parser.add_argument("--tls-dir", type=Path, default=DEFAULT_DIR, help="where the CA and certificate are kept")
     parser.add_argument("--max-amount-digits", type=int, choices=[7, 8], default=EngineConfig.max_amount_digits,
                         help="longest Amount (7: EC-CUBE's reading, 8: Welcart's)")
     return parser.parse_args(argv)
@@ -46,9 +53,15 @@ async def serve(args: argparse.Namespace) -> None:
     engine = Engine(load_merchants(args.merchants), config, seed=args.seed)
     runtime = Runtime(engine=engine, max_hold_seconds=args.max_hold)
     sock = bind_socket(args.host, args.port)
-    runner = await start_runner(create_app(engine, runtime), sock)
+    files = ensure_certificates(args.tls_dir) if args.tls else None
+    https = (bind_socket(args.host, args.https_port), server_context(files)) if files is not None else None
+    runner = await start_runner(create_app(engine, runtime), sock, https=https)
     host, port = sock.getsockname()[:2]
     print(f"e-SCOTT emulator listening on http://{host}:{port}", flush=True)
+    if https is not None and files is not None:
+        https_port = https[0].getsockname()[1]
+        print(f"e-SCOTT emulator listening on https://{host}:{https_port}", flush=True)
+        print(trust_instructions(files, https_port), flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

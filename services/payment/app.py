@@ -116,4 +116,4 @@ def _http_client(settings: PaymentSettings) -> httpx.AsyncClient:
     g = settings.gateway
     timeouts = EscottTimeouts(connect=g.connect_timeout_s, read=g.read_timeout_s, write=g.write_timeout_s,
                               pool=g.pool_timeout_s)
-    return create_http_client(timeouts, max_connections=g.max_connections)
+    return create_http_client(timeouts, max_connections=g.max_connections, ca_file=g.ca_file)

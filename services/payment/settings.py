@@ -27,6 +27,9 @@ class GatewaySettings(BaseModel):
     max_connections: int = Field(default=256, ge=1, description="calls in flight at once (design §6.4)")
     send_attempts: int = Field(default=3, ge=1, description="tries of a call that certainly was not sent")
     retry_backoff_s: float = Field(default=0.5, ge=0, description="first pause before resending a not-sent call")
+    ca_file: str | None = Field(default=None, description="PEM file of the CAs to trust for the gateway's HTTPS "
+                                "instead of the default ones (the emulator's `.cache/emulator-tls/ca.pem`); "
+                                "verification is never off")
 
 
 class OperationSettings(BaseModel):

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
 from pydantic import SecretStr
 
 from emulator.testing import RunningEmulator, serve_emulator
+from emulator.tls import TlsFiles, ensure_certificates
 from services.payment.adapters.escott import (
     EscottGateway,
     EscottTimeouts,
@@ -54,10 +56,29 @@ class Harness:
         return data
 
 
+HTTPS = pytest.mark.parametrize("scheme", ["http", "https"], indirect=True)
+"""Run a module's tests over plain HTTP and over the emulator's HTTPS with certificate verification on."""
+
+
+@pytest.fixture(scope="session")
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
+    """A CA and server certificate made once for the test session (`python -m emulator --tls` keeps its own)."""
+    return ensure_certificates(Path(tmp_path_factory.mktemp("emulator-tls")))
+
+
 @pytest.fixture
-async def harness() -> AsyncIterator[Harness]:
-    """A fresh emulator per test, a pooled client with a short read timeout, and an admin client."""
-    async with serve_emulator(seed=11, max_hold_seconds=30) as emulator:
-        http = create_http_client(EscottTimeouts(connect=2.0, read=READ_TIMEOUT, write=2.0, pool=2.0))
+def scheme(request: pytest.FixtureRequest) -> str:
+    return str(getattr(request, "param", "http"))
+
+
+@pytest.fixture
+async def harness(scheme: str, tls_files: TlsFiles) -> AsyncIterator[Harness]:
+    """A fresh emulator per test, a pooled client with a short read timeout, and an admin client. With `scheme`
+    https the client talks TLS to the emulator and trusts only its CA (`ca_file`), verification on."""
+    https = scheme == "https"
+    async with serve_emulator(seed=11, max_hold_seconds=30, tls=tls_files if https else None) as emulator:
+        http = create_http_client(EscottTimeouts(connect=2.0, read=READ_TIMEOUT, write=2.0, pool=2.0),
+                                  ca_file=str(tls_files.ca_cert) if https else None)
+        base_url = emulator.https_url if https and emulator.https_url else emulator.url
         async with http, httpx.AsyncClient(base_url=emulator.url, timeout=5) as admin:
-            yield Harness(emulator, EscottGateway(http, emulator.url), admin)
+            yield Harness(emulator, EscottGateway(http, base_url), admin)

@@ -1,4 +1,4 @@
-"""Client ↔ emulator over HTTP: every card operation and its error paths."""
+"""Client ↔ emulator over HTTP and over HTTPS (verification on): every card operation and its error paths."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from datetime import datetime, timedelta, timezone
 from pydantic import SecretStr
 
 from services.payment.adapters.escott import CardSource, MerchantConfig, MerchantRefs, Outcome, ProcessRef
-from tests.integration.escott.conftest import DEMO, Harness
+from tests.integration.escott.conftest import DEMO, HTTPS, Harness
+
+pytestmark = HTTPS
 
 
 async def test_token_checkout_authorize_capture_search(harness: Harness) -> None:

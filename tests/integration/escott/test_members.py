@@ -1,11 +1,13 @@
-"""Client ↔ emulator over HTTP: stored-card members and member charges."""
+"""Client ↔ emulator over HTTP and over HTTPS (verification on): stored-card members and member charges."""
 
 from __future__ import annotations
 
 from pydantic import SecretStr
 
 from services.payment.adapters.escott import Member, Outcome
-from tests.integration.escott.conftest import DEMO, Harness
+from tests.integration.escott.conftest import DEMO, HTTPS, Harness
+
+pytestmark = HTTPS
 
 MEMBER = Member("wc1i0000001", SecretStr("123456789012"))
 
