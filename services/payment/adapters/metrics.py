@@ -11,6 +11,8 @@ from collections.abc import Callable
 
 from delivery.metrics import ServiceMetrics, watch_counts, watch_value
 from delivery.units import PoolSource
+from services.payment.adapters.escott.wire import EscottResult
+from services.payment.domain.gateway import Outcome
 
 _NEEDS_OPERATOR = """
 SELECT count(*) FILTER (WHERE state = 'unknown') AS unknown_outcome,
@@ -27,14 +29,26 @@ FROM payment_retries
 """
 
 
-def gateway_observer(metrics: ServiceMetrics) -> Callable[[str, str, float], None]:
+def gateway_observer(metrics: ServiceMetrics) -> Callable[[EscottResult, float], None]:
     calls = metrics.histogram("escott_call_seconds", "e-SCOTT calls by OperateId and outcome (ok, declined, "
                               "unknown, not_sent), with their latency.", ["operate_id", "outcome"])
+    declines = metrics.counter("escott_declines", "Declined e-SCOTT calls by OperateId and result-code kind (the "
+                               "code's letter: G card company, C card or contract, K message check, E system, "
+                               "...); a call counts once per kind among its codes.", ["operate_id", "code_kind"])
 
-    def observe(operate_id: str, outcome: str, seconds: float) -> None:
-        calls.labels(operate_id, outcome).observe(seconds)
+    def observe(result: EscottResult, seconds: float) -> None:
+        calls.labels(result.operate_id, result.outcome.value).observe(seconds)
+        if result.outcome is Outcome.DECLINED:
+            for kind in sorted({code_kind(code) for code in result.codes} or {"none"}):
+                declines.labels(result.operate_id, kind).inc()
 
     return observe
+
+
+def code_kind(code: str) -> str:
+    """`G12` -> `G`: the series of a result code (protocol reference §4), a label of bounded cardinality."""
+    kind = code[:1].upper()
+    return kind if kind.isalpha() else "other"
 
 
 def watch_attention(metrics: ServiceMetrics, pool: PoolSource) -> None:

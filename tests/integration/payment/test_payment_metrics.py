@@ -51,3 +51,13 @@ async def test_consumed_records_gateway_calls_and_dead_letters_are_counted(harne
     assert sample(samples, "escott_call_seconds_count", operate_id="1Auth", outcome="ok") == 1
     assert (sample(samples, "outbox_published_total") or 0) >= 1  # PaymentAuthorized went out via the outbox
     assert sample(samples, "outbox_waiting_rows") == 0
+
+
+async def test_a_declined_authorization_is_counted_by_code_kind(harness: PaymentHarness) -> None:
+    order = order_placed(token=await harness.token("4000000000000002"))  # the emulator declines it with G12
+    await harness.publish(order)
+    assert (await harness.outcome(order.order_id)).type == "payment.declined.v1"
+    samples = await scrape(harness.api)
+    assert sample(samples, "escott_declines_total", operate_id="1Auth", code_kind="G") == 1
+    assert sample(samples, "escott_call_seconds_count", operate_id="1Auth", outcome="declined") == 1
+    assert sample(samples, "escott_declines_total", operate_id="1Auth", code_kind="K") is None

@@ -176,19 +176,19 @@ class EscottGateway:
     """e-SCOTT operations over a shared ``http`` client owned by the caller (see `create_http_client`).
 
     ``base_url`` is ``https://www.e-scott.jp`` in production or the emulator's URL. ``today`` supplies the
-    JST business date sent as TransactionDate (injectable for tests). ``observe(operate_id, outcome, seconds)``
-    is told of every call (metrics); ``tracer`` records each as a span `escott <OperateId>` (OperateId, outcome
+    JST business date sent as TransactionDate (injectable for tests). ``observe(result, seconds)`` is told of
+    every call (metrics); ``tracer`` records each as a span `escott <OperateId>` (OperateId, outcome
     and result codes only: no card data, no passwords).
     """
 
     def __init__(self, http: httpx.AsyncClient, base_url: str, *,
                  today: Callable[[], date] | None = None,
-                 observe: Callable[[str, str, float], None] | None = None, tracer: Tracer | None = None) -> None:
+                 observe: Callable[[EscottResult, float], None] | None = None, tracer: Tracer | None = None) -> None:
         self._http = http
         self._tracer = tracer or trace.NoOpTracer()
         self._base_url = base_url.rstrip("/")
         self._today = today or (lambda: datetime.now(JST).date())
-        self._observe = observe or (lambda operate_id, outcome, seconds: None)
+        self._observe = observe or (lambda result, seconds: None)
 
     async def send(self, operate_id: str, merchant: MerchantConfig, request: Request) -> EscottResult:
         """One call of the operation `operate_id` (a row of `OPERATIONS`): its form, posted, classified."""
@@ -203,7 +203,7 @@ class EscottGateway:
             span.set_attributes({"escott.operate_id": operate_id, "escott.outcome": result.outcome.value,
                                  "escott.codes": list(result.codes)})
         seconds = time.perf_counter() - started
-        self._observe(operate_id, result.outcome.value, seconds)
+        self._observe(result, seconds)
         _log.info("escott.call", operate_id=operate_id, merchant_id=merchant.merchant_id,
                   outcome=result.outcome.value, codes=list(result.codes), reason=result.reason,
                   transaction_id=result.transaction_id, ms=round(seconds * 1000, 1))
