@@ -113,6 +113,8 @@ def rule_findings(objects: list[dict[str, Any]], *, base: bool) -> Iterator[str]
         if not any(all(labels.get(k) == v for k, v in selector.items()) for selector in budgets) and base:
             yield f"Deployment/{name}: no PodDisruptionBudget selects it"
         for container in deployment["spec"]["template"]["spec"]["containers"]:
+            if not base and container["image"] == "payments":
+                yield f"Deployment/{name}: the overlay names no image for `payments` (images: newName, newTag)"
             for probe in ("readinessProbe", "livenessProbe"):
                 path = container.get(probe, {}).get("httpGet", {}).get("path")
                 if base and path != "/health":

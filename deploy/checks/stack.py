@@ -49,7 +49,7 @@ TAG = os.environ.get("IMAGE_TAG", "dev")
 KUBE_PORTS = {"checkout": 18401, "emulator": 18499, "smtp-sink": 18426}
 KUBE_TOPIC_PREFIX = "deploy-check-kube."
 KUBE_DATABASE_PREFIX = "deploycheck_kube_"
-PLAYED_KINDS = ("ConfigMap", "Deployment")
+PLAYED_KINDS = ("ConfigMap", "Deployment")  # and the Job, as a Pod
 
 
 def step(what: str, started: float) -> None:
@@ -159,6 +159,19 @@ def job_as_pod(job: dict[str, Any]) -> dict[str, Any]:
             "spec": {**template["spec"], "restartPolicy": "Never"}}
 
 
+def without_ports(deployment: dict[str, Any]) -> dict[str, Any]:
+    """Podman 4.3 refuses `containerPort` beside `hostNetwork` ("PortMappings can only be used with Bridge"),
+    which Kubernetes allows: drop the port list, after turning the probes' port names into numbers."""
+    deployment = json.loads(json.dumps(deployment))
+    for container in deployment["spec"]["template"]["spec"]["containers"]:
+        numbers = {port.get("name"): port["containerPort"] for port in container.pop("ports", [])}
+        for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
+            action = container.get(probe, {}).get("httpGet")
+            if action and isinstance(action["port"], str):
+                action["port"] = numbers[action["port"]]
+    return deployment
+
+
 def store_secrets(secrets: list[dict[str, Any]]) -> list[str]:
     names = []
     for secret in secrets:
@@ -191,7 +204,7 @@ def check_kube() -> bool:
         migrate = Path(scratch) / "migrate.yaml"
         migrate.write_text(yaml.safe_dump_all([*by_kind["ConfigMap"], *map(job_as_pod, by_kind["Job"])]))
         services = Path(scratch) / "services.yaml"
-        services.write_text(yaml.safe_dump_all([obj for obj in objects if obj["kind"] in PLAYED_KINDS]))
+        services.write_text(yaml.safe_dump_all([*by_kind["ConfigMap"], *map(without_ports, by_kind["Deployment"])]))
         skipped = sorted({obj["kind"] for obj in objects} - {*PLAYED_KINDS, "Secret", "Job"})
         try:
             secret_names = store_secrets(by_kind["Secret"])
