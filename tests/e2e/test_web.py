@@ -127,6 +127,11 @@ async def test_bulk_capture_of_five_with_a_result_per_order(stack, shop, page):
     await page.goto(f"{console}/settings")
     await no_key_in(page)
     await shot(page, "console-settings")
+    await page.fill("input[name=sender_address]", "")
+    await page.click("#save-mail")
+    await page.wait_for_selector(".flash.error")
+    assert "sender_address" in (await page.text_content(".flash.error") or "")  # the API's own words
+    assert await page.input_value("input[name=sender_address]") == "shop@demo-shop.example"  # nothing saved
 
 
 async def test_a_declined_card_shows_the_card_company_message_and_the_dashboard_groups_it(stack, page, browser):
