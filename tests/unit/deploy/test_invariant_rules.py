@@ -129,11 +129,14 @@ def test_secrets_found_anywhere_violate_i5():
     scanner = SecretScanner(["tok_abcdef123456"])
     hits = (scanner.scan('{"msg": "charging with tok_abcdef123456"}', "payment.log:1")
             + scanner.scan("OperateId=1Auth&KaiinPass=s3cret&Amount=10", "payment.log:2")
-            + scanner.scan("card 4111111111111111 declined", "checkout.log:3")
-            + scanner.scan('{"process_pass": "abc123"}', "payments.events[0]@4"))
-    assert [h.kind for h in hits] == ["known secret", "KaiinPass= pair", "card-like number or URL password",
-                                      '"process_pass" field']
-    assert scanner.scan("KaiinPass=********** order ord_1234567890123456 payment 00000000000000000001", "x") == []
+            + scanner.scan("card 4111 1111 1111 1111 declined", "checkout.log:3")
+            + scanner.scan('{"process_pass": "abc123"}', "payments.events[0]@4")
+            + scanner.scan("postgresql://payments:hunter22@db/x", "payment.log:5"))
+    assert [h.kind for h in hits] == ["known secret", "KaiinPass= pair", "card number", '"process_pass" field',
+                                      "password in a URL"]
+    ids = ("KaiinPass=********** order ord_4111111111111111 payment 00000000000000000001 transaction 1000000000009 "
+           "postgresql://payments:**********@db/x")
+    assert scanner.scan(ids, "x") == []
     facts = healthy()
     facts.secrets = [SecretHit(where="payment.log:2", kind="KaiinPass= pair")]
     assert violations(facts) == {"I5 no secrets": 1}
