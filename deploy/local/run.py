@@ -166,7 +166,7 @@ def main() -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    supervisor = Supervisor(sys.stdout)
+    supervisor = Supervisor(sys.stdout, standby=True)
     try:
         procs = components(env)
         for name, (command, _) in procs.items():

@@ -2,8 +2,10 @@
 
 Runs named commands, prefixes each line of their output with the name, and when one dies without being asked
 to, logs it and starts it again after a backoff (doubling from `backoff_s` up to `max_backoff_s`, back to the
-start once a process has lived `stable_s`). `make run` and the chaos run use it; the chaos run also kills
-processes through it (`kill`) and reads how often each was restarted.
+start once a process has lived `stable_s`). With `standby=True` a program run as `python -m MODULE` keeps a warm
+standby (`deploy.local.standby`: its imports done, waiting), so a restart skips the seconds Python spends importing.
+`make run` and the chaos run use it; the chaos run also kills processes through it (`kill`) and reads how often each
+was restarted.
 """
 
 from __future__ import annotations
@@ -33,13 +35,14 @@ class Program:
     restarts: int = 0
     backoff_s: float = 0.0
     exits: list[int] = field(default_factory=list)
+    spare: subprocess.Popen | None = None
 
 
 class Supervisor:
     """Starts programs, restarts the ones that die, stops them all on `stop()`."""
 
     def __init__(self, out: TextIO | None = None, *, backoff_s: float = 0.2, max_backoff_s: float = 10.0,
-                 stable_s: float = 30.0) -> None:
+                 stable_s: float = 30.0, standby: bool = False, standby_delay_s: float = 5.0) -> None:
         self.out = out or sys.stdout
         self.backoff_s, self.max_backoff_s, self.stable_s = backoff_s, max_backoff_s, stable_s
         self.programs: dict[str, Program] = {}
@@ -47,6 +50,7 @@ class Supervisor:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._width = len("supervisor")
+        self.standby, self.standby_delay_s = standby, standby_delay_s
 
     def add(self, name: str, command: list[str], *, env: dict[str, str] | None = None, cwd: str | None = None) -> None:
         self.programs[name] = Program(name=name, command=command, env=env, cwd=cwd, backoff_s=self.backoff_s)
@@ -63,13 +67,34 @@ class Supervisor:
             threading.Thread(target=self._watch, args=(program,), daemon=True, name=f"watch-{program.name}").start()
 
     def _launch(self, program: Program) -> None:
-        program.process = subprocess.Popen(
-            program.command, env=program.env, cwd=program.cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, text=True, errors="replace", bufsize=1, start_new_session=True)
+        spare, program.spare = program.spare, None
+        if spare is not None and spare.poll() is None and spare.stdin is not None:
+            spare.stdin.write("go\n")
+            spare.stdin.flush()
+            program.process, how = spare, "from its standby"
+        else:
+            program.process, how = self._popen(program, program.command), "cold"
         program.started_at = time.monotonic()
-        self.say("supervisor", f"{program.name} started (pid {program.process.pid})")
+        self.say("supervisor", f"{program.name} started {how} (pid {program.process.pid})")
         for hook in self.on_start:
             hook(program)
+        if self.standby and program.command[1:2] == ["-m"]:
+            timer = threading.Timer(self.standby_delay_s, self._prepare_spare, args=(program,))
+            timer.daemon = True
+            timer.start()
+
+    def _popen(self, program: Program, command: list[str], *, spare: bool = False) -> subprocess.Popen:
+        return subprocess.Popen(
+            command, env=program.env, cwd=program.cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            stdin=subprocess.PIPE if spare else subprocess.DEVNULL, text=True, errors="replace", bufsize=1,
+            start_new_session=True)
+
+    def _prepare_spare(self, program: Program) -> None:
+        """A standby for the program's next restart (started a while after the program, not competing with it)."""
+        if self._stopping.is_set() or program.spare is not None:
+            return
+        command = [program.command[0], "-m", "deploy.local.standby", *program.command[2:]]
+        program.spare = self._popen(program, command, spare=True)
 
     def _watch(self, program: Program) -> None:
         while True:
@@ -108,6 +133,10 @@ class Supervisor:
     def stop(self, timeout: float = 20.0) -> None:
         """SIGTERM every program (its graceful shutdown), SIGKILL what is left after `timeout`."""
         self._stopping.set()
+        for program in self.programs.values():
+            if program.spare is not None and program.spare.poll() is None:
+                _signal_group(program.spare.pid, signal.SIGKILL)
+                program.spare.wait(10)
         live = [p.process for p in self.programs.values() if p.process is not None and p.process.poll() is None]
         for process in live:
             _signal_group(process.pid, signal.SIGTERM)
