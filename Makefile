@@ -21,7 +21,7 @@ PODMAN_BUILD = podman build -f deploy/Containerfile --format docker $(HOST_CA) -
 
 .PHONY: setup venv kafka-libs postgres browser run test test-unit test-images test-containers test-containers-short \
         lint docs kustomize image images test-deploy bench-emulator bench-checkout \
-        bench-notification bench-bulk-capture bench-renewals bench-renewals-e2e clean
+        bench-notification bench-bulk-capture bench-renewals bench-renewals-e2e chaos chaos-short clean
 
 setup: venv kafka-libs postgres
 
@@ -118,6 +118,14 @@ bench-renewals: setup
 
 bench-renewals-e2e: setup
 	$(PY) bench/renewals_bench.py --end-to-end
+
+# The chaos run (tests/chaos): the whole stack on its own PostgreSQL and Kafka, fed while services are killed, the
+# broker and the database restart and the gateway and SMTP fail; exit 1 on any violated invariant.
+chaos: setup
+	$(PY) -m tests.chaos
+
+chaos-short: setup
+	CHAOS_ORDERS=$${CHAOS_ORDERS:-500} CHAOS_RATE=$${CHAOS_RATE:-10} $(PY) -m tests.chaos
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,175 @@
+"""One chaos run: start the world, feed load while the schedule's faults fire, let it settle, judge it."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import resource
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+from deploy.invariants.reading import Sources, read_facts
+from deploy.invariants.rules import Verdict, judge
+from tests.chaos import hostile
+from tests.chaos.load import Load
+from tests.chaos.schedule import Event, Profile, gateway_faults, plan
+from tests.chaos.world import World
+
+
+@dataclass(kw_only=True)
+class Outcome:
+    """What the run did and what the checker found."""
+
+    profile: Profile
+    faults: Counter = field(default_factory=Counter)
+    healthy_after_kill_s: list[float] = field(default_factory=list)
+    restart_s: dict[str, float] = field(default_factory=dict)
+    hostile_sent: int = 0
+    feeding_s: float = 0.0
+    settle_s: float = 0.0
+    wall_s: float = 0.0
+    verdicts: list[Verdict] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def violations(self) -> int:
+        return sum(v.violations for v in self.verdicts)
+
+
+class Chaos:
+    def __init__(self, world: World, profile: Profile) -> None:
+        self.world, self.profile = world, profile
+        self.outcome = Outcome(profile=profile)
+        self.rng = random.Random(profile.seed)
+        self.load = Load(checkout_url=world.url("checkout"), payment_url=world.url("payment"),
+                         emulator_url=world.url("emulator"), subscription_url=world.url("subscription"),
+                         rng=random.Random(profile.seed + 1))
+        self.http = httpx.AsyncClient(timeout=10)
+        self.background: list[asyncio.Task] = []
+
+    async def run(self) -> Outcome:
+        await self.http.put(f"{self.world.url('emulator')}/_emulator/faults", json=gateway_faults(self.profile))
+        faults = asyncio.create_task(self.fire(plan(self.profile)))
+        self.outcome.feeding_s = await self.load.feed(self.profile.orders, self.profile.rate)
+        await faults
+        await asyncio.gather(*self.background)
+        await self.http.delete(f"{self.world.url('emulator')}/_emulator/faults")
+        await self.http.post(f"{self.world.url('emulator')}/_emulator/release")
+        await self.settle()
+        await self.judge()
+        load = self.load
+        self.outcome.notes.append(f"storefront: {dict(load.scenarios)}; answers {dict(load.answers)}; "
+                                  f"{load.retries} retried calls; operator {dict(load.operator)}")
+        await self.http.aclose()
+        await self.load.http.aclose()
+        return self.outcome
+
+    async def fire(self, events: list[Event]) -> None:
+        started = time.monotonic()
+        for event in events:
+            await asyncio.sleep(max(started + event.at_s - time.monotonic(), 0))
+            self.outcome.faults[f"{event.kind} {event.target}".strip()] += 1
+            if event.kind == "kill":
+                self.background.append(asyncio.create_task(self.kill(event.target)))
+            elif event.kind == "rebalance_kill":
+                first, second = event.target.split(">")
+                await self.kill(first)  # its restart joins the group: a rebalance starts
+                await asyncio.sleep(0.5)
+                self.background.append(asyncio.create_task(self.kill(second)))
+            elif event.kind == "broker_restart":
+                began = time.monotonic()
+                await asyncio.to_thread(self.world.kafka.restart, hard=True)
+                self.outcome.restart_s["broker"] = round(time.monotonic() - began, 1)
+            elif event.kind == "postgres_restart":
+                took = await asyncio.to_thread(self.world.postgres.restart)
+                self.outcome.restart_s["postgres"] = round(took, 1)
+            elif event.kind == "smtp_refusal":
+                await self.http.post(f"{self.world.url('smtp-sink')}/faults", json={"mode": "temporary", "count": 1})
+            elif event.kind == "hostile":
+                self.outcome.hostile_sent += await hostile.publish_round(self.world.kafka_settings, self.rng)
+
+    async def kill(self, name: str) -> None:
+        """kill -9 one program; measure until the supervisor's restart answers its health check."""
+        victim = self.world.supervisor.kill(name)
+        if victim is None:
+            return
+        killed = time.monotonic()
+        while time.monotonic() - killed < 180:
+            pid = self.world.supervisor.pid(name)
+            if pid not in (None, victim):
+                try:
+                    if (await self.http.get(self.world.health[name], timeout=2)).status_code == 200:
+                        self.outcome.healthy_after_kill_s.append(round(time.monotonic() - killed, 2))
+                        return
+                except httpx.HTTPError:
+                    pass
+            await asyncio.sleep(0.05)
+        self.outcome.notes.append(f"{name} not healthy 180 s after its kill")
+
+    async def settle(self) -> None:
+        """Until every order is final and every mail sent (or the profile's settle time is up)."""
+        started = time.monotonic()
+        await asyncio.to_thread(self.world.wait_healthy, self.world.programs())
+        while time.monotonic() - started < self.profile.settle_s:
+            pending = await self._count(self.world.databases["checkout"],
+                                        "SELECT count(*) FROM orders WHERE status = 'pending_payment'")
+            unsent = await self._count(self.world.databases["notification"],
+                                       "SELECT count(*) FROM mails WHERE status IN ('pending', 'sending')")
+            if pending == 0 and unsent == 0:
+                break
+            await asyncio.sleep(1.0)
+        await asyncio.sleep(3.0)  # consumers commit their last offsets (every 0.2 s) before lag is read
+        self.outcome.settle_s = round(time.monotonic() - started, 1)
+
+    @staticmethod
+    async def _count(url: str, query: str) -> int:
+        connection = await asyncpg.connect(url)
+        try:
+            return int(await connection.fetchval(query))
+        finally:
+            await connection.close()
+
+    async def judge(self) -> None:
+        sources = Sources(databases=self.world.databases, emulator_url=self.world.url("emulator"),
+                          sink_url=self.world.url("smtp-sink"), kafka=self.world.kafka_settings,
+                          logs=[self.world.log_path], known_secrets=self.load.secrets(),
+                          accepted=self.load.accepted, payment_metrics_url=f"{self.world.url('payment')}/metrics")
+        self.outcome.verdicts = judge(await read_facts(sources))
+        stats = (await self.http.get(f"{self.world.url('emulator')}/_emulator/stats")).json()
+        sink = (await self.http.get(f"{self.world.url('smtp-sink')}/stats")).json()
+        self.outcome.notes.append(f"gateway faults fired: {stats['faults_applied']}; SMTP refusals: {sink['refused']}, "
+                                  f"accepted {sink['accepted']}")
+
+
+def execute(profile: Profile, work: Path) -> Outcome:
+    """Bring the world up, run, stop everything; the outcome with its wall time and the children's CPU."""
+    started = time.monotonic()
+    world = World.create(work)
+    try:
+        world.start()
+        outcome = asyncio.run(Chaos(world, profile).run())
+        restarts = {n: p.restarts for n, p in world.supervisor.programs.items() if p.restarts}
+        outcome.notes.append(f"supervisor restarts: {restarts}")
+    finally:
+        world.stop()
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    outcome.wall_s = round(time.monotonic() - started, 1)
+    outcome.notes.append(f"CPU of reaped children (services, broker): {usage.ru_utime + usage.ru_stime:.1f} core-s")
+    return outcome
+
+
+def describe(outcome: Outcome) -> str:
+    p = outcome.profile
+    lines = [f"chaos: {p.orders} storefront actions at {p.rate}/s (seed {p.seed}); feeding {outcome.feeding_s:.1f}s, "
+             f"settle {outcome.settle_s}s, wall {outcome.wall_s}s",
+             f"faults: {dict(sorted(outcome.faults.items()))}; hostile records {outcome.hostile_sent}",
+             f"healthy after kill -9 (s): {sorted(outcome.healthy_after_kill_s)}",
+             f"restarts (s): {outcome.restart_s}", *outcome.notes]
+    lines += [v.line() for v in outcome.verdicts]
+    lines.append(f"VIOLATIONS: {outcome.violations}")
+    return "\n".join(lines)
