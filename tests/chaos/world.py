@@ -68,7 +68,8 @@ class World:
                    ESCOTT_EMULATOR_PORT=str(free_port()), SMTP_SINK_PORT=str(free_port()),
                    SMTP_SINK_HTTP_PORT=str(free_port()), SMTP_SINK_MAILDIR=str(work / "Maildir"),
                    PAYMENT_WORKERS=str(payment_workers), **FAST_RECOVERY)
-        return cls(work=work, postgres=postgres, kafka=kafka, supervisor=Supervisor(log, standby=True), env=run.local_env(env))
+        return cls(work=work, postgres=postgres, kafka=kafka, supervisor=Supervisor(log, standby=True),
+                   env=run.local_env(env))
 
     def start(self) -> None:
         admin_url = self.postgres.start()
