@@ -7,7 +7,8 @@ Both use the images `make images` built (localhost/payments*:dev) and remove eve
 podman secret, database and topic they made, pass or fail.
 
 compose: secrets from deploy/secret_files.py into deploy/secrets/ (kept if present), the stack under its own
-project name with free host ports, then `deploy.checks.order` and the image's HEALTHCHECK run in a container.
+project name with free host ports and PAYMENT_WORKERS=2, then `deploy.checks.order` and the image's HEALTHCHECK
+run in the services' containers.
 
 kube: renders the local overlay (a scratch copy with generated secrets and config), hands its Secrets to podman's
 secret store (podman 4.3 reads a Secret from there as a JSON map of base64 values), runs the migration Job's pod
@@ -81,6 +82,7 @@ def check_compose() -> bool:
     ports = {name: free_port() for name in ("CHECKOUT_PORT", "PAYMENT_PORT", "SUBSCRIPTION_PORT",
                                             "NOTIFICATION_PORT", "EMULATOR_PORT", "SMTP_SINK_HTTP_PORT")}
     env = {**os.environ, **{k: str(v) for k, v in ports.items()}, "IMAGE": f"localhost/payments:{TAG}",
+           "PAYMENT_WORKERS": "2",
            "KAFKA_IMAGE": f"localhost/payments-kafka:{TAG}", "POSTGRES_IMAGE": f"localhost/payments-postgres:{TAG}"}
     secrets_dir = COMPOSE.parent / "secrets"
     write_secrets(secrets_dir)
@@ -97,7 +99,9 @@ def check_compose() -> bool:
         if code != "0":
             return False
         run([*compose, "up", "-d", "--no-deps"], env=env)
-        step("compose: the services are up", started)
+        workers = run(["podman", "ps", "--filter", f"label=io.podman.compose.project={project}",
+                       "--filter", "label=com.docker.compose.service=payment-worker", "--format", "{{.Names}}"])
+        step(f"compose: the services are up, payment workers: {' '.join(workers.split())}", started)
         ok = order_check(checkout=f"http://127.0.0.1:{ports['CHECKOUT_PORT']}",
                          emulator=f"http://127.0.0.1:{ports['EMULATOR_PORT']}",
                          sink=f"http://127.0.0.1:{ports['SMTP_SINK_HTTP_PORT']}",
