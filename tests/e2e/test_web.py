@@ -237,3 +237,31 @@ async def test_a_member_subscribes_in_the_storefront_and_the_operator_pauses_it(
     await operator.goto(f"{console}/customers?member_id=m-web-1")
     assert await operator.text_content("#linked") == "あり"
     await operator.context.close()
+
+
+async def test_an_unreadable_status_and_a_capture_of_unknown_outcome_are_shown_and_resolved(stack, shop, page):
+    order_id, console = await _placed(shop), stack.urls["console"]
+    await console_login(page, console)
+    await shop.set_faults({"seed": 3, "operations": {"1Search": {"http_5xx": 1.0}, "1Capture": {"http_5xx": 1.0}}})
+    try:
+        await page.goto(f"{console}/orders/{order_id}")
+        assert "決済状況が確認できません" in (await page.text_content("#live-status") or "")  # R17, not an error page
+        await page.click("#do-capture")
+        await page.wait_for_selector(".flash.error")
+        assert "gateway_outcome_unknown" in (await page.text_content(".flash.error") or "")
+    finally:
+        await shop.set_faults(None)
+    assert "capture" in (await page.text_content("#resolve") or "")
+
+    async def failed_panel() -> bool:
+        await page.reload()
+        return await page.locator("#failed-operation").count() == 1
+
+    await eventually(failed_panel, timeout=30, message="the failed operation on the order")
+    await shot(page, "console-order-unknown-capture")
+    await page.check("#resolve input[value=failed]")  # 1Capture answered 503 unprocessed: it did not happen
+    await page.click("#resolve button[type=submit]")
+    await page.wait_for_selector(".flash.ok")
+    await page.click("#do-capture")
+    await page.wait_for_selector(".flash.ok")
+    assert await page.text_content("#payment-state") == "captured"
