@@ -15,6 +15,7 @@ from pydantic import SecretStr
 from delivery.settings import ConsumerSettings
 from emulator.config import DEMO_MERCHANT, EngineConfig, Merchant
 from emulator.testing import serve_emulator
+from emulator.tls import TlsFiles
 from services.payment.app import create_app
 from services.payment.ports import Clock
 from services.payment.settings import GatewaySettings, PaymentSettings
@@ -39,14 +40,20 @@ def settings_for(database_url: str, kafka, emulator_url: str, **overrides) -> Pa
 async def payment_harness(database_url: str, kafka, *, seed: int, api_timeout: float = 5.0,
                           admin_timeout: float = 5.0, clock: Clock | None = None,
                           merchants: list[Merchant] | None = None, emulator_config: EngineConfig | None = None,
-                          **overrides) -> AsyncIterator[PaymentHarness]:
+                          emulator_tls: TlsFiles | None = None, **overrides) -> AsyncIterator[PaymentHarness]:
     """The payment service with the emulator, a producer, its logs captured and payments.events read from the
     start; shop-1's credentials, operator key and storefront key registered. Everything is stopped afterwards,
     bounded. `clock`: the service's clock (tests that move time pass a `MovableClock`); `merchants`: the
-    emulator's merchants besides the demo one; `emulator_config`: the emulator's readings (e.g. 1ReAuth pairs)."""
-    async with serve_emulator(seed=seed, max_hold_seconds=10, config=emulator_config,
+    emulator's merchants besides the demo one; `emulator_config`: the emulator's readings (e.g. 1ReAuth pairs);
+    `emulator_tls`: the service talks HTTPS to the emulator, trusting only that CA (`PAYMENT_GATEWAY__CA_FILE`)."""
+    async with serve_emulator(seed=seed, max_hold_seconds=10, config=emulator_config, tls=emulator_tls,
                               merchants=[DEMO_MERCHANT, *(merchants or [])]) as emulator:
-        app = create_app(settings_for(database_url, kafka, emulator.url, **overrides), clock=clock)
+        gateway_url = emulator.url
+        if emulator_tls is not None and emulator.https_url is not None:
+            gateway_url = emulator.https_url
+            overrides.setdefault("gateway", GatewaySettings(read_timeout_s=2.0, connect_timeout_s=1.0,
+                                                            retry_backoff_s=0.05, ca_file=str(emulator_tls.ca_cert)))
+        app = create_app(settings_for(database_url, kafka, gateway_url, **overrides), clock=clock)
         producer = AIOKafkaProducer(bootstrap_servers=kafka.servers, enable_idempotence=True)
         await producer.start()
         try:
