@@ -36,6 +36,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         default=EngineConfig.reauth_pairs.value,
                         help="1ReAuth: 'new' transaction and pair, or the 'same' transaction re-authorized in place "
                              "(old and new pair both name it); unknown at Sony, see emulator/README.md")
+    parser.add_argument("--transaction-date", choices=["any", "today"], default="any",
+                        help="'today': a TransactionDate other than today (JST) is K05; 'any': only its format")
     parser.add_argument("--tls", action="store_true",
                         help="also serve HTTPS for www.e-scott.jp / www.test.e-scott.jp / 127.0.0.1 with a local CA "
                              "created once under .cache/emulator-tls (see emulator/README.md)")
@@ -49,7 +51,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 async def serve(args: argparse.Namespace) -> None:
     """Run until SIGINT/SIGTERM."""
     config = EngineConfig(token_ttl_seconds=args.token_ttl, process_retention_days=args.retention_days,
-                          reauth_pairs=ReauthPairs(args.reauth_pairs), max_amount_digits=args.max_amount_digits)
+                          reauth_pairs=ReauthPairs(args.reauth_pairs), max_amount_digits=args.max_amount_digits,
+                          transaction_date_today=args.transaction_date == "today")
     engine = Engine(load_merchants(args.merchants), config, seed=args.seed)
     runtime = Runtime(engine=engine, max_hold_seconds=args.max_hold)
     sock = bind_socket(args.host, args.port)

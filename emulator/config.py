@@ -71,13 +71,14 @@ class ReauthPairs(StrEnum):
 
 @dataclass(frozen=True, kw_only=True)
 class EngineConfig:
-    """Lifetimes, limits and readings the reference leaves open (§9.2, §9.4, §9.5, §9.7); all overridable."""
+    """Lifetimes, limits and readings the reference leaves open (§9.2-§9.5, §9.7); all overridable."""
 
     token_ttl_seconds: float = 600.0
     process_retention_days: int = 400
     member_lockout_after: int = 5
     reauth_pairs: ReauthPairs = ReauthPairs.SAME  # the safest default: see the README, "1ReAuth and its pairs"
     max_amount_digits: int = MAX_AMOUNT_DIGITS
+    transaction_date_today: bool = False  # True: a TransactionDate other than today (JST) is K05 (§9.3)
     tds_timeout_seconds: float = 600.0  # a 3-D Secure challenge answered later is KHW
 
 

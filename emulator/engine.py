@@ -87,6 +87,9 @@ class Engine:
                     ledger=self.ledger, config=self.config, ids=self.ids)
         call.out.update(self._echo(call))
         codes = self._validate(spec, params)
+        if self.config.transaction_date_today and "K05" not in codes and \
+                parse_yyyymmdd(call.get("TransactionDate")) != call.today:
+            codes = sorted([*codes, "K05"])
         try:
             if not codes and spec is not None:
                 codes = self._authenticate(call, spec) or spec.run(call)

@@ -120,3 +120,12 @@ def test_amount_has_seven_digits_by_default_and_eight_on_request() -> None:
     eight = new_engine(max_amount_digits=8)
     assert auth(eight, amount="99999999").codes == ["OK"]
     assert auth(eight, amount="100000000").codes == ["K23"]
+
+
+def test_transaction_date_is_format_only_by_default_and_today_on_request() -> None:
+    lenient = new_engine()
+    assert auth(lenient).codes == ["OK"]  # BASE sends 20250101
+    strict = new_engine(transaction_date_today=True)
+    assert auth(strict).codes == ["K05"]
+    today = strict.clock.now().astimezone(JST).strftime("%Y%m%d")
+    assert send(strict, "aut", "1Auth", PayType="01", Amount="1000", TransactionDate=today, **CARD).codes == ["OK"]
