@@ -53,11 +53,17 @@ async def add_to_outbox(conn: asyncpg.Connection, *, topic: str, key: str | byte
     """Stage one event; it becomes visible to the relay only if the surrounding transaction commits."""
     raw_key = key.encode() if isinstance(key, str) else key
     headers = [[name, value.decode()] for name, value in (*envelope.headers(), *trace_headers())]
-    await conn.execute(
-        "INSERT INTO outbox (event_id, topic, key, headers, payload) VALUES ($1, $2, $3, $4::jsonb, $5)",
-        envelope.event_id, topic, raw_key, json.dumps(headers), envelope.to_bytes(),
-    )
-    await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
+    await conn.execute(_STAGE, envelope.event_id, topic, raw_key, json.dumps(headers), envelope.to_bytes(),
+                       NOTIFY_CHANNEL)
+
+
+# One round trip: the row and the relay's wake-up (PostgreSQL folds equal NOTIFYs of one transaction into one).
+_STAGE = """
+WITH staged AS (
+    INSERT INTO outbox (event_id, topic, key, headers, payload) VALUES ($1, $2, $3, $4::jsonb, $5) RETURNING 1
+)
+SELECT pg_notify($6, '') FROM staged
+"""
 
 
 _CLAIM = """
