@@ -1,7 +1,8 @@
 """Settings of the notification service: environment variables prefixed `NOTIFICATION_` (nested with `__`).
 
     NOTIFICATION_SMTP__HOST / __PORT / __SECURITY (none|starttls|tls) / __USERNAME / __PASSWORD /
-        __TIMEOUT_S / __SEND_TIMEOUT_S / __VALIDATE_CERTS / __CA_FILE
+        __TIMEOUT_S / __SEND_TIMEOUT_S / __VALIDATE_CERTS / __CA_FILE / __LOCAL_HOSTNAME /
+        __POOL_SIZE / __IDLE_S
     NOTIFICATION_DISPATCH__CONCURRENCY / __BATCH_SIZE / __POLL_INTERVAL_S / __MAX_ATTEMPTS /
         __BACKOFF_INITIAL_S / __BACKOFF_MAX_S / __SENDING_LEASE_S
     NOTIFICATION_TEMPLATES_DIR, NOTIFICATION_MESSAGE_ID_DOMAIN, NOTIFICATION_INTERNAL_TOKEN
@@ -35,6 +36,9 @@ class SmtpSettings(BaseModel):
     ca_file: Path | None = Field(default=None, description="PEM bundle of CAs to trust for the server's certificate "
                                                          "(a private CA); default: the system's")
     local_hostname: str | None = Field(default=None, description="EHLO name; default: this host's FQDN")
+    pool_size: int = Field(default=8, ge=0, description="idle connections kept open for the next mails (0: a "
+                                                        "connection per mail)")
+    idle_s: float = Field(default=10.0, gt=0, description="an idle connection older than this is closed, not reused")
 
 
 class DispatchSettings(BaseModel):

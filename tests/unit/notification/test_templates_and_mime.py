@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -111,3 +112,27 @@ def test_the_same_mail_always_becomes_the_same_bytes():
 def test_without_html_the_message_is_plain_text_only():
     parsed = email.message_from_bytes(build_message(outgoing(html=None)), policy=email.policy.default)
     assert parsed.get_content_type() == "text/plain"
+
+
+@pytest.mark.parametrize(("name", "subject"), [
+    ("Tea & Co. (Kyoto)", "A plain ASCII subject"),
+    ("デモ茶舗", "【デモ茶舗】" + "ご注文ありがとうございます" * 8 + " 🍵 end"),
+])
+def test_headers_round_trip_through_a_mail_reader_however_long_or_unusual(name, subject):
+    mail = outgoing()
+    mail = replace(mail, content=replace(mail.content, sender_name=name, subject=subject))
+    raw = build_message(mail)
+    assert raw.isascii() and all(len(line) <= 78 for line in raw.split(b"\r\n") if b"?=" in line)
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    assert (parsed["Subject"], parsed["From"].addresses[0].display_name) == (subject, name)
+    assert parsed["From"].addresses[0].addr_spec == "shop@example.jp"
+
+
+@pytest.mark.parametrize("change", [
+    {"subject": "hello\r\nBcc: victim@example.com"}, {"sender_name": "shop\nBcc: x@example.com"},
+    {"recipient": "taro@example.jp\r\nBcc: victim@example.com"}, {"recipient": "not an address"},
+])
+def test_a_header_injection_or_an_unusable_address_is_refused(change):
+    mail = outgoing()
+    with pytest.raises(ValueError):
+        build_message(replace(mail, content=replace(mail.content, **change)))
