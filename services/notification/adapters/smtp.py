@@ -76,7 +76,9 @@ def _text(name: str, value: str) -> str:
 def _encoded_words(value: str) -> str:
     """RFC 2047 `=?utf-8?b?...?=` words of at most 39 UTF-8 bytes each (never splitting a character; 64 characters
     per word), one per folded line."""
-    words, chunk, size = [], [], 0
+    words: list[str] = []
+    chunk: list[str] = []
+    size = 0
     for char in value:
         width = len(char.encode("utf-8"))
         if size + width > _WORD_BYTES and chunk:
