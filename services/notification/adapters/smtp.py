@@ -46,14 +46,14 @@ def build_message(mail: OutgoingMail) -> bytes:
     head += [f"{_name(name)}: {_text(name, value)}" for name, value in mail.headers.items()]
     head.append("MIME-Version: 1.0")
     if not content.html:
-        return _join(*head, *_part("plain", content.text))
+        return _join([*head, *_part("plain", content.text)])
     boundary = "=_" + hashlib.sha256(mail.message_id.encode()).hexdigest()[:32]
-    return _join(*head, f'Content-Type: multipart/alternative; boundary="{boundary}"', "",
-                 f"--{boundary}", *_part("plain", content.text), f"--{boundary}", *_part("html", content.html),
-                 f"--{boundary}--")
+    return _join([*head, f'Content-Type: multipart/alternative; boundary="{boundary}"', "",
+                  f"--{boundary}", *_part("plain", content.text), f"--{boundary}", *_part("html", content.html),
+                  f"--{boundary}--"])
 
 
-def _join(*lines: str) -> bytes:
+def _join(lines: list[str]) -> bytes:
     return ("\r\n".join(lines) + "\r\n").encode("ascii")
 
 
