@@ -20,7 +20,7 @@ HOST_CA     := $(if $(wildcard /etc/ssl/certs/ca-certificates.crt),-v /etc/ssl/c
 PODMAN_BUILD = podman build -f deploy/Containerfile --format docker $(HOST_CA) --build-arg BASE=$(IMAGE_BASE)
 
 .PHONY: setup venv kafka-libs postgres browser run test test-unit test-images test-containers test-containers-short \
-        lint docs kustomize image images test-deploy bench-emulator bench-checkout \
+        lint monitoring docs kustomize image images test-deploy bench-emulator bench-checkout \
         bench-notification bench-bulk-capture bench-renewals bench-renewals-e2e chaos chaos-short clean
 
 setup: venv kafka-libs postgres
@@ -75,6 +75,12 @@ lint: venv kustomize
 	$(PY) -m contracts.schemas check
 	$(PY) -m deploy.checks.style
 	$(PY) -m deploy.checks.manifests
+	$(PY) -m deploy.monitoring.check
+
+# Alert rules (promtool check + rule unit tests, promtool from Debian's prometheus package) and the Grafana
+# dashboard (Grafana's published types via the TypeScript compiler, from npm): deploy/monitoring/check.py.
+monitoring: venv
+	$(PY) -m deploy.monitoring.check
 
 kustomize: $(KUSTOMIZE)
 $(KUSTOMIZE):

@@ -4,7 +4,6 @@ no consumer group, no argument does both; `python -m services.payment worker` ru
 from __future__ import annotations
 
 import asyncio
-import importlib
 import os
 import signal
 import sys
@@ -16,17 +15,11 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from delivery.roles import Role, parse_invocation
 from delivery.settings import KafkaSettings
+from tests.integration.services.support import SERVICES, build
 from tests.waiting import eventually
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 ROOT = Path(__file__).resolve().parents[3]
-SERVICES = ["checkout", "payment", "subscription", "notification"]
-
-
-def build(name: str, *, database_url: str, kafka: KafkaSettings, role: Role):
-    app_module = importlib.import_module(f"services.{name}.app")
-    settings_class = getattr(importlib.import_module(f"services.{name}.settings"), f"{name.capitalize()}Settings")
-    return app_module.create_app(settings_class(database_url=database_url, kafka=kafka), role=role)
 
 
 async def group_members(kafka: KafkaSettings, group: str) -> int:
