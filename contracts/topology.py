@@ -15,6 +15,7 @@ from contracts.events import (
     CardLinked,
     CardReplaced,
     CardUnlinked,
+    ChargeAuthenticatedPayment,
     CheckoutRequested,
     Event,
     MailFailed,
@@ -27,6 +28,7 @@ from contracts.events import (
     OrderPlaced,
     OrderRejected,
     PaymentAmountUpdated,
+    PaymentAuthenticationRequired,
     PaymentAuthorized,
     PaymentCanceled,
     PaymentCaptured,
@@ -86,7 +88,7 @@ class Party:
         return tuple(flow.topic for flow in self.produces)
 
 
-_PAYMENT_RESULTS = (PaymentAuthorized, PaymentDeclined, PaymentOutcomeUnknown)
+_PAYMENT_RESULTS = (PaymentAuthorized, PaymentDeclined, PaymentOutcomeUnknown, PaymentAuthenticationRequired)
 _PAYMENT_OPERATIONS = (PaymentCaptured, PaymentCanceled, PaymentAmountUpdated, PaymentOperationFailed,
                        PaymentHoldReleased)
 _PAYMENT_COMMANDS = (CapturePayment, CancelPayment, UpdatePaymentAmount)
@@ -115,11 +117,12 @@ PAYMENT = Party(
     group_id="payment",
     consumes=(
         Flow(ORDERS_EVENTS, (OrderPlaced, OrderAmountChanged)),
-        Flow(PAYMENTS_COMMANDS, _PAYMENT_COMMANDS),
+        Flow(PAYMENTS_COMMANDS, (*_PAYMENT_COMMANDS, ChargeAuthenticatedPayment)),
         Flow(SHOPS_SETTINGS, (ShopSettingsChanged,)),
         Flow(SUBSCRIPTIONS_EVENTS, _SUBSCRIPTION_LIFECYCLE),
     ),
-    produces=(Flow(PAYMENTS_EVENTS, events_on(PAYMENTS_EVENTS)),),
+    produces=(Flow(PAYMENTS_EVENTS, events_on(PAYMENTS_EVENTS)),
+              Flow(PAYMENTS_COMMANDS, (ChargeAuthenticatedPayment,))),
 )
 
 SUBSCRIPTION = Party(

@@ -1,7 +1,8 @@
 """The 3-D Secure result fields on a 1Auth/1Gathering: formats, and that they belong to a finished authentication.
 
 A charge that carries any of the fields must carry the ThreeDSServerTransactionId of an authentication this
-merchant finished, for the same card source (the token, or the member) and the same amount, with every field as
+merchant finished, for the same card source (the token; the member it authenticated; or the member the
+authenticated token was then stored on) and the same amount, with every field as
 it was returned, used by no charge before; otherwise ``U05`` (tampering). A failed authentication's fields
 (SecureResultCode 1, 8, 9) are ``U04``. A charge without any of the fields is not checked (3-D Secure is the
 shop's choice at Sony too).
@@ -71,6 +72,18 @@ def _belongs(call: Call, session: TdsSession) -> bool:
         return False
     if session.operate_id != "3Secure" or str(session.amount) != call.get("Amount"):
         return False
-    same_source = (session.token == call.get("Token") if session.token
-                   else session.request.get("KaiinId") == call.get("KaiinId") and not call.get("Token"))
-    return same_source and all(call.get(name) == session.result.get(name, "") for name in THREE_D_FIELDS)
+    return _same_card(call, session) and all(call.get(name) == session.result.get(name, "") for name in THREE_D_FIELDS)
+
+
+def _same_card(call: Call, session: TdsSession) -> bool:
+    """The charge pays with the authenticated token, or with the member that token's card was stored on since
+    (3Secure, then 4MemAdd/4MemChg with the same token, then the charge by KaiinId: WOO's "save the card")."""
+    if call.get("Token"):
+        return session.token == call.get("Token")
+    member = call.ledger.members.get((call.merchant.merchant_id, call.get("KaiinId")))
+    if member is None:
+        return False
+    if session.token:
+        token = call.ledger.tokens.get(session.token)
+        return token is not None and token.used_at is not None and member.card == token.card
+    return session.request.get("KaiinId") == call.get("KaiinId")

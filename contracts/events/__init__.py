@@ -3,7 +3,7 @@
 from contracts.events.base import Event
 from contracts.events.cards import CardLinked, CardReplaced, CardUnlinked
 from contracts.events.checkout import CheckoutRequested
-from contracts.events.commands import CancelPayment, CapturePayment, UpdatePaymentAmount
+from contracts.events.commands import CancelPayment, CapturePayment, ChargeAuthenticatedPayment, UpdatePaymentAmount
 from contracts.events.notifications import MailFailed, MailFailedV2, MailSent, MailSentV2
 from contracts.events.orders import (
     OrderAmountChanged,
@@ -15,6 +15,7 @@ from contracts.events.orders import (
 )
 from contracts.events.payments import (
     PaymentAmountUpdated,
+    PaymentAuthenticationRequired,
     PaymentAuthorized,
     PaymentCanceled,
     PaymentCaptured,
@@ -64,6 +65,8 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     MailFailedV2,
     CardReplaced,
     RenewalCardExpiring,
+    PaymentAuthenticationRequired,
+    ChargeAuthenticatedPayment,
 )
 """All concrete event types; the registry, schema snapshots and AsyncAPI document are built from this."""
 
@@ -74,6 +77,7 @@ __all__ = [
     "CardLinked",
     "CardReplaced",
     "CardUnlinked",
+    "ChargeAuthenticatedPayment",
     "CheckoutRequested",
     "Event",
     "MailFailed",
@@ -86,6 +90,7 @@ __all__ = [
     "OrderPlaced",
     "OrderRejected",
     "PaymentAmountUpdated",
+    "PaymentAuthenticationRequired",
     "PaymentAuthorized",
     "PaymentCanceled",
     "PaymentCaptured",

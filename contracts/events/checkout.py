@@ -44,6 +44,10 @@ class CheckoutRequested(Event):
     subscription: SubscriptionTerms | None = Field(
         default=None, description="Delivery cycle; set only for `subscription` carts."
     )
+    return_url: str | None = Field(
+        default=None, max_length=2048, pattern=r"^https?://",
+        description="EMV 3-D Secure: the storefront page the buyer's browser is sent back to after the "
+                    "authentication (design §6.7); the storefront then reads the outcome.")
     sealed_token: str | None = Field(
         default=None, description="Set only by checkout's HTTP gateway, in place of `payment.token`: the card "
                                   "token sealed with the checkout/payment seal key (Fernet)."

@@ -57,3 +57,10 @@ class UpdatePaymentAmount(PaymentCommand):
     TYPE: ClassVar[str] = "payment.amount_update_requested.v1"
 
     amount: Yen | None = Field(default=None, description="The new amount; defaults to the order's total.")
+
+
+class ChargeAuthenticatedPayment(PaymentCommand):
+    """Payment to itself (design §6.7): the buyer's 3-D Secure return was recorded; link/charge the card now with
+    the result fields. Acts only on a payment whose authentication was recorded and accepted; otherwise nothing."""
+
+    TYPE: ClassVar[str] = "payment.authenticated_charge_requested.v1"

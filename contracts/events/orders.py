@@ -8,10 +8,10 @@ this topic, so rejections carry reasons and buyer messages but never raw gateway
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import ClassVar, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.events.base import Event
 from contracts.events.common import Buyer, Fee, Line, PaymentChoice, Shipping, SubscriptionTerms
@@ -27,6 +27,8 @@ from contracts.types import (
     Yen,
 )
 
+SecureResult = Literal["0", "2", "3"]
+ACCEPTABLE_RESULTS: tuple[SecureResult, ...] = ("0", "2", "3")
 OrderOrigin = Literal["checkout", "renewal"]
 """`checkout`: from a storefront's `CheckoutRequested`; `renewal`: from a `RenewalOrderRequested`."""
 
@@ -44,6 +46,17 @@ class OrderEvent(Event):
     )
     subscription_id: Identifier | None = None
     cycle_no: int | None = Field(default=None, ge=1, description="Renewal cycle number; null otherwise.")
+
+
+class AuthenticationRequest(BaseModel):
+    """EMV 3-D Secure for this order (design §6.7): a new card, the buyer present, the shop's setting on."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    deadline: datetime = Field(description="Abandoned if the buyer has not come back by then (UTC).")
+    accepted_results: list[SecureResult] = Field(
+        default_factory=lambda: list(ACCEPTABLE_RESULTS), description="SecureResultCodes the shop accepts.")
+    return_url: str | None = Field(default=None, description="The storefront page the buyer is sent back to.")
 
 
 class OrderPlaced(OrderEvent):
@@ -72,6 +85,10 @@ class OrderPlaced(OrderEvent):
     )
     sealed_token: str | None = Field(
         default=None, description="The card token, sealed with the checkout/payment seal key (Fernet)."
+    )
+    authentication: AuthenticationRequest | None = Field(
+        default=None, description="Set when the card must pass EMV 3-D Secure before it is charged; the order is "
+                                  "then `awaiting_authentication`."
     )
 
 

@@ -79,6 +79,20 @@ class PaymentDeclined(GatewayCodedEvent):
     )
 
 
+class PaymentAuthenticationRequired(PaymentEvent):
+    """EMV 3-D Secure (design §6.7): the buyer's browser must take the gateway's authentication before the card is
+    charged. `action_url` is the gateway's OTDS010; the form fields (`MerchantId`, `EncryptValue`) are sealed for
+    checkout (`delivery.sealing`), which hands them to the storefront. The payment waits until `deadline`, then
+    is declined with reason `authentication_abandoned`."""
+
+    TYPE: ClassVar[str] = "payment.authentication_required.v1"
+
+    amount: Yen
+    action_url: NonEmptyStr = Field(description="Where the browser POSTs the form: the gateway's OTDS010.")
+    sealed_form: NonEmptyStr = Field(description="The form fields as JSON, sealed with the checkout/payment key.")
+    deadline: datetime = Field(description="When an authentication the buyer did not finish is abandoned (UTC).")
+
+
 class PaymentOutcomeUnknown(PaymentEvent):
     """A gateway call may or may not have taken effect (timeout, reset, 5xx, garbage). Never retried."""
 

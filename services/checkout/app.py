@@ -83,6 +83,7 @@ def create_app(settings: CheckoutSettings | None = None, *,
         uow=UnitOfWorkFactory(runtime, CheckoutUnitOfWork), clock=SystemClock(), ids=RandomIds(), outcomes=signals,
         payment=payment, key_registries=(NotificationServiceClient(notification_http), subscription),
         storefront_key_registries=(subscription, payment), max_wait_s=settings.max_wait_s,
+        authentication_window_s=settings.authentication_window_s,
         sealer=TokenSealer(settings.token_seal_key.get_secret_value()),
     )  # fmt: skip
     clients = (payment_http, notification_http, subscription_http)

@@ -120,6 +120,8 @@ class GatewayCredentials:
     merchant_pass: str = field(repr=False)
     token_auth_code: str = field(repr=False)
     tenant_id: str = "0001"
+    three_d_secure_key: str | None = field(repr=False, default=None)  # EMV 3-D Secure AES key and IV (design §6.7)
+    three_d_secure_iv: str | None = field(repr=False, default=None)
 
 
 @dataclass(frozen=True)

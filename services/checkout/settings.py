@@ -39,3 +39,6 @@ class CheckoutSettings(ServiceSettings):
         default=1.5, gt=0, description="masked-card lookup for the payment page; on timeout the page goes without"
     )
     max_wait_s: float = Field(default=30.0, gt=0, le=30.0, description="longest `?wait=` on checkout outcomes")
+    authentication_window_s: float = Field(
+        default=900.0, gt=0, le=2400.0, description="how long an order waits for the buyer's EMV 3-D Secure "
+        "(design §6.7) before it is rejected as authentication_abandoned; at most the gateway's 40 minutes (U06)")

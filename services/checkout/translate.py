@@ -13,7 +13,7 @@ from __future__ import annotations
 from contextlib import suppress
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
-from typing import Any, Literal, TypedDict, TypeVar
+from typing import Any, Literal, TypedDict, TypeVar, cast
 
 from contracts.events import (
     CheckoutRequested,
@@ -23,6 +23,7 @@ from contracts.events import (
     OrderPlaced,
     OrderRejected,
     PaymentAmountUpdated,
+    PaymentAuthenticationRequired,
     PaymentAuthorized,
     PaymentCanceled,
     PaymentCaptured,
@@ -37,10 +38,12 @@ from contracts.events import (
 from contracts.events import common as c
 from contracts.events import shops as s
 from contracts.events.base import Event
+from contracts.events.orders import ACCEPTABLE_RESULTS, AuthenticationRequest, SecureResult
 from delivery.idempotency import Fingerprint, fingerprint
 from delivery.sealing import TokenSealer, UnsealableToken
 from services.checkout.domain import order as o
 from services.checkout.domain import values as v
+from services.checkout.domain.authentication import AuthenticationAsked, OrderAuthentication
 from services.checkout.domain.renewal import RenewalRequest
 from services.checkout.domain.shop import CardMethod, RenewalSettings, Shop
 
@@ -70,6 +73,7 @@ def checkout_request(event: CheckoutRequested) -> v.CheckoutRequest:
                                 use_registered_card=event.payment.use_registered_card,
                                 keep_card=event.payment.keep_card, pay_type=event.payment.pay_type),
         subscription=v.SubscriptionTerms(**event.subscription.model_dump()) if event.subscription else None,
+        return_url=event.return_url,
     )  # fmt: skip
 
 
@@ -149,7 +153,7 @@ def order_event(order: o.Order, *, checkout: IncomingCheckout | None = None,
                 sealer: TokenSealer | None = None) -> Event:
     """The event announcing the order's current status (`OrderPlaced` of a checkout needs the inbound request's
     token, which it carries sealed for the payment service)."""
-    if order.status is o.OrderStatus.PENDING_PAYMENT:
+    if order.status in (o.OrderStatus.PENDING_PAYMENT, o.OrderStatus.AWAITING_AUTHENTICATION):
         if order.renewal is not None:
             return renewal_placed(order)
         if checkout is None or sealer is None:
@@ -196,7 +200,21 @@ def _placed(order: o.Order, inbound: CheckoutRequested, sealer: TokenSealer) -> 
         payment_number=_known(order.payment_number), amount=_known(order.amount), order_date=order.order_date,
         buyer=inbound.buyer, payment=payment,
         sales_mode=_wire(_known(order.sales_mode)), card_link_mode=_wire(_known(order.card_link_mode)),
+        authentication=_authentication(order.authentication),
     )  # fmt: skip
+
+
+def _authentication(auth: OrderAuthentication | None) -> AuthenticationRequest | None:
+    if auth is None:
+        return None
+    return AuthenticationRequest(deadline=auth.deadline, accepted_results=[_result(r) for r in auth.accepted_results],
+                                 return_url=auth.return_url)
+
+
+def _result(value: str) -> SecureResult:
+    if value not in ACCEPTABLE_RESULTS:
+        raise ValueError(f"SecureResultCode {value!r} cannot be accepted")
+    return cast(SecureResult, value)
 
 
 def renewal_placed(order: o.Order) -> OrderPlaced:
@@ -270,6 +288,8 @@ def payment_outcome(event: Event) -> o.PaymentOutcome | None:
                           descriptions=tuple(event.descriptions), reason=event.reason, retry_at=event.retry_at)
     if isinstance(event, PaymentOutcomeUnknown):
         return o.OutcomeUnknown(attempt_id=event.attempt_id, operation=event.operation, reason=event.reason)
+    if isinstance(event, PaymentAuthenticationRequired):
+        return AuthenticationAsked(action_url=event.action_url, sealed_form=event.sealed_form, deadline=event.deadline)
     return _operation_outcome(event)
 
 

@@ -31,12 +31,14 @@ from delivery.shop_keys import (
 from delivery.units import UnitOfWorkFactory
 from services.payment.adapters.crypto import Cipher
 from services.payment.adapters.escott import EscottGateway, EscottTimeouts, create_http_client
+from services.payment.adapters.escott.three_d_secure import EscottThreeDSecure
 from services.payment.adapters.gateway import EscottCardGateway
 from services.payment.adapters.ids import RandomIds
 from services.payment.adapters.metrics import gateway_observer, watch_attention
 from services.payment.adapters.postgres.uow import PaymentUnitOfWork
 from services.payment.entrypoints import subscribers
-from services.payment.entrypoints.http import actions, cards, internal, payments
+from services.payment.entrypoints.authentication_sweeper import AuthenticationSweeper
+from services.payment.entrypoints.http import actions, cards, internal, payments, three_d_secure
 from services.payment.entrypoints.retry_worker import RetryWorker
 from services.payment.handlers.deps import Deps, Policy
 from services.payment.ports import Clock
@@ -58,6 +60,7 @@ class PaymentResources:
         self._deps = deps
         self._http = http
         self._retries = RetryWorker(deps, settings.retries)
+        self._sweeper = AuthenticationSweeper(deps, interval_s=settings.authentication_sweep_s)
 
     async def start(self, runtime: ServiceRuntime) -> None:
         if self._settings.uses_dev_secrets:
@@ -69,6 +72,8 @@ class PaymentResources:
         await runtime.add_consumer(group_id=subscribers.GROUP_ID, topics=subscribers.TOPICS,
                                    decode=subscribers.decode, settings=self._settings.consumer,
                                    handle=subscribers.dispatch(self._deps))
+        self._sweeper.start()
+        runtime.add_component("authentication_sweeper", stop=self._sweeper.stop, healthy=lambda: self._sweeper.healthy)
         if self._settings.retries.enabled:
             self._retries.start()
             runtime.add_component("retry_worker", stop=self._retries.stop, healthy=lambda: self._retries.healthy)
@@ -91,14 +96,15 @@ def create_app(settings: PaymentSettings | None = None, *, clock: Clock | None =
                                               tracer=runtime.tracing.tracer))
     deps = Deps(uow=UnitOfWorkFactory(runtime, partial(PaymentUnitOfWork, cipher=cipher)), gateway=gateway,
                 clock=clock or SystemClock(), ids=RandomIds(), policy=_policy(settings),
-                sealer=TokenSealer(settings.token_seal_key.get_secret_value()))  # likewise fails fast
+                sealer=TokenSealer(settings.token_seal_key.get_secret_value()),  # likewise fails fast
+                three_d_secure=EscottThreeDSecure(gateway_url=settings.escott_base_url, public_url=settings.public_url))
     keys = PostgresOperatorKeys(runtime)  # the operator key digests checkout registers (I6)
     storefront_keys = PostgresStorefrontKeys(runtime)  # the storefront key digests (the member's card page)
     guard = operator_guard(keys.opens)
     routers = [internal.router(deps, settings.internal_token), operator_key_router(keys, settings.internal_token),
                storefront_key_router(storefront_keys, settings.internal_token),
                payments.router(deps, guard), actions.router(deps, guard), cards.operator_router(deps, guard),
-               cards.storefront_router(deps, storefront_guard(storefront_keys.opens))]
+               cards.storefront_router(deps, storefront_guard(storefront_keys.opens)), three_d_secure.router(deps)]
     return service_app(runtime, settings=settings, resources=[PaymentResources(settings, deps, http, role=role)],
                        routers=routers, role=role)
 

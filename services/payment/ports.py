@@ -7,6 +7,7 @@ transaction (docs/services.md).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -33,6 +34,8 @@ class Credentials:
     merchant_pass: SecretStr
     token_auth_code: SecretStr
     tenant_id: str = "0001"
+    tds_key: SecretStr | None = None  # 3-D Secure EncryptValue: AES-128 key and IV issued by SPS (16 characters)
+    tds_iv: SecretStr | None = None
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,7 @@ class GatewayCall:
     free1: str = ""
     free2: str = ""
     sales_date: date | None = None
+    three_d_secure: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -123,6 +127,22 @@ class CardGateway(Protocol):
         """Send one call; never raises for transport failures (they are `not_sent` or `unknown` replies)."""
 
 
+class ThreeDSecureForms(Protocol):
+    """EMV 3-D Secure's browser messages (design §6.7): the OTDS010 form's EncryptValue, and the return's."""
+
+    action_url: str
+    """The gateway's OTDS010, where the buyer's browser posts the form."""
+
+    def redirect_url(self, order_id: str) -> str:
+        """Payment's public return endpoint for the order (the gateway sends the browser there)."""
+
+    def encrypt(self, fields: Mapping[str, str], credentials: Credentials) -> str:
+        """EncryptValue of `fields` with the shop's 3-D Secure key and IV."""
+
+    def decrypt(self, value: str, credentials: Credentials) -> dict[str, str] | None:
+        """The fields of a returned EncryptValue; None when the shop's key does not open it (forged)."""
+
+
 class IdSource(Protocol):
     """Ids and generated secrets payment mints (random in production; tests may pass predictable ones)."""
 
@@ -132,6 +152,8 @@ class IdSource(Protocol):
 
     def kaiin_id(self) -> str: ...
     def kaiin_pass(self) -> SecretStr: ...
+    def proc_no(self) -> str:
+        """A 3-D Secure ProcNo (7 digits)."""
 
 
 class PaymentRepository(Protocol):
@@ -149,6 +171,9 @@ class PaymentRepository(Protocol):
     async def needing_operator(self, shop_id: str, *, limit: int) -> list[Payment]:
         """The shop's payments an operator must act on (unknown outcome, unknown operation, two live holds),
         least recently changed first."""
+    async def keep_token(self, order_id: str, sealed: str | None) -> None: ...
+    async def kept_token(self, order_id: str) -> str | None: ...
+    async def authentication_overdue(self, now: datetime, *, limit: int = 100) -> list[str]: ...
 
 
 class AttemptRepository(Protocol):

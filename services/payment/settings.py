@@ -63,6 +63,12 @@ class PaymentSettings(ServiceSettings):
     database_url: str = Field(default_factory=lambda: database_url("payment"))
     http_port: int = 8002
     escott_base_url: str = "http://127.0.0.1:8899"
+    public_url: str = Field(
+        default="http://127.0.0.1:8002",
+        description="payment's address as buyers' browsers reach it: the gateway sends them back to "
+                    "<public_url>/public/v1/three-d-secure/{order_id}/return after 3-D Secure")
+    authentication_sweep_s: float = Field(
+        default=5.0, gt=0, description="how often 3-D Secure authentications past their deadline are declined")
     internal_token: SecretStr = SecretStr(DEV_ONLY_INTERNAL_TOKEN)
     encryption_key: SecretStr = SecretStr(DEV_ONLY_ENCRYPTION_KEY)
     token_seal_key: SecretStr = Field(

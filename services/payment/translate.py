@@ -12,9 +12,11 @@ from contracts.events import (
     CardLinked,
     CardReplaced,
     CardUnlinked,
+    ChargeAuthenticatedPayment,
     Event,
     OrderPlaced,
     PaymentAmountUpdated,
+    PaymentAuthenticationRequired,
     PaymentAuthorized,
     PaymentCanceled,
     PaymentCaptured,
@@ -31,6 +33,7 @@ from contracts.events.commands import PaymentCommand
 from delivery.sealing import TokenSealer
 from services.payment.domain import events as ev
 from services.payment.domain.actions import Action, ActionRequest
+from services.payment.domain.authentication import AuthenticationRequest
 from services.payment.domain.cards import CardChoice, LinkMode
 from services.payment.domain.codes import describe
 from services.payment.domain.gateway import SalesMode
@@ -54,8 +57,17 @@ def place_order(event: OrderPlaced, sealer: TokenSealer) -> tuple[PlaceOrder, Se
         renewal=event.origin == "renewal")
     order = PlaceOrder(order_id=event.order_id, shop_id=event.shop_id, payment_number=event.payment_number,
                        amount=event.amount, pay_type=event.payment.pay_type, sales_mode=SalesMode(event.sales_mode),
-                       buyer_name=event.buyer.name, choice=choice, skip_reason=event.payment_skip_reason)
+                       buyer_name=event.buyer.name, choice=choice, skip_reason=event.payment_skip_reason,
+                       authentication=_authentication(event))
     return order, token
+
+
+def _authentication(event: OrderPlaced) -> AuthenticationRequest | None:
+    asked = event.authentication
+    if asked is None or event.origin == "renewal":  # merchant-initiated charges never ask for 3-D Secure
+        return None
+    return AuthenticationRequest(deadline=asked.deadline, accepted_results=tuple(asked.accepted_results),
+                                 return_url=asked.return_url)
 
 
 def shop_settings(event: ShopSettingsChanged) -> ShopSettings:
@@ -77,6 +89,11 @@ def subscription_status(event: SubscriptionStarted | SubscriptionChanged, *, ver
                               member_id=event.member_id, status=event.status, version=version)
 
 
+def charge_authenticated(order_id: str, shop_id: str) -> ChargeAuthenticatedPayment:
+    """Payment's command to itself after a recorded 3-D Secure return (design §6.7)."""
+    return ChargeAuthenticatedPayment(order_id=order_id, shop_id=shop_id, requested_by="three_d_secure_return")
+
+
 def action_request(command: PaymentCommand) -> ActionRequest:
     """A command on `payments.commands` as the same action request the operator HTTP API makes."""
     if isinstance(command, CapturePayment):
@@ -95,6 +112,7 @@ _CONTRACTS: dict[type, type[Event]] = {
     ev.PaymentCaptured: PaymentCaptured, ev.PaymentCanceled: PaymentCanceled,
     ev.PaymentAmountUpdated: PaymentAmountUpdated, ev.PaymentHoldReleased: PaymentHoldReleased,
     ev.PaymentOperationFailed: PaymentOperationFailed,
+    ev.PaymentAuthenticationRequired: PaymentAuthenticationRequired,
 }
 
 

@@ -74,6 +74,7 @@ class PaymentTables(FakeState):
     retries: dict[str, ScheduledRetry] = field(default_factory=dict)
     card_changes: dict[str, CardChange] = field(default_factory=dict)
     subscriptions: dict[str, SubscriptionStatus] = field(default_factory=dict)
+    kept_tokens: dict[str, str] = field(default_factory=dict)
 
 
 def _unique(what: str) -> asyncpg.UniqueViolationError:
@@ -131,6 +132,21 @@ class FakePayments:
         found = [p for p in self._state.payments.values() if p.shop_id == shop_id
                  and (p.state is PaymentState.UNKNOWN or p.unknown_action is not None or p.two_live_holds)]
         return found[:limit]
+
+    async def keep_token(self, order_id: str, sealed: str | None) -> None:
+        if sealed is None:
+            self._state.kept_tokens.pop(order_id, None)
+        elif order_id in self._state.payments:
+            self._state.kept_tokens[order_id] = sealed
+
+    async def kept_token(self, order_id: str) -> str | None:
+        return self._state.kept_tokens.get(order_id)
+
+    async def authentication_overdue(self, now: datetime, *, limit: int = 100) -> list[str]:
+        due = [p for p in self._state.payments.values() if p.state is PaymentState.AWAITING_AUTHENTICATION
+               and p.authentication is not None and p.authentication.request.deadline <= now]
+        due.sort(key=lambda p: p.authentication.request.deadline if p.authentication else now)
+        return [p.order_id for p in due[:limit]]
 
 
 class FakeAttempts:
@@ -424,6 +440,9 @@ class SequentialIds:
 
     def kaiin_pass(self) -> SecretStr:
         return SecretStr(f"kaiinpass{self._next():03d}")
+
+    def proc_no(self) -> str:
+        return f"{self._next() % 10_000_000:07d}"
 
 
 class PaymentFakes:

@@ -23,6 +23,9 @@ class PaymentServiceClient:
     async def put_gateway_credentials(self, shop_id: str, credentials: GatewayCredentials) -> None:
         body = {"merchant_id": credentials.merchant_id, "merchant_pass": credentials.merchant_pass,
                 "token_auth_code": credentials.token_auth_code, "tenant_id": credentials.tenant_id}
+        if credentials.three_d_secure_key and credentials.three_d_secure_iv:
+            body.update(three_d_secure_key=credentials.three_d_secure_key,
+                        three_d_secure_iv=credentials.three_d_secure_iv)
         await self._put(f"/internal/v1/shops/{_segment(shop_id)}/gateway-credentials", body)
 
     async def put_operator_key(self, shop_id: str, key_sha256: str) -> None:

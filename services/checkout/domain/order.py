@@ -1,5 +1,6 @@
 """The order state machine (design §6.1, I1): every accepted checkout ends in exactly one terminal state.
 
+    awaiting_authentication ─(the buyer's 3-D Secure, then payment's outcome as below; abandoned: rejected)─┐
     pending_payment ──authorized──▶ completed
           │ ├──────declined───────▶ rejected          (payment_failed for a renewal order, R22)
           │ └──outcome unknown────▶ needs_review ──authorized──▶ completed
@@ -21,9 +22,11 @@ change the status; they are recorded on the order as an anomaly for operators. A
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+from services.checkout.domain.authentication import REASONS as AUTHENTICATION_REASONS
+from services.checkout.domain.authentication import AuthenticationAsked, OrderAuthentication
 from services.checkout.domain.outcomes import (
     AmountUpdated,
     Authorized,
@@ -40,6 +43,8 @@ from services.checkout.domain.shop import Shop
 from services.checkout.domain.values import CardLinkMode, CheckoutRequest, SalesMode, jst_date
 
 BUYER_CONTACT_SHOP = "ショップ様にお問い合わせください"
+DEFAULT_AUTHENTICATION_WINDOW = timedelta(minutes=15)
+"""How long an order waits for the buyer's 3-D Secure (the gateway's own user timeout, U06, is 40 minutes)."""
 
 
 class OrderStatus(StrEnum):
@@ -48,6 +53,7 @@ class OrderStatus(StrEnum):
     REJECTED = "rejected"
     NEEDS_REVIEW = "needs_review"
     PAYMENT_FAILED = "payment_failed"  # R22: a renewal order whose authorization was declined for good
+    AWAITING_AUTHENTICATION = "awaiting_authentication"  # design §6.7: the buyer is at the gateway's 3-D Secure
 
 
 class PaymentStatus(StrEnum):
@@ -70,13 +76,15 @@ ALLOWED: dict[OrderStatus, frozenset[OrderStatus]] = {
     OrderStatus.PENDING_PAYMENT: frozenset({OrderStatus.COMPLETED, OrderStatus.REJECTED, OrderStatus.NEEDS_REVIEW,
                                             OrderStatus.PAYMENT_FAILED}),
     OrderStatus.NEEDS_REVIEW: frozenset({OrderStatus.COMPLETED, OrderStatus.REJECTED, OrderStatus.PAYMENT_FAILED}),
+    OrderStatus.AWAITING_AUTHENTICATION: frozenset({OrderStatus.COMPLETED, OrderStatus.REJECTED,
+                                                    OrderStatus.NEEDS_REVIEW}),
     OrderStatus.COMPLETED: frozenset(),
     OrderStatus.REJECTED: frozenset(),
     OrderStatus.PAYMENT_FAILED: frozenset(),
 }
 NOT_FOR: dict[OrderOrigin, frozenset[OrderStatus]] = {
     OrderOrigin.CHECKOUT: frozenset({OrderStatus.PAYMENT_FAILED}),
-    OrderOrigin.RENEWAL: frozenset({OrderStatus.REJECTED}),
+    OrderOrigin.RENEWAL: frozenset({OrderStatus.REJECTED, OrderStatus.AWAITING_AUTHENTICATION}),
 }
 """States an order of that origin never reaches: a storefront checkout is rejected, a renewal order fails (R22)."""
 
@@ -135,6 +143,7 @@ class Order:
     renewal: RenewalCycle | None = None
     payment_skip_reason: str | None = None  # R21: why a renewal order was completed without authorization
     retry_at: datetime | None = None  # a declined renewal authorization payment tries again then (opt-in, R22)
+    authentication: OrderAuthentication | None = None  # 3-D Secure (design §6.7): new card, shop setting on
 
     @property
     def origin(self) -> OrderOrigin:
@@ -163,17 +172,23 @@ class Order:
         return target in ALLOWED[self.status] and target not in NOT_FOR[self.origin]
 
 
-def place_order(request: CheckoutRequest, shop: Shop, *, order_id: str, payment_number: str,
-                now: datetime) -> Order:
-    """An accepted checkout: pending payment, with the settings that decide the payment snapshotted."""
+def place_order(request: CheckoutRequest, shop: Shop, *, order_id: str, payment_number: str, now: datetime,
+                authentication_window: timedelta = DEFAULT_AUTHENTICATION_WINDOW) -> Order:
+    """An accepted checkout: pending payment, with the settings that decide the payment snapshotted; with a new
+    card in a shop with 3-D Secure on, awaiting the buyer's authentication until `now + authentication_window`."""
     card = shop.card
     if card is None or card.sales_mode is None:
         raise ValueError("place_order needs a configured card method (validate_checkout first)")
+    auth = None
+    if card.three_d_secure.enabled and request.payment.has_token:
+        auth = OrderAuthentication(deadline=now + authentication_window,
+                                   accepted_results=card.three_d_secure.accepted_results, return_url=request.return_url)
     return Order(
         order_id=order_id, shop_id=request.shop_id, checkout_id=request.checkout_id, request=request,
-        status=OrderStatus.PENDING_PAYMENT, placed_at=now, payment_status=PaymentStatus.PENDING,
-        amount=request.total, payment_number=payment_number, pay_type=effective_pay_type(request),
-        payment_method_name=card.display_name, sales_mode=card.sales_mode, card_link_mode=card.card_link_mode,
+        status=OrderStatus.AWAITING_AUTHENTICATION if auth else OrderStatus.PENDING_PAYMENT, placed_at=now,
+        payment_status=PaymentStatus.PENDING, amount=request.total, payment_number=payment_number,
+        pay_type=effective_pay_type(request), payment_method_name=card.display_name, sales_mode=card.sales_mode,
+        card_link_mode=card.card_link_mode, authentication=auth,
     )  # fmt: skip
 
 
@@ -222,11 +237,24 @@ def decide_payment(order: Order, outcome: PaymentOutcome) -> Decision:
         return _unknown(order, outcome)
     if isinstance(outcome, OperationFailed):
         return _operation_failed(order, outcome)
+    if isinstance(outcome, AuthenticationAsked):
+        return _authentication_asked(order, outcome)
     decision = _operation(order, outcome)
     failed = decision.order.failed_operation
     if decision.kind == "changed" and failed is not None and _clears(outcome, failed):
         return replace(decision, order=replace(decision.order, failed_operation=None))
     return decision
+
+
+def _authentication_asked(order: Order, outcome: AuthenticationAsked) -> Decision:
+    """The gateway form for the buyer's browser: kept on the waiting order (no status change, no order event)."""
+    auth = order.authentication
+    if order.status is not OrderStatus.AWAITING_AUTHENTICATION or auth is None:
+        return _conflict(order, f"a 3-D Secure form arrived for a {order.status} order")
+    if auth.ready:
+        return Decision(order=order, kind="duplicate")
+    ready = replace(auth, action_url=outcome.action_url, sealed_form=outcome.sealed_form)
+    return Decision(order=replace(order, authentication=ready), kind="changed")
 
 
 def _operation_failed(order: Order, outcome: OperationFailed) -> Decision:
@@ -267,8 +295,10 @@ def _declined(order: Order, outcome: Declined) -> Decision:
         return _decline_conflict(order, outcome)
     # R16: `reason` reaches storefronts (OrderRejected, GET /v1/checkouts): no gateway operation or code in it;
     # operators read those in the order view (`gateway_codes`, the payment's history)
+    reason_code = outcome.reason if outcome.reason in AUTHENTICATION_REASONS else "payment_declined"
     rejected = transition(order, OrderStatus.REJECTED, payment_status=PaymentStatus.DECLINED,
-                          reason_code="payment_declined", reason="the card payment was declined",
+                          reason_code=reason_code,
+                          reason=AUTHENTICATION_REASONS.get(reason_code, "the card payment was declined"),
                           buyer_message=outcome.buyer_message, gateway_codes=outcome.codes)
     return Decision(order=rejected, kind="changed", status_changed=True)
 

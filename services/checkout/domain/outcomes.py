@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from services.checkout.domain.authentication import AuthenticationAsked
+
 
 @dataclass(frozen=True, kw_only=True)
 class Authorized:
@@ -81,4 +83,4 @@ class OperationFailed:
 
 
 PaymentOutcome = (Authorized | Declined | OutcomeUnknown | Captured | Canceled | AmountUpdated | HoldReleased
-                  | OperationFailed)
+                  | OperationFailed | AuthenticationAsked)

@@ -116,6 +116,7 @@ class CheckoutRequest:
     fees: tuple[Fee, ...]
     payment: PaymentChoice
     subscription: SubscriptionTerms | None = None
+    return_url: str | None = None  # 3-D Secure: the storefront page the buyer's browser comes back to
 
     @property
     def amount_is_final(self) -> bool:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from contracts import gateway_text
 from delivery.envelopes import Inbound
@@ -38,6 +38,7 @@ from services.checkout.ports import MemberCard, UnitOfWork
 log = get_logger(__name__)
 ACCEPTED = "accepted"
 """Status of a submitted checkout the consumer has not turned into an order yet."""
+WAITING = frozenset({OrderStatus.PENDING_PAYMENT, OrderStatus.AWAITING_AUTHENTICATION})
 BUYER_NAME_UNUSABLE = "buyer_name_unusable"
 REJECTION_FIELDS: dict[str, tuple[str, ...]] = {BUYER_NAME_UNUSABLE: ("buyer", "name")}
 """The request field a refusal is about, where it is about one field (a 422 names it)."""
@@ -59,7 +60,14 @@ class CheckoutOutcome:
 
     @property
     def final(self) -> bool:
-        return self.order is not None and self.order.status is not OrderStatus.PENDING_PAYMENT
+        return self.order is not None and self.order.status not in WAITING
+
+    @property
+    def action_required(self) -> bool:
+        """3-D Secure: the storefront must send the buyer's browser to the gateway now (design §6.7)."""
+        order = self.order
+        return (order is not None and order.status is OrderStatus.AWAITING_AUTHENTICATION
+                and order.authentication is not None and order.authentication.ready)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -151,7 +159,7 @@ async def checkout_outcome(deps: Deps, shop_id: str, checkout_id: str, *,
             watch.clear()  # before reading: a change after the read still wakes the wait below
             outcome = await _read_outcome(deps, shop_id, checkout_id)
             remaining = deadline - loop.time()
-            if (outcome is not None and outcome.final) or remaining <= 0:
+            if (outcome is not None and (outcome.final or outcome.action_required)) or remaining <= 0:
                 return outcome
             await watch.wait(remaining)
 
@@ -209,4 +217,5 @@ async def _decide_order(deps: Deps, uow: UnitOfWork, request: CheckoutRequest) -
     if rejections or shop is None:
         return reject_checkout(request, rejections[0], order_id=deps.ids.order_id(), now=now)
     number = payment_number(jst_date(now), await uow.orders.next_payment_sequence())
-    return place_order(request, shop, order_id=deps.ids.order_id(), payment_number=number, now=now)
+    return place_order(request, shop, order_id=deps.ids.order_id(), payment_number=number, now=now,
+                       authentication_window=timedelta(seconds=deps.authentication_window_s))

@@ -29,6 +29,8 @@ class Deps:
     sealer: TokenSealer
     max_wait_s: float = 30.0
     """Longest wait for a checkout's final outcome (`?wait=`)."""
+    authentication_window_s: float = 900.0
+    """How long an order waits for the buyer's 3-D Secure before payment declines it as abandoned (design §6.7)."""
     key_registries: tuple[OperatorKeyRegistry, ...] = ()
     """Services besides payment whose operator APIs need the shops' operator key digests (notification,
     subscription)."""

@@ -6,10 +6,16 @@ from __future__ import annotations
 from delivery.envelopes import Inbound
 from delivery.logs import get_logger
 from services.checkout import translate
-from services.checkout.domain.order import Decision, PaymentOutcome, decide_payment
+from services.checkout.domain.order import Decision, Order, PaymentOutcome, decide_payment
 from services.checkout.handlers.deps import Deps
 
 log = get_logger(__name__)
+
+
+def _action_ready(before: Order, decision: Decision) -> bool:
+    """The 3-D Secure form just arrived: a storefront waiting for `action_required` may go on (design §6.7)."""
+    after = decision.order.authentication
+    return after is not None and after.ready and not (before.authentication and before.authentication.ready)
 
 
 class UnknownOrder(LookupError):
@@ -35,8 +41,8 @@ async def record_payment_outcome(deps: Deps, *, order_id: str, shop_id: str, pay
         if decision.status_changed:
             await uow.emit(translate.order_event(decision.order), correlation_id=order.correlation_id,
                            causation=inbound, subject_version=decision.order.version)
-            if order.checkout_id is not None:  # a storefront may be waiting on it (renewals have no checkout)
-                await uow.announce_outcome(order.shop_id, order.checkout_id)
+        if (decision.status_changed or _action_ready(order, decision)) and order.checkout_id is not None:
+            await uow.announce_outcome(order.shop_id, order.checkout_id)  # a storefront may be waiting on it
     if decision.kind == "conflict":
         log.error("order.payment_conflict", order_id=order_id, payment_number=payment_number, note=decision.note)
     elif decision.status_changed:

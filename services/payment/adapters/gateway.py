@@ -53,7 +53,8 @@ def request(call: GatewayCall) -> escott.Request:
     return escott.Request(card=escott.TokenSource(call.token) if call.token else None, member=member,
                           process=process, amount=call.amount, pay_type=call.pay_type, sales_date=call.sales_date,
                           refs=escott.MerchantRefs(free_field(call.free1, gateway_text.MERCHANT_FREE1),
-                                                   free_field(call.free2, gateway_text.MERCHANT_FREE2)))
+                                                   free_field(call.free2, gateway_text.MERCHANT_FREE2)),
+                          three_d_secure=dict(call.three_d_secure))
 
 
 def answer(result: escott.EscottResult) -> GatewayAnswer:

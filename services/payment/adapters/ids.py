@@ -32,3 +32,7 @@ class RandomIds:
         """12 random alphanumerics, as every known client uses; stored encrypted, sent only to the gateway."""
         alphabet = string.ascii_letters + string.digits
         return SecretStr("".join(secrets.choice(alphabet) for _ in range(12)))
+
+    def proc_no(self) -> str:
+        """A 3-D Secure ProcNo: 7 random digits (the gateway refuses a ProcNo used before, K89)."""
+        return f"{secrets.randbelow(10_000_000):07d}"

@@ -44,9 +44,11 @@ def order_call(payment: Payment) -> PlannedCall | None:
     if op is None:
         return None
     by_member = _charged_by_member(payment)
+    fields = payment.authentication.charge_fields if payment.authentication is not None else None
     return replace(_of_payment(payment, op), member=op in MEMBER_CALLS or by_member,
                    token=op in LINKS or (op in CHARGES and payment.plan is not None and not by_member),
-                   hold=Hold.CURRENT if op is GatewayOperation.DELETE else None, resends=payment.unsent)
+                   hold=Hold.CURRENT if op is GatewayOperation.DELETE else None, resends=payment.unsent,
+                   three_d_secure=tuple(fields.items()) if fields and op in CHARGES else ())
 
 
 def action_call(payment: Payment) -> PlannedCall | None:

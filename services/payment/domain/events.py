@@ -38,6 +38,19 @@ class PaymentDeclined:
 
 
 @dataclass(frozen=True, kw_only=True)
+class PaymentAuthenticationRequired:
+    """3-D Secure (design §6.7): the browser form for the gateway, sealed for checkout, and the payment's deadline."""
+
+    order_id: str
+    shop_id: str
+    payment_number: str
+    amount: int
+    action_url: str
+    sealed_form: str
+    deadline: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
 class PaymentOutcomeUnknown:
     order_id: str
     shop_id: str
@@ -149,4 +162,4 @@ CARD_EVENTS = (CardLinked, CardReplaced, CardUnlinked)
 
 DomainEvent = (PaymentAuthorized | PaymentDeclined | PaymentOutcomeUnknown | CardLinked | CardReplaced | CardUnlinked
                | PaymentCaptured | PaymentCanceled | PaymentAmountUpdated | PaymentHoldReleased
-               | PaymentOperationFailed)
+               | PaymentOperationFailed | PaymentAuthenticationRequired)

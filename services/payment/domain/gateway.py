@@ -35,6 +35,7 @@ class GatewayOperation(StrEnum):
     MEM_INVAL = "4MemInval"
     MEM_DEL = "4MemDel"
     MEM_REF = "4MemRefM"
+    SECURE = "3Secure"  # never sent by this service: the buyer's browser carries it (design §6.7)
 
 
 CHARGES = frozenset({GatewayOperation.AUTH, GatewayOperation.GATHERING})
@@ -121,6 +122,7 @@ class PlannedCall:
     attempt_id: str | None = None
     action: str | None = None
     requested_by: str | None = None
+    three_d_secure: tuple[tuple[str, str], ...] = ()  # a charge after 3-D Secure carries its result fields
     recorded_amount: int | None = None
 
 

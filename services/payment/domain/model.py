@@ -18,6 +18,7 @@ call is decided here (`next_operation`), recorded and sent by the handler, and i
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
@@ -25,6 +26,17 @@ from enum import StrEnum
 from services.payment.domain import codes as result_codes
 from services.payment.domain import events as ev
 from services.payment.domain.actions import HoldState, PreviousHold, RunningAction, UnknownAction
+from services.payment.domain.authentication import (
+    ABANDONED,
+    CARD_COMPANY_CODES,
+    FAILED,
+    Authentication,
+    AuthenticationRequest,
+    AuthenticationState,
+    abandoned,
+    check_return,
+    decided,
+)
 from services.payment.domain.card_face import CardFace
 from services.payment.domain.cards import CardChoice, CardPlan, CardSource, Refused, member_decline_reason, plan_card
 from services.payment.domain.gateway import (
@@ -47,6 +59,7 @@ class PaymentState(StrEnum):
     SKIPPED = "skipped"
     CANCELED = "canceled"
     RETRY_SCHEDULED = "retry_scheduled"  # a declined renewal tried again later (opt-in, R22): not final
+    AWAITING_AUTHENTICATION = "awaiting_authentication"  # 3-D Secure: the buyer's browser is at the gateway
 
 
 class Cleanup(StrEnum):
@@ -81,6 +94,7 @@ class PlaceOrder:
     buyer_name: str
     choice: CardChoice
     skip_reason: str | None = None
+    authentication: AuthenticationRequest | None = None  # 3-D Secure first (design §6.7): a new card, buyer present
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -123,6 +137,7 @@ class Payment:
     running_action: RunningAction | None = None
     unknown_action: UnknownAction | None = None
     previous_hold: PreviousHold | None = None
+    authentication: Authentication | None = None
     card_read_due: bool = False
     """A subscription order's link is announced only after one 4MemRefM read of the linked card, so `CardLinked`
     carries its expiry (the subscription service warns before a renewal's card expires)."""
@@ -156,7 +171,7 @@ Decided = tuple[Payment, list[ev.DomainEvent]]
 
 
 def open_payment(order: PlaceOrder, *, linked_kaiin: str | None, new_kaiin_id: str,
-                 credentials_issue: str | None = None) -> Decided:
+                 credentials_issue: str | None = None, proc_no: str = "0000000") -> Decided:
     """The new payment for `order`: skipped (R21), refused (declined without a call), or pending with a plan.
 
     `credentials_issue` names why the shop's gateway credentials cannot be used (missing, unreadable): a
@@ -172,7 +187,32 @@ def open_payment(order: PlaceOrder, *, linked_kaiin: str | None, new_kaiin_id: s
         return _decline(payment, charge_operation(order.sales_mode), (), reason=refusal.reason)
     kaiin = new_kaiin_id if plan.link is GatewayOperation.MEM_ADD else linked_kaiin if plan.touches_member else None
     read_due = order.choice.subscription and plan.link is not None
-    return replace(payment, plan=plan, kaiin_id=kaiin, card_read_due=read_due), []
+    opened = replace(payment, plan=plan, kaiin_id=kaiin, card_read_due=read_due)
+    if order.authentication is not None and order.choice.has_token:  # design §6.7: the new card is authenticated
+        auth = Authentication(request=order.authentication, proc_no=proc_no)
+        return replace(opened, state=PaymentState.AWAITING_AUTHENTICATION, authentication=auth), []
+    return opened, []
+
+
+def record_authentication(payment: Payment, result: Mapping[str, str]) -> Decided:
+    """The buyer came back from 3-D Secure: go on to link/charge with the result fields, or decline (R16: a failed
+    authentication sends the buyer to the card company). `AuthenticationClosed` when the payment awaits none."""
+    check_return(payment.authentication, result, payment_number=payment.payment_number)
+    assert payment.authentication is not None
+    auth = decided(payment.authentication, result)
+    if auth.state is AuthenticationState.AUTHENTICATED:
+        return replace(payment, state=PaymentState.PENDING, authentication=auth), []
+    card_company = CARD_COMPANY_CODES & set(auth.codes)
+    return _decline(replace(payment, authentication=auth), GatewayOperation.SECURE, auth.codes, reason=FAILED,
+                    buyer_message=result_codes.BUYER_CARD_COMPANY if card_company else None)
+
+
+def expire_authentication(payment: Payment) -> Decided:
+    """The deadline passed without a return: declined as abandoned (nothing was charged, the token is unspent)."""
+    if payment.authentication is None or payment.state is not PaymentState.AWAITING_AUTHENTICATION:
+        raise InvalidTransition(f"payment {payment.order_id} awaits no authentication")
+    return _decline(replace(payment, authentication=abandoned(payment.authentication)), GatewayOperation.SECURE, (),
+                    reason=ABANDONED)
 
 
 def skip_payment(order: PlaceOrder) -> Payment:

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from aiokafka.structs import ConsumerRecord
 
 from contracts.events import (
+    ChargeAuthenticatedPayment,
     OrderAmountChanged,
     OrderPlaced,
     ShopSettingsChanged,
@@ -31,7 +32,7 @@ from delivery.sealing import UnsealableToken
 from services.payment import translate
 from services.payment.handlers.actions import record_order_total, run_action
 from services.payment.handlers.deps import Deps
-from services.payment.handlers.orders import place_payment
+from services.payment.handlers.orders import charge_authenticated, place_payment
 from services.payment.handlers.shops import record_shop_settings
 from services.payment.handlers.subscriptions import record_subscription
 
@@ -51,6 +52,8 @@ def dispatch(deps: Deps) -> Callable[[Inbound | Skipped, ConsumerRecord], Awaita
         event = inbound.event
         if isinstance(event, OrderPlaced):
             await on_order_placed(deps, event, inbound)
+        elif isinstance(event, ChargeAuthenticatedPayment):
+            await on_charge_authenticated(deps, event, inbound)
         elif isinstance(event, PaymentCommand):
             await on_payment_command(deps, event, inbound)
         elif isinstance(event, OrderAmountChanged):
@@ -69,6 +72,10 @@ async def on_order_placed(deps: Deps, event: OrderPlaced, inbound: Inbound) -> N
     except UnsealableToken as exc:  # a key mismatch: keep the order (DLQ) until the keys agree, never decline it
         raise PermanentError(f"order {event.order_id}: {exc}") from None
     await place_payment(deps, order, token, inbound=inbound)
+
+
+async def on_charge_authenticated(deps: Deps, event: ChargeAuthenticatedPayment, inbound: Inbound) -> None:
+    await charge_authenticated(deps, shop_id=event.shop_id, order_id=event.order_id, inbound=inbound)
 
 
 async def on_payment_command(deps: Deps, event: PaymentCommand, inbound: Inbound) -> None:

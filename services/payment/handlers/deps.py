@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from delivery.sealing import TokenSealer
-from services.payment.ports import CardGateway, Clock, IdSource, UnitOfWorkFactory
+from services.payment.ports import CardGateway, Clock, IdSource, ThreeDSecureForms, UnitOfWorkFactory
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -44,3 +44,6 @@ class Deps:
     sealer: TokenSealer
     """Opens the card token sealed in `OrderPlaced` (used at the edge, by the subscriber)."""
     policy: Policy = field(default_factory=Policy)
+    three_d_secure: ThreeDSecureForms | None = None
+    """Builds and opens 3-D Secure's EncryptValues; None: this deployment cannot authenticate (orders asking for
+    it are declined with `three_d_secure_unavailable`)."""

@@ -35,6 +35,7 @@ from services.payment.domain.model import (
     skip_payment,
     will_retry,
 )
+from services.payment.handlers.authentication import ask_authentication, authentication_issue, kept_token
 from services.payment.handlers.card_changes import settle_open_change
 from services.payment.handlers.deps import Deps
 from services.payment.handlers.leases import renew_member_lease, take_member_lease
@@ -69,12 +70,35 @@ async def place_payment(deps: Deps, order: PlaceOrder, token: SecretStr | None, 
     await _acquire_member(deps, order.shop_id, order.choice.member_id, holder=order.order_id)
     await _settle_card_change(deps, order)
     async with deps.uow() as uow:
-        payment = await _load_or_open(deps, uow, order, inbound=inbound)
+        payment = await _load_or_open(deps, uow, order, token=token, inbound=inbound)
     payment = await drive_order(deps, payment, token=token, inbound=inbound)
     async with deps.uow() as uow:
         await uow.claim(inbound)
         await release_member(uow, payment)
     return payment
+
+
+async def charge_authenticated(deps: Deps, *, shop_id: str, order_id: str, inbound: Inbound | None = None) -> None:
+    """`ChargeAuthenticatedPayment`: the buyer's 3-D Secure return was accepted; link/charge now with its result
+    fields and the token kept meanwhile. Anything else (not authenticated, already charged) is acknowledged only."""
+    async with deps.uow() as uow:
+        payment = await uow.payments.get(order_id)
+    if payment is None or payment.shop_id != shop_id or payment.authentication is None:
+        log.warning("payment.authenticated_charge_ignored", order_id=order_id, shop_id=shop_id)
+        async with deps.uow() as uow:
+            await uow.claim(inbound)
+        return
+    await _acquire_member(deps, shop_id, payment.member_id, holder=order_id)
+    async with deps.uow() as uow:
+        payment = await uow.payments.get(order_id, lock=True)
+        assert payment is not None
+        payment = await settle_interrupted(deps, uow, payment, inbound=inbound)
+        token = await kept_token(deps, uow, order_id)
+    payment = await drive_order(deps, payment, token=token, inbound=inbound)
+    async with deps.uow() as uow:
+        await uow.claim(inbound)
+        await uow.payments.keep_token(order_id, None)
+        await release_member(uow, payment)
 
 
 async def _record_skip(deps: Deps, order: PlaceOrder, *, inbound: Inbound | None) -> Payment:
@@ -153,10 +177,11 @@ async def _apply(deps: Deps, uow: UnitOfWork, payment: Payment, *, attempt: Atte
 
 
 # -- opening -------------------------------------------------------------------------------------------------
-async def _load_or_open(deps: Deps, uow: UnitOfWork, order: PlaceOrder, *, inbound: Inbound | None) -> Payment:
+async def _load_or_open(deps: Deps, uow: UnitOfWork, order: PlaceOrder, *, token: SecretStr | None,
+                        inbound: Inbound | None) -> Payment:
     payment = await uow.payments.get(order.order_id, lock=True)
     if payment is None:
-        return await _open(deps, uow, order, inbound=inbound)
+        return await _open(deps, uow, order, token=token, inbound=inbound)
     if (payment.shop_id, payment.amount) != (order.shop_id, order.amount):
         log.warning("payment.order_differs", order_id=order.order_id, kept_amount=payment.amount)
     return await settle_interrupted(deps, uow, payment, inbound=inbound)
@@ -171,11 +196,15 @@ async def settle_interrupted(deps: Deps, uow: UnitOfWork, payment: Payment, *, i
     return payment
 
 
-async def _open(deps: Deps, uow: UnitOfWork, order: PlaceOrder, *, inbound: Inbound | None) -> Payment:
+async def _open(deps: Deps, uow: UnitOfWork, order: PlaceOrder, *, token: SecretStr | None,
+                inbound: Inbound | None) -> Payment:
     issue = await credentials_issue(uow, order.shop_id)
+    if issue is None and order.authentication is not None and token is not None:
+        issue = authentication_issue(deps, await uow.shops.credentials(order.shop_id))
     linked = await _linked_kaiin(uow, order)
     new_kaiin = deps.ids.kaiin_id()
-    payment, events = open_payment(order, linked_kaiin=linked, new_kaiin_id=new_kaiin, credentials_issue=issue)
+    payment, events = open_payment(order, linked_kaiin=linked, new_kaiin_id=new_kaiin, credentials_issue=issue,
+                                   proc_no=deps.ids.proc_no())
     correlation = inbound.envelope.correlation_id if inbound is not None else order.order_id
     payment = await uow.payments.add(payment, correlation_id=correlation)
     if payment.plan is not None and payment.plan.link is GatewayOperation.MEM_ADD:
@@ -184,6 +213,8 @@ async def _open(deps: Deps, uow: UnitOfWork, order: PlaceOrder, *, inbound: Inbo
                           status=LinkStatus.REGISTERING)
         await uow.members.register(card, MemberKey(new_kaiin, deps.ids.kaiin_pass()))
     await publish(uow, payment, events, inbound=inbound)
+    if payment.state is PaymentState.AWAITING_AUTHENTICATION:
+        await ask_authentication(deps, uow, payment, token=token, inbound=inbound)
     log.info("payment.opened", order_id=order.order_id, shop_id=order.shop_id, state=payment.state.value,
              payment_number=order.payment_number, reason=payment.reason,
              plan=None if payment.plan is None else payment.plan.source.value)

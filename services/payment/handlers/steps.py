@@ -97,7 +97,8 @@ async def _with_secrets(deps: Deps, uow: UnitOfWork, planned: PlannedCall, *,
     return GatewayCall(operation=planned.operation, credentials=credentials, amount=planned.amount,
                        pay_type=planned.pay_type, token=token if planned.token else None, member=member,
                        process=process, free1=planned.payment_number, free2=planned.buyer_name,
-                       sales_date=business_date(deps.clock.now()) if planned.sales_date else None)
+                       sales_date=business_date(deps.clock.now()) if planned.sales_date else None,
+                       three_d_secure=planned.three_d_secure)
 
 
 async def complete_attempt(deps: Deps, uow: UnitOfWork, attempt: Attempt, *, answer: GatewayAnswer) -> None:

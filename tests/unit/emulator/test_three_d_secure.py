@@ -9,7 +9,7 @@ from emulator import tds
 from emulator.engine import Engine
 from emulator.tds_crypto import Undecryptable, decrypt_fields, encrypt_fields
 from emulator.tds_state import THREE_D_FIELDS
-from tests.unit.emulator.support import BASE, auth, new_engine, token
+from tests.unit.emulator.support import BASE, auth, new_engine, send, token
 
 KEY, IV = "DEMO3DSKEY000001", "DEMO3DSIV0000001"
 RETURN = "https://shop.example.jp/3ds/return"
@@ -161,3 +161,13 @@ def test_member_registration_through_3ds_runs_4memadd_after_authentication() -> 
     assert (fields["ResponseCd"], fields["SecureResultCode"], fields["OperateId"]) == ("OK", "0", "4MemAdd")
     assert engine.ledger.members[("10000001", "M3DS1")].card.pan == CHALLENGE
     assert engine.ledger.tokens[tok].used_at is not None
+
+
+def test_a_charge_by_the_member_the_authenticated_token_was_stored_on_is_accepted() -> None:
+    engine = new_engine()
+    tok = token(engine)
+    fields = three_d(result(secure(engine, tok)))
+
+    assert send(engine, "crp", "4MemAdd", KaiinId="M77", KaiinPass="pass00000077", Token=tok).codes == ["OK"]
+    assert auth(engine, amount="5500", KaiinId="M78", KaiinPass="x", **fields).codes == ["U05"]
+    assert auth(engine, amount="5500", KaiinId="M77", KaiinPass="pass00000077", **fields).codes == ["OK"]

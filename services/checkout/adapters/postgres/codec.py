@@ -7,12 +7,21 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from services.checkout.domain import values as v
+from services.checkout.domain.authentication import OrderAuthentication
 from services.checkout.domain.order import OperationFailed
-from services.checkout.domain.shop import CardMethod, CardNote, Carrier, MailSettings, RenewalRetry, RenewalSettings
+from services.checkout.domain.shop import (
+    CardMethod,
+    CardNote,
+    Carrier,
+    MailSettings,
+    RenewalRetry,
+    RenewalSettings,
+    ThreeDSecure,
+)
 
 
 def dumps(value: Any) -> str:
@@ -64,7 +73,15 @@ def card_from_json(raw: str | None) -> CardMethod | None:
         contract_start=_date(data["contract_start"]), contract_end=_date(data["contract_end"]),
         renewal=_renewal(data["renewal"]),
         notify_card_changes=data.get("notify_card_changes", True),  # stored before the setting existed: its default
+        three_d_secure=_three_d_secure(data.get("three_d_secure")),
     )  # fmt: skip
+
+
+def _three_d_secure(data: dict[str, Any] | None) -> ThreeDSecure:
+    """Stored before the setting existed: off (the shop's flow stays as it was)."""
+    if data is None:
+        return ThreeDSecure()
+    return ThreeDSecure(enabled=data["enabled"], accepted_results=tuple(data["accepted_results"]))
 
 
 def _renewal(data: dict[str, Any]) -> RenewalSettings:
@@ -91,7 +108,7 @@ def request_from_json(raw: str) -> v.CheckoutRequest:
         buyer=v.Buyer(**data["buyer"]), shipping=v.Shipping(**data["shipping"]),
         lines=tuple(v.Line(**x) for x in data["lines"]), fees=tuple(v.Fee(**x) for x in data["fees"]),
         payment=v.PaymentChoice(**data["payment"]),
-        subscription=v.SubscriptionTerms(**terms) if terms else None,
+        subscription=v.SubscriptionTerms(**terms) if terms else None, return_url=data.get("return_url"),
     )  # fmt: skip
 
 
@@ -104,3 +121,19 @@ def failed_operation_from_json(raw: str | None) -> OperationFailed | None:
         return None
     data = json.loads(raw)
     return OperationFailed(**{**data, "codes": tuple(data["codes"]), "descriptions": tuple(data["descriptions"])})
+
+
+def authentication_to_json(value: OrderAuthentication | None) -> str | None:
+    """The order's 3-D Secure wait; the form fields stay sealed (only the storefront sees them in clear)."""
+    if value is None:
+        return None
+    return dumps({**asdict(value), "deadline": value.deadline.isoformat(),
+                  "accepted_results": list(value.accepted_results)})
+
+
+def authentication_from_json(raw: str | None) -> OrderAuthentication | None:
+    if raw is None:
+        return None
+    data = json.loads(raw)
+    return OrderAuthentication(**{**data, "deadline": datetime.fromisoformat(data["deadline"]),
+                                  "accepted_results": tuple(data["accepted_results"])})

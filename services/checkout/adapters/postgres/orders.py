@@ -17,7 +17,7 @@ from services.checkout.ports import OrderQuery
 _COLUMNS = """order_id, shop_id, checkout_id, status, payment_status, version, placed_at, payment_number, amount,
 request, pay_type, payment_method_name, sales_mode, card_link_mode, reason_code, reason, buyer_message,
 transaction_id, approval_number, gateway_codes, attempt_id, anomaly, payment_amount, failed_operation, subscription_id,
-cycle_no, scheduled_for, first_order_id, payment_skip_reason, retry_at"""
+cycle_no, scheduled_for, first_order_id, payment_skip_reason, retry_at, authentication"""
 _GET = f"SELECT {_COLUMNS} FROM orders WHERE order_id = $1"  # noqa: S608 - constant column list, $n params
 _GET_FOR_UPDATE = _GET + " FOR UPDATE"
 _BY_CHECKOUT = f"SELECT {_COLUMNS} FROM orders WHERE shop_id = $1 AND checkout_id = $2"  # noqa: S608 - as above
@@ -27,9 +27,10 @@ INSERT INTO orders (order_id, shop_id, checkout_id, status, payment_status, vers
                     amount, request, pay_type, payment_method_name, sales_mode, card_link_mode, reason_code, reason,
                     buyer_message, transaction_id, approval_number, gateway_codes, attempt_id, anomaly,
                     order_date, cart_type, buyer_name, buyer_name_kana, buyer_email, member_id,
-                    origin, subscription_id, cycle_no, scheduled_for, first_order_id, payment_skip_reason, retry_at)
+                    origin, subscription_id, cycle_no, scheduled_for, first_order_id, payment_skip_reason, retry_at,
+                    authentication)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20::jsonb,
-        $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35)
+        $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36::jsonb)
 ON CONFLICT DO NOTHING
 RETURNING true
 """
@@ -37,7 +38,8 @@ _UPDATE = """
 UPDATE orders SET status = $2, payment_status = $3, version = $4, reason_code = $5, reason = $6,
                   buyer_message = $7, transaction_id = $8, approval_number = $9, gateway_codes = $10::jsonb,
                   attempt_id = $11, anomaly = $12, payment_amount = $13, amount = $14, request = $15::jsonb,
-                  failed_operation = $16::jsonb, retry_at = $17, payment_skip_reason = $18, updated_at = now()
+                  failed_operation = $16::jsonb, retry_at = $17, payment_skip_reason = $18,
+                  authentication = $19::jsonb, updated_at = now()
 WHERE order_id = $1
 """
 _NEXT_SEQUENCE = "SELECT nextval('payment_number_seq')"
@@ -87,7 +89,7 @@ class PostgresOrders:
 
 
 def _insert_values(order: Order) -> tuple[object, ...]:
-    """$1-$35 of `_INSERT`: the order, its request as JSON, the request's searchable columns and the renewal's."""
+    """$1-$36 of `_INSERT`: the order, its request as JSON, the request's searchable columns and the renewal's."""
     request, renewal = order.request, order.renewal
     return (
         order.order_id, order.shop_id, order.checkout_id, order.status, order.payment_status, order.version,
@@ -98,17 +100,18 @@ def _insert_values(order: Order) -> tuple[object, ...]:
         request.buyer.name_kana, request.buyer.email, request.buyer.member_id, order.origin,
         renewal.subscription_id if renewal else None, renewal.cycle_no if renewal else None,
         renewal.scheduled_for if renewal else None, renewal.first_order_id if renewal else None,
-        order.payment_skip_reason, order.retry_at,
+        order.payment_skip_reason, order.retry_at, codec.authentication_to_json(order.authentication),
     )  # fmt: skip
 
 
 def _update_values(order: Order) -> tuple[object, ...]:
-    """$1-$18 of `_UPDATE`: what a decision or an edit may change."""
+    """$1-$19 of `_UPDATE`: what a decision or an edit may change."""
     return (
         order.order_id, order.status, order.payment_status, order.version, order.reason_code, order.reason,
         order.buyer_message, order.transaction_id, order.approval_number, json.dumps(list(order.gateway_codes)),
         order.attempt_id, order.anomaly, order.payment_amount, order.amount, codec.request_to_json(order.request),
         codec.failed_operation_to_json(order.failed_operation), order.retry_at, order.payment_skip_reason,
+        codec.authentication_to_json(order.authentication),
     )  # fmt: skip
 
 
@@ -134,6 +137,7 @@ def _order(row: asyncpg.Record | None) -> Order | None:
         anomaly=row["anomaly"], version=row["version"], payment_amount=row["payment_amount"],
         failed_operation=codec.failed_operation_from_json(row["failed_operation"]), renewal=_renewal(row),
         payment_skip_reason=row["payment_skip_reason"], retry_at=row["retry_at"],
+        authentication=codec.authentication_from_json(row["authentication"]),
     )  # fmt: skip
 
 

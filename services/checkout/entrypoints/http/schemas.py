@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from contracts.events import CheckoutRequested
+from contracts.events.orders import ACCEPTABLE_RESULTS, SecureResult
 from contracts.types import CardLinkMode, Identifier, NonEmptyStr, SalesMode
 from services.checkout.domain import shop as d
 from services.checkout.domain import values as v
@@ -84,6 +85,20 @@ def _read_only(description: str) -> Any:
                  json_schema_extra={"readOnly": True})
 
 
+class ThreeDSecureBody(Body):
+    """EMV 3-D Secure for new cards at checkout (design §6.7)."""
+
+    enabled: bool = Field(default=True, description="On by default (Japan's guidelines since April 2025): a checkout "
+                          "with a new card answers action_required and the buyer authenticates at the gateway.")
+    accepted_results: list[SecureResult] = Field(
+        default_factory=lambda: list(ACCEPTABLE_RESULTS), min_length=1,
+        description="SecureResultCodes accepted: 0 authenticated, 2 not enrolled (U01), 3 issuer/brand not taking "
+                    "part (U02/U09). Must include 0; 1, 8 and 9 are never accepted.")
+
+    def domain(self) -> d.ThreeDSecure:
+        return d.ThreeDSecure(enabled=self.enabled, accepted_results=tuple(sorted(set(self.accepted_results))))
+
+
 class CardMethodBody(Body):
     """The card method's settings (a full replacement). `sales_mode` has no default: it is a choice.
     `renewal_sales_mode`, `authorize_at_renewal`, the contract period and `renewal` decide renewal orders (R11,
@@ -106,6 +121,7 @@ class CardMethodBody(Body):
     renewal: RenewalBody = Field(default_factory=RenewalBody)
     notify_card_changes: bool = Field(default=True, description="Send the buyer a short notice when their stored "
                                       "card is replaced or removed, or will have expired at a renewal (R18).")
+    three_d_secure: ThreeDSecureBody = Field(default_factory=ThreeDSecureBody)
     # What GET …/settings shows besides the settings: accepted and ignored, so a read -> modify -> write round trip
     # works (issue 14); anything else unknown is still a 422.
     method: Literal["escott_card"] | None = _read_only("the method; fixed by the path")
@@ -116,10 +132,11 @@ class CardMethodBody(Body):
 
     def domain(self) -> d.CardMethod:
         data = self.model_dump(exclude={"note", "sales_mode", "card_link_mode", "renewal_sales_mode", "renewal",
-                                        *READ_ONLY})
+                                        "three_d_secure", *READ_ONLY})
         return d.CardMethod(**data, note=d.CardNote(**self.note.model_dump(exclude={"on_confirmation_page"})),
                             sales_mode=v.SalesMode(self.sales_mode), card_link_mode=v.CardLinkMode(self.card_link_mode),
-                            renewal_sales_mode=v.SalesMode(self.renewal_sales_mode), renewal=self.renewal.domain())
+                            renewal_sales_mode=v.SalesMode(self.renewal_sales_mode), renewal=self.renewal.domain(),
+                            three_d_secure=self.three_d_secure.domain())
 
 
 class CarrierBody(Body):
@@ -143,10 +160,19 @@ class CredentialsBody(Body):
     merchant_pass: SecretStr = Field(min_length=1, max_length=20)
     token_auth_code: SecretStr = Field(min_length=1, max_length=32, description="k_TokenNinsyoCode")
     tenant_id: str = Field(default="0001", pattern=r"^[0-9A-Za-z]{4}$", description="TenantId (店舗コード)")
+    three_d_secure_key: SecretStr | None = Field(
+        default=None, min_length=16, max_length=16,
+        description="EMV 3-D Secure: the AES-128 key SPS issues for EncryptValue (16 characters); needed when the "
+                    "card method's three_d_secure is on")
+    three_d_secure_iv: SecretStr | None = Field(default=None, min_length=16, max_length=16,
+                                                description="EMV 3-D Secure: its IV (16 characters)")
 
     def domain(self) -> GatewayCredentials:
+        key, iv = self.three_d_secure_key, self.three_d_secure_iv
         return GatewayCredentials(merchant_id=self.merchant_id, merchant_pass=self.merchant_pass.get_secret_value(),
-                                  token_auth_code=self.token_auth_code.get_secret_value(), tenant_id=self.tenant_id)
+                                  token_auth_code=self.token_auth_code.get_secret_value(), tenant_id=self.tenant_id,
+                                  three_d_secure_key=key.get_secret_value() if key else None,
+                                  three_d_secure_iv=iv.get_secret_value() if iv else None)
 
 
 class EditLineBody(Body):

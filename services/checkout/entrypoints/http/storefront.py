@@ -4,7 +4,10 @@ one order of the shop as its buyer may see it (`GET /v1/orders/{order_id}`, e.g.
 `POST /v1/checkouts` validates at once (422 with the reason codes of R1-R10), then publishes the same
 `CheckoutRequested` a storefront may publish on `checkout.requests` itself, and answers 202. Outcomes are
 200 when final (completed, rejected, needs_review) and 202 while still in progress; `?wait=N` (≤ 30 s)
-holds the answer until the outcome is final or the time is up.
+holds the answer until the outcome is final or the time is up. A new card in a shop with 3-D Secure on (design
+§6.7) answers 200 `action_required` once the gateway form is ready: `action` has the URL and the fields the
+storefront auto-submits from the buyer's browser (POST); the order is `awaiting_authentication` until the buyer
+comes back (then the outcome is read again, as usual) or the deadline passes (rejected, authentication_abandoned).
 """
 
 from __future__ import annotations
@@ -75,16 +78,16 @@ def _checkout_routes(api: APIRouter, deps: Deps, storefront: Any) -> None:
             raise ApiError(409, REASON_CODE, str(exc), errors=[
                 {"loc": ["body", *field.split(".")], "msg": "differs from the first submission of this checkout_id",
                  "type": REASON_CODE} for field in exc.fields]) from None
-        if wait > 0 and not outcome.final:
+        if wait > 0 and not (outcome.final or outcome.action_required):
             outcome = await checkouts.checkout_outcome(deps, shop.shop_id, body.checkout_id, wait_s=wait) or outcome
-        return _answer(outcome)
+        return _answer(outcome, deps)
 
     @api.get("/checkouts/{checkout_id}", summary="The outcome of a checkout, optionally waiting for it")
     async def outcome(checkout_id: str, wait: float = Wait, shop: Shop = storefront) -> JSONResponse:
         found = await checkouts.checkout_outcome(deps, shop.shop_id, checkout_id, wait_s=wait)
         if found is None:
             raise ApiError(404, "checkout_not_found", f"no checkout {checkout_id!r} for this shop (yet)")
-        return _answer(found)
+        return _answer(found, deps)
 
 
 def _order_routes(api: APIRouter, deps: Deps, storefront: Any) -> None:
@@ -97,6 +100,8 @@ def _order_routes(api: APIRouter, deps: Deps, storefront: Any) -> None:
         return storefront_order_view(found)
 
 
-def _answer(outcome: CheckoutOutcome) -> JSONResponse:
-    return JSONResponse(outcome_view(outcome), status_code=200 if outcome.final else 202)
+def _answer(outcome: CheckoutOutcome, deps: Deps) -> JSONResponse:
+    """200 when final or when the buyer must act (3-D Secure: `action_required` with the form), else 202."""
+    done = outcome.final or outcome.action_required
+    return JSONResponse(outcome_view(outcome, deps.sealer), status_code=200 if done else 202)
 

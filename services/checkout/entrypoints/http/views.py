@@ -7,10 +7,12 @@ shows `payment.skipped_reason`, no payment number (nothing was sent to the gatew
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 from typing import Any
 
-from services.checkout.domain.order import OperationFailed, Order, PaymentStatus
+from delivery.sealing import TokenSealer
+from services.checkout.domain.order import OperationFailed, Order, OrderStatus, PaymentStatus
 from services.checkout.domain.rules import PAY_TYPES
 from services.checkout.domain.shop import CardMethod, Shop
 from services.checkout.domain.values import SalesMode
@@ -143,14 +145,22 @@ def failed_operation_view(failed: OperationFailed | None) -> dict[str, Any] | No
     }  # fmt: skip
 
 
-def outcome_view(outcome: CheckoutOutcome) -> dict[str, Any]:
-    """What a storefront learns about its checkout: never raw gateway codes (R16)."""
+def outcome_view(outcome: CheckoutOutcome, sealer: TokenSealer) -> dict[str, Any]:
+    """What a storefront learns about its checkout: never raw gateway codes (R16). While the buyer must take 3-D
+    Secure (design §6.7), `status` is `action_required` and `action` the form to auto-submit from the browser."""
     order = outcome.order
-    view: dict[str, Any] = {"checkout_id": outcome.checkout_id, "status": outcome.status, "final": outcome.final}
+    status = "action_required" if outcome.action_required else outcome.status
+    view: dict[str, Any] = {"checkout_id": outcome.checkout_id, "status": status, "final": outcome.final}
     if order is not None:
-        view.update(order_id=order.order_id, payment_number=order.payment_number, amount=order.amount,
-                    pay_type=order.pay_type, reason_code=order.reason_code, reason=order.reason,
+        view.update(order_id=order.order_id, order_status=order.status.value, payment_number=order.payment_number,
+                    amount=order.amount, pay_type=order.pay_type, reason_code=order.reason_code, reason=order.reason,
                     buyer_message=order.buyer_message)
+    auth = order.authentication if order is not None else None
+    if auth is not None and order is not None and order.status is OrderStatus.AWAITING_AUTHENTICATION:
+        view["authentication_deadline"] = auth.deadline.isoformat()
+        if auth.action_url is not None and auth.sealed_form is not None:
+            view["action"] = {"type": "redirect_form", "method": "POST", "url": auth.action_url,
+                              "fields": json.loads(sealer.open(auth.sealed_form))}
     return view
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Final, TypedDict
@@ -106,6 +106,8 @@ class Request:
     sales_date: date | None = None
     new_kaiin_pass: SecretStr | None = None
     refs: MerchantRefs | None = None
+    three_d_secure: Mapping[str, str] = field(default_factory=dict)
+    """A Master charge after 3-D Secure: the result fields of the authentication, sent as returned."""
 
 
 def _source_params(source: Source | None) -> dict[str, str | SecretStr | None]:
@@ -197,6 +199,8 @@ class EscottGateway:
                 "TransactionDate": today.strftime("%Y%m%d"), "OperateId": operate_id,
                 "MerchantFree1": refs.free1, "MerchantFree2": refs.free2, "MerchantFree3": refs.free3,
                 **form_fields(spec, merchant, request, today=today)}
+        if spec.message is Message.MASTER:
+            form.update(request.three_d_secure)
         started = time.perf_counter()
         with self._tracer.start_as_current_span(f"escott {operate_id}", kind=SpanKind.CLIENT) as span:
             result = await self._post(PATHS[spec.message], operate_id, form)

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from services.payment.domain.actions import Action, HoldState, PreviousHold, RunningAction, UnknownAction
+from services.payment.domain.authentication import Authentication, AuthenticationRequest, AuthenticationState
 from services.payment.domain.gateway import GatewayOperation
 
 
@@ -57,3 +58,23 @@ def previous_from_json(raw: str | None) -> PreviousHold | None:
     d = json.loads(raw)
     return PreviousHold(process_id=d["process_id"], transaction_id=d["transaction_id"], amount=d["amount"],
                         state=HoldState(d["state"]), codes=tuple(d["codes"]), reason=d["reason"])
+
+
+def authentication_to_json(value: Authentication | None) -> str | None:
+    """The 3-D Secure round trip; its result fields are proof of an authentication, not card data."""
+    if value is None:
+        return None
+    request = value.request
+    return _dumps({"deadline": request.deadline.isoformat(), "accepted_results": list(request.accepted_results),
+                   "return_url": request.return_url, "proc_no": value.proc_no, "state": value.state.value,
+                   "result": value.result, "codes": list(value.codes)})
+
+
+def authentication_from_json(raw: str | None) -> Authentication | None:
+    if raw is None:
+        return None
+    d = json.loads(raw)
+    request = AuthenticationRequest(deadline=datetime.fromisoformat(d["deadline"]),
+                                    accepted_results=tuple(d["accepted_results"]), return_url=d["return_url"])
+    return Authentication(request=request, proc_no=d["proc_no"], state=AuthenticationState(d["state"]),
+                          result=dict(d["result"]), codes=tuple(d["codes"]))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -19,9 +20,10 @@ _INSERT = """
 INSERT INTO payments (order_id, shop_id, payment_number, amount, pay_type, sales_mode, buyer_name, member_id,
     card_source, link_operation, unlink_after, unlink_reason, kaiin_id, state, linked, cleanup, unsent,
     transaction_id, approval_number, process_id, codes, reason, buyer_message, resolution, version, order_total,
-    sales_date, in_progress, unknown_operation, previous_hold, renewal, correlation_id, card_read_due)
+    sales_date, in_progress, unknown_operation, previous_hold, renewal, correlation_id, card_read_due,
+    authentication)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23,
-    $24, $25, $26, $27, $28::jsonb, $29::jsonb, $30::jsonb, $31, $32, $33)
+    $24, $25, $26, $27, $28::jsonb, $29::jsonb, $30::jsonb, $31, $32, $33, $34::jsonb)
 """
 _UPDATE = """
 UPDATE payments SET shop_id = $2, payment_number = $3, amount = $4, pay_type = $5, sales_mode = $6,
@@ -32,7 +34,8 @@ UPDATE payments SET shop_id = $2, payment_number = $3, amount = $4, pay_type = $
     unknown_operation = $29::jsonb, previous_hold = $30::jsonb, renewal = $31,
     previous_pass_enc = CASE WHEN $33 THEN process_pass_enc WHEN $30::jsonb IS NULL THEN NULL
                              ELSE previous_pass_enc END,
-    process_pass_enc = COALESCE($32, process_pass_enc), card_read_due = $34, updated_at = now()
+    process_pass_enc = COALESCE($32, process_pass_enc), card_read_due = $34, authentication = $35::jsonb,
+    updated_at = now()
 WHERE order_id = $1
 """
 
@@ -65,7 +68,8 @@ def _payment(r: asyncpg.Record) -> Payment:
         order_total=r["order_total"], sales_date=r["sales_date"],
         running_action=codec.running_from_json(r["in_progress"]),
         unknown_action=codec.unknown_from_json(r["unknown_operation"]),
-        previous_hold=codec.previous_from_json(r["previous_hold"]), card_read_due=r["card_read_due"])
+        previous_hold=codec.previous_from_json(r["previous_hold"]), card_read_due=r["card_read_due"],
+        authentication=codec.authentication_from_json(r["authentication"]))
 
 
 _NEEDING_OPERATOR = """
@@ -90,7 +94,8 @@ class PaymentsSql:
     async def add(self, payment: Payment, *, correlation_id: str) -> Payment:
         """Insert the new payment as version 1; a second insert for the same order fails (primary key)."""
         added = replace(payment, version=1)
-        await self._conn.execute(_INSERT, *_values(added), correlation_id, added.card_read_due)
+        await self._conn.execute(_INSERT, *_values(added), correlation_id, added.card_read_due,
+                                 codec.authentication_to_json(added.authentication))
         return added
 
     async def save(self, payment: Payment, *, process_pass: SecretStr | None = None,
@@ -102,7 +107,8 @@ class PaymentsSql:
         """
         saved = replace(payment, version=payment.version + 1)
         encrypted = self._cipher.encrypt(process_pass) if process_pass is not None else None
-        await self._conn.execute(_UPDATE, *_values(saved), encrypted, retire_pass, saved.card_read_due)
+        await self._conn.execute(_UPDATE, *_values(saved), encrypted, retire_pass, saved.card_read_due,
+                                 codec.authentication_to_json(saved.authentication))
         return saved
 
     async def process_key(self, order_id: str, *, previous: bool = False) -> ProcessKey | None:
@@ -115,6 +121,22 @@ class PaymentsSql:
         pid, enc = (row["previous_id"], row["previous_pass_enc"]) if previous else \
             (row["process_id"], row["process_pass_enc"])
         return ProcessKey(pid, self._cipher.decrypt(enc)) if pid is not None and enc is not None else None
+
+    async def keep_token(self, order_id: str, sealed: str | None) -> None:
+        """Keep the order's card token (sealed) while 3-D Secure runs; None drops it once the charge was sent."""
+        await self._conn.execute("UPDATE payments SET token_sealed = $2 WHERE order_id = $1", order_id, sealed)
+
+    async def kept_token(self, order_id: str) -> str | None:
+        value = await self._conn.fetchval("SELECT token_sealed FROM payments WHERE order_id = $1", order_id)
+        return str(value) if value is not None else None
+
+    async def authentication_overdue(self, now: datetime, *, limit: int = 100) -> list[str]:
+        """Orders whose 3-D Secure deadline passed without a return, oldest first, skipping locked rows (replicas)."""
+        rows = await self._conn.fetch(
+            "SELECT order_id FROM payments WHERE state = 'awaiting_authentication' "
+            "AND (authentication ->> 'deadline')::timestamptz <= $1 "
+            "ORDER BY (authentication ->> 'deadline') LIMIT $2 FOR UPDATE SKIP LOCKED", now, limit)
+        return [row["order_id"] for row in rows]
 
     async def correlation_id(self, order_id: str) -> str | None:
         value = await self._conn.fetchval("SELECT correlation_id FROM payments WHERE order_id = $1", order_id)

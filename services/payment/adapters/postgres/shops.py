@@ -25,21 +25,26 @@ class ShopsSql:
 
     async def credentials(self, shop_id: str) -> Credentials | None:
         row = await self._conn.fetchrow(
-            "SELECT merchant_id, tenant_id, merchant_pass_enc, token_auth_code_enc FROM shop_credentials "
-            "WHERE shop_id = $1", shop_id)
+            "SELECT merchant_id, tenant_id, merchant_pass_enc, token_auth_code_enc, tds_key_enc, tds_iv_enc "
+            "FROM shop_credentials WHERE shop_id = $1", shop_id)
         if row is None:
             return None
+        key, iv = row["tds_key_enc"], row["tds_iv_enc"]
         return Credentials(merchant_id=row["merchant_id"], merchant_pass=self._cipher.decrypt(row["merchant_pass_enc"]),
                            token_auth_code=self._cipher.decrypt(row["token_auth_code_enc"]),
-                           tenant_id=row["tenant_id"])
+                           tenant_id=row["tenant_id"], tds_key=self._cipher.decrypt(key) if key else None,
+                           tds_iv=self._cipher.decrypt(iv) if iv else None)
 
     async def put_credentials(self, shop_id: str, credentials: Credentials) -> None:
         await self._conn.execute(
-            "INSERT INTO shop_credentials (shop_id, merchant_id, tenant_id, merchant_pass_enc, token_auth_code_enc) "
-            "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (shop_id) DO UPDATE SET merchant_id = $2, tenant_id = $3, "
-            "merchant_pass_enc = $4, token_auth_code_enc = $5, updated_at = now()",
+            "INSERT INTO shop_credentials (shop_id, merchant_id, tenant_id, merchant_pass_enc, token_auth_code_enc, "
+            "tds_key_enc, tds_iv_enc) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (shop_id) DO UPDATE SET "
+            "merchant_id = $2, tenant_id = $3, merchant_pass_enc = $4, token_auth_code_enc = $5, tds_key_enc = $6, "
+            "tds_iv_enc = $7, updated_at = now()",
             shop_id, credentials.merchant_id, credentials.tenant_id,
-            self._cipher.encrypt(credentials.merchant_pass), self._cipher.encrypt(credentials.token_auth_code))
+            self._cipher.encrypt(credentials.merchant_pass), self._cipher.encrypt(credentials.token_auth_code),
+            self._cipher.encrypt(credentials.tds_key) if credentials.tds_key else None,
+            self._cipher.encrypt(credentials.tds_iv) if credentials.tds_iv else None)
 
     async def put_settings(self, s: ShopSettings) -> None:
         retry = s.renewal_retry

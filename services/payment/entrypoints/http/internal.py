@@ -23,6 +23,10 @@ class CredentialsIn(BaseModel):
     merchant_pass: SecretStr = Field(min_length=1, max_length=20)
     token_auth_code: SecretStr = Field(min_length=1, max_length=32)
     tenant_id: str = Field(default="0001", pattern=r"^[0-9A-Za-z]{4}$")
+    three_d_secure_key: SecretStr | None = Field(default=None, min_length=16, max_length=16,
+                                                 description="EMV 3-D Secure AES-128 key issued by SPS")
+    three_d_secure_iv: SecretStr | None = Field(default=None, min_length=16, max_length=16,
+                                                description="its IV (16 characters)")
 
 
 class StoredCardOut(BaseModel):
@@ -37,7 +41,8 @@ def router(deps: Deps, internal_token: SecretStr) -> APIRouter:
     @routes.put("/gateway-credentials", status_code=204, summary="Store the shop's e-SCOTT credentials (write-only)")
     async def put_credentials(shop_id: ShopId, body: CredentialsIn) -> Response:
         credentials = Credentials(merchant_id=body.merchant_id, merchant_pass=body.merchant_pass,
-                                  token_auth_code=body.token_auth_code, tenant_id=body.tenant_id)
+                                  token_auth_code=body.token_auth_code, tenant_id=body.tenant_id,
+                                  tds_key=body.three_d_secure_key, tds_iv=body.three_d_secure_iv)
         await store_credentials(deps, credentials, shop_id=shop_id)
         return Response(status_code=204)
 
