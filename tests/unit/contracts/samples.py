@@ -15,6 +15,7 @@ from contracts.events import (
     CardLinked,
     CardReplaced,
     CardUnlinked,
+    ChargeAuthenticatedPayment,
     CheckoutRequested,
     Event,
     MailFailed,
@@ -27,6 +28,7 @@ from contracts.events import (
     OrderPlaced,
     OrderRejected,
     PaymentAmountUpdated,
+    PaymentAuthenticationRequired,
     PaymentAuthorized,
     PaymentCanceled,
     PaymentCaptured,
@@ -133,6 +135,17 @@ def payment_authorized() -> PaymentAuthorized:
         **_PAYMENT, amount=7610, pay_type="01", captured=False, card_source="member",
         transaction_id="TX0000000001", approval_number="0123456", resolution="gateway",
     )  # fmt: skip
+
+
+def payment_authentication_required() -> PaymentAuthenticationRequired:
+    return PaymentAuthenticationRequired(
+        **_PAYMENT, amount=7610, action_url="https://www.e-scott.jp/online/tds/OTDS010.do",
+        sealed_form="gAAAAABsealed-form-fields", deadline=datetime(2025, 2, 1, 3, 15, tzinfo=UTC),
+    )  # fmt: skip
+
+
+def charge_authenticated_payment() -> ChargeAuthenticatedPayment:
+    return ChargeAuthenticatedPayment(order_id="ord-0001", shop_id="demo-shop", requested_by="three_d_secure_return")
 
 
 def payment_declined() -> PaymentDeclined:
@@ -340,6 +353,8 @@ SAMPLES: dict[str, Callable[[], Event]] = {
         mail_failed_v2,
         card_replaced,
         renewal_card_expiring,
+        payment_authentication_required,
+        charge_authenticated_payment,
     )
 }
 """Type name -> factory of a representative instance."""

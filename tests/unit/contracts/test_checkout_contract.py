@@ -25,7 +25,8 @@ def test_checkout_requested_v1_field_names_are_pinned():
     assert CheckoutRequested.TYPE == "checkout.requested.v1"
     assert list(CheckoutRequested.model_fields) == [
         "checkout_id", "shop_id", "cart_type", "buyer", "shipping", "lines", "fees", "payment",
-        "subscription", "sealed_token",  # added (optional) for checkout's HTTP gateway
+        "subscription", "return_url",  # added (optional) for EMV 3-D Secure (design §6.7)
+        "sealed_token",  # added (optional) for checkout's HTTP gateway
     ]  # fmt: skip
     assert list(Buyer.model_fields) == ["name", "name_kana", "email", "member_id"]
     assert list(Line.model_fields) == ["sku", "name", "unit_price", "quantity"]

@@ -18,14 +18,14 @@ EXPECTED_EVENTS = {
     "RenewalOrderRequested", "SubscriptionStarted", "MailSent", "MailFailed", "OrderAmountChanged",
     "PaymentHoldReleased", "CapturePayment", "CancelPayment", "UpdatePaymentAmount", "RenewalPaymentFailed",
     "SubscriptionChanged", "RenewalCycleSettled", "MailSentV2", "MailFailedV2",
-    "CardReplaced", "RenewalCardExpiring",
+    "CardReplaced", "RenewalCardExpiring", "PaymentAuthenticationRequired", "ChargeAuthenticatedPayment",
 }  # fmt: skip
 
 
-def test_registry_covers_all_31_events_with_unique_type_names():
+def test_registry_covers_all_33_events_with_unique_type_names():
     assert {model.__name__ for model in EVENT_TYPES.values()} == EXPECTED_EVENTS
-    assert len(EVENT_TYPES) == 31
-    assert len({model.TYPE for model in ALL_EVENTS}) == len(ALL_EVENTS) == 31
+    assert len(EVENT_TYPES) == 33
+    assert len({model.TYPE for model in ALL_EVENTS}) == len(ALL_EVENTS) == 33
 
 
 def test_type_names_are_lowercase_dotted_and_versioned():

@@ -26,7 +26,7 @@ def test_services_consume_and_produce_the_topics_of_design_section_3():
         ),
         "payment": (
             ("orders.events", "payments.commands", "shops.settings", "subscriptions.events"),
-            ("payments.events",),
+            ("payments.events", "payments.commands"),  # to itself: the charge after a 3-D Secure return
         ),
         "subscription": (  # renewal outcomes arrive as order events, card expiry as card events
             ("orders.events", "payments.events", "shops.settings"),
