@@ -44,6 +44,15 @@ class OrderQuery:
     offset: int = 0
 
 
+@dataclass(frozen=True, kw_only=True)
+class DayCounts:
+    """One shop's orders of one order date (JST): how many per status, and the raw decline codes of its
+    rejected and failed orders counted per buyer message (R16's kind), most frequent first."""
+
+    by_status: dict[str, int]
+    declines: list[tuple[str | None, str, int]]  # (buyer message, code, orders)
+
+
 class ShopRepository(Protocol):
     async def get(self, shop_id: str, *, for_update: bool = False) -> Shop | None: ...
 
@@ -74,6 +83,9 @@ class OrderRepository(Protocol):
     async def next_payment_sequence(self) -> int: ...
 
     async def search(self, shop_id: str, query: OrderQuery) -> list[Order]: ...
+
+    async def day_counts(self, shop_id: str, day: date) -> DayCounts:
+        """The console's dashboard: counts over the shop's orders dated `day` (JST)."""
 
 
 class SubmissionLog(Protocol):

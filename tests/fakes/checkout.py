@@ -15,17 +15,19 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+from collections import Counter
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from delivery.sealing import DEV_ONLY_SEAL_KEY, TokenSealer
 from services.checkout.adapters.postgres.outcomes import OutcomeWatch
-from services.checkout.domain.order import Order
+from services.checkout.domain.order import Order, OrderStatus
 from services.checkout.domain.shop import Shop
 from services.checkout.handlers.deps import Deps
 from services.checkout.ports import (
+    DayCounts,
     GatewayCredentials,
     InternalServiceError,
     MemberCard,
@@ -124,6 +126,15 @@ class FakeOrders:
     async def next_payment_sequence(self) -> int:
         self._state.payment_sequence += 1
         return self._state.payment_sequence
+
+    async def day_counts(self, shop_id: str, day: date) -> DayCounts:
+        orders = [o for o in self._state.orders.values() if o.shop_id == shop_id and o.order_date == day]
+        declines: Counter[tuple[str | None, str]] = Counter(
+            (o.buyer_message, code) for o in orders
+            if o.status in (OrderStatus.REJECTED, OrderStatus.PAYMENT_FAILED) for code in o.gateway_codes)
+        ranked = sorted(declines.items(), key=lambda item: (-item[1], item[0][1], item[0][0] is None, item[0][0]))
+        return DayCounts(by_status=dict(Counter(o.status.value for o in orders)),
+                         declines=[(message, code, n) for (message, code), n in ranked])
 
     async def search(self, shop_id: str, query: OrderQuery) -> list[Order]:
         found = [o for o in self._state.orders.values() if o.shop_id == shop_id and _matches(o, query)]

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from delivery.logs import get_logger
 from services.checkout import translate
 from services.checkout.domain.edits import OrderEdit
 from services.checkout.domain.edits import edit_order as edit_order_rules
 from services.checkout.domain.order import Order
 from services.checkout.handlers.deps import Deps
-from services.checkout.ports import OrderQuery
+from services.checkout.ports import DayCounts, OrderQuery
 
 log = get_logger(__name__)
 
@@ -16,6 +18,12 @@ log = get_logger(__name__)
 async def search_orders(deps: Deps, shop_id: str, query: OrderQuery) -> list[Order]:
     async with deps.uow() as uow:
         return await uow.orders.search(shop_id, query)
+
+
+async def day_counts(deps: Deps, shop_id: str, day: date) -> DayCounts:
+    """The dashboard's counts of one order date (JST): orders per status, decline codes per buyer message."""
+    async with deps.uow() as uow:
+        return await uow.orders.day_counts(shop_id, day)
 
 
 async def get_order(deps: Deps, shop_id: str, order_id: str) -> Order | None:

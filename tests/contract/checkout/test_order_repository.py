@@ -189,3 +189,25 @@ async def test_search_finds_failed_renewals_by_their_status(store):
         await uow.orders.save(decide_payment(renewed(2), DECLINED).order)
         found = await uow.orders.search("tea-shop", OrderQuery(status=OrderStatus.PAYMENT_FAILED))
     assert [o.order_id for o in found] == ["ord_r2"]
+
+
+async def test_day_counts_count_one_jst_date_of_the_shop_and_its_decline_codes_per_buyer_message(store):
+    late = NOW.replace(hour=15, minute=30)  # 00:30 JST the next day: another order date
+    k99 = Declined(operation="1Auth", codes=("K99", "G12"), descriptions=("", ""),
+                   buyer_message="ソニーペイメント取引の処理に失敗いたしました。")
+    orders = [placed(n) for n in range(1, 6)] + [placed(6, at=late), _other_shop(placed(7))]
+    await add(store, orders)
+    async with store.uow() as uow:
+        await uow.orders.save(decide_payment(orders[0], Authorized(amount=3200, captured=False,
+                                                                   transaction_id="T1")).order)
+        for order in (orders[1], orders[2], orders[5], orders[6]):
+            await uow.orders.save(decide_payment(order, DECLINED).order)
+        await uow.orders.save(decide_payment(orders[3], k99).order)
+    async with store.uow() as uow:
+        counts = await uow.orders.day_counts("tea-shop", jst_date(NOW))
+        empty = await uow.orders.day_counts("tea-shop", date(2020, 1, 1))
+    assert counts.by_status == {"completed": 1, "rejected": 3, "pending_payment": 1}
+    assert counts.declines == [("クレジットカード会社にお問い合わせください", "G12", 2),
+                               ("ソニーペイメント取引の処理に失敗いたしました。", "G12", 1),
+                               ("ソニーペイメント取引の処理に失敗いたしました。", "K99", 1)]
+    assert (empty.by_status, empty.declines) == ({}, [])

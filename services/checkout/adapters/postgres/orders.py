@@ -6,13 +6,14 @@ one cycle impossible (I4), even for two replicas racing on the same `RenewalOrde
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import asyncpg
 
 from services.checkout.adapters.postgres import codec
 from services.checkout.domain import values as v
 from services.checkout.domain.order import Order, OrderStatus, PaymentStatus, RenewalCycle
-from services.checkout.ports import OrderQuery
+from services.checkout.ports import DayCounts, OrderQuery
 
 _COLUMNS = """order_id, shop_id, checkout_id, status, payment_status, version, placed_at, payment_number, amount,
 request, pay_type, payment_method_name, sales_mode, card_link_mode, reason_code, reason, buyer_message,
@@ -54,6 +55,16 @@ WHERE shop_id = $1
 ORDER BY placed_at DESC, order_id
 LIMIT $7 OFFSET $8
 """  # noqa: S608 - constant column list; every criterion is a $n parameter
+_DAY_STATUSES = """
+SELECT status, count(*)::int AS orders FROM orders WHERE shop_id = $1 AND order_date = $2 GROUP BY status
+"""
+_DAY_DECLINES = """
+SELECT buyer_message, code, count(*)::int AS orders
+FROM orders CROSS JOIN LATERAL jsonb_array_elements_text(gateway_codes) AS code
+WHERE shop_id = $1 AND order_date = $2 AND status IN ('rejected', 'payment_failed')
+GROUP BY buyer_message, code
+ORDER BY orders DESC, code, buyer_message NULLS LAST
+"""
 
 
 class PostgresOrders:
@@ -80,14 +91,18 @@ class PostgresOrders:
     async def next_payment_sequence(self) -> int:
         return int(await self._conn.fetchval(_NEXT_SEQUENCE))
 
+    async def day_counts(self, shop_id: str, day: date) -> DayCounts:
+        statuses = await self._conn.fetch(_DAY_STATUSES, shop_id, day)
+        declines = await self._conn.fetch(_DAY_DECLINES, shop_id, day)
+        return DayCounts(by_status={r["status"]: r["orders"] for r in statuses},
+                         declines=[(r["buyer_message"], r["code"], r["orders"]) for r in declines])
+
     async def search(self, shop_id: str, query: OrderQuery) -> list[Order]:
         buyer = f"%{_escape_like(query.buyer)}%" if query.buyer else None
         values = (shop_id, query.payment_number, query.status, query.date_from, query.date_to, buyer, query.limit,
                   query.offset)
         rows = await self._conn.fetch(_SEARCH, *values)
         return [order for order in map(_order, rows) if order is not None]
-
-
 def _insert_values(order: Order) -> tuple[object, ...]:
     """$1-$36 of `_INSERT`: the order, its request as JSON, the request's searchable columns and the renewal's."""
     request, renewal = order.request, order.renewal

@@ -23,6 +23,7 @@ from services.checkout.domain import shop as rules
 from services.checkout.domain.edits import EditRefused
 from services.checkout.domain.order import OrderStatus
 from services.checkout.domain.shop import Shop
+from services.checkout.domain.values import jst_date
 from services.checkout.entrypoints.http.auth import operator_guard
 from services.checkout.entrypoints.http.errors import ApiError
 from services.checkout.entrypoints.http.schemas import (
@@ -43,6 +44,7 @@ StatusParam = Literal["pending_payment", "completed", "rejected", "needs_review"
 FromParam = Annotated[date | None, Query(alias="from", description="first order date (JST), inclusive")]
 ToParam = Annotated[date | None, Query(alias="to", description="last order date (JST), inclusive")]
 BuyerParam = Annotated[str | None, Query(min_length=1, description="part of the buyer's name, kana or e-mail")]
+DayParam = Annotated[date | None, Query(alias="date", description="order date (JST); default today")]
 LimitParam = Annotated[int, Query(ge=1, le=500)]
 OffsetParam = Annotated[int, Query(ge=0)]
 IfMatch = Annotated[str | None, Header(description="The `ETag` of the settings this change is based on (from GET "
@@ -148,6 +150,15 @@ def _order_routes(api: APIRouter, deps: Deps, operator: Any) -> None:
                            date_from=date_from, date_to=date_to, buyer=buyer, limit=limit, offset=offset)
         found = await orders.search_orders(deps, shop_id, query)
         return {"orders": [order_summary(o) for o in found], "limit": limit, "offset": offset}
+
+    @api.get("/order-counts", summary="Counts of one order date (JST; default today): orders per status, and the "
+             "decline codes of rejected and failed orders per buyer message (R16), most frequent first")
+    async def counts(shop_id: str = operator, day: DayParam = None) -> dict[str, Any]:
+        wanted = day or jst_date(deps.clock.now())
+        found = await orders.day_counts(deps, shop_id, wanted)
+        return {"date": wanted.isoformat(), "by_status": found.by_status,
+                "declines": [{"buyer_message": message, "code": code, "orders": n}
+                             for message, code, n in found.declines]}
 
     @api.get("/orders/{order_id}", summary="One order with its payment (method, number, installments, status)")
     async def get_order(order_id: str, shop_id: str = operator) -> dict[str, Any]:

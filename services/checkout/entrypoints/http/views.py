@@ -47,8 +47,7 @@ def installments_label(pay_type: str) -> str:
 
 
 def order_summary(order: Order) -> dict[str, Any]:
-    """A search hit for operators: with the reason, the R16 buyer message and the raw codes of a decline (the
-    console's dashboard groups declines by them)."""
+    """A search hit for operators: with the reason, the R16 buyer message and the raw codes of a decline."""
     request = order.request
     return {
         "order_id": order.order_id, "checkout_id": order.checkout_id, "origin": order.origin, "status": order.status,
