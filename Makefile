@@ -70,7 +70,7 @@ test-containers-short: test-images
 
 lint: venv kustomize
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy contracts delivery services emulator deploy web
+	$(VENV)/bin/mypy contracts delivery services emulator deploy web tools
 	$(VENV)/bin/lint-imports
 	$(PY) -m contracts.schemas check
 	$(PY) -m deploy.checks.style

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("contracts", "delivery", "services", "emulator", "deploy", "bench", "tests")
+PACKAGES = ("contracts", "delivery", "services", "emulator", "deploy", "bench", "tests", "tools")
 SKIP_DIRS = {".git", ".venv", ".cache", ".mypy_cache", ".ruff_cache", ".pytest_cache", "node_modules", "__pycache__"}
 TEXT_SUFFIXES = {".py", ".md", ".toml", ".sh", ".sql", ".yaml", ".yml", ".txt", ".j2", ".cfg", ".ini", ".xml"}
 TEXT_NAMES = {"Makefile", "run"}
