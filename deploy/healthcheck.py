@@ -13,7 +13,6 @@ serves no HTTP and counts as healthy while it runs; delivery/roles.py), `python 
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 import urllib.request
@@ -21,6 +20,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 TIMEOUT_S = 4.0
+# The services' default ports (their settings' http_port), so the check imports nothing heavy: it runs every
+# few seconds in every container. tests/unit/deploy/test_deploy_manifests.py holds them equal to the settings.
+DEFAULT_PORTS = {"checkout": 8001, "payment": 8002, "subscription": 8003, "notification": 8004}
 
 
 def command_of_pid1() -> list[str]:
@@ -50,12 +52,10 @@ def health_url(command: Sequence[str]) -> str | None:
         name = module.split(".")[1]
         if "--http-port" in args or any(a.startswith("--http-port=") for a in args):
             return f"http://127.0.0.1:{_option(args, '--http-port', '')}/health"
-        settings_module = importlib.import_module(f"services.{name}.settings")
-        settings = getattr(settings_module, f"{name.capitalize()}Settings")()
         if args[:1] == ["worker"]:
-            port = getattr(settings, "worker_http_port", None)
-            return None if port is None else f"http://127.0.0.1:{port}/health"
-        return f"http://127.0.0.1:{settings.http_port}/health"
+            port = os.environ.get(f"{name.upper()}_WORKER_HTTP_PORT")
+            return f"http://127.0.0.1:{port}/health" if port else None
+        return f"http://127.0.0.1:{os.environ.get(f'{name.upper()}_HTTP_PORT', DEFAULT_PORTS[name])}/health"
     raise ValueError(f"no health check known for `python -m {module}`")
 
 

@@ -125,9 +125,10 @@ def image_healthcheck_passes(project: str) -> bool:
     """`podman healthcheck run` executes the image's HEALTHCHECK in the container (no systemd timers here)."""
     names = [f"{project}_{name}_1" for name in ("checkout", "payment-api", "payment-worker", "notification")]
     results = {name: subprocess.run(["podman", "healthcheck", "run", name], capture_output=True, text=True,
-                                    check=False).returncode for name in names}
-    print(f"healthcheck exit codes: {results}", flush=True)
-    return all(code == 0 for code in results.values())
+                                    check=False) for name in names}
+    for name, done in results.items():
+        print(f"healthcheck {name}: exit {done.returncode} {(done.stdout + done.stderr).strip()[-300:]}", flush=True)
+    return all(done.returncode == 0 for done in results.values())
 
 
 # -- kube play ---------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from deploy.checks import manifests
-from deploy.healthcheck import health_url
+from deploy.healthcheck import DEFAULT_PORTS, health_url
 from deploy.secret_files import read_env, write
 
 
@@ -87,6 +87,14 @@ def test_secret_files_pair_the_tokens_keep_values_on_a_rerun_and_are_private(tmp
 
 
 def test_the_image_health_check_finds_each_role_s_url(monkeypatch):
+    from services.checkout.settings import CheckoutSettings
+    from services.notification.settings import NotificationSettings
+    from services.payment.settings import PaymentSettings
+    from services.subscription.settings import SubscriptionSettings
+
+    for name, settings in (("checkout", CheckoutSettings), ("payment", PaymentSettings),
+                           ("subscription", SubscriptionSettings), ("notification", NotificationSettings)):
+        assert DEFAULT_PORTS[name] == settings.model_fields["http_port"].default
     monkeypatch.setenv("PAYMENT_WORKER_HTTP_PORT", "9102")
     monkeypatch.setenv("CHECKOUT_HTTP_PORT", "18401")
     assert health_url(["python", "-m", "services.checkout"]) == "http://127.0.0.1:18401/health"
