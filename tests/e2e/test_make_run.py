@@ -46,7 +46,8 @@ def alive(pid: int) -> bool:
 
 def kill_and_await_health(pids: set[int], module: str, health: str, timeout: float = 60.0) -> float:
     """kill -9 the process running `module`; seconds until its health URL answers ok again (the supervisor)."""
-    [victim] = [pid for pid in pids if module.encode() in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    # `-m <module>` exactly: the supervisor's warm standby for the service names the module as an argument too
+    [victim] = [pid for pid in pids if f"-m\0{module}\0".encode() in Path(f"/proc/{pid}/cmdline").read_bytes()]
     os.kill(victim, signal.SIGKILL)
     killed = time.monotonic()
     while time.monotonic() - killed < timeout:
