@@ -149,9 +149,10 @@ def refusals(shop: Shop | None, request: CheckoutRequest, today: date) -> list[R
     return found
 
 
-async def checkout_outcome(deps: Deps, shop_id: str, checkout_id: str, *,
-                           wait_s: float = 0.0) -> CheckoutOutcome | None:
-    """The checkout's outcome; with `wait_s`, wait (bounded) until it is final or the time is up."""
+async def checkout_outcome(deps: Deps, shop_id: str, checkout_id: str, *, wait_s: float = 0.0,
+                           final_only: bool = False) -> CheckoutOutcome | None:
+    """The checkout's outcome; with `wait_s`, wait (bounded) until it is final, or the buyer must act (3-D Secure,
+    unless `final_only`: a storefront whose buyer is back from the gateway waits for the end), or the time is up."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + min(max(wait_s, 0.0), deps.max_wait_s)
     async with deps.outcomes.watch(shop_id, checkout_id) as watch:
@@ -159,7 +160,8 @@ async def checkout_outcome(deps: Deps, shop_id: str, checkout_id: str, *,
             watch.clear()  # before reading: a change after the read still wakes the wait below
             outcome = await _read_outcome(deps, shop_id, checkout_id)
             remaining = deadline - loop.time()
-            if (outcome is not None and (outcome.final or outcome.action_required)) or remaining <= 0:
+            settled = outcome is not None and (outcome.final or (outcome.action_required and not final_only))
+            if settled or remaining <= 0:
                 return outcome
             await watch.wait(remaining)
 

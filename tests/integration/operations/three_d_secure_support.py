@@ -57,8 +57,8 @@ class TdsSystem:
         data: dict[str, Any] = response.json()
         return data
 
-    async def outcome(self, checkout_id: str, *, wait: float = 20) -> dict[str, Any]:
-        response = await self.checkout.get(f"/v1/checkouts/{checkout_id}", params={"wait": wait},
+    async def outcome(self, checkout_id: str, *, wait: float = 20, until: str = "final") -> dict[str, Any]:
+        response = await self.checkout.get(f"/v1/checkouts/{checkout_id}", params={"wait": wait, "until": until},
                                            headers=self.storefront)
         data: dict[str, Any] = response.json()
         return data

@@ -7,7 +7,8 @@ one order of the shop as its buyer may see it (`GET /v1/orders/{order_id}`, e.g.
 holds the answer until the outcome is final or the time is up. A new card in a shop with 3-D Secure on (design
 §6.7) answers 200 `action_required` once the gateway form is ready: `action` has the URL and the fields the
 storefront auto-submits from the buyer's browser (POST); the order is `awaiting_authentication` until the buyer
-comes back (then the outcome is read again, as usual) or the deadline passes (rejected, authentication_abandoned).
+comes back (the storefront's `return_url` page then reads the outcome with `?wait=N&until=final`) or the deadline
+passes (rejected, authentication_abandoned).
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ from services.checkout.handlers.checkouts import CheckoutOutcome
 MAX_WAIT_S = 30.0
 UnknownFees = Annotated[list[str] | None, Query(description="names of fees 'to be advised' (repeatable)")]
 Wait = Query(0.0, ge=0, le=MAX_WAIT_S, description="seconds to wait for a final outcome")
+Until = Annotated[Literal["settled", "final"], Query(
+    description="what `wait` waits for: `settled` (default) = final or action_required (3-D Secure); `final` = only a "
+                "final outcome (the buyer is back from the gateway, design §6.7)")]
 
 
 def router(deps: Deps) -> APIRouter:
@@ -83,8 +87,10 @@ def _checkout_routes(api: APIRouter, deps: Deps, storefront: Any) -> None:
         return _answer(outcome, deps)
 
     @api.get("/checkouts/{checkout_id}", summary="The outcome of a checkout, optionally waiting for it")
-    async def outcome(checkout_id: str, wait: float = Wait, shop: Shop = storefront) -> JSONResponse:
-        found = await checkouts.checkout_outcome(deps, shop.shop_id, checkout_id, wait_s=wait)
+    async def outcome(checkout_id: str, wait: float = Wait, until: Until = "settled",
+                      shop: Shop = storefront) -> JSONResponse:
+        found = await checkouts.checkout_outcome(deps, shop.shop_id, checkout_id, wait_s=wait,
+                                                 final_only=until == "final")
         if found is None:
             raise ApiError(404, "checkout_not_found", f"no checkout {checkout_id!r} for this shop (yet)")
         return _answer(found, deps)
