@@ -8,6 +8,7 @@ makes) plus scripted answers.
 - Members: 4MemAdd/4MemChg store the token's card, 4MemRefM shows it masked with its expiry (YYYY-MM), company
   code and `KaiinStatus` (0 valid, 3 invalidated), 4MemInval (K75 twice), 4MemDel (K70 unless invalidated); a
   KaiinId is never registered twice (K69); an unknown or deleted member is K71.
+- 1TokenSearch answers OK while the token is unspent, KI2 once used, KHZ for a token it never issued.
 - `script(operation, *answers)` queues answers for the next calls of one gateway operation (a decline, an
   unknown outcome, an exception as if the process died after sending, or a coroutine that runs while the call
   is on the wire); `down` makes every call `not_sent`.
@@ -121,7 +122,16 @@ class FakeCardGateway:
             return self._charge(call)
         if op in (Op.MEM_ADD, Op.MEM_CHG, Op.MEM_REF, Op.MEM_INVAL, Op.MEM_DEL):
             return self._member_call(call)
+        if op is Op.TOKEN_SEARCH:
+            return self._token_search(call)
         return self._process_call(call)
+
+    def _token_search(self, call: GatewayCall) -> GatewayAnswer:
+        """1TokenSearch: OK while the token is usable (it is not spent by asking), else KHZ or KI2."""
+        found = self._tokens.get(call.token.get_secret_value()) if call.token is not None else None
+        if found is None:
+            return self._declined("KHZ")
+        return self._declined("KI2") if found[1] else self._ok()
 
     # -- Master: 1Auth, 1Gathering ------------------------------------------------------------------------
     def _charge(self, call: GatewayCall) -> GatewayAnswer:

@@ -22,6 +22,12 @@ SELECT count(*) FILTER (WHERE state = 'unknown') AS unknown_outcome,
 FROM payments
 WHERE state = 'unknown' OR unknown_operation IS NOT NULL OR previous_hold IS NOT NULL
 """
+_PROBES_BY_RESULT = """
+SELECT count(*) FILTER (WHERE status = 'ok') AS unspent,
+       count(*) FILTER (WHERE status = 'declined') AS spent_or_unusable,
+       count(*) FILTER (WHERE status NOT IN ('ok', 'declined')) AS inconclusive
+FROM gateway_attempts WHERE action = 'token_probe'
+"""
 _OLDEST_UNKNOWN = "SELECT extract(epoch FROM now() - min(updated_at)) FROM payments WHERE state = 'unknown'"
 _RETRIES = """
 SELECT count(*) AS waiting, count(*) FILTER (WHERE due_at < now() - interval '10 minutes') AS overdue
@@ -56,6 +62,10 @@ def watch_attention(metrics: ServiceMetrics, pool: PoolSource) -> None:
                  documentation="Payments an operator must act on: unknown outcome, unknown operation, two live holds; "
                                "and members' card changes of unknown outcome (resolved at the member's next request "
                                "or by an operator).")
+    watch_counts(metrics, pool, name="payment_token_probes", label="result", query=_PROBES_BY_RESULT,
+                 documentation="1TokenSearch probes of token charges of unknown outcome (design §6.2): unspent "
+                               "(the charge never happened: sent again or declined, no operator needed), "
+                               "spent_or_unusable (left for an operator), inconclusive (the probe's own outcome).")
     watch_value(metrics, pool, name="payment_oldest_unknown_seconds", query=_OLDEST_UNKNOWN,
                 documentation="Age of the oldest payment of unknown outcome (0: none).")
     watch_counts(metrics, pool, name="payment_renewal_retries", label="kind", query=_RETRIES,

@@ -36,6 +36,7 @@ class GatewayOperation(StrEnum):
     MEM_DEL = "4MemDel"
     MEM_REF = "4MemRefM"
     SECURE = "3Secure"  # never sent by this service: the buyer's browser carries it (design §6.7)
+    TOKEN_SEARCH = "1TokenSearch"  # noqa: S105 - an OperateId, not a secret
 
 
 CHARGES = frozenset({GatewayOperation.AUTH, GatewayOperation.GATHERING})

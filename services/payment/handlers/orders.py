@@ -35,6 +35,7 @@ from services.payment.domain.model import (
     skip_payment,
     will_retry,
 )
+from services.payment.domain.token_probe import settled_by_probe
 from services.payment.handlers.authentication import ask_authentication, authentication_issue, kept_token
 from services.payment.handlers.card_changes import settle_open_change
 from services.payment.handlers.deps import Deps
@@ -49,7 +50,15 @@ from services.payment.handlers.steps import (
     save_and_publish,
     take_step,
 )
-from services.payment.ports import CredentialsUnreadable, GatewayAnswer, MemberCard, MemberKey, UnitOfWork
+from services.payment.handlers.token_probe import probe_token, settle_by_token
+from services.payment.ports import (
+    CredentialsUnreadable,
+    GatewayAnswer,
+    GatewayCall,
+    MemberCard,
+    MemberKey,
+    UnitOfWork,
+)
 
 log = get_logger(__name__)
 
@@ -69,6 +78,8 @@ async def place_payment(deps: Deps, order: PlaceOrder, token: SecretStr | None, 
         return await _record_skip(deps, order, inbound=inbound)
     await _acquire_member(deps, order.shop_id, order.choice.member_id, holder=order.order_id)
     await _settle_card_change(deps, order)
+    if token is not None:
+        await _probe_interrupted(deps, order, token)
     async with deps.uow() as uow:
         payment = await _load_or_open(deps, uow, order, token=token, inbound=inbound)
     payment = await drive_order(deps, payment, token=token, inbound=inbound)
@@ -141,8 +152,9 @@ async def drive_order(deps: Deps, payment: Payment, *, token: SecretStr | None, 
     order id unless a retry runs) is renewed with each, so a long sequence of slow calls keeps it."""
     while (planned := order_call(payment)) is not None:
         renew = partial(_renew_member, deps, payment, holder or payment.order_id) if payment.member_id else None
+        settle = partial(settle_by_token, deps) if token is not None else None
         payment = await take_step(deps, planned, partial(_apply_answer, deps=deps, inbound=inbound), token=token,
-                                  also=renew)
+                                  also=renew, settle=settle)
     return payment
 
 
@@ -194,6 +206,27 @@ async def settle_interrupted(deps: Deps, uow: UnitOfWork, payment: Payment, *, i
         payment = await _apply(deps, uow, payment, attempt=attempt, answer=GatewayAnswer(reply=INTERRUPTED),
                                inbound=inbound)
     return payment
+
+
+async def _probe_interrupted(deps: Deps, order: PlaceOrder, token: SecretStr) -> None:
+    """A token charge left `sending` by a crash, found when the order comes again with its token: probe the token
+    (`domain/token_probe.py`); unspent, the charge counts as not sent, so the flow goes on instead of review."""
+    async with deps.uow() as uow:
+        charges = [a for a in await uow.attempts.sending(order.order_id) if a.operation in CHARGES and not a.kaiin_id]
+        credentials = await uow.shops.credentials(order.shop_id) if charges else None
+    if credentials is None:
+        return
+    for attempt in charges:
+        call = GatewayCall(operation=attempt.operation, credentials=credentials, token=token,
+                           free1=order.payment_number)
+        settled = settled_by_probe(INTERRUPTED, await probe_token(deps, call, shop_id=order.shop_id,
+                                                                   order_id=order.order_id))
+        if settled is INTERRUPTED:
+            continue
+        async with deps.uow() as uow:
+            payment = await uow.payments.get(order.order_id, lock=True)
+            if payment is not None and attempt in await uow.attempts.sending(order.order_id):
+                await _apply(deps, uow, payment, attempt=attempt, answer=GatewayAnswer(reply=settled), inbound=None)
 
 
 async def _open(deps: Deps, uow: UnitOfWork, order: PlaceOrder, *, token: SecretStr | None,

@@ -31,6 +31,8 @@ T = TypeVar("T")
 Apply = Callable[[UnitOfWork, Attempt, GatewayAnswer], Awaitable[T]]
 """Applies a gateway answer inside the unit of work after the call; gets the attempt as recorded."""
 Also = Callable[[UnitOfWork], Awaitable[None]]
+Settle = Callable[["RecordedCall", GatewayAnswer], Awaitable[GatewayAnswer]]
+"""Looks again at an answer before it is applied, outside any unit (the token probe of an unknown charge)."""
 
 
 class PaymentNotFound(LookupError):
@@ -46,7 +48,7 @@ class RecordedCall:
 
 
 async def take_step(deps: Deps, planned: PlannedCall, apply: Apply[T], *, token: SecretStr | None = None,
-                    also: Also | None = None) -> T:
+                    also: Also | None = None, settle: Settle | None = None) -> T:
     """One gateway call: pause first when resending a call that did not leave, record it (with `also`, e.g.
     renewing a lease, in the same unit), send it outside any unit, apply the answer in a new unit.
     Raises `CallImpossible` (nothing recorded) when the call lacks credentials, a pair or a member key."""
@@ -56,7 +58,7 @@ async def take_step(deps: Deps, planned: PlannedCall, apply: Apply[T], *, token:
         recorded = await record_call(deps, uow, planned, token=token)
         if also is not None:
             await also(uow)
-    return await send_recorded(deps, recorded, apply)
+    return await send_recorded(deps, recorded, apply, settle=settle)
 
 
 async def record_call(deps: Deps, uow: UnitOfWork, planned: PlannedCall, *,
@@ -68,9 +70,12 @@ async def record_call(deps: Deps, uow: UnitOfWork, planned: PlannedCall, *,
     return RecordedCall(attempt, call)
 
 
-async def send_recorded(deps: Deps, recorded: RecordedCall, apply: Apply[T]) -> T:
-    """Send a recorded call (its unit has committed: never inside a unit of work), then apply the answer."""
+async def send_recorded(deps: Deps, recorded: RecordedCall, apply: Apply[T], *, settle: Settle | None = None) -> T:
+    """Send a recorded call (its unit has committed: never inside a unit of work), then apply the answer (after
+    `settle` had a look at it)."""
     answer = await deps.gateway.send(recorded.call)
+    if settle is not None:
+        answer = await settle(recorded, answer)
     async with deps.uow() as uow:
         return await apply(uow, recorded.attempt, answer)
 

@@ -35,7 +35,7 @@ async def test_a_reset_after_processing_is_unknown_never_retried_and_resolved_as
     [tx] = await harness.ledger(MerchantFree1=order.payment_number)
     assert tx["state"] == "authorized"
     assert [(a["operation"], a["status"], a["reason"]) for a in view["history"]] == [
-        ("1Auth", "unknown", "connection_reset")]
+        ("1Auth", "unknown", "connection_reset"), ("1TokenSearch", "declined", None)]  # the token was spent: KI2
 
     assert await _needing_operator(harness) == [(order.order_id, "unknown")]  # the console's review queue
 
@@ -59,12 +59,30 @@ async def _needing_operator(harness: PaymentHarness) -> list[tuple[str, str]]:
 
 async def test_an_unknown_outcome_resolved_as_not_authorized_declines_with_the_shop_message(
         harness: PaymentHarness) -> None:
-    order, _ = await unknown_order(harness, fault="http_5xx")
+    order, _ = await unknown_order(harness, fault="garbage")
     response = await resolve(harness, order.order_id, {"outcome": "not_authorized"})
     assert response.status_code == 200, response.text
     declined = await eventually(lambda: _event(harness, order.order_id, "payment.declined.v1"))
     assert isinstance(declined, PaymentDeclined)
     assert (declined.resolution, declined.codes, declined.buyer_message) == ("operator", [], BUYER_SHOP)
+
+
+async def test_a_token_charge_the_gateway_never_processed_is_probed_and_sent_again_never_reviewed(
+        harness: PaymentHarness) -> None:
+    """5xx without processing: 1TokenSearch finds the token unspent, so the charge counts as not sent; sent again
+    within the budget (here refused each time) and then declined as not sent, without an operator."""
+    await harness.faults({"seed": 1, "operations": {"1Auth": {"http_5xx": 1.0}}})
+    order = order_placed(token=await harness.token())
+    await harness.publish(order)
+    declined = (await harness.outcome(order.order_id)).event_as(PaymentDeclined)
+    (await harness.admin.delete("/_emulator/faults")).raise_for_status()
+    assert declined.reason == "gateway_unreachable"
+    assert await harness.ledger(MerchantFree1=order.payment_number) == []
+    view = (await harness.api.get(f"/v1/shops/shop-1/payments/{order.order_id}",
+                                  headers={"X-Operator-Key": OPERATOR_KEY})).json()
+    assert [(a["operation"], a["status"], a["reason"]) for a in view["history"]] == [
+        ("1Auth", "not_sent", "token_unused"), ("1TokenSearch", "ok", None)] * 3
+    assert await _needing_operator(harness) == []
 
 
 async def test_resolving_needs_the_shops_own_operator_key_and_a_transaction_id(harness: PaymentHarness) -> None:

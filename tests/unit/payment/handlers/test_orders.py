@@ -20,6 +20,7 @@ from services.payment.domain.gateway import Outcome
 from services.payment.domain.model import InvalidTransition, PaymentState, Resolution
 from services.payment.handlers.orders import resolve_payment
 from services.payment.handlers.steps import PaymentNotFound
+from services.payment.ports import GatewayAnswer
 from tests.fakes.payment import PaymentFakes
 from tests.fakes.payment_gateway import answered
 from tests.unit.payment.handlers.builders import SHOP, inbound, order_placed, place
@@ -67,24 +68,64 @@ async def test_a_declined_card_is_declined_with_its_codes_and_the_r16_message(fa
                                                                        BUYER_CARD_COMPANY)
 
 
+def processed_then(fakes: PaymentFakes, ending: GatewayAnswer | BaseException):
+    """A scripted call the gateway processes (spending the token) before its reply is lost or its sender dies."""
+    async def on_the_wire(call):
+        fakes.gateway.process(call)
+        if isinstance(ending, BaseException):
+            raise ending
+        return ending
+
+    return on_the_wire
+
+
 async def test_an_unknown_outcome_is_reported_and_never_sent_again(fakes: PaymentFakes) -> None:
-    fakes.gateway.script(Op.AUTH, answered(Outcome.UNKNOWN, reason="timeout"))
+    fakes.gateway.script(Op.AUTH, processed_then(fakes, answered(Outcome.UNKNOWN, reason="timeout")))
     event = order_placed(token=fakes.gateway.token().get_secret_value())
     await place(fakes, event)
     await place(fakes, event)
     [unknown] = fakes.state.emitted(PaymentOutcomeUnknown)
-    assert (unknown.operation, unknown.reason, fakes.gateway.sent()) == ("1Auth", "timeout", [Op.AUTH])
+    assert (unknown.operation, unknown.reason) == ("1Auth", "timeout")
+    assert fakes.gateway.sent() == [Op.AUTH, Op.TOKEN_SEARCH]  # the probe found the token spent (KI2)
 
 
 async def test_an_attempt_interrupted_after_sending_is_unknown_when_the_order_comes_back(
         fakes: PaymentFakes) -> None:
-    fakes.gateway.script(Op.AUTH, RuntimeError("process died after sending"))
+    fakes.gateway.script(Op.AUTH, processed_then(fakes, RuntimeError("process died after sending")))
     event = order_placed(token=fakes.gateway.token().get_secret_value())
     with pytest.raises(RuntimeError):
         await place(fakes, event)
     payment = await place(fakes, event)
     [unknown] = fakes.state.emitted(PaymentOutcomeUnknown)
-    assert (payment.state, unknown.reason, fakes.gateway.sent()) == (PaymentState.UNKNOWN, "interrupted", [Op.AUTH])
+    assert (payment.state, unknown.reason) == (PaymentState.UNKNOWN, "interrupted")
+    assert fakes.gateway.sent() == [Op.AUTH, Op.TOKEN_SEARCH]
+
+
+async def test_an_unknown_token_charge_whose_token_is_unspent_is_sent_again_not_reviewed(fakes: PaymentFakes) -> None:
+    fakes.gateway.script(Op.AUTH, answered(Outcome.UNKNOWN, reason="http_5xx"))  # never processed
+    event = order_placed(token=fakes.gateway.token().get_secret_value())
+    payment = await place(fakes, event)
+    assert payment.state is PaymentState.AUTHORIZED and not fakes.state.emitted(PaymentOutcomeUnknown)
+    assert history(fakes, event.order_id) == [("1Auth", "not_sent"), ("1TokenSearch", "ok"), ("1Auth", "ok")]
+
+
+async def test_a_charge_interrupted_before_the_gateway_processed_it_is_probed_and_sent_again(
+        fakes: PaymentFakes) -> None:
+    fakes.gateway.script(Op.AUTH, RuntimeError("process died before the call arrived"))
+    event = order_placed(token=fakes.gateway.token().get_secret_value())
+    with pytest.raises(RuntimeError):
+        await place(fakes, event)
+    payment = await place(fakes, event)
+    assert payment.state is PaymentState.AUTHORIZED and not fakes.state.emitted(PaymentOutcomeUnknown)
+    assert fakes.gateway.sent() == [Op.AUTH, Op.TOKEN_SEARCH, Op.AUTH]
+
+
+async def test_a_probe_of_unknown_outcome_proves_nothing_and_the_charge_stays_unknown(fakes: PaymentFakes) -> None:
+    fakes.gateway.script(Op.AUTH, answered(Outcome.UNKNOWN, reason="timeout"))
+    fakes.gateway.script(Op.TOKEN_SEARCH, answered(Outcome.UNKNOWN, reason="timeout"))
+    event = order_placed(token=fakes.gateway.token().get_secret_value())
+    payment = await place(fakes, event)
+    assert payment.state is PaymentState.UNKNOWN and fakes.gateway.sent() == [Op.AUTH, Op.TOKEN_SEARCH]
 
 
 async def test_a_call_that_never_left_is_sent_again_within_the_budget_then_declined(fakes: PaymentFakes) -> None:
@@ -151,13 +192,13 @@ async def test_a_declined_link_declines_the_order_without_charging(fakes: Paymen
 
 
 async def test_an_operator_resolves_an_unknown_outcome_as_authorized(fakes: PaymentFakes) -> None:
-    fakes.gateway.script(Op.AUTH, answered(Outcome.UNKNOWN, reason="connection_reset"))
+    fakes.gateway.script(Op.AUTH, processed_then(fakes, answered(Outcome.UNKNOWN, reason="connection_reset")))
     event = order_placed(token=fakes.gateway.token().get_secret_value())
     await place(fakes, event)
     resolution = Resolution(authorized=True, transaction_id="1000000000077", approval_number="1234567")
     payment = await resolve_payment(fakes.deps, resolution, shop_id=SHOP, order_id=event.order_id)
     [authorized] = fakes.state.emitted(PaymentAuthorized)
-    [attempt] = fakes.state.attempts.values()
+    [attempt] = [a for a in fakes.state.attempts.values() if a.operation is Op.AUTH]
     assert (payment.state, authorized.resolution, attempt.resolution) == (PaymentState.AUTHORIZED, "operator",
                                                                           "authorized")
     assert fakes.state.outbox[-1].correlation_id == event.checkout_id  # no inbound: the order's checkout
@@ -166,7 +207,7 @@ async def test_an_operator_resolves_an_unknown_outcome_as_authorized(fakes: Paym
 
 
 async def test_resolving_another_shops_payment_is_not_found(fakes: PaymentFakes) -> None:
-    fakes.gateway.script(Op.AUTH, answered(Outcome.UNKNOWN, reason="timeout"))
+    fakes.gateway.script(Op.AUTH, processed_then(fakes, answered(Outcome.UNKNOWN, reason="timeout")))
     event = order_placed(token=fakes.gateway.token().get_secret_value())
     await place(fakes, event)
     with pytest.raises(PaymentNotFound):
