@@ -39,6 +39,7 @@ from services.payment.adapters.postgres.uow import PaymentUnitOfWork
 from services.payment.entrypoints import subscribers
 from services.payment.entrypoints.authentication_sweeper import AuthenticationSweeper
 from services.payment.entrypoints.http import actions, cards, internal, payments, three_d_secure
+from services.payment.entrypoints.janitor_worker import JanitorWorker
 from services.payment.entrypoints.retry_worker import RetryWorker
 from services.payment.handlers.deps import Deps, Policy
 from services.payment.ports import Clock
@@ -54,13 +55,17 @@ class PaymentResources:
     after the consumer and the worker stopped). The API role (`delivery.roles`) starts neither the consumer nor
     the retry worker; its operator actions call the gateway through the same client."""
 
-    def __init__(self, settings: PaymentSettings, deps: Deps, http: httpx.AsyncClient, *, role: Role) -> None:
+    def __init__(self, settings: PaymentSettings, deps: Deps, http: httpx.AsyncClient, *, role: Role,
+                 metrics: ServiceMetrics) -> None:
         self._settings = settings
         self._role = role
         self._deps = deps
         self._http = http
         self._retries = RetryWorker(deps, settings.retries)
         self._sweeper = AuthenticationSweeper(deps, interval_s=settings.authentication_sweep_s)
+        settled = metrics.counter("payment_janitor_settled", "Payments the janitor settled as unknown (a call "
+                                  "still sending past janitor.stuck_after_s): each is an order in review (§6.9).")
+        self._janitor = JanitorWorker(deps, settings.janitor, settled)
 
     async def start(self, runtime: ServiceRuntime) -> None:
         if self._settings.uses_dev_secrets:
@@ -77,6 +82,9 @@ class PaymentResources:
         if self._settings.retries.enabled:
             self._retries.start()
             runtime.add_component("retry_worker", stop=self._retries.stop, healthy=lambda: self._retries.healthy)
+        if self._settings.janitor.enabled:
+            self._janitor.start()
+            runtime.add_component("janitor", stop=self._janitor.stop, healthy=lambda: self._janitor.healthy)
 
     async def stop(self) -> None:
         await self._http.aclose()
@@ -105,8 +113,8 @@ def create_app(settings: PaymentSettings | None = None, *, clock: Clock | None =
                storefront_key_router(storefront_keys, settings.internal_token),
                payments.router(deps, guard), actions.router(deps, guard), cards.operator_router(deps, guard),
                cards.storefront_router(deps, storefront_guard(storefront_keys.opens)), three_d_secure.router(deps)]
-    return service_app(runtime, settings=settings, resources=[PaymentResources(settings, deps, http, role=role)],
-                       routers=routers, role=role)
+    resources = PaymentResources(settings, deps, http, role=role, metrics=metrics)
+    return service_app(runtime, settings=settings, resources=[resources], routers=routers, role=role)
 
 
 def _policy(settings: PaymentSettings) -> Policy:

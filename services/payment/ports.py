@@ -175,6 +175,10 @@ class PaymentRepository(Protocol):
     async def kept_token(self, order_id: str) -> str | None: ...
     async def authentication_overdue(self, now: datetime, *, limit: int = 100) -> list[str]: ...
 
+    async def stuck(self, *, sending_before: datetime, limit: int) -> list[Payment]:
+        """Pending payments with an order-flow attempt `sending` since before `sending_before`, row-locked for
+        this unit and skipping rows another unit holds (any number of janitors at once)."""
+
 
 class AttemptRepository(Protocol):
     async def add(self, attempt: Attempt) -> None: ...

@@ -57,6 +57,16 @@ class RetrySettings(BaseModel):
     stop_timeout_s: float = Field(default=10.0, gt=0, description="a pass in flight may finish this long at stop")
 
 
+class JanitorSettings(BaseModel):
+    """The janitor (design §6.9): settles payments stuck past a deadline as unknown, so an operator sees them."""
+
+    enabled: bool = Field(default=True, description="run the janitor in this process (worker role)")
+    interval_s: float = Field(default=30.0, gt=0, description="time between two sweeps")
+    stuck_after_s: float = Field(default=300.0, gt=0, description="a call still `sending` after this is settled as "
+                                 "interrupted (unknown); keep it well above the gateway's read timeout")
+    batch_size: int = Field(default=100, ge=1, le=1000, description="payments settled per sweep")
+
+
 class PaymentSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="PAYMENT_")
 
@@ -77,6 +87,7 @@ class PaymentSettings(ServiceSettings):
     gateway: GatewaySettings = Field(default_factory=GatewaySettings)
     operations: OperationSettings = Field(default_factory=OperationSettings)
     retries: RetrySettings = Field(default_factory=RetrySettings)
+    janitor: JanitorSettings = Field(default_factory=JanitorSettings)
     member_lease_s: float = Field(
         default=120.0, gt=0,
         description="a member's card work (link, charge, unlink) runs one order at a time; a crashed holder's "

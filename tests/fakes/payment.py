@@ -148,6 +148,13 @@ class FakePayments:
         due.sort(key=lambda p: p.authentication.request.deadline if p.authentication else now)
         return [p.order_id for p in due[:limit]]
 
+    async def stuck(self, *, sending_before, limit: int) -> list[Payment]:
+        stuck = {a.order_id for a in self._state.attempts.values() if a.status is AttemptStatus.SENDING
+                 and a.action is None and a.started_at < sending_before}
+        found = [p for p in self._state.payments.values()
+                 if p.state is PaymentState.PENDING and p.order_id in stuck]
+        return found[:limit]
+
 
 class FakeAttempts:
     """`AttemptRepository`: the operation history, in the order the calls started."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from functools import partial
 from types import SimpleNamespace
 
@@ -30,8 +31,10 @@ from services.payment.adapters.gateway import EscottCardGateway
 from services.payment.adapters.ids import RandomIds
 from services.payment.adapters.postgres.uow import PaymentUnitOfWork
 from services.payment.app import MIGRATIONS
+from services.payment.domain.gateway import GatewayOperation, Outcome, Reply
 from services.payment.domain.model import PaymentState
 from services.payment.handlers.deps import Deps, Policy
+from services.payment.handlers.janitor import sweep_stuck
 from services.payment.handlers.orders import place_payment
 from services.payment.ports import Credentials, GatewayAnswer, GatewayCall
 from tests.integration.payment.conftest import TEST_KEY
@@ -50,6 +53,16 @@ class DiesAfterSending:
     async def send(self, call: GatewayCall) -> GatewayAnswer:
         self.calls.append(call)
         raise RuntimeError("process died after sending")
+
+
+class TokenSpent(DiesAfterSending):
+    """After the restart: 1TokenSearch says the token was used (KI2), so the gateway processed the lost call."""
+
+    async def send(self, call: GatewayCall) -> GatewayAnswer:
+        if call.operation is not GatewayOperation.TOKEN_SEARCH:
+            return await super().send(call)
+        self.calls.append(call)
+        return GatewayAnswer(reply=Reply(outcome=Outcome.DECLINED, codes=("KI2",)))
 
 
 @pytest.fixture
@@ -87,9 +100,10 @@ async def test_an_attempt_interrupted_after_sending_becomes_unknown_and_is_never
     crashing = DiesAfterSending()
     with pytest.raises(RuntimeError):
         await place_payment(handlers(uow, crashing), order, token)
-    second = DiesAfterSending()
+    second = TokenSpent()
     payment = await place_payment(handlers(uow, second), order, token)
-    assert (payment.state, len(crashing.calls), second.calls) == (PaymentState.UNKNOWN, 1, [])
+    assert (payment.state, len(crashing.calls)) == (PaymentState.UNKNOWN, 1)
+    assert [c.operation for c in second.calls] == [GatewayOperation.TOKEN_SEARCH]  # a probe, never the charge
     [event] = await outbox_events(pool)
     assert (event["type"], event["data"]["reason"], event["data"]["operation"]) == (
         "payment.outcome_unknown.v1", "interrupted", "1Auth")
@@ -118,3 +132,15 @@ async def test_an_order_whose_sealed_token_does_not_open_is_dead_lettered_not_de
     reason = dict(dead.headers)["dlq-reason"].decode()
     assert reason.startswith(f"permanent error: order {placed.order_id}: the sealed card token does not open")
     assert await harness.ledger() == []
+
+
+async def test_the_janitor_settles_a_call_left_sending_on_real_postgres_once(uow, pool) -> None:
+    order, token = translate.place_order(order_placed(token="T" * 40), TokenSealer(DEV_ONLY_SEAL_KEY))
+    with pytest.raises(RuntimeError):
+        await place_payment(handlers(uow, DiesAfterSending()), order, token)
+    deps = handlers(uow, DiesAfterSending())
+    assert await sweep_stuck(deps, stuck_after=timedelta(hours=1), limit=10) == 0  # too recent: maybe alive
+    assert await sweep_stuck(deps, stuck_after=timedelta(0), limit=10) == 1
+    assert await sweep_stuck(deps, stuck_after=timedelta(0), limit=10) == 0
+    [event] = await outbox_events(pool)
+    assert (event["type"], event["data"]["reason"]) == ("payment.outcome_unknown.v1", "interrupted")

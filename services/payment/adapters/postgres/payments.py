@@ -91,6 +91,13 @@ class PaymentsSql:
         row = await self._conn.fetchrow(sql, order_id)
         return _payment(row) if row else None
 
+    async def stuck(self, *, sending_before: datetime, limit: int) -> list[Payment]:
+        rows = await self._conn.fetch(
+            "SELECT p.* FROM payments p WHERE p.state = 'pending' AND EXISTS (SELECT 1 FROM gateway_attempts a "
+            "WHERE a.order_id = p.order_id AND a.status = 'sending' AND a.action IS NULL AND a.started_at < $1) "
+            "ORDER BY p.updated_at LIMIT $2 FOR UPDATE OF p SKIP LOCKED", sending_before, limit)
+        return [_payment(r) for r in rows]
+
     async def add(self, payment: Payment, *, correlation_id: str) -> Payment:
         """Insert the new payment as version 1; a second insert for the same order fails (primary key)."""
         added = replace(payment, version=1)
