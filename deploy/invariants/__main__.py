@@ -27,7 +27,7 @@ def sources_from(args: argparse.Namespace, env: dict[str, str]) -> Sources:
         emulator_url=args.emulator_url or f"http://127.0.0.1:{env.get('ESCOTT_EMULATOR_PORT', '8899')}",
         sink_url=args.sink_url or f"http://127.0.0.1:{env.get('SMTP_SINK_HTTP_PORT', '8026')}",
         kafka=KafkaSettings(), logs=list(args.logs), known_secrets=read_known_secrets(args.secrets),
-        accepted={(str(a), str(b)) for a, b in accepted}, payment_metrics_url=args.payment_metrics,
+        accepted={(str(a), str(b)) for a, b in accepted}, payment_metrics_urls=args.payment_metrics,
     )
 
 
@@ -38,7 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--accepted", type=Path, help="JSON list of [shop_id, checkout_id] a driver saw accepted")
     parser.add_argument("--emulator-url")
     parser.add_argument("--sink-url")
-    parser.add_argument("--payment-metrics", help="payment's /metrics URL (the janitor's counters)")
+    parser.add_argument("--payment-metrics", nargs="*", default=[],
+                        help="/metrics URLs of every payment process (the janitor's counts, summed)")
     parser.add_argument("--json", action="store_true", help="also print the verdicts as JSON")
     args = parser.parse_args(argv)
     verdicts, text = report(run(sources_from(args, dict(os.environ))))

@@ -31,7 +31,7 @@ from deploy.invariants.facts import (
 from deploy.invariants.secrets import SecretScanner
 
 GROUPS = ("checkout", "payment", "subscription", "notification")
-JANITOR_METRICS = ("payment_janitor_",)
+JANITOR_METRICS = ("payment_janitor_settled_total", "payment_token_probes")
 
 
 @dataclass(kw_only=True)
@@ -45,7 +45,7 @@ class Sources:
     logs: list[Path] = field(default_factory=list)
     known_secrets: list[str] = field(default_factory=list)
     accepted: set[tuple[str, str]] = field(default_factory=set)
-    payment_metrics_url: str | None = None
+    payment_metrics_urls: list[str] = field(default_factory=list)
 
 
 async def read_facts(sources: Sources) -> Facts:
@@ -57,8 +57,10 @@ async def read_facts(sources: Sources) -> Facts:
     await _read_subscription(sources.databases["subscription"], facts)
     async with httpx.AsyncClient(timeout=30) as http:
         await _read_gateway_and_sink(http, sources, scanner=scanner, facts=facts)
-        if sources.payment_metrics_url:
-            facts.janitor = await _read_janitor_metrics(http, sources.payment_metrics_url)
+        for url in sources.payment_metrics_urls:  # the janitor runs in the workers: sum every process's count
+            for name, value in (await _read_janitor_metrics(http, url)).items():
+                if name.startswith("payment_janitor_") or name not in facts.janitor:  # probes: from the database
+                    facts.janitor[name] = facts.janitor.get(name, 0.0) + value
     await _read_topics(sources.kafka, scanner, facts)
     _scan_logs(sources.logs, scanner, facts)
     return facts
@@ -115,7 +117,11 @@ async def _read_gateway_and_sink(http: httpx.AsyncClient, sources: Sources, *, s
 
 async def _read_janitor_metrics(http: httpx.AsyncClient, url: str) -> dict[str, float]:
     found: dict[str, float] = {}
-    for line in (await http.get(url)).text.splitlines():
+    try:
+        text = (await http.get(url)).text
+    except httpx.HTTPError:
+        return found
+    for line in text.splitlines():
         if line.startswith(JANITOR_METRICS):
             name, _, value = line.rpartition(" ")
             found[name] = found.get(name, 0.0) + float(value)

@@ -181,7 +181,7 @@ def dead_letters_explained(facts: Facts) -> Verdict:
 def janitor_findings(facts: Facts) -> Verdict:
     """What payment's janitor moved (read from its /metrics): information, never a violation by itself."""
     found = ", ".join(f"{k} {v:.0f}" for k, v in sorted(facts.janitor.items())) or "no janitor metrics"
-    return Verdict(name="janitor", summary=found, violations=0)
+    return Verdict(name="janitor, token probes", summary=found, violations=0)
 
 
 RULES: tuple[Callable[[Facts], Verdict], ...] = (

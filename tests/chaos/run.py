@@ -138,7 +138,9 @@ class Chaos:
         sources = Sources(databases=self.world.databases, emulator_url=self.world.url("emulator"),
                           sink_url=self.world.url("smtp-sink"), kafka=self.world.kafka_settings,
                           logs=[self.world.log_path], known_secrets=self.load.secrets(),
-                          accepted=self.load.accepted, payment_metrics_url=f"{self.world.url('payment')}/metrics")
+                          accepted=self.load.accepted,
+                          payment_metrics_urls=[f"{self.world.url(n)}/metrics" for n in self.world.programs()
+                                                if n.startswith("payment")])
         self.outcome.verdicts = judge(await read_facts(sources))
         stats = (await self.http.get(f"{self.world.url('emulator')}/_emulator/stats")).json()
         sink = (await self.http.get(f"{self.world.url('smtp-sink')}/stats")).json()

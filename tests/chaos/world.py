@@ -27,10 +27,11 @@ NOT_RUN = ("console", "storefront")  # browser-facing pages: nothing of the orde
 HEALTH_TIMEOUT_S = 180.0
 # Shorter than the defaults so the run settles within minutes, each still above what it must outlast: a gateway
 # call's read timeout 5 s (no_answer faults hold until it), operation and member leases 15 s, a mail's sending
-# lease 40 s (above the 30 s SMTP conversation limit).
+# lease 40 s (above the 30 s SMTP conversation limit), the janitor's deadline 30 s.
 FAST_RECOVERY = {"PAYMENT_GATEWAY__READ_TIMEOUT_S": "5", "PAYMENT_OPERATIONS__LEASE_S": "15",
                  "PAYMENT_MEMBER_LEASE_S": "15", "NOTIFICATION_DISPATCH__SENDING_LEASE_S": "40",
-                 "NOTIFICATION_DISPATCH__BACKOFF_INITIAL_S": "1"}
+                 "NOTIFICATION_DISPATCH__BACKOFF_INITIAL_S": "1", "PAYMENT_JANITOR__STUCK_AFTER_S": "30",
+                 "PAYMENT_JANITOR__INTERVAL_S": "5"}
 
 
 @contextlib.contextmanager
