@@ -21,7 +21,7 @@ PODMAN_BUILD = podman build -f deploy/Containerfile --format docker $(HOST_CA) -
 
 .PHONY: setup venv kafka-libs postgres browser run test test-unit test-images test-containers test-containers-short \
         lint monitoring docs kustomize image images test-deploy bench-emulator bench-checkout \
-        bench-notification bench-bulk-capture bench-renewals bench-renewals-e2e chaos chaos-short clean
+        bench-notification bench-bulk-capture bench-renewals bench-renewals-e2e bench-payment-workers chaos chaos-short clean
 
 setup: venv kafka-libs postgres
 
@@ -124,6 +124,11 @@ bench-renewals: setup
 
 bench-renewals-e2e: setup
 	$(PY) bench/renewals_bench.py --end-to-end
+
+# Payment workers: throughput at 200 ms gateway latency with 1, 2, 3 workers, then one of three killed mid-load
+# (exit 1 if an order is lost or authorized or mailed twice). bench/payment_workers_bench.py.
+bench-payment-workers: setup
+	$(PY) bench/payment_workers_bench.py
 
 # The chaos run (tests/chaos): the whole stack on its own PostgreSQL and Kafka, fed while services are killed, the
 # broker and the database restart and the gateway and SMTP fail; exit 1 on any violated invariant.

@@ -61,7 +61,7 @@ def named_processes(runner: int) -> dict[str, int]:
             continue
         module = words[words.index("-m") + 1]
         name = {"emulator": "emulator", "deploy.local.smtp_sink": "smtp-sink"}.get(module, module.split(".")[-1])
-        found[name] = pid
+        found[f"{name}:{pid}" if name in found else name] = pid  # several processes of a role (payment workers)
     return found
 
 
@@ -140,7 +140,7 @@ class Snapshot:
         """CPU per process in core-ms per unit, the system total, commits and records per unit."""
         spent: dict[str, float] = {}
         for name, value in self.cpu.items():
-            role = "postgres" if name.startswith("postgres:") else name
+            role = name.split(":", 1)[0]  # postgres:<pid>, payment:<pid> (a service's API and workers add up)
             spent[role] = spent.get(role, 0.0) + value - before.cpu.get(name, 0.0)
         per = {k: v * 1000 / count for k, v in spent.items()}
         system = sum(v for k, v in per.items() if k in SYSTEM)
