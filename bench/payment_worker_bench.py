@@ -72,7 +72,7 @@ async def last_order_placed(bootstrap: str, topic: str) -> OrderPlaced:
     raise SystemExit("no OrderPlaced in the warm-up")
 
 
-def copies(template: OrderPlaced, tokens: list[str], sealer: TokenSealer, run: str) -> list[OrderPlaced]:
+def copies(template: OrderPlaced, tokens: list[str], *, sealer: TokenSealer, run: str) -> list[OrderPlaced]:
     prefix = template.payment_number[:8]
     return [OrderPlaced.model_validate({**template.model_dump(), **{
         "order_id": f"ord-bench-{run}-{n}", "checkout_id": f"chk-bench-{run}-{n}",
@@ -82,7 +82,7 @@ def copies(template: OrderPlaced, tokens: list[str], sealer: TokenSealer, run: s
     }}) for n, token in enumerate(tokens)]
 
 
-async def wait_for_outcomes(bootstrap: str, topic: str, start: dict[TopicPartition, int], order_ids: set[str],
+async def wait_for_outcomes(bootstrap: str, topic: str, *, start: dict[TopicPartition, int], order_ids: set[str],
                             timeout: float) -> dict[str, int]:
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
@@ -136,7 +136,7 @@ async def main(args: argparse.Namespace, bootstrap: str) -> None:
         await shop.http.post(f"{stack.urls['emulator']}/_emulator/reset")  # counters from zero (tokens too)
         tokens = [await shop.token() for _ in range(args.orders)]
         run = uuid.uuid4().hex[:6]
-        orders = copies(template, tokens, TokenSealer(DEV_ONLY_SEAL_KEY), run)
+        orders = copies(template, tokens, sealer=TokenSealer(DEV_ONLY_SEAL_KEY), run=run)
         signal_all(pids, ("payment",), signal.SIGSTOP)
         start = await end_offsets(bootstrap, prefix + PAYMENTS_EVENTS)
         producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, linger_ms=5)
@@ -153,8 +153,8 @@ async def main(args: argparse.Namespace, bootstrap: str) -> None:
         before = await Snapshot.take(scope)
         began = time.perf_counter()
         signal_all(pids, ("payment",), signal.SIGCONT)
-        outcomes = await wait_for_outcomes(bootstrap, prefix + PAYMENTS_EVENTS, start,
-                                           {o.order_id for o in orders}, timeout=args.timeout)
+        outcomes = await wait_for_outcomes(bootstrap, prefix + PAYMENTS_EVENTS, start=start,
+                                           order_ids={o.order_id for o in orders}, timeout=args.timeout)
         wall = time.perf_counter() - began
         after = await Snapshot.take(scope)
         stats = await shop.emulator("stats")

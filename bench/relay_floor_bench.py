@@ -37,7 +37,7 @@ def producer(bootstrap: str) -> AIOKafkaProducer:
     return AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, linger_ms=2)
 
 
-async def relay(bootstrap: str, source: str, target: str | None, count: int) -> None:
+async def relay(bootstrap: str, source: str, *, target: str | None, count: int) -> None:
     """Consume `source`; publish each record to `target` (or, as the sink, count to `count` and exit)."""
     consumer = AIOKafkaConsumer(source, bootstrap_servers=bootstrap, group_id=f"{source}-relay",
                                 enable_auto_commit=False, auto_offset_reset="earliest")
@@ -131,6 +131,6 @@ if __name__ == "__main__":
     parser.add_argument("--bootstrap")
     cli = parser.parse_args()
     if cli.relay:
-        asyncio.run(relay(cli.bootstrap, cli.relay[0], cli.relay[1] or None, cli.records))
+        asyncio.run(relay(cli.bootstrap, cli.relay[0], target=cli.relay[1] or None, count=cli.records))
     else:
         run_benchmark(lambda bootstrap: main(cli, bootstrap))
