@@ -14,6 +14,7 @@ from web.common.api import Api, segment
 from web.common.forms import read_form
 from web.common.sessions import SessionStore, check_csrf
 from web.common.settings import ServiceUrls
+from web.common.throttle import FailureThrottle
 from web.console import dashboard, orders, review, shop_settings, subscriptions
 from web.console.context import HERE, Console, LoginRequired, NotFound
 from web.console.settings import ConsoleSettings
@@ -33,7 +34,7 @@ def create_app(settings: ConsoleSettings, urls: ServiceUrls) -> FastAPI:
 
     app = FastAPI(title="管理画面", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    _login_routes(app, console)
+    _login_routes(app, console, FailureThrottle())
     for module in (dashboard, orders, review, subscriptions, shop_settings):
         app.include_router(module.router(console))
     _error_handlers(app, console)
@@ -51,7 +52,7 @@ def create_app(settings: ConsoleSettings, urls: ServiceUrls) -> FastAPI:
     return app
 
 
-def _login_routes(app: FastAPI, console: Console) -> None:
+def _login_routes(app: FastAPI, console: Console, throttle: FailureThrottle) -> None:
     @app.get("/login", response_class=HTMLResponse)
     async def login_page(request: Request) -> Response:
         response = HTMLResponse("")
@@ -66,12 +67,18 @@ def _login_routes(app: FastAPI, console: Console) -> None:
         form = await read_form(request)
         check_csrf(console.store.load(request), form)
         shop_id, key = form.get("shop_id", "").strip(), form.get("operator_key", "")
+        attempt = f"{request.client.host if request.client else '-'}|{shop_id}"
+        session = console.store.load(request)
+        if throttle.blocked(attempt):
+            return console.render(request, None, "login.html", status=429, csrf=session.csrf if session else "",
+                                  error="ログインの失敗が続いたため、しばらくしてからお試しください。")
         answer = await console.api.call("checkout", "GET", f"/v1/shops/{segment(shop_id)}/settings", key=key) \
             if shop_id and key else None
         if answer is None or not answer.ok:
-            session = console.store.load(request)
+            throttle.failed(attempt)
             return console.render(request, None, "login.html", status=401, csrf=session.csrf if session else "",
                                   error="ショップIDまたはオペレーターキーが正しくありません。")
+        throttle.succeeded(attempt)
         response = RedirectResponse("/", status_code=303)
         console.store.end(request, response)
         session = console.store.start(response)  # a new id at login: no session fixation

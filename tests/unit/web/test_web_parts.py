@@ -9,6 +9,7 @@ from starlette.requests import Request
 
 from web.common.sessions import COOKIE, SessionStore, check_csrf
 from web.common.templating import Pages
+from web.common.throttle import FailureThrottle
 from web.console.chart import bar_chart
 from web.console.context import HERE
 from web.console.orders import _edit_body
@@ -100,3 +101,15 @@ def test_user_text_is_escaped_in_every_page():
     body = bytes(html.body).decode()
     assert "<script>x()" not in body and "<img src=x" not in body
     assert "&lt;script&gt;" in body and html.headers["X-Frame-Options"] == "DENY"
+
+
+def test_failed_logins_are_throttled_per_key_until_the_window_passes():
+    throttle = FailureThrottle(limit=3, window_s=60)
+    for _ in range(3):
+        assert not throttle.blocked("ip|shop")
+        throttle.failed("ip|shop")
+    assert throttle.blocked("ip|shop") and not throttle.blocked("ip|other-shop")
+    throttle._failures["ip|shop"][0] -= 61  # the oldest failure leaves the window
+    assert not throttle.blocked("ip|shop")
+    throttle.succeeded("ip|shop")
+    assert not throttle._failures
