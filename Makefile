@@ -21,7 +21,7 @@ PODMAN_BUILD = podman build -f deploy/Containerfile --format docker $(HOST_CA) -
 
 .PHONY: setup venv kafka-libs postgres browser run test test-unit test-images test-containers test-containers-short \
         lint monitoring docs kustomize image images test-deploy bench-emulator bench-checkout \
-        bench-payment-worker bench-relay-floor bench-notification bench-bulk-capture bench-renewals \
+        bench-checkout-past bench-payment-worker bench-relay-floor bench-notification bench-bulk-capture bench-renewals \
         bench-renewals-e2e bench-payment-workers chaos chaos-short clean
 
 setup: venv kafka-libs postgres
@@ -113,6 +113,9 @@ bench-emulator: venv
 
 bench-checkout: setup
 	$(PY) bench/checkout_bench.py
+
+bench-checkout-past: setup
+	$(PY) bench/checkout_bench.py --past-orders 1000000
 
 bench-payment-worker: setup
 	$(PY) bench/payment_worker_bench.py

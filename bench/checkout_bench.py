@@ -6,7 +6,9 @@ as processes.
 Starts what is missing (PostgreSQL; a throw-away Kafka unless KAFKA_BOOTSTRAP_SERVERS is set), runs the
 `make run` runner on fresh databases and a fresh topic prefix, then submits orders to the demo shop as a
 storefront would (`POST /v1/checkouts?wait=30`, each answer waits for the final outcome), with 0 ms and then
-200 ms gateway latency at the emulator. A round's clock stops when the SMTP sink has accepted the last order's
+200 ms gateway latency at the emulator (`--past-orders 1000000`: on databases pre-filled with a million past
+orders, payments, mails and inbox rows, generated in SQL, with EXPLAIN of the hot lookups and the scans of every
+big table per round). A round's clock stops when the SMTP sink has accepted the last order's
 mails (the goal is orders completed with their mails), not when the last checkout answers.
 
 Per round it prints: orders/s; p50/p99 of checkout -> completed (the answer) and of checkout -> last mail
@@ -30,6 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench import past_orders
 from bench.system_cost import Scope, Snapshot, listening_pid
 from tests.e2e.stack import PG, Shop, Stack, fresh_databases, quiet, run_benchmark
 
@@ -98,6 +101,7 @@ async def run_round(shop: Shop, scope: Scope, *, args: argparse.Namespace, laten
                 started_at[outcome["order_id"]] = wall
 
     mails_before = await mails_accepted(shop)
+    scans_before = await past_orders.scans(scope.databases) if args.past_orders else {}
     before = await Snapshot.take(scope)
     began = time.perf_counter()
     await asyncio.gather(*(one(t) for t in tokens))
@@ -113,6 +117,8 @@ async def run_round(shop: Shop, scope: Scope, *, args: argparse.Namespace, laten
           f"checkout->completed {quantiles(answered)}; checkout->last mail {quantiles(to_mail)}; outcomes "
           f"{statuses}; emulator max in flight {stats['max_in_flight']}", flush=True)
     print(after.report(before, count=args.orders, wall=wall), flush=True)
+    if args.past_orders:
+        print(past_orders.report_scans(scans_before, await past_orders.scans(scope.databases)), flush=True)
 
 
 async def main(args: argparse.Namespace, bootstrap: str) -> None:
@@ -129,6 +135,10 @@ async def main(args: argparse.Namespace, bootstrap: str) -> None:
         warmup = [await shop.token() for _ in range(args.warmup)]
         await asyncio.gather(*(shop.checkout(shop.body(t), wait=30) for t in warmup))
         per_order = await mails_per_order(shop, args.warmup)
+        if args.past_orders:
+            print(f"filling every growing table with {args.past_orders} past rows (SQL generate_series):", flush=True)
+            await past_orders.fill(databases, copies=args.past_orders, at_least=args.warmup)
+            print("hot lookups on the filled databases:\n" + await past_orders.explain(databases), flush=True)
         for latency in args.latencies:
             await shop.http.post(f"{stack.urls['emulator']}/_emulator/reset")
             await run_round(shop, scope, args=args, latency_ms=latency, per_order=per_order)
@@ -143,6 +153,8 @@ if __name__ == "__main__":
     parser.add_argument("--orders", type=int, default=600)
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--past-orders", type=int, default=0,
+                        help="first fill the databases with this many past orders, payments, mails, inbox rows ...")
     parser.add_argument("--latencies", type=lambda s: [int(x) for x in s.split(",")], default=[0, 200],
                         help="gateway latencies (ms) of the rounds, comma-separated")
     cli = parser.parse_args()
