@@ -35,7 +35,8 @@ async def _copy_expression(conn: asyncpg.Connection, table: str) -> tuple[list[s
     columns = await conn.fetch(
         "SELECT a.attname, format_type(a.atttypid, a.atttypmod) AS type, pg_get_expr(d.adbin, d.adrelid) AS dflt, "
         "a.attidentity <> '' AS identity, a.attgenerated <> '' AS generated FROM pg_attribute a "
-        "LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum WHERE a.attrelid = to_regclass($1::text) AND a.attnum > 0 AND NOT a.attisdropped "
+        "LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
+        "WHERE a.attrelid = to_regclass($1::text) AND a.attnum > 0 AND NOT a.attisdropped "
         "ORDER BY a.attnum", table)
     types = {c["attname"]: c["type"] for c in columns}
     indexes = await conn.fetch(
