@@ -20,6 +20,8 @@ from tests.chaos.load import Load
 from tests.chaos.schedule import Event, Profile, gateway_faults, plan
 from tests.chaos.world import World
 
+BROKER_START_TIMEOUT_S = 600.0  # the JVM alone took over 90 s at a load average of 50 (a failed start stops it)
+
 
 @dataclass(kw_only=True)
 class Outcome:
@@ -83,7 +85,7 @@ class Chaos:
                 self.background.append(asyncio.create_task(self.kill(second)))
             elif event.kind == "broker_restart":
                 began = time.monotonic()
-                await asyncio.to_thread(self.world.kafka.restart, hard=True)
+                await asyncio.to_thread(self.world.kafka.restart, BROKER_START_TIMEOUT_S, hard=True)
                 self.outcome.restart_s["broker"] = round(time.monotonic() - began, 1)
             elif event.kind == "postgres_restart":
                 took = await asyncio.to_thread(self.world.postgres.restart)
