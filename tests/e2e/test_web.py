@@ -222,6 +222,7 @@ async def test_a_member_subscribes_in_the_storefront_and_the_operator_pauses_it(
             "煎茶 定期便" in (await page.text_content("#subscriptions") or "")  # the card masked by the gateway
 
     await eventually(mypage_shows_card_and_subscription, timeout=30, message="my-page with card and subscription")
+    assert "定期便" in (await page.text_content("#delete-refusal") or "")  # no delete while it renews with it
     await shot(page, "storefront-mypage")
 
     operator = await (await browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 900})).new_page()
