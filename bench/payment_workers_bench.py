@@ -3,6 +3,7 @@ processes, and one worker of three killed (-9) mid-load.
 
     .venv/bin/python bench/payment_workers_bench.py [--orders 300] [--concurrency 128] [--workers 1,2,3]
                                                     [--worker-concurrency N] [--kill-orders 300] [--no-kill]
+                                                    [--kill-latency-ms 200]
 
 Each round runs the `make run` runner with `PAYMENT_WORKERS=N` (one payment API process, N workers) on fresh
 databases and topics, warms up, sets 200 ms latency on every e-SCOTT operation at the emulator, and submits
@@ -40,7 +41,7 @@ from bench.system_cost import Scope, Snapshot, listening_pid
 from tests.e2e.stack import PG, Shop, Stack, drop_databases, fresh_databases, quiet, run_benchmark
 
 LATENCY = {"seed": 16, "default": {"latency_ms": 200}}
-SETTLE_S = 180.0
+SETTLE_S = 300.0
 
 
 async def submit(shop: Shop, tokens: list[str], concurrency: int) -> tuple[dict[str, Any], list[float]]:
@@ -136,7 +137,7 @@ async def kill_round(bootstrap: str, args: argparse.Namespace) -> bool:
         shop = Shop(stack)
         target = _worker_url(stack, 2)
         port = target.rsplit(":", 1)[1].split("/")[0]
-        await shop.set_faults(LATENCY)
+        await shop.set_faults({**LATENCY, "default": {"latency_ms": args.kill_latency_ms}})
         tokens = [await shop.token() for _ in range(args.kill_orders)]
         load = asyncio.create_task(submit(shop, tokens, args.concurrency))
         deadline = time.monotonic() + 120
@@ -220,9 +221,12 @@ if __name__ == "__main__":
     parser.add_argument("--orders", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=128, help="storefront requests at once")
     parser.add_argument("--warmup", type=int, default=10)
-    parser.add_argument("--workers", type=lambda s: [int(x) for x in s.split(",")], default=[1, 2, 3])
+    parser.add_argument("--workers", type=lambda s: [int(x) for x in s.split(",") if x], default=[1, 2, 3],
+                        help="worker counts of the throughput rounds ('' for none)")
     parser.add_argument("--worker-concurrency", type=int, default=None)
     parser.add_argument("--kill-orders", type=int, default=300)
+    parser.add_argument("--kill-latency-ms", type=int, default=200, help="gateway latency of the kill round (a "
+                        "longer one makes it likelier that the kill cuts gateway calls)")
     parser.add_argument("--no-kill", action="store_true")
     cli = parser.parse_args()
     run_benchmark(lambda bootstrap: main(cli, bootstrap))
