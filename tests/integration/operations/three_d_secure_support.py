@@ -83,6 +83,12 @@ class TdsSystem:
         async with httpx.AsyncClient() as browser:
             return await browser.post(back.url, data={"EncryptValue": back.encrypt_value})
 
+    async def configure(self, three_d_secure: dict[str, Any]) -> None:
+        """The operator changes the shop's 3-D Secure setting (new orders follow it)."""
+        card = {**CARD_SETTINGS, "three_d_secure": three_d_secure}
+        response = await self.checkout.put("/v1/shops/tea/payment-methods/escott_card", json=card, headers=KEY)
+        assert response.status_code == 200, response.text
+
     async def ledger(self, payment_number: str) -> list[dict[str, Any]]:
         async with httpx.AsyncClient(base_url=self.emulator.url) as emulator:
             found: list[dict[str, Any]] = (await emulator.get("/_emulator/transactions",
