@@ -15,6 +15,7 @@ from a registry, and the label does its job.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import ctypes
 import os
@@ -182,8 +183,13 @@ class Testbed:
             print(f"removed containers left by an ended test session: {', '.join(left)}")
         if threading.current_thread() is threading.main_thread():
             self._previous_sigterm = signal.signal(signal.SIGTERM, _interrupt)
+        # A second interrupt during teardown (a server under test re-raising the signal it caught) aborts pytest's
+        # teardown before this fixture's: the interpreter's exit still closes the testbed.
+        atexit.register(self.close)
 
     def close(self) -> None:
+        if not self.containers and self.engine.service is None and self.engine.version == {}:
+            return  # closed already (atexit after the fixture's teardown)
         try:
             for container in reversed(self.containers):
                 with contextlib.suppress(Exception):  # remove_labelled below catches whatever this missed
@@ -192,6 +198,7 @@ class Testbed:
             remove_labelled(mine=True)
         finally:
             self.engine.stop()
+            self.engine.version = {}
             if self._previous_sigterm is not None:
                 signal.signal(signal.SIGTERM, self._previous_sigterm)
 
@@ -226,7 +233,10 @@ class Testbed:
 
 
 def _interrupt(signum, frame) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")  # pytest then tears the session down, containers included
+    """SIGTERM as Ctrl-C: pytest then tears the session down, containers included. Once: later SIGTERMs during
+    that teardown are ignored (SIGKILL remains, and the next session removes what it leaves)."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def _ready(container, what: str, wait) -> None:
