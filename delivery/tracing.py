@@ -23,12 +23,10 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import os
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from aiokafka.structs import ConsumerRecord
-from fastapi import FastAPI
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
@@ -36,11 +34,14 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import Span, SpanKind, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-if TYPE_CHECKING:  # delivery.outbox imports this module (trace_headers)
+if TYPE_CHECKING:  # delivery.outbox imports this module (trace_headers): keep its imports light
+    from aiokafka.structs import ConsumerRecord
+    from fastapi import FastAPI
+
+    from delivery.consumer import Handle
     from delivery.outbox import OutboxRow, Publish
 
 T = TypeVar("T")
-Handle = Callable[[T, ConsumerRecord], Awaitable[None]]
 ProviderFactory = Callable[[str], TracerProvider | None]
 INSTRUMENTATION = "payments-backend"
 TRACEPARENT = "traceparent"
