@@ -29,6 +29,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--merchants", help="JSON file with merchants (see emulator/README.md)")
     parser.add_argument("--seed", type=int, default=None, help="seed ids (default: random)")
     parser.add_argument("--token-ttl", type=float, default=EngineConfig.token_ttl_seconds, help="seconds")
+    parser.add_argument("--tds-timeout", type=float, default=EngineConfig.tds_timeout_seconds,
+                        help="seconds a 3-D Secure challenge may take before its answer is KHW")
     parser.add_argument("--retention-days", type=int, default=EngineConfig.process_retention_days)
     parser.add_argument("--max-hold", type=float, default=DEFAULT_MAX_HOLD_SECONDS,
                         help="longest a 'no answer' request is held, seconds")
@@ -52,7 +54,7 @@ async def serve(args: argparse.Namespace) -> None:
     """Run until SIGINT/SIGTERM."""
     config = EngineConfig(token_ttl_seconds=args.token_ttl, process_retention_days=args.retention_days,
                           reauth_pairs=ReauthPairs(args.reauth_pairs), max_amount_digits=args.max_amount_digits,
-                          transaction_date_today=args.transaction_date == "today")
+                          transaction_date_today=args.transaction_date == "today", tds_timeout_seconds=args.tds_timeout)
     engine = Engine(load_merchants(args.merchants), config, seed=args.seed)
     runtime = Runtime(engine=engine, max_hold_seconds=args.max_hold)
     sock = bind_socket(args.host, args.port)
