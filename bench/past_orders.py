@@ -30,8 +30,10 @@ async def growing_tables(conn: asyncpg.Connection, at_least: int) -> list[str]:
     return sorted(t for t, n in counts.items() if n >= at_least and t not in SKIP)
 
 
-async def _copy_expression(conn: asyncpg.Connection, table: str) -> tuple[list[str], list[str]]:
-    """(columns, expressions over `tpl` and `g`) for one generated copy of a template row."""
+async def _copy_expression(conn: asyncpg.Connection, table: str) -> tuple[list[str], list[str], str]:
+    """(columns, expressions over `tpl` and `g`, the column that orders the template choice) for one generated
+    copy of a template row. The template is the row with the smallest varied id, so that tables referencing each
+    other (notification's mails -> orders) pick the same order and their copies match."""
     columns = await conn.fetch(
         "SELECT a.attname, format_type(a.atttypid, a.atttypmod) AS type, pg_get_expr(d.adbin, d.adrelid) AS dflt, "
         "a.attidentity <> '' AS identity, a.attgenerated <> '' AS generated FROM pg_attribute a "
@@ -43,7 +45,8 @@ async def _copy_expression(conn: asyncpg.Connection, table: str) -> tuple[list[s
         "SELECT array_agg(a.attname ORDER BY k.n) AS names FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) "
         "WITH ORDINALITY AS k(attnum, n) JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
         "WHERE i.indrelid = to_regclass($1::text) AND i.indisunique GROUP BY i.indexrelid", table)
-    unique = {_varied(list(r["names"]), types) for r in indexes}
+    varied = [_varied(list(r["names"]), types) for r in indexes]
+    unique = set(varied)
     names, expressions = [], []
     for c in columns:
         name, kind = c["attname"], c["type"]
@@ -64,7 +67,9 @@ async def _copy_expression(conn: asyncpg.Connection, table: str) -> tuple[list[s
         names.append(quoted)
         expressions.append(f"CASE WHEN tpl.{quoted} IS NULL THEN NULL ELSE {expression} END" if name in unique
                            else expression)
-    return names, expressions
+    order = "order_id" if "order_id" in unique else next((v for v in varied if types.get(v) != "uuid"),
+                                                          names[0].strip('"'))
+    return names, expressions, order
 
 
 def _varied(index: list[str], types: dict[str, str]) -> str:
@@ -78,20 +83,31 @@ def _varied(index: list[str], types: dict[str, str]) -> str:
 
 
 async def fill(databases: dict[str, str], *, copies: int, at_least: int) -> None:
-    """`copies` generated rows in every growing table of every service database, then ANALYZE."""
+    """`copies` generated rows in every growing table of every service database, then ANALYZE. A table whose
+    copies reference rows not generated yet (a foreign key) is tried again after the others."""
     for service, url in databases.items():
         conn = await asyncpg.connect(url)
         try:
-            for table in await growing_tables(conn, at_least):
-                started = time.monotonic()
-                names, expressions = await _copy_expression(conn, table)
-                sql = (f'INSERT INTO "{table}" ({", ".join(names)}) SELECT {", ".join(expressions)} '  # noqa: S608
-                       f'FROM (SELECT * FROM "{table}" LIMIT 1) AS tpl, generate_series(1, $1) AS g')
-                try:
-                    await conn.execute(sql, copies)
-                    print(f"  {service}.{table}: +{copies} rows in {time.monotonic() - started:.0f} s", flush=True)
-                except asyncpg.PostgresError as exc:
-                    print(f"  {service}.{table}: not filled ({type(exc).__name__}: {exc})", flush=True)
+            pending = await growing_tables(conn, at_least)
+            for attempt in (1, 2):
+                later = []
+                for table in pending:
+                    started = time.monotonic()
+                    names, expressions, order = await _copy_expression(conn, table)
+                    sql = (f'INSERT INTO "{table}" ({", ".join(names)}) SELECT {", ".join(expressions)} '  # noqa: S608
+                           f'FROM (SELECT * FROM "{table}" ORDER BY "{order}" LIMIT 1) AS tpl, '
+                           f"generate_series(1, $1) AS g")
+                    try:
+                        await conn.execute(sql, copies)
+                        print(f"  {service}.{table}: +{copies} rows in {time.monotonic() - started:.0f} s", flush=True)
+                    except asyncpg.ForeignKeyViolationError as exc:
+                        if attempt == 1:
+                            later.append(table)
+                        else:
+                            print(f"  {service}.{table}: not filled ({type(exc).__name__}: {exc})", flush=True)
+                    except asyncpg.PostgresError as exc:
+                        print(f"  {service}.{table}: not filled ({type(exc).__name__}: {exc})", flush=True)
+                pending = later
             await conn.execute("ANALYZE")
         finally:
             await conn.close()
