@@ -169,8 +169,8 @@ def main() -> int:
     supervisor = Supervisor(sys.stdout, standby=True)
     try:
         procs = components(env)
-        for name, (command, _) in procs.items():  # static group membership per program (delivery.settings)
-            supervisor.add(name, command, env={**env, "KAFKA_GROUP_INSTANCE_ID": name}, cwd=str(ROOT))
+        for name, (command, _) in procs.items():
+            supervisor.add(name, command, env=env, cwd=str(ROOT))
         supervisor.start()
         urls = {name: url for name, (_, url) in procs.items()}
         threading.Thread(target=announce_when_healthy, args=(urls, stop, env), daemon=True).start()

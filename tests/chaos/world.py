@@ -81,7 +81,7 @@ class World:
         with environment(self.env):
             programs = {n: c for n, c in run.components(self.env).items() if n not in NOT_RUN}
         for name, (command, health) in programs.items():
-            self.supervisor.add(name, command, env={**self.env, "KAFKA_GROUP_INSTANCE_ID": name}, cwd=str(run.ROOT))
+            self.supervisor.add(name, command, env=self.env, cwd=str(run.ROOT))
             self.health[name] = health
         self.supervisor.start()
         self.wait_healthy(list(self.health))
