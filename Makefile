@@ -65,9 +65,11 @@ test-images: venv kafka-libs
 test-containers: test-images browser
 	TEST_BACKEND=containers $(PY) -m pytest tests/integration tests/e2e
 
-# CI's short form: the delivery plumbing and the harness's own container checks.
+# CI's short form: the delivery plumbing and the harness's own container checks (not the tests of the local
+# broker's own start/stop, which start their own brokers on any backend and already ran in `make test`).
 test-containers-short: test-images
-	TEST_BACKEND=containers $(PY) -m pytest tests/integration/delivery tests/integration/harness
+	TEST_BACKEND=containers $(PY) -m pytest tests/integration/delivery tests/integration/harness \
+	    --ignore-glob='tests/integration/delivery/test_local_kafka_*'
 
 lint: venv kustomize
 	$(VENV)/bin/ruff check .
