@@ -150,6 +150,20 @@ async def _read_topics(kafka: KafkaSettings, scanner: SecretScanner, facts: Fact
     facts.lags = await _lags(kafka, ends)
 
 
+async def total_lag(kafka: KafkaSettings) -> int:
+    """Records the consumer groups have not committed yet, over every application topic (for a run to settle)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=kafka.servers, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        await consumer._client.force_metadata_update()
+        partitions = [TopicPartition(kafka.topic(spec.name), p) for spec in ALL_TOPICS
+                      for p in sorted(consumer.partitions_for_topic(kafka.topic(spec.name)) or ())]
+        ends = await consumer.end_offsets(partitions) if partitions else {}
+    finally:
+        await consumer.stop()
+    return sum(lag.lag for lag in await _lags(kafka, ends))
+
+
 async def _drain(consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int], *, scanner: SecretScanner,
                  facts: Facts) -> None:
     remaining = {tp for tp, end in ends.items() if end > 0}
