@@ -61,6 +61,15 @@ class RenewalSettings(ValueModel):
     retry: RenewalRetry | None = Field(default=None, description="Null: never retried (R22's default).")
 
 
+class CardThreeDSecure(ValueModel):
+    """EMV 3-D Secure on the card method (design §6.7): asked of a new card at checkout and when the member
+    registers or replaces a card on their card page; never of renewal charges."""
+
+    enabled: bool = False
+    accepted_results: list[str] = Field(default_factory=lambda: ["0", "2", "3"],
+                                        description="SecureResultCodes the shop accepts (always 0; never 1, 8, 9).")
+
+
 class CardMethodSettings(ValueModel):
     """The card method as the shop configured it. `configured` is the manual's 設定済み (R1)."""
 
@@ -84,6 +93,8 @@ class CardMethodSettings(ValueModel):
         default=True, description="Send the buyer a short notice when their stored card is replaced or removed on "
         "their card page or by an operator, and before a renewal would charge an expired card (R18).",
     )
+    three_d_secure: CardThreeDSecure | None = Field(
+        default=None, description="Null from a producer that predates it: 3-D Secure off.")
 
 
 class ShopSettingsChanged(Event):

@@ -138,6 +138,8 @@ def _card_settings(card: CardMethod, *, configured: bool) -> s.CardMethodSetting
         authorize_at_renewal=card.authorize_at_renewal, contract_start=card.contract_start,
         contract_end=card.contract_end, renewal=_renewal_settings(card.renewal),
         notify_card_changes=card.notify_card_changes,
+        three_d_secure=s.CardThreeDSecure(enabled=card.three_d_secure.enabled,
+                                          accepted_results=list(card.three_d_secure.accepted_results)),
     )  # fmt: skip
 
 

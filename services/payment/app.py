@@ -123,7 +123,8 @@ def _policy(settings: PaymentSettings) -> Policy:
                   member_lease_s=settings.member_lease_s, action_lease_s=o.lease_s,
                   decrease_by_change=o.decrease_by_change, bulk_concurrency=o.bulk_concurrency,
                   retry_claim_s=r.claim_s, retry_concurrency=r.concurrency, member_busy_delay_s=r.member_busy_delay_s,
-                  card_busy_wait_s=settings.card_busy_wait_s)
+                  card_busy_wait_s=settings.card_busy_wait_s,
+                  card_authentication_window_s=settings.card_authentication_window_s)
 
 
 def _http_client(settings: PaymentSettings) -> httpx.AsyncClient:

@@ -87,6 +87,9 @@ class ShopSettings:
     authorize_at_renewal: bool = False
     renewal_retry: RetryPolicy | None = None
     """The shop's opt-in to retry soft-declined renewals (`renewal.retry`); None: never (R22's default)."""
+    card_authentication: tuple[str, ...] | None = None
+    """EMV 3-D Secure on the card method: the SecureResultCodes it accepts; None: off (the member's card page then
+    registers and replaces cards directly)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -135,6 +138,9 @@ class ThreeDSecureForms(Protocol):
 
     def redirect_url(self, order_id: str) -> str:
         """Payment's public return endpoint for the order (the gateway sends the browser there)."""
+
+    def card_redirect_url(self, change_id: str) -> str:
+        """Payment's public return endpoint for a card change on the member's card page."""
 
     def encrypt(self, fields: Mapping[str, str], credentials: Credentials) -> str:
         """EncryptValue of `fields` with the shop's 3-D Secure key and IV."""
@@ -224,7 +230,7 @@ class CardChangeRepository(Protocol):
         """Insert as version 1; a second open change of the same member fails (unique)."""
 
     async def save(self, change: CardChange) -> CardChange: ...
-    async def get(self, change_id: str) -> CardChange | None: ...
+    async def get(self, change_id: str, *, lock: bool = False) -> CardChange | None: ...
     async def open_for(self, shop_id: str, member_id: str) -> CardChange | None: ...
 
 

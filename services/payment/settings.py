@@ -99,6 +99,11 @@ class PaymentSettings(ServiceSettings):
         description="a card request (the member's page, an operator) waits this long for another card work of the "
                     "member (an order, a renewal), then is refused with 409 card_busy",
     )
+    card_authentication_window_s: float = Field(
+        default=900.0, gt=0,
+        description="how long a card registration or replacement through 3-D Secure waits for the member's browser "
+                    "to come back from the gateway before it is abandoned",
+    )
 
     @property
     def uses_dev_secrets(self) -> bool:

@@ -74,12 +74,13 @@ def shop_settings(event: ShopSettingsChanged) -> ShopSettings:
     card = event.card
     if card is None:
         return ShopSettings(shop_id=event.shop_id, configured=False)
-    retry = card.renewal.retry
+    retry, tds = card.renewal.retry, card.three_d_secure
     return ShopSettings(shop_id=event.shop_id, configured=card.configured, sales_mode=card.sales_mode,
                         card_link_mode=card.card_link_mode, subscriptions_enabled=card.subscriptions_enabled,
                         renewal_sales_mode=card.renewal_sales_mode, authorize_at_renewal=card.authorize_at_renewal,
                         renewal_retry=None if retry is None else RetryPolicy(max_tries=retry.max_tries,
-                                                                              within_days=retry.within_days))
+                                                                              within_days=retry.within_days),
+                        card_authentication=tuple(tds.accepted_results) if tds and tds.enabled else None)
 
 
 def subscription_status(event: SubscriptionStarted | SubscriptionChanged, *, version: int) -> SubscriptionStatus:

@@ -288,7 +288,7 @@ class FakeCardChanges:
         self._state.card_changes[change.change_id] = saved
         return saved
 
-    async def get(self, change_id: str) -> CardChange | None:
+    async def get(self, change_id: str, *, lock: bool = False) -> CardChange | None:
         return self._state.card_changes.get(change_id)
 
     async def open_for(self, shop_id: str, member_id: str) -> CardChange | None:

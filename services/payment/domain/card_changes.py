@@ -24,6 +24,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from services.payment.domain import events as ev
+from services.payment.domain.authentication import Authentication
 from services.payment.domain.card_face import CardFace
 from services.payment.domain.card_rules import declined_reason
 from services.payment.domain.cards import LinkStatus
@@ -53,9 +54,11 @@ class ChangeState(StrEnum):
     DONE = "done"
     FAILED = "failed"
     UNKNOWN = "unknown"  # a step's outcome is unknown: resolved by a 4MemRefM read, never sent again
+    AWAITING_AUTHENTICATION = "awaiting_authentication"  # the 4MemAdd/4MemChg went to the browser via 3-D Secure
 
 
-OPEN_STATES = frozenset({ChangeState.RUNNING, ChangeState.APPLIED, ChangeState.UNKNOWN})
+OPEN_STATES = frozenset({ChangeState.RUNNING, ChangeState.APPLIED, ChangeState.UNKNOWN,
+                         ChangeState.AWAITING_AUTHENTICATION})
 """At most one change per shop member is open (a unique index; the member's card lease serialises the work)."""
 
 
@@ -83,6 +86,8 @@ class CardChange:
     reason: str | None = None
     updated_at: datetime | None = None
     version: int = 0
+    authentication: Authentication | None = None
+    """The 3-D Secure round trip of a register or replace the shop requires it for (`card_authentication.py`)."""
 
     @property
     def open(self) -> bool:

@@ -4,6 +4,7 @@ when a delete is refused, and how a refused member call is named for the member 
 from __future__ import annotations
 
 from services.payment.domain import codes as result_codes
+from services.payment.domain.authentication import CARD_COMPANY_CODES
 
 
 class CardRefused(Exception):
@@ -59,4 +60,6 @@ def buyer_message(codes: tuple[str, ...]) -> str:
     """What the member may be shown for a failed change (never the codes, R16); K68 is R17's message."""
     if "K68" in codes:
         return result_codes.MEMBER_FUNCTION_OFF
+    if CARD_COMPANY_CODES & set(codes):  # 3-D Secure failed, or no 3-D Secure password: the card company helps
+        return result_codes.BUYER_CARD_COMPANY
     return result_codes.buyer_message(codes)

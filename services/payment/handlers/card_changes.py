@@ -19,6 +19,7 @@ from services.payment import translate
 from services.payment.domain import events as ev
 from services.payment.domain.attempts import INTERRUPTED, Attempt, AttemptStatus
 from services.payment.domain.calls import card_change_call
+from services.payment.domain.card_authentication import expire
 from services.payment.domain.card_changes import (
     CardChange,
     ChangeDecision,
@@ -26,6 +27,7 @@ from services.payment.domain.card_changes import (
     MemberRead,
     apply_read,
     interrupted,
+    needs_token,
 )
 from services.payment.domain.cards import LinkStatus
 from services.payment.handlers.deps import Deps
@@ -42,11 +44,15 @@ def holder_of(change_id: str) -> str:
     return f"card:{change_id}"
 
 
-async def drive_change(deps: Deps, change: CardChange, *, token: SecretStr | None, holder: str) -> CardChange:
+async def drive_change(deps: Deps, change: CardChange, *, token: SecretStr | None, holder: str,
+                       until_token: bool = False) -> CardChange:
     """Every call the change still needs, one recorded step each (the lease renewed with each). It stops at an
     unknown outcome: that is resolved by the member's next card work (`settle_open_change`), never by the request
-    whose reply was lost (the gateway may still be processing it)."""
+    whose reply was lost (the gateway may still be processing it); with `until_token`, before the call that
+    stores the card (3-D Secure sends that one through the member's browser)."""
     while change.state is not ChangeState.UNKNOWN and card_change_call(change) is not None:
+        if until_token and needs_token(change):
+            break
         change = await _take_step(deps, change, token=token, holder=holder)
     return change
 
@@ -99,6 +105,14 @@ async def apply_answer(deps: Deps, uow: UnitOfWork, change: CardChange, *, attem
     return saved
 
 
+async def apply_decision(deps: Deps, uow: UnitOfWork, decision: ChangeDecision) -> CardChange:
+    """A decision made without a call (3-D Secure's return or deadline): member record, event, change."""
+    decision = await _update_member(deps, uow, decision)
+    if decision.event is not None:
+        await publish_card_event(uow, decision.event, correlation_id=holder_of(decision.change.change_id))
+    return await uow.card_changes.save(decision.change)
+
+
 async def _update_member(deps: Deps, uow: UnitOfWork, decision: ChangeDecision) -> ChangeDecision:
     """The member record follows the gateway: its status, a replaced card forgotten, the card a read showed. A
     register found done after another card was linked meanwhile (an order, while it was unknown) is not made
@@ -142,7 +156,12 @@ async def settle_open_change(deps: Deps, shop_id: str, member_id: str, *, holder
 
 
 async def _pick_up(deps: Deps, uow: UnitOfWork, change: CardChange) -> CardChange:
-    """A change whose own request is gone: a call left `sending` has an unknown outcome (design §6.2)."""
+    """A change whose own request is gone: a call left `sending` has an unknown outcome (design §6.2); a 3-D
+    Secure round trip past its deadline is abandoned (one still running is left to the member's browser)."""
+    expired = expire(change, deps.clock.now())
+    if expired is not None:
+        log.info("card_change.authentication_abandoned", change_id=change.change_id, shop_id=change.shop_id)
+        return await apply_decision(deps, uow, expired)
     attempt = await uow.attempts.get(change.attempt_id) if change.attempt_id else None
     if attempt is not None and attempt.status is AttemptStatus.SENDING:
         log.warning("card_change.attempt_interrupted", change_id=change.change_id, operation=attempt.operation.value)

@@ -18,18 +18,27 @@ from functools import partial
 from pydantic import SecretStr
 
 from delivery.logs import get_logger
+from services.payment.domain.authentication import AuthenticationRequest
 from services.payment.domain.calls import card_change_call
 from services.payment.domain.card_changes import (
     CardChange,
     CardRequestTarget,
     ChangeKind,
     ChangeSource,
+    ChangeState,
     begin_change,
+    needs_token,
 )
 from services.payment.domain.card_face import CardFace, ExpiryStatus, expiry_status
 from services.payment.domain.card_rules import CardRefused, availability_refusal, deletion_refusal
 from services.payment.domain.cards import LinkStatus
 from services.payment.domain.gateway import business_date
+from services.payment.handlers.card_authentication import (
+    UNAVAILABLE,
+    AuthenticationForm,
+    authentication_request,
+    send_to_authentication,
+)
 from services.payment.handlers.card_changes import apply_step, drive_change, holder_of, settle_open_change
 from services.payment.handlers.deps import Deps
 from services.payment.handlers.leases import release_member_lease, take_member_lease
@@ -65,8 +74,11 @@ class CardView:
 
 @dataclass(frozen=True, kw_only=True)
 class CardOutcome:
+    """The change as the request leaves it, the member's page, and the 3-D Secure form when it awaits one."""
+
     change: CardChange
     view: CardView
+    form: AuthenticationForm | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -87,14 +99,19 @@ class CardChangePending(Exception):
         self.change = change
 
 
-async def register_card(deps: Deps, request: CardRequest, token: SecretStr) -> CardOutcome:
-    """4MemAdd with the token under a new member id, then a 4MemRefM read; announced as `CardLinked`."""
-    return await _change_card(deps, request, ChangeKind.REGISTER, token=token)
+async def register_card(deps: Deps, request: CardRequest, token: SecretStr, *,
+                        return_url: str | None = None) -> CardOutcome:
+    """4MemAdd with the token under a new member id, then a 4MemRefM read; announced as `CardLinked`. When the
+    shop requires 3-D Secure, the 4MemAdd goes through the member's browser (`form`; `return_url`: where the
+    browser is sent afterwards) and the change ends with the gateway's return."""
+    return await _change_card(deps, request, ChangeKind.REGISTER, token=token, return_url=return_url)
 
 
-async def replace_card(deps: Deps, request: CardRequest, token: SecretStr) -> CardOutcome:
-    """4MemChg with the token (no authorization, no charge), announced as `CardReplaced` with the new expiry."""
-    return await _change_card(deps, request, ChangeKind.REPLACE, token=token)
+async def replace_card(deps: Deps, request: CardRequest, token: SecretStr, *,
+                       return_url: str | None = None) -> CardOutcome:
+    """4MemChg with the token (no authorization, no charge), announced as `CardReplaced` with the new expiry;
+    through 3-D Secure like a register when the shop requires it."""
+    return await _change_card(deps, request, ChangeKind.REPLACE, token=token, return_url=return_url)
 
 
 async def delete_card(deps: Deps, request: CardRequest) -> CardOutcome:
@@ -102,34 +119,64 @@ async def delete_card(deps: Deps, request: CardRequest) -> CardOutcome:
     return await _change_card(deps, request, ChangeKind.DELETE, token=None)
 
 
-async def _change_card(deps: Deps, request: CardRequest, kind: ChangeKind, *, token: SecretStr | None) -> CardOutcome:
-    change_id = deps.ids.change_id()
+async def _change_card(deps: Deps, request: CardRequest, kind: ChangeKind, *, token: SecretStr | None,
+                       return_url: str | None = None) -> CardOutcome:
+    change_id, form = deps.ids.change_id(), None
     holder = holder_of(change_id)
     if not await take_member_lease(deps, request.shop_id, request.member_id, holder=holder,
                                    wait_s=deps.policy.card_busy_wait_s):
         raise CardRefused("card_busy", "another card operation of this member is running; try again shortly")
     try:
         pending = await settle_open_change(deps, request.shop_id, request.member_id, holder=holder)
+        if pending is not None and pending.state is ChangeState.AWAITING_AUTHENTICATION:
+            raise CardRefused("card_authentication_pending", "the member's card change waits for 3-D Secure; "
+                              "finish it in the browser or try again after its deadline")
         if pending is not None and pending.open:
             raise CardChangePending(pending)
-        change = await _start(deps, request, kind, change_id=change_id, token=token)
-        change = await drive_change(deps, change, token=token, holder=holder)
+        authenticate = await _authentication(deps, request, kind, return_url=return_url)
+        change = await _start(deps, request, kind, change_id=change_id, token=token, send=authenticate is None)
+        if authenticate is None:
+            change = await drive_change(deps, change, token=token, holder=holder)
+        else:
+            assert token is not None
+            change, form = await send_to_authentication(deps, change, token=token, holder=holder,
+                                                        request=authenticate)
     finally:
         await release_member_lease(deps, request.shop_id, request.member_id, holder=holder)
     log.info("card_change.ended", change_id=change.change_id, shop_id=change.shop_id, kind=kind.value,
              source=request.source.value, state=change.state.value, reason=change.reason)
-    return CardOutcome(change=change, view=await view_card(deps, request, settle=False))
+    return CardOutcome(change=change, view=await view_card(deps, request, settle=False), form=form)
+
+
+async def _authentication(deps: Deps, request: CardRequest, kind: ChangeKind, *,
+                          return_url: str | None) -> AuthenticationRequest | None:
+    """The 3-D Secure round trip a register or replace on the member's page needs (the shop's setting), if any;
+    refused before anything when the shop requires it but payment cannot build the form."""
+    if kind is ChangeKind.DELETE or request.source is not ChangeSource.MY_PAGE:
+        return None
+    async with deps.uow() as uow:
+        settings = await uow.shops.settings(request.shop_id)
+        credentials = await uow.shops.credentials(request.shop_id)
+    accepted = settings.card_authentication if settings else None
+    if accepted is None:
+        return None
+    if deps.three_d_secure is None or credentials is None or credentials.tds_key is None or credentials.tds_iv is None:
+        raise CardRefused(UNAVAILABLE, "the shop requires 3-D Secure but has no 3-D Secure key and IV")
+    return authentication_request(deps, accepted, return_url)
 
 
 async def _start(deps: Deps, request: CardRequest, kind: ChangeKind, *, change_id: str,
-                 token: SecretStr | None) -> CardChange:
+                 token: SecretStr | None, send: bool = True) -> CardChange:
     """One unit: check the request, register a new member record (register), record the change and its first
-    call's attempt; then send it (outside the unit) and apply the answer."""
+    call's attempt; then send it (outside the unit) and apply the answer. Without `send` (3-D Secure), a first
+    call that stores the card is left to the browser; a replace's first read is still made."""
     async with deps.uow() as uow:
         await _check_available(uow, request)
         target = await (_new_member(deps, uow, request) if kind is ChangeKind.REGISTER
                         else _stored_card(uow, request, kind))
         change = begin_change(kind, change_id=change_id, card=target, now=deps.clock.now())
+        if not send and needs_token(change):
+            return await uow.card_changes.add(change)
         planned = card_change_call(change)
         assert planned is not None
         attempt_id = deps.ids.attempt_id()
@@ -213,6 +260,15 @@ async def _settle_if_free(deps: Deps, request: CardRequest) -> None:
             await settle_open_change(deps, request.shop_id, request.member_id, holder=holder)
         finally:
             await release_member_lease(deps, request.shop_id, request.member_id, holder=holder)
+
+
+async def card_change(deps: Deps, request: CardRequest, change_id: str) -> CardChange:
+    """One card change of this member (how the card page learns how a 3-D Secure round trip ended)."""
+    async with deps.uow() as uow:
+        change = await uow.card_changes.get(change_id)
+    if change is None or (change.shop_id, change.member_id) != (request.shop_id, request.member_id):
+        raise CardRefused("card_change_not_found", "the member has no such card change")
+    return change
 
 
 async def customer_card(deps: Deps, *, shop_id: str, member_id: str) -> CustomerCard:

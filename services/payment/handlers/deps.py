@@ -33,6 +33,8 @@ class Policy:
     """A due retry whose member's card is busy (another order of the member) waits this long."""
     card_busy_wait_s: float = 10.0
     """A card request (my page, operator) waits this long for another card work of the member, then is refused."""
+    card_authentication_window_s: float = 900.0
+    """A register/replace through 3-D Secure waits this long for the member's browser, then is abandoned."""
 
 
 @dataclass(frozen=True, kw_only=True)

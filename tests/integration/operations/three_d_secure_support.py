@@ -131,14 +131,16 @@ async def served(app: Any, sock: socket.socket) -> AsyncIterator[None]:
 
 @asynccontextmanager
 async def tds_system(new_database: Any, kafka: Any, *, window_s: float = 60.0,
-                     three_d_secure: dict[str, Any] | None = None) -> AsyncIterator[TdsSystem]:
+                     three_d_secure: dict[str, Any] | None = None, card_window_s: float = 900.0,
+                     ) -> AsyncIterator[TdsSystem]:
     """Checkout + payment + emulator, one shop (`tea`) with 3-D Secure on and the demo merchant's key/IV."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     payment_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     async with serve_emulator(seed=23) as emulator:
         payment_app = create_payment(settings_for(await new_database(), kafka, emulator.url, public_url=payment_url,
-                                                  authentication_sweep_s=0.1))
+                                                  authentication_sweep_s=0.1,
+                                                  card_authentication_window_s=card_window_s))
         checkout_app = create_checkout(CheckoutSettings(
             database_url=await new_database(), kafka=kafka, admin_token=ADMIN_TOKEN, payment_url=payment_url,
             payment_internal_token=INTERNAL_TOKEN, authentication_window_s=window_s))

@@ -15,6 +15,7 @@ from services.payment.ports import Credentials
 
 OTDS010 = "/online/tds/OTDS010.do"
 RETURN_PATH = "/public/v1/three-d-secure/{order_id}/return"
+CARD_RETURN_PATH = "/public/v1/three-d-secure/cards/{change_id}/return"
 
 
 def _cipher(credentials: Credentials) -> Cipher[modes.CBC]:
@@ -34,6 +35,9 @@ class EscottThreeDSecure:
 
     def redirect_url(self, order_id: str) -> str:
         return self._public_url + RETURN_PATH.format(order_id=quote(order_id, safe=""))
+
+    def card_redirect_url(self, change_id: str) -> str:
+        return self._public_url + CARD_RETURN_PATH.format(change_id=quote(change_id, safe=""))
 
     def encrypt(self, fields: Mapping[str, str], credentials: Credentials) -> str:
         padder = padding.PKCS7(128).padder()

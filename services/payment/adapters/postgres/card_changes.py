@@ -13,6 +13,7 @@ from uuid import UUID
 
 import asyncpg
 
+from services.payment.adapters.postgres.codec import authentication_from_json, authentication_to_json
 from services.payment.domain.card_changes import (
     OPEN_STATES,
     CardChange,
@@ -27,8 +28,10 @@ from services.payment.ports import SubscriptionStatus
 
 _OPEN = [s.value for s in OPEN_STATES]
 _KEEPS = sorted(KEEPS_CARD)
+_GET = "SELECT * FROM card_changes WHERE change_id = $1"
+_GET_LOCKED = _GET + " FOR UPDATE"
 _COLUMNS = ("change_id, shop_id, member_id, kind, source, requested_by, kaiin_id, state, step, attempt_id, unsent, "
-            "before_card, after_card, codes, reason, created_at, updated_at, version")
+            "before_card, after_card, codes, reason, created_at, updated_at, version, authentication")
 
 
 def _face_json(face: CardFace | None) -> str | None:
@@ -51,14 +54,15 @@ def _change(r: asyncpg.Record) -> CardChange:
         state=ChangeState(r["state"]), step=GatewayOperation(r["step"]),
         attempt_id=str(r["attempt_id"]) if r["attempt_id"] else None, unsent=r["unsent"],
         before=_face(r["before_card"]), after=_face(r["after_card"]), codes=tuple(r["codes"]), reason=r["reason"],
-        created_at=r["created_at"], updated_at=r["updated_at"], version=r["version"])
+        created_at=r["created_at"], updated_at=r["updated_at"], version=r["version"],
+        authentication=authentication_from_json(r["authentication"]))
 
 
 def _values(c: CardChange, version: int) -> tuple[object, ...]:
     return (UUID(c.change_id), c.shop_id, c.member_id, c.kind.value, c.source.value, c.requested_by, c.kaiin_id,
             c.state.value, c.step.value, UUID(c.attempt_id) if c.attempt_id else None, c.unsent,
             _face_json(c.before), _face_json(c.after), list(c.codes), c.reason, c.created_at,
-            c.updated_at or c.created_at, version)
+            c.updated_at or c.created_at, version, authentication_to_json(c.authentication))
 
 
 class CardChangesSql:
@@ -68,7 +72,7 @@ class CardChangesSql:
     async def add(self, change: CardChange) -> CardChange:
         row = await self._conn.fetchrow(
             f"INSERT INTO card_changes ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "  # noqa: S608 - constant columns
-            "$14, $15, $16, $17, $18) RETURNING *", *_values(change, 1))
+            "$14, $15, $16, $17, $18, $19) RETURNING *", *_values(change, 1))
         return _change(row)
 
     async def save(self, change: CardChange) -> CardChange:
@@ -76,14 +80,15 @@ class CardChangesSql:
         c = change
         row = await self._conn.fetchrow(
             "UPDATE card_changes SET state = $2, step = $3, attempt_id = $4, unsent = $5, before_card = $6, "
-            "after_card = $7, codes = $8, reason = $9, updated_at = $10, version = version + 1 "
+            "after_card = $7, codes = $8, reason = $9, updated_at = $10, authentication = $11, version = version + 1 "
             "WHERE change_id = $1 RETURNING *", UUID(c.change_id), c.state.value, c.step.value,
             UUID(c.attempt_id) if c.attempt_id else None, c.unsent, _face_json(c.before), _face_json(c.after),
-            list(c.codes), c.reason, c.updated_at or c.created_at)
+            list(c.codes), c.reason, c.updated_at or c.created_at, authentication_to_json(c.authentication))
         return _change(row) if row else change
 
-    async def get(self, change_id: str) -> CardChange | None:
-        row = await self._conn.fetchrow("SELECT * FROM card_changes WHERE change_id = $1", UUID(change_id))
+    async def get(self, change_id: str, *, lock: bool = False) -> CardChange | None:
+        query = _GET_LOCKED if lock else _GET
+        row = await self._conn.fetchrow(query, UUID(change_id))
         return _change(row) if row else None
 
     async def open_for(self, shop_id: str, member_id: str) -> CardChange | None:

@@ -10,11 +10,11 @@ from services.payment.ports import Credentials, ShopSettings
 
 _PUT_SETTINGS = """
 INSERT INTO shop_settings (shop_id, configured, sales_mode, card_link_mode, subscriptions_enabled, renewal_sales_mode,
-    authorize_at_renewal, renewal_retry_max_tries, renewal_retry_within_days)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+    authorize_at_renewal, renewal_retry_max_tries, renewal_retry_within_days, card_authentication)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 ON CONFLICT (shop_id) DO UPDATE SET configured = $2, sales_mode = $3, card_link_mode = $4, subscriptions_enabled = $5,
     renewal_sales_mode = $6, authorize_at_renewal = $7, renewal_retry_max_tries = $8, renewal_retry_within_days = $9,
-    updated_at = now()
+    card_authentication = $10, updated_at = now()
 """
 
 
@@ -50,16 +50,18 @@ class ShopsSql:
         retry = s.renewal_retry
         await self._conn.execute(_PUT_SETTINGS, *(
             s.shop_id, s.configured, s.sales_mode, s.card_link_mode, s.subscriptions_enabled, s.renewal_sales_mode,
-            s.authorize_at_renewal, retry.max_tries if retry else None, retry.within_days if retry else None))
+            s.authorize_at_renewal, retry.max_tries if retry else None, retry.within_days if retry else None,
+            list(s.card_authentication) if s.card_authentication is not None else None))
 
     async def settings(self, shop_id: str) -> ShopSettings | None:
         row = await self._conn.fetchrow(
             "SELECT shop_id, configured, sales_mode, card_link_mode, subscriptions_enabled, renewal_sales_mode, "
-            "authorize_at_renewal, renewal_retry_max_tries, renewal_retry_within_days FROM shop_settings "
-            "WHERE shop_id = $1", shop_id)
+            "authorize_at_renewal, renewal_retry_max_tries, renewal_retry_within_days, card_authentication "
+            "FROM shop_settings WHERE shop_id = $1", shop_id)
         if row is None:
             return None
         values = dict(row)
         tries, days = values.pop("renewal_retry_max_tries"), values.pop("renewal_retry_within_days")
         retry = RetryPolicy(max_tries=tries, within_days=days) if tries is not None and days is not None else None
-        return ShopSettings(**values, renewal_retry=retry)
+        tds = values.pop("card_authentication")
+        return ShopSettings(**values, renewal_retry=retry, card_authentication=tuple(tds) if tds is not None else None)

@@ -4,8 +4,13 @@ Storefront (`X-Storefront-Key`, the member id in the path, as a shop's logged-in
 vouches for the member; another shop's key is 404):
 
     GET    /v1/shops/{shop_id}/members/{member_id}/card   the card as 4MemRefM shows it, expiry state, open change
-    POST   /v1/shops/{shop_id}/members/{member_id}/card   {"token"}: register (4MemAdd) -> 201
-    PUT    /v1/shops/{shop_id}/members/{member_id}/card   {"token"}: replace (4MemChg, no charge) -> 200
+    GET    /v1/shops/{shop_id}/members/{member_id}/card/changes/{change_id}   one change: state, reason, message
+    POST   /v1/shops/{shop_id}/members/{member_id}/card   {"token", "return_url"?}: register (4MemAdd) -> 201
+    PUT    /v1/shops/{shop_id}/members/{member_id}/card   {"token", "return_url"?}: replace (4MemChg, no charge) -> 200
+
+When the shop's card method has 3-D Secure on, a register or replace answers 200 `action_required` with the
+OTDS010 form (`action`) instead: the gateway authenticates the card, stores it, and sends the browser to
+`POST /public/v1/three-d-secure/cards/{change_id}/return` (`three_d_secure.py`), which finishes the change.
     DELETE /v1/shops/{shop_id}/members/{member_id}/card   delete (4MemInval + 4MemDel) -> 200
 
 Operator (`X-Operator-Key`; never card data, R18's customer view):
@@ -23,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
+from uuid import UUID
 
 from fastapi import APIRouter, Body, Depends, Path
 from fastapi.responses import JSONResponse
@@ -41,7 +47,7 @@ ShopId = Annotated[str, Path(min_length=1, max_length=128)]
 MemberId = Annotated[str, Path(min_length=1, max_length=128)]
 Guard = Callable[..., Awaitable[None]]
 
-_REFUSED = {"no_registered_card": 404}
+_REFUSED = {"no_registered_card": 404, "card_change_not_found": 404}
 """Refusals before any call are 409 (a state that must change first) unless listed."""
 _FAILED = {"gateway_unreachable": 503, "card_unreadable": 502, "interrupted": 409, "card_change_not_made": 409,
            "superseded": 409}
@@ -54,6 +60,9 @@ class TokenIn(BaseModel):
 
     model_config = _STRICT
     token: SecretStr = Field(min_length=1, max_length=128)
+    return_url: str | None = Field(
+        default=None, max_length=2048, pattern=r"^https?://",
+        description="3-D Secure only: the card page the member's browser is sent back to (with ?change_id=)")
 
 
 class UnlinkIn(BaseModel):
@@ -73,12 +82,26 @@ def storefront_router(deps: Deps, guard: Guard) -> APIRouter:
     @api.post("", summary="Register a card from a token (4MemAdd)", status_code=201)
     async def register(shop_id: ShopId, member_id: MemberId, body: TokenIn) -> JSONResponse:
         request = CardRequest(shop_id=shop_id, member_id=member_id)
-        return await _answer(lambda: _changed(cards.register_card(deps, request, body.token), ok=201))
+        return await _answer(lambda: _changed(cards.register_card(deps, request, body.token,
+                                                                  return_url=body.return_url), ok=201))
 
     @api.put("", summary="Replace the card by another (4MemChg: no authorization, no charge; R22: next renewal)")
     async def replace(shop_id: ShopId, member_id: MemberId, body: TokenIn) -> JSONResponse:
         request = CardRequest(shop_id=shop_id, member_id=member_id)
-        return await _answer(lambda: _changed(cards.replace_card(deps, request, body.token), ok=200))
+        return await _answer(lambda: _changed(cards.replace_card(deps, request, body.token,
+                                                                 return_url=body.return_url), ok=200))
+
+    @api.get("/changes/{change_id}", summary="One card change of the member: how a 3-D Secure register or "
+             "replace ended (state, reason_code, buyer_message)")
+    async def show_change(shop_id: ShopId, member_id: MemberId, change_id: UUID) -> JSONResponse:
+        request = CardRequest(shop_id=shop_id, member_id=member_id)
+
+        async def shown() -> JSONResponse:
+            change = await cards.card_change(deps, request, str(change_id))
+            failed = change.state is ChangeState.FAILED
+            return JSONResponse({**change_json(change), "buyer_message": buyer_message(change.codes) if failed
+                                 else None})
+        return await _answer(shown)
 
     @api.delete("", summary="Delete the card (4MemInval + 4MemDel); refused while a subscription renews with it")
     async def delete(shop_id: ShopId, member_id: MemberId) -> JSONResponse:
@@ -140,6 +163,8 @@ async def _changed(outcome: Awaitable[CardOutcome], *, ok: int) -> JSONResponse:
     change = done.change
     if change.state is ChangeState.DONE:
         return JSONResponse({"result": "done", "change": change_json(change), **view_json(done.view)}, status_code=ok)
+    if done.form is not None:
+        return JSONResponse(action_json(done), status_code=200)
     if change.state is ChangeState.UNKNOWN:
         return JSONResponse({"result": "outcome_unknown", "reason_code": "card_change_outcome_unknown",
                              "detail": "the gateway's answer was lost; never sent again: resolved with a safe read "
@@ -151,6 +176,8 @@ async def _changed(outcome: Awaitable[CardOutcome], *, ok: int) -> JSONResponse:
 
 
 _FAILURE_DETAIL = {
+    "authentication_failed": "3-D Secure did not authenticate the card; nothing was stored",
+    "authentication_abandoned": "the member did not finish 3-D Secure in time; nothing was stored",
     "token_spent": "the token was already used: mint a new one with the token script",
     "token_expired": "the token expired: mint a new one with the token script",
     "token_invalid": "the token is unknown to the gateway",
@@ -174,6 +201,16 @@ async def _unlinked(deps: Deps, request: CardRequest) -> JSONResponse:
                             status_code=202)
     reason = done.change.reason or "card_refused"
     raise Problem(_FAILED.get(reason, 422), reason, _FAILURE_DETAIL.get(reason, "the unlink was refused"), **body)
+
+
+def action_json(done: CardOutcome) -> dict[str, Any]:
+    """3-D Secure (the shop requires it): the storefront auto-submits `action` from the member's browser; the
+    gateway sends the browser back to payment, which finishes the change and redirects to `return_url`."""
+    form = done.form
+    assert form is not None
+    return {"result": "action_required", "change": change_json(done.change),
+            "action": {"type": "redirect_form", "method": "POST", "url": form.url, "fields": form.fields},
+            "authentication_deadline": form.deadline.isoformat(), **view_json(done.view)}
 
 
 def view_json(view: CardView) -> dict[str, Any]:
