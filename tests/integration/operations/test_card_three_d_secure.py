@@ -17,6 +17,8 @@ from tests.waiting import eventually
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 CARD_PAGE = "https://tea.example.jp/mypage/card"
 CARD_COMPANY = "クレジットカード会社にお問い合わせください"
+FAILS = "4000000000003238"
+"""The emulator's test card whose authentication fails (SecureResultCode 1, U04)."""
 
 
 async def test_cards_registered_and_replaced_through_3ds_are_linked_once_and_failures_store_nothing(
@@ -25,13 +27,13 @@ async def test_cards_registered_and_replaced_through_3ds_are_linked_once_and_fai
             base_url=system.payment_url, headers=system.storefront) as payment:
         await _card_page_ready(payment)
 
-        asked = await _change(payment, system, "POST", "m-1", "4111111111111111")
+        asked = await _change(payment, system, method="POST", member="m-1", pan="4111111111111111")
         assert (asked["result"], asked["change"]["state"], asked["linked"]) == (
             "action_required", "awaiting_authentication", False)
         action = asked["action"]
         assert (action["method"], action["url"]) == ("POST", f"{system.emulator.url}/online/tds/OTDS010.do")
         assert set(action["fields"]) == {"MerchantId", "EncryptValue"} and asked["authentication_deadline"]
-        busy = await _change(payment, system, "PUT", "m-1", "5555555555554444", expect=409)
+        busy = await _change(payment, system, method="PUT", member="m-1", pan="5555555555554444", expect=409)
         assert busy["reason_code"] == "card_authentication_pending"  # one change at a time, none started
 
         change_id = asked["change"]["change_id"]
@@ -49,11 +51,11 @@ async def test_cards_registered_and_replaced_through_3ds_are_linked_once_and_fai
         assert (forged.status_code, forged.json()["reason_code"]) == (400, "authentication_return_invalid")
         assert (await _changed(payment, "m-1", change_id))["state"] == "done"
 
-        replaced = await _through(payment, system, "PUT", "m-1", "5555555555554444")
+        replaced = await _through(payment, system, method="PUT", member="m-1", pan="5555555555554444")
         assert replaced.headers["location"].endswith("&result=done")
         assert (await _card(payment, "m-1"))["card"]["masked_card_no"] == "5555********4444"
 
-        refused = await _change(payment, system, "POST", "m-2", "4000000000003238")  # SecureResultCode 1, U04
+        refused = await _change(payment, system, method="POST", member="m-2", pan=FAILS)
         failed = await system.send_back(await system.through_gateway(refused["action"]))
         failed_id = refused["change"]["change_id"]
         assert failed.headers["location"] == f"{CARD_PAGE}?change_id={failed_id}&result=failed"
@@ -62,7 +64,7 @@ async def test_cards_registered_and_replaced_through_3ds_are_linked_once_and_fai
             "failed", "authentication_failed", CARD_COMPANY)
         assert (await _card(payment, "m-2"))["linked"] is False
 
-        wrong = await _change(payment, system, "PUT", "m-1", CHALLENGE)  # a wrong one-time code
+        wrong = await _change(payment, system, method="PUT", member="m-1", pan=CHALLENGE)  # a wrong one-time code
         assert (await system.send_back(await system.through_gateway(wrong["action"], code="000000"))).status_code == 303
         assert (await _changed(payment, "m-1", wrong["change"]["change_id"]))["reason_code"] == "authentication_failed"
         assert (await _card(payment, "m-1"))["card"]["masked_card_no"] == "5555********4444"  # the card it had
@@ -76,7 +78,7 @@ async def _card_page_ready(payment: httpx.AsyncClient) -> None:
     await eventually(ready, timeout=30, message="the card page is available")
 
 
-async def _change(payment: httpx.AsyncClient, system: TdsSystem, method: str, member: str, pan: str, *,
+async def _change(payment: httpx.AsyncClient, system: TdsSystem, *, method: str, member: str, pan: str,
                   expect: int = 200) -> dict[str, Any]:
     body = {"token": await system.token(pan), "return_url": CARD_PAGE}
     response = await payment.request(method, f"/v1/shops/tea/members/{member}/card", json=body)
@@ -85,9 +87,9 @@ async def _change(payment: httpx.AsyncClient, system: TdsSystem, method: str, me
     return data
 
 
-async def _through(payment: httpx.AsyncClient, system: TdsSystem, method: str, member: str,
+async def _through(payment: httpx.AsyncClient, system: TdsSystem, *, method: str, member: str,
                    pan: str) -> httpx.Response:
-    asked = await _change(payment, system, method, member, pan)
+    asked = await _change(payment, system, method=method, member=member, pan=pan)
     returned = await system.send_back(await system.through_gateway(asked["action"]))
     assert returned.status_code == 303, returned.text
     return returned
