@@ -45,7 +45,10 @@ class LocalPostgres:
 
     def _run(self, *command: str, check: bool = True) -> subprocess.CompletedProcess:
         prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-        return subprocess.run([*prefix, *command], check=check, capture_output=True, text=True, timeout=120)
+        done = subprocess.run([*prefix, *command], check=False, capture_output=True, text=True, timeout=120)
+        if check and done.returncode != 0:
+            raise RuntimeError(f"{Path(command[0]).name} failed ({done.returncode}): {done.stderr.strip()[-500:]}")
+        return done
 
     def _initdb(self) -> None:
         self.work.mkdir(parents=True, exist_ok=True)

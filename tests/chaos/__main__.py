@@ -28,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     profile = Profile(orders=args.orders, rate=args.rate, seed=args.seed, kills_per_service=kills,
                       hostile_rounds=max(2, args.orders // 2000))
     work = args.work or Path(tempfile.mkdtemp(prefix="chaos-"))
+    work.chmod(0o755)  # mkdtemp makes it 0700: the chaos cluster's server runs as `postgres` and must reach its dir
     print(f"chaos run in {work} (stack log: {work / 'stack.log'})", flush=True)
     outcome = execute(profile, work)
     print(describe(outcome), flush=True)
