@@ -121,7 +121,11 @@ def _fake_remote(port: FakePaymentDirectory | FakeOperatorKeyRegistry, payment: 
     def link_card(shop_id: str, member_id: str, masked: str) -> None:
         payment.cards[(shop_id, member_id)] = masked
 
-    return Remote(port=port, credentials=lambda: {k: asdict(v) for k, v in payment.credentials.items()},
+    def credentials() -> dict[str, dict[str, str]]:  # as payment receives them: the 3-D Secure pair only when set
+        return {shop: {name: value for name, value in asdict(sent).items() if value is not None}
+                for shop, sent in payment.credentials.items()}
+
+    return Remote(port=port, credentials=credentials,
                   operator_keys=lambda: dict(port.operator_keys), storefront_keys=lambda: dict(port.storefront_keys),
                   link_card=link_card, set_down=set_down, set_refusing=set_refusing)
 

@@ -22,6 +22,16 @@ async def test_credentials_and_the_key_digests_reach_payment_as_sent(payment):
     assert payment.port.service == "payment"
 
 
+async def test_the_three_d_secure_key_and_iv_reach_payment_with_the_credentials(payment):
+    with_3ds = GatewayCredentials(merchant_id="10000001", merchant_pass="pass-SECRET", token_auth_code="code-SECRET",
+                                  tenant_id="0002", three_d_secure_key="KEY-SECRET000001",
+                                  three_d_secure_iv="IV-SECRET0000001")
+    await payment.port.put_gateway_credentials("tea shop", with_3ds)
+    assert payment.credentials()["tea shop"] == {
+        "merchant_id": "10000001", "merchant_pass": "pass-SECRET", "token_auth_code": "code-SECRET",
+        "tenant_id": "0002", "three_d_secure_key": "KEY-SECRET000001", "three_d_secure_iv": "IV-SECRET0000001"}
+
+
 async def test_a_members_card_is_told_linked_or_not_and_none_while_payment_is_down(payment):
     payment.link_card("tea shop", "m 1", "5555********4444")
     assert await payment.port.member_card("tea shop", "m 1") == MemberCard(linked=True,

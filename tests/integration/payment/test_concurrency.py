@@ -15,7 +15,7 @@ ORDERS = 64
 
 async def test_one_payment_process_authorizes_dozens_of_orders_concurrently(harness: PaymentHarness) -> None:
     tokens = [await harness.token() for _ in range(ORDERS)]
-    await harness.faults({"operations": {"1Auth": {"latency_ms": 200}}})
+    await harness.faults({"operations": {"1Auth": {"latency_ms": 1000}}})
     orders = [order_placed(token=token) for token in tokens]
     await asyncio.gather(*(harness.publish(order) for order in orders))
 
