@@ -38,7 +38,7 @@ from contracts.envelope import Envelope
 from contracts.events import OrderPlaced
 from contracts.topics import ORDERS_EVENTS, PAYMENTS_EVENTS
 from delivery.sealing import DEV_ONLY_SEAL_KEY, TokenSealer
-from tests.e2e.stack import PG, Shop, Stack, fresh_databases, quiet, run_benchmark
+from tests.e2e.stack import PG, Shop, Stack, drop_databases, fresh_databases, quiet, run_benchmark
 
 OUTCOMES = {"payment.authorized.v1", "payment.declined.v1", "payment.outcome_unknown.v1"}
 FROZEN = ("checkout", "subscription", "notification")
@@ -116,7 +116,8 @@ def signal_all(pids: dict[str, int], names: tuple[str, ...], sig: int) -> None:
 
 
 async def main(args: argparse.Namespace, bootstrap: str) -> None:
-    databases = await fresh_databases(PG, "paybench")
+    # unique per run: fresh_databases drops (WITH FORCE) what has its name, e.g. another run's databases
+    databases = await fresh_databases(PG, f"paybench_{uuid.uuid4().hex[:8]}")
     stack = quiet(Stack.configure(workdir=Path(tempfile.mkdtemp(prefix="payment-bench-")), pg_admin_url=PG,
                                   databases=databases, kafka=bootstrap))
     pids: dict[str, int] = {}
@@ -172,6 +173,7 @@ async def main(args: argparse.Namespace, bootstrap: str) -> None:
     finally:
         signal_all(pids, (*FROZEN, "payment"), signal.SIGCONT)
         stack.stop()
+        await drop_databases(PG, databases)
     print(f"(stack log: {stack.log_path})")
 
 
