@@ -9,8 +9,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from delivery.settings import LOCAL_DATABASE_URL
+
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_PG = "postgresql://payments:payments@127.0.0.1:5432/postgres"
+DEFAULT_PG = LOCAL_DATABASE_URL
 
 
 @asynccontextmanager

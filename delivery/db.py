@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import asyncpg
 
@@ -42,7 +42,7 @@ def connect_options(url: str) -> dict[str, Any]:
     query = parse_qs(parts.query)
     if "sslmode" in query or "ssl" in query:
         return {}
-    host = parts.hostname or query.get("host", [""])[0]
+    host = unquote(parts.hostname or "") or query.get("host", [""])[0]
     if not host or host.startswith("/") or host in _LOOPBACK:
         return {"ssl": False}
     return {}

@@ -58,9 +58,14 @@ class OutboxSettings(BaseModel):
     idle_poll_s: float = Field(default=1.0, gt=0, description="fallback poll when no NOTIFY arrives")
 
 
+LOCAL_DATABASE_URL = "postgresql://payments:payments@%2Fvar%2Frun%2Fpostgresql/postgres"
+"""The local cluster (`deploy/local/postgres.sh`) through its Unix socket: every round trip costs less CPU on
+both sides than over loopback TCP (127.0.0.1:5432 still answers)."""
+
+
 def database_url(database: str) -> str:
     """`DATABASE_URL` with its database name replaced: one server, one database per service."""
-    base = _env("DATABASE_URL", "postgresql://payments:payments@127.0.0.1:5432/postgres")
+    base = _env("DATABASE_URL", LOCAL_DATABASE_URL)
     head, _, tail = base.rpartition("/")
     query = tail.partition("?")[2]
     return f"{head}/{database}" + (f"?{query}" if query else "")

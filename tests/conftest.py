@@ -24,11 +24,11 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from contracts.topics import TopicSpec, topics_to_create
 from delivery.kafka import ensure_topics
-from delivery.settings import KafkaSettings
+from delivery.settings import LOCAL_DATABASE_URL, KafkaSettings
 from tests.backends import Backends, NoBackend, choose, this_machine
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_PG = "postgresql://payments:payments@127.0.0.1:5432/postgres"
+DEFAULT_PG = LOCAL_DATABASE_URL
 
 
 @pytest.fixture(scope="session")

@@ -17,13 +17,14 @@ from typing import Any
 
 import httpx
 
+from delivery.settings import LOCAL_DATABASE_URL
 from deploy.local import demo_shop as demo
 from deploy.local.kafka import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("checkout", "payment", "subscription", "notification")
 WEB = ("console", "storefront")
-PG = os.environ.get("DATABASE_URL", "postgresql://payments:payments@127.0.0.1:5432/postgres")
+PG = os.environ.get("DATABASE_URL", LOCAL_DATABASE_URL)
 
 
 @dataclass(kw_only=True)

@@ -7,7 +7,7 @@ from delivery.db import PooledConnection, connect_options
 
 @pytest.mark.parametrize("url", [
     "postgresql://u:p@127.0.0.1:5432/db", "postgresql://u:p@localhost/db", "postgresql://u:p@[::1]:5432/db",
-    "postgresql:///db?host=/var/run/postgresql", "postgresql://u@/db",
+    "postgresql:///db?host=/var/run/postgresql", "postgresql://u@/db", "postgresql://u:p@%2Fvar%2Frun%2Fpostgresql/db",
 ])
 def test_loopback_and_unix_sockets_go_without_tls(url: str) -> None:
     assert connect_options(url) == {"ssl": False}
