@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from web.common.api import Api, segment
 from web.common.forms import read_form
-from web.common.sessions import SessionStore, check_csrf
+from web.common.sessions import check_csrf, install, store_from
 from web.common.settings import ServiceUrls
 from web.common.throttle import FailureThrottle
 from web.console import dashboard, orders, review, shop_settings, subscriptions
@@ -25,7 +25,9 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 
 def create_app(settings: ConsoleSettings, urls: ServiceUrls) -> FastAPI:
     api = Api(urls.as_dict(), key_header="X-Operator-Key")
-    console = Console(api, SessionStore(secure_cookie=settings.secure_cookie), page_size=settings.page_size)
+    store = store_from(keys=settings.session_keys.get_secret_value(), purpose="console",
+                       idle_s=settings.session_idle_s, secure_cookie=settings.secure_cookie)
+    console = Console(api, store, page_size=settings.page_size)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -45,6 +47,8 @@ def create_app(settings: ConsoleSettings, urls: ServiceUrls) -> FastAPI:
         response.headers.setdefault("Content-Security-Policy", CSP)
         return response
 
+    install(app, store)
+
     @app.get("/health")
     async def health() -> dict[str, str]:
         return {"status": "ok"}
@@ -55,12 +59,8 @@ def create_app(settings: ConsoleSettings, urls: ServiceUrls) -> FastAPI:
 def _login_routes(app: FastAPI, console: Console, throttle: FailureThrottle) -> None:
     @app.get("/login", response_class=HTMLResponse)
     async def login_page(request: Request) -> Response:
-        response = HTMLResponse("")
-        session = console.store.ensure(request, response)
-        page = console.render(request, None, "login.html", csrf=session.csrf, error=None)
-        for value in response.headers.getlist("set-cookie"):
-            page.headers.append("set-cookie", value)
-        return page
+        session = console.store.ensure(request)
+        return console.render(request, None, "login.html", csrf=session.csrf, error=None)
 
     @app.post("/login")
     async def login(request: Request) -> Response:
@@ -79,19 +79,16 @@ def _login_routes(app: FastAPI, console: Console, throttle: FailureThrottle) -> 
             return console.render(request, None, "login.html", status=401, csrf=session.csrf if session else "",
                                   error="ショップIDまたはオペレーターキーが正しくありません。")
         throttle.succeeded(attempt)
-        response = RedirectResponse("/", status_code=303)
-        console.store.end(request, response)
-        session = console.store.start(response)  # a new id at login: no session fixation
+        session = console.store.start(request)  # a new id and CSRF token at login: no session fixation
         session.data.update(shop_id=shop_id, key=key, shop_name=answer.body.get("shop_name", shop_id))
-        return response
+        return RedirectResponse("/", status_code=303)
 
     @app.post("/logout")
     async def logout(request: Request) -> Response:
         console.operator(request)
         check_csrf(console.store.load(request), await read_form(request))
-        response = RedirectResponse("/login", status_code=303)
-        console.store.end(request, response)
-        return response
+        console.store.end(request)
+        return RedirectResponse("/login", status_code=303)
 
 
 def _error_handlers(app: FastAPI, console: Console) -> None:

@@ -1,5 +1,6 @@
 """What every console page needs: the services' API client, the sessions, the templates, and the logged-in
-operator (`Operator`: their shop and key, held server-side; the key never reaches a page, a URL or a log)."""
+operator (`Operator`: their shop and key, kept in the encrypted session cookie; the key never reaches a page, a URL
+or a log)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from web.common.sessions import Session, SessionStore, check_csrf
 from web.common.templating import Pages
 
 HERE = Path(__file__).parent
+MAX_FLASH_DETAIL = 1500
 
 
 class LoginRequired(Exception):
@@ -77,6 +79,8 @@ class Console:
     @staticmethod
     def flash(operator: Operator, *, kind: str, text: str, detail: Any = None) -> None:
         """A message for the next page (post/redirect/get): `kind` ok | error | warn."""
+        if isinstance(detail, str) and len(detail) > MAX_FLASH_DETAIL:  # it travels in the session cookie
+            detail = detail[:MAX_FLASH_DETAIL] + "…"
         operator.session.data["flash"] = {"kind": kind, "text": text, "detail": detail}
 
     @staticmethod

@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from web.common.api import Api
 from web.common.forms import int_field
+from web.common.sessions import install
 from web.common.settings import ServiceUrls
 from web.storefront import checkout_flow, mypage
 from web.storefront.catalogue import CARRIERS, PRODUCTS
@@ -40,6 +41,8 @@ def create_app(settings: StorefrontSettings, urls: ServiceUrls) -> FastAPI:
         response: Response = await call_next(request)
         response.headers.setdefault("Content-Security-Policy", csp)
         return response
+
+    install(app, shop.store)
 
     _cart_routes(app, shop)
     app.include_router(checkout_flow.router(shop))

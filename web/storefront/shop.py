@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from fastapi import Request, Response
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from web.common.api import Answer, Api, segment
 from web.common.forms import read_form
-from web.common.sessions import Session, SessionStore, check_csrf
+from web.common.sessions import Session, check_csrf, store_from
 from web.common.templating import Pages
 from web.storefront.catalogue import CARRIERS, PRODUCTS
 from web.storefront.settings import StorefrontSettings
@@ -23,7 +23,11 @@ HERE = Path(__file__).parent
 class Storefront:
     def __init__(self, settings: StorefrontSettings, api: Api):
         self.settings, self.api = settings, api
-        self.store = SessionStore(secure_cookie=settings.secure_cookie)
+        # Lax, not Strict: the buyer comes back from the card company's 3-D Secure page (another site) to our
+        # return page, a top-level GET that must carry the session; every form post still needs the CSRF token.
+        self.store = store_from(keys=settings.session_keys.get_secret_value(), purpose="storefront",
+                                idle_s=settings.session_idle_s, secure_cookie=settings.secure_cookie,
+                                same_site="lax")
         self.pages = Pages(HERE / "templates")
         parts = urlsplit(settings.token_script_base)
         self.gateway_origin = f"{parts.scheme}://{parts.netloc}"
@@ -39,8 +43,10 @@ class Storefront:
     async def call(self, service: str, method: str, path: str, **kwargs: Any) -> Answer:
         return await self.api.call(service, method, path, key=self.key, **kwargs)
 
-    def session(self, request: Request, response: Response) -> Session:
-        return self.store.ensure(request, response)
+    def public_url(self, request: Request, path: str) -> str:
+        """An absolute URL of this storefront as the buyer's browser reaches it (3-D Secure's return page)."""
+        base = self.settings.public_url or str(request.base_url)
+        return base.rstrip("/") + path
 
     async def posted(self, request: Request) -> tuple[Session, dict[str, str]]:
         session = self.store.load(request)
@@ -51,13 +57,9 @@ class Storefront:
 
     def render(self, request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
         """A page; a new session's cookie goes with it."""
-        holder = HTMLResponse("")
-        session = self.session(request, holder)
-        page = self.pages.render(request, name, status, csrf=session.csrf, member_id=session.data.get("member_id"),
+        session = self.store.ensure(request)
+        return self.pages.render(request, name, status, csrf=session.csrf, member_id=session.data.get("member_id"),
                                  cart_count=sum(session.data.get("cart", {}).values()), **context)
-        for value in holder.headers.getlist("set-cookie"):
-            page.headers.append("set-cookie", value)
-        return page
 
     @staticmethod
     def back(url: str) -> RedirectResponse:
