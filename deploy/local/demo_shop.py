@@ -1,9 +1,14 @@
-"""Seed the demo shop `demo-shop` through the checkout service's own HTTP API (idempotent), then print how to
-place an order with one command.
+"""Seed the demo shops through the checkout service's own HTTP API (idempotent), then print how to place an order
+with one command.
+
+- `demo-shop`: 3-D Secure off, for the one-command `curl` order below (curl has no browser to take the buyer
+  through the card company's authentication), the API examples, checks and benchmarks;
+- `demo-shop-3ds`: the same shop with EMV 3-D Secure on, as Japan's card-security guidelines require for
+  e-commerce: the demo storefront (`web/storefront`) sells for it, so its buyers go through 3-D Secure.
 
     CHECKOUT_ADMIN_TOKEN=... python -m deploy.local.demo_shop --checkout-url http://127.0.0.1:8001
 
-The shop is wired to the e-SCOTT emulator's built-in demo merchant. Run it after checkout, payment and
+Both are wired to the e-SCOTT emulator's built-in demo merchant. Run it after checkout, payment and
 notification are healthy (the credentials go to payment, the operator key to payment and notification). Exit
 status 1 if anything failed. Seeding is local-deployment tooling, not part of any service: it speaks only
 checkout's public HTTP API (`make run` calls it from `deploy/local/run.py`; the e2e tests use its shop and
@@ -35,10 +40,17 @@ CARD = {
     "authorize_at_renewal": True, "logo_url": "https://demo-shop.example/img/cards.png", "logo_alt": "利用可能なカード",
     "note": {"text": "VISA・Mastercard・JCB・American Express・Diners がご利用いただけます。", "on_payment_page": True,
              "in_thanks_mail": True},
-    # 3-D Secure off: the demo's server-side checkout has no browser to take the buyer through it (the emulator
-    # and the demo merchant's key/IV above are ready for a storefront that does, design §6.7)
+    # 3-D Secure off: the curl demo's server-side checkout has no browser to take the buyer through it
     "three_d_secure": {"enabled": False},
 }  # fmt: skip
+# The browser demo's shop: 3-D Secure on with the default accepted results (design §6.7; the demo merchant's
+# key/IV are in CREDENTIALS)
+THREE_DS_SHOP_ID = "demo-shop-3ds"
+THREE_DS_STOREFRONT_KEY = "demo-3ds-storefront-key"
+THREE_DS_OPERATOR_KEY = "demo-3ds-operator-key"
+THREE_DS_CARD = {**CARD, "three_d_secure": {"enabled": True, "accepted_results": ["0", "2", "3"]}}
+THREE_DS_MAIL = {"sender_address": "shop@demo-shop-3ds.example", "sender_name": "デモショップ（3-Dセキュア）",
+                 "shop_copy_address": "orders@demo-shop-3ds.example"}
 CARRIERS = {"carriers": [{"carrier_id": "yamato", "name": "ヤマト運輸", "accepts_card": True},
                          {"carrier_id": "cod", "name": "代金引換（佐川急便）", "accepts_card": False}]}
 
@@ -48,22 +60,33 @@ class SeedError(Exception):
 
 
 async def seed(client: httpx.AsyncClient, admin_token: str) -> bool:
-    """Create or update the demo shop; True if it was created now. Raises `SeedError` with the step."""
-    shop = {"shop_id": SHOP_ID, "shop_name": "デモショップ", "mail": MAIL, "storefront_key": STOREFRONT_KEY,
-            "operator_key": OPERATOR_KEY}
+    """Create or update both demo shops; True if `demo-shop` was created now. Raises `SeedError` with the step."""
+    created = await seed_shop(client, admin_token, shop={
+        "shop_id": SHOP_ID, "shop_name": "デモショップ", "mail": MAIL, "storefront_key": STOREFRONT_KEY,
+        "operator_key": OPERATOR_KEY}, card=CARD)
+    await seed_shop(client, admin_token, shop={
+        "shop_id": THREE_DS_SHOP_ID, "shop_name": "デモショップ（3-Dセキュア）", "mail": THREE_DS_MAIL,
+        "storefront_key": THREE_DS_STOREFRONT_KEY, "operator_key": THREE_DS_OPERATOR_KEY}, card=THREE_DS_CARD)
+    return created
+
+
+async def seed_shop(client: httpx.AsyncClient, admin_token: str, *, shop: dict[str, Any],
+                    card: dict[str, Any]) -> bool:
+    """One shop with the demo merchant's credentials, `card`, the carriers and its mail settings."""
     created = await _call(client, "POST", "/admin/v1/shops", body=shop, headers={"X-Admin-Token": admin_token})
     if created.json().get("operator_key_sync") != "ok":
         raise SeedError("payment or notification did not take the operator key (are they running?)")
-    operator = {"X-Operator-Key": OPERATOR_KEY}
-    base = f"/v1/shops/{SHOP_ID}"
+    operator = {"X-Operator-Key": shop["operator_key"]}
+    base = f"/v1/shops/{shop['shop_id']}"
     await _call(client, "POST", f"{base}/payment-methods", body={"method": "escott_card"}, headers=operator)
     await _call(client, "PUT", f"{base}/gateway-credentials", body=CREDENTIALS, headers=operator)
-    await _call(client, "PUT", f"{base}/payment-methods/escott_card", body=CARD, headers=operator)
+    await _call(client, "PUT", f"{base}/payment-methods/escott_card", body=card, headers=operator)
     await _call(client, "PUT", f"{base}/carriers", body=CARRIERS, headers=operator)
-    await _call(client, "PUT", f"{base}/mail", body=MAIL, headers=operator)
+    await _call(client, "PUT", f"{base}/mail", body=shop["mail"], headers=operator)
     settings = (await _call(client, "GET", f"{base}/settings", body=None, headers=operator)).json()
     if not settings["payment_methods"][0]["configured"]:
-        raise SeedError(f"card method still not configured: {settings['payment_methods'][0]['missing']}")
+        raise SeedError(f"{shop['shop_id']}: card method still not configured: "
+                        f"{settings['payment_methods'][0]['missing']}")
     return created.status_code == 201
 
 
@@ -114,13 +137,15 @@ async def _main(args: argparse.Namespace) -> int:
             return 1
     print(f"demo shop {SHOP_ID!r} {'created' if created else 'up to date'}: card method configured "
           f"(demo merchant {CREDENTIALS['merchant_id']}), storefront key {STOREFRONT_KEY}, operator key {OPERATOR_KEY}")
+    print(f"demo shop {THREE_DS_SHOP_ID!r} (3-D Secure on, the demo storefront's shop): storefront key "
+          f"{THREE_DS_STOREFRONT_KEY}, operator key {THREE_DS_OPERATOR_KEY}")
     print("place an order:")
     print(order_command(args.checkout_url.rstrip("/"), args.emulator_url.rstrip("/")))
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Seed the demo shop and print an order command.")
+    parser = argparse.ArgumentParser(description="Seed the demo shops and print an order command.")
     parser.add_argument("--checkout-url", default="http://127.0.0.1:8001")
     parser.add_argument("--emulator-url", default="http://127.0.0.1:8899")
     parser.add_argument("--admin-token", default=os.environ.get("CHECKOUT_ADMIN_TOKEN", ""),

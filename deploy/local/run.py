@@ -69,6 +69,8 @@ def local_env(env: dict[str, str]) -> dict[str, str]:
         service_port = env.get(f"{service.upper()}_HTTP_PORT", port)
         env.setdefault(f"WEB_{service.upper()}_URL", f"http://127.0.0.1:{service_port}")
     env.setdefault("STOREFRONT_TOKEN_SCRIPT_BASE", f"http://127.0.0.1:{emulator_port}")
+    # 3-D Secure: the gateway sends the buyer's browser back to payment, then payment to the storefront
+    env.setdefault("PAYMENT_PUBLIC_URL", f"http://127.0.0.1:{env.get('PAYMENT_HTTP_PORT', '8002')}")
     for name, value in DEV_ENV.items():
         env.setdefault(name, value)
     env.setdefault("PYTHONUNBUFFERED", "1")

@@ -3,13 +3,15 @@
 Step 3 loads the gateway's token script; `static/storefront.js` turns the card fields (which have no `name`, so
 the browser never posts them) into a one-time token and posts only that. The checkout API decides everything
 (R1-R10 refusals come back as its 422 and are shown as given); the outcome page shows the buyer message the API
-gives (R16: never a gateway code). An `action_required` outcome (e.g. 3-D Secure) names a URL and form fields:
-the page posts them there at once, and the buyer comes back to the outcome page."""
+gives (R16: never a gateway code). An `action_required` outcome (3-D Secure) names a URL and form fields: the page
+posts them there at once (the card company's authentication), and the gateway sends the buyer back through payment
+to our return page (the checkout's `return_url`), which waits for the final outcome (`until=final`)."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
@@ -21,6 +23,8 @@ from web.storefront.shop import Storefront, cart_lines, cart_total, has_subscrip
 BUYER_FIELDS = ("name", "name_kana", "email", "member_id", "carrier_id", "recipient_name", "postal_code",
                 "prefecture", "city", "address_line1", "address_line2", "phone")
 FINAL = ("completed", "rejected", "needs_review", "payment_failed")
+MAX_FIELD = 200  # buyer fields travel in the session cookie; the checkout API has its own, tighter limits
+RETURN_WAIT_S = 20
 
 
 def router(shop: Storefront) -> APIRouter:
@@ -38,7 +42,7 @@ def router(shop: Storefront) -> APIRouter:
     @api.post("/buyer")
     async def buyer_post(request: Request) -> Response:
         session, form = await shop.posted(request)
-        session.data["buyer"] = {name: form.get(name, "").strip() for name in BUYER_FIELDS}
+        session.data["buyer"] = {name: form.get(name, "").strip()[:MAX_FIELD] for name in BUYER_FIELDS}
         return shop.back("/checkout/card")
 
     @api.get("/card", response_class=HTMLResponse)
@@ -51,7 +55,9 @@ def router(shop: Storefront) -> APIRouter:
         cart, buyer = session.data.get("cart") or {}, session.data.get("buyer")
         if not cart or not buyer:
             return shop.back("/cart")
-        body = checkout_body(form.get("checkout_id") or uuid.uuid4().hex, cart, buyer, form)
+        checkout_id = (form.get("checkout_id") or uuid.uuid4().hex)[:100]
+        body = checkout_body(checkout_id, cart, buyer, form)
+        body["return_url"] = shop.public_url(request, f"/checkout/return?checkout_id={quote(checkout_id)}")
         answer = await shop.call("checkout", "POST", "/v1/checkouts", json=body,
                                  params={"wait": shop.settings.checkout_wait_s})
         if not answer.ok:
@@ -69,12 +75,35 @@ def router(shop: Storefront) -> APIRouter:
         outcome = answer.body if answer.ok else {"status": "error", "reason": answer.message}
         action = pending_action(outcome)
         if action is not None:
+            if session.data.get("action_sent") == session.data["checkout_id"]:
+                # the back button after the card company's page: never post the same authentication twice
+                return shop.back(f"/checkout/return?checkout_id={quote(session.data['checkout_id'])}")
+            session.data["action_sent"] = session.data["checkout_id"]
             return shop.render(request, "redirecting.html", action=action)
-        if outcome.get("status") == "completed":
-            session.data.pop("cart", None)
-        return shop.render(request, "result.html", outcome=outcome, final=outcome.get("status") in FINAL)
+        return _outcome_page(shop, request, outcome)
+
+    @api.get("/return", response_class=HTMLResponse)
+    async def returned(request: Request, checkout_id: str = "") -> Response:
+        """Where the card company's page sends the buyer back (through payment, which recorded the result): the
+        final outcome once the charge after the authentication has run, or the waiting page until then."""
+        session = shop.store.load(request)
+        if session is None or not checkout_id or session.data.get("checkout_id") != checkout_id:
+            raise HTTPException(404, "このご注文は見つかりません。ご注文の結果はメールでお知らせします。")
+        answer = await shop.call("checkout", "GET", f"/v1/checkouts/{segment(checkout_id)}",
+                                 params={"wait": RETURN_WAIT_S, "until": "final"})
+        outcome = answer.body if answer.ok else {"status": "error", "reason": answer.message}
+        return _outcome_page(shop, request, outcome, three_d_secure=True)
 
     return api
+
+
+def _outcome_page(shop: Storefront, request: Request, outcome: dict[str, Any], *,
+                  three_d_secure: bool = False) -> Response:
+    session = shop.store.ensure(request)
+    if outcome.get("status") == "completed":
+        session.data.pop("cart", None)
+    return shop.render(request, "result.html", outcome=outcome, final=outcome.get("status") in FINAL,
+                       three_d_secure=three_d_secure)
 
 
 async def _card_page(shop: Storefront, request: Request, *, errors: str | None, status: int = 200) -> Response:
@@ -121,10 +150,10 @@ def checkout_body(checkout_id: str, cart: dict[str, int], buyer: dict[str, str],
 
 
 def pending_action(outcome: Any) -> dict[str, Any] | None:
-    """An outcome that asks the browser to go somewhere (3-D Secure): the first member holding a `url` (or
-    `action_url`) and form fields (`fields`, `form_fields`, `form` or `params`), with the HTTP method (POST
-    unless it says GET). None for any other outcome."""
-    if not isinstance(outcome, dict) or outcome.get("status") != "action_required":
+    """An answer that asks the browser to go somewhere (3-D Secure: a checkout's `status`, a member card change's
+    `result` is `action_required`): the first member holding a `url` (or `action_url`) and form fields (`fields`,
+    `form_fields`, `form` or `params`), with the HTTP method (POST unless it says GET). None for any other answer."""
+    if not isinstance(outcome, dict) or "action_required" not in (outcome.get("status"), outcome.get("result")):
         return None
     for candidate in [outcome, *(v for v in outcome.values() if isinstance(v, dict))]:
         url = candidate.get("url") or candidate.get("action_url") or candidate.get("redirect_url")
