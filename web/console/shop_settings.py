@@ -18,6 +18,7 @@ CARD_TEXT = ("display_name", "logo_url", "logo_alt", "contract_start", "contract
 CARD_CHOICES = ("sales_mode", "card_link_mode", "renewal_sales_mode")
 CARD_SWITCHES = ("show_installments", "subscriptions_enabled", "authorize_at_renewal", "notify_card_changes")
 NOTE_SWITCHES = ("on_payment_page", "in_thanks_mail")
+OPTIONAL_CREDENTIALS = ("tenant_id", "three_d_secure_key", "three_d_secure_iv")  # blank: not sent
 PARTS = {"card": "カード決済", "carriers": "配送業者", "mail": "メール", "credentials": "接続情報"}
 
 
@@ -61,8 +62,9 @@ async def _write(console: Console, operator: Operator, part: str, items: list[tu
     form = dict(items)
     if_match = {"If-Match": form["etag"]} if form.get("etag") else {}
     if part == "credentials":
-        names = ("merchant_id", "merchant_pass", "token_auth_code", "tenant_id")
-        body = {k: form.get(k, "").strip() for k in names if form.get(k, "").strip() or k != "tenant_id"}
+        names = ("merchant_id", "merchant_pass", "token_auth_code", "tenant_id", "three_d_secure_key",
+                 "three_d_secure_iv")
+        body = {k: form.get(k, "").strip() for k in names if form.get(k, "").strip() or k not in OPTIONAL_CREDENTIALS}
         return await console.call(operator, "checkout", "PUT", "/gateway-credentials", json=body, headers=if_match)
     if part == "mail":
         body = {k: form.get(k, "").strip() for k in ("sender_address", "sender_name", "shop_copy_address")}
@@ -102,9 +104,12 @@ def _card(current: dict[str, Any], form: dict[str, str]) -> dict[str, Any]:
 
 
 def _carriers(items: list[tuple[str, str]]) -> dict[str, Any]:
-    """Rows `carrier_id`/`carrier_name`; a checked `accepts_card` carries the row's carrier id."""
+    """Rows `carrier_id`/`carrier_name`; a checked `accepts_card` carries the row's carrier id (`__new__` for the
+    empty row a new carrier is typed into, always the last)."""
     ids = [v.strip() for k, v in items if k == "carrier_id"]
     names = [v.strip() for k, v in items if k == "carrier_name"]
     accepting = {v for k, v in items if k == "accepts_card"}
-    return {"carriers": [{"carrier_id": c, "name": n, "accepts_card": c in accepting}
-                         for c, n in zip(ids, names, strict=False) if c or n]}
+    last = len(ids) - 1
+    return {"carriers": [{"carrier_id": c, "name": n,
+                          "accepts_card": c in accepting or (i == last and "__new__" in accepting)}
+                         for i, (c, n) in enumerate(zip(ids, names, strict=False)) if c or n]}
