@@ -7,57 +7,17 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from deploy.local.kafka import free_port
+from tests.e2e.processes import alive, descendants, kill_and_await_health
 from tests.e2e.stack import wait_for_line
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
-
-
-def descendants(pid: int) -> set[int]:
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found, todo = set(), [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.add(child)
-            todo.append(child)
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
-def kill_and_await_health(pids: set[int], module: str, health: str, timeout: float = 60.0) -> float:
-    """kill -9 the process running `module`; seconds until its health URL answers ok again (the supervisor)."""
-    # `-m <module>` exactly: the supervisor's warm standby for the service names the module as an argument too
-    [victim] = [pid for pid in pids if f"-m\0{module}\0".encode() in Path(f"/proc/{pid}/cmdline").read_bytes()]
-    os.kill(victim, signal.SIGKILL)
-    killed = time.monotonic()
-    while time.monotonic() - killed < timeout:
-        try:
-            if httpx.get(health, timeout=2).status_code == 200 and not alive(victim):
-                return time.monotonic() - killed
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.05)
-    raise AssertionError(f"{module} not healthy again within {timeout}s")
 
 
 def test_the_runner_prints_ready_with_urls_and_ctrl_c_stops_everything(pg_admin_url, tmp_path):

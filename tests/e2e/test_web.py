@@ -1,9 +1,11 @@
 """Issue 13: the demo storefront and the operator console in Debian's Chromium, over one running system.
 
-A buyer orders with a test card in the storefront (the token minted in the browser), the operator sees the order
-in the console, captures it, edits another's amount and runs 取引更新, cancels a third, bulk-captures five and
-resends a mail; a declined card shows the card company's message; another shop's operator sees none of it. The
-screenshots in docs/screens/ come from this run."""
+A buyer orders with a test card in the storefront (the token minted in the browser, then 3-D Secure: the storefront
+sells for the demo shop that has it on), the operator sees the order in the console, captures it and resends a
+mail; on the curl demo's shop the operator edits an order's amount and runs 取引更新, cancels another,
+bulk-captures five; a declined card shows the card company's message; another shop's operator sees none of it;
+shop settings (carriers, write-only credentials) and a subscription's skip / pause / cancel. The screenshots in
+docs/screens/ come from this run."""
 
 from __future__ import annotations
 
@@ -17,7 +19,9 @@ from tests.e2e.web_pages import (
     CARD_COMPANY,
     CHROMIUM,
     G12_CARD,
+    STOREFRONT_SHOP,
     console_login,
+    fill_card,
     no_key_in,
     shot,
     storefront_order,
@@ -26,46 +30,31 @@ from tests.waiting import eventually
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres,
               pytest.mark.skipif(not CHROMIUM.exists(), reason="run emulator/install-browser.sh")]
+OTHER_CARD, SECRET_PASS = "4242424242424242", "settings-pass-9"
+SETTINGS_SHOP = {"shop_id": "settings-shop", "shop_name": "設定のショップ", "storefront_key": "settings-storefront-key",
+                 "operator_key": "settings-operator-key",
+                 "mail": {"sender_address": "shop@settings.example", "sender_name": "",
+                          "shop_copy_address": "o@settings.example"}}
 OTHER = {"shop_id": "other-shop", "shop_name": "よそのショップ", "storefront_key": "other-storefront-key",
          "operator_key": "other-operator-key",
          "mail": {"sender_address": "shop@other.example", "sender_name": "", "shop_copy_address": "o@other.example"}}
 
 
-@pytest.fixture(scope="module")
-async def browser():
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        yield chromium
-        await chromium.close()
-
-
-@pytest.fixture
-async def page(browser):
-    context = await browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 900})
-    page = await context.new_page()
-    errors: list[str] = []
-    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 500 else None)
-    yield page
-    await context.close()
-    assert not errors, errors
-
-
-async def test_storefront_order_then_console_capture_edit_update_cancel_resend(stack, shop, page, browser):
+async def test_storefront_order_through_3ds_then_console_capture_and_mail_resend(stack, page, browser):
     store, console = stack.urls["storefront"], stack.urls["console"]
     assert await storefront_order(page, store, screens=True) == "completed"
+    assert "/checkout/return" in page.url  # back from the card company's 3-D Secure page
     order_id = (await page.text_content("#order-id") or "").strip()
     await shot(page, "storefront-thanks")
 
     operator = await (await browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 900})).new_page()
-    await console_login(operator, console)
+    await console_login(operator, console, **STOREFRONT_SHOP)
     await operator.goto(f"{console}/orders")
     assert await operator.locator(f"tr[data-order='{order_id}']").count() == 1
     await shot(operator, "console-orders")
     await operator.click(f"a[href='/orders/{order_id}']")
     assert await operator.text_content("#payment-state") == "authorized"
-    await no_key_in(operator)
+    await no_key_in(operator, STOREFRONT_SHOP["key"])
     await shot(operator, "console-order")
     await operator.click("#do-capture")
     await operator.wait_for_selector(".flash.ok")
@@ -79,7 +68,13 @@ async def test_storefront_order_then_console_capture_edit_update_cancel_resend(s
     await operator.wait_for_selector(".flash.ok")
     assert "再送しました" in (await operator.text_content(".flash.ok") or "")
     assert await operator.locator("#mails tr[data-mail]").count() == rows_before + 1
+    await operator.context.close()
 
+
+async def test_console_edit_then_update_and_cancel_on_the_curl_demo_shop(stack, shop, browser):
+    console = stack.urls["console"]
+    operator = await (await browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 900})).new_page()
+    await console_login(operator, console)
     edited = await _placed(shop)  # ¥3,800: one 煎茶 at ¥3,300 + ¥500 shipping
     await operator.goto(f"{console}/orders/{edited}")
     await operator.click("#edit-amounts")
@@ -140,7 +135,7 @@ async def test_a_declined_card_shows_the_card_company_message_and_the_dashboard_
     assert not re.search(r"\bG12\b", await page.content())  # never the raw code to a buyer (R16)
     await shot(page, "storefront-declined")
     operator = await (await browser.new_context(locale="ja-JP")).new_page()
-    await console_login(operator, stack.urls["console"])
+    await console_login(operator, stack.urls["console"], **STOREFRONT_SHOP)
     declines = await operator.text_content("#declines") or ""
     assert CARD_COMPANY in declines and "G12" in declines
     await operator.context.close()
@@ -209,7 +204,8 @@ async def test_review_queue_resolves_an_unknown_authorization_from_the_order_pag
     assert await page.text_content("#payment-state") == "authorized"
 
 
-async def test_a_member_subscribes_in_the_storefront_and_the_operator_pauses_it(stack, page, browser):
+async def test_a_member_subscribes_the_operator_skips_pauses_cancels_the_member_replaces_and_deletes_the_card(
+        stack, page, browser):
     store, console = stack.urls["storefront"], stack.urls["console"]
     await page.goto(f"{store}/mypage")
     await page.fill("input[name=member_id]", "m-web-1")
@@ -226,18 +222,108 @@ async def test_a_member_subscribes_in_the_storefront_and_the_operator_pauses_it(
     await shot(page, "storefront-mypage")
 
     operator = await (await browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 900})).new_page()
-    await console_login(operator, console)
-    await shot(operator, "console-dashboard")  # last in the module: every outcome is on it
+    await console_login(operator, console, **STOREFRONT_SHOP)
+    await shot(operator, "console-dashboard")  # every storefront outcome of the module is on it
     await operator.goto(f"{console}/subscriptions?member_id=m-web-1")
     await operator.click("#subscriptions a")
     assert await operator.text_content("#card-linked") == "あり"
+    subscription_id = operator.url.rsplit("/", 1)[1]
+    before = await _subscription(stack, subscription_id)
+    await operator.click("#sub-skip-next")
+    await operator.wait_for_selector(".flash.ok")
+    after = await _subscription(stack, subscription_id)
+    assert after["next_cycle_on"] > before["next_cycle_on"]  # the next delivery left out: the one after is next
     await operator.click("#sub-pause")
     await operator.wait_for_selector(".flash.ok")
     assert "休止中" in (await operator.text_content("h1") or "")
     await shot(operator, "console-subscription")
+    await operator.click("#sub-skip-next")  # refused while paused: the API's words on the page
+    await operator.wait_for_selector(".flash.error")
+    refusal = await operator.text_content(".flash.error") or ""
+    assert "次回スキップできませんでした" in refusal and "a paused subscription has no next cycle" in refusal
+    await operator.check("input[name=when][value=at_once]")
+    await operator.click("#sub-cancel")
+    await operator.wait_for_selector(".flash.ok")
+    assert "解約済み" in (await operator.text_content("h1") or "")
+    assert (await _subscription(stack, subscription_id))["status"] == "canceled"
     await operator.goto(f"{console}/customers?member_id=m-web-1")
     assert await operator.text_content("#linked") == "あり"
     await operator.context.close()
+
+    async def deletable() -> bool:  # payment hears of the cancel: the card renews nothing any more
+        await page.goto(f"{store}/mypage")
+        return await page.locator("#delete-card").count() == 1
+
+    await eventually(deletable, timeout=30, message="the card deletable after the cancel")
+    await fill_card(page, OTHER_CARD)
+    await page.click("#save-card")  # 3-D Secure (frictionless) on the way, back to the my-page
+    await page.wait_for_selector("#message", timeout=60_000)
+    assert await page.text_content("#message") == "カードを変更しました。"
+    assert "4242" in (await page.text_content("#masked") or "")
+    await page.click("#delete-card")
+    await page.wait_for_selector("#message")
+    assert await page.text_content("#message") == "カードを削除しました。"
+    assert await page.text_content("#masked") == "登録されたカードはありません。"
+
+
+async def test_shop_settings_save_carriers_and_write_only_credentials_with_the_apis_refusals(stack, page):
+    async with httpx.AsyncClient(timeout=20) as http:
+        created = await http.post(f"{stack.urls['checkout']}/admin/v1/shops", json=SETTINGS_SHOP,
+                                  headers={"X-Admin-Token": stack.env.get("CHECKOUT_ADMIN_TOKEN", "dev-admin-token")})
+        assert created.status_code in (200, 201), created.text
+        operator = {"X-Operator-Key": SETTINGS_SHOP["operator_key"]}
+        base = f"{stack.urls['checkout']}/v1/shops/{SETTINGS_SHOP['shop_id']}"
+        added = await http.post(f"{base}/payment-methods", json={"method": "escott_card"}, headers=operator)
+        assert added.status_code in (200, 201), added.text
+        console = stack.urls["console"]
+        await console_login(page, console, shop_id=SETTINGS_SHOP["shop_id"], key=SETTINGS_SHOP["operator_key"])
+        await page.goto(f"{console}/settings")
+
+        await page.fill("#new-carrier input[name=carrier_id]", "sagawa")  # and no name
+        await page.click("#save-carriers")
+        await page.wait_for_selector(".flash.error")
+        assert "carriers.0.name" in (await page.text_content(".flash.error") or "")  # the API's own words
+        assert (await http.get(f"{base}/settings", headers=operator)).json()["carriers"] == []  # nothing saved
+        await page.fill("#new-carrier input[name=carrier_id]", "sagawa")
+        await page.fill("#new-carrier input[name=carrier_name]", "佐川急便")
+        await page.check("#new-carrier input[name=accepts_card]")
+        await page.click("#save-carriers")
+        await page.wait_for_selector(".flash.ok")
+        assert (await http.get(f"{base}/settings", headers=operator)).json()["carriers"] == [
+            {"carrier_id": "sagawa", "name": "佐川急便", "accepts_card": True}]
+        assert await page.input_value("#carriers input[name=carrier_id] >> nth=0") == "sagawa"
+
+        await page.fill("#credentials input[name=merchant_id]", "not-a-number")
+        await page.fill("#credentials input[name=merchant_pass]", SECRET_PASS)
+        await page.fill("#credentials input[name=token_auth_code]", demo.CREDENTIALS["token_auth_code"])
+        await page.click("#save-credentials")
+        await page.wait_for_selector(".flash.error")
+        assert "merchant_id" in (await page.text_content(".flash.error") or "")
+        assert "未設定" in (await page.text_content("#credentials") or "")
+        await page.fill("#credentials input[name=merchant_id]", demo.CREDENTIALS["merchant_id"])
+        await page.fill("#credentials input[name=merchant_pass]", SECRET_PASS)
+        await page.fill("#credentials input[name=token_auth_code]", demo.CREDENTIALS["token_auth_code"])
+        await page.fill("#credentials input[name=three_d_secure_key]", demo.CREDENTIALS["three_d_secure_key"])
+        await page.fill("#credentials input[name=three_d_secure_iv]", demo.CREDENTIALS["three_d_secure_iv"])
+        await page.click("#save-credentials")
+        await page.wait_for_selector(".flash.ok")
+        assert "設定済み" in (await page.text_content("#credentials") or "")
+        shown = await page.content()  # write-only: never shown back, never prefilled
+        for secret in (SECRET_PASS, demo.CREDENTIALS["token_auth_code"], demo.CREDENTIALS["three_d_secure_key"],
+                       demo.CREDENTIALS["three_d_secure_iv"]):
+            assert secret not in shown
+        for name in ("merchant_id", "merchant_pass", "token_auth_code", "three_d_secure_key", "three_d_secure_iv"):
+            assert await page.input_value(f"#credentials input[name={name}]") == ""
+        await no_key_in(page, SETTINGS_SHOP["operator_key"])
+
+
+async def _subscription(stack, subscription_id: str) -> dict:
+    async with httpx.AsyncClient(timeout=20) as http:
+        response = await http.get(
+            f"{stack.urls['subscription']}/v1/shops/{STOREFRONT_SHOP['shop_id']}/subscriptions/{subscription_id}",
+            headers={"X-Operator-Key": STOREFRONT_SHOP["key"]})
+    assert response.status_code == 200, response.text
+    return dict(response.json())
 
 
 async def test_an_unreadable_status_and_a_capture_of_unknown_outcome_are_shown_and_resolved(stack, shop, page):
