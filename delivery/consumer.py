@@ -4,6 +4,8 @@ Design §6.3/§6.4: different keys run concurrently (up to `concurrency` handler
 offset order, one at a time; a partition's offset is committed only below its lowest unfinished record, and
 only after the handler returned (its database transaction committed). A record that fails validation, or
 keeps failing, goes to `<topic>.dlq` with the reason and its original bytes, so it never blocks a partition.
+With `batching` (`delivery.batching`), the records that are ready (one per key) are applied in one database
+transaction; a batch that fails is handled again record by record, so the rules above hold per record.
 Neither FastStream 0.7 nor aiokafka 0.14 offers key-level ordering with concurrency, hence this runner on aiokafka.
 """
 
@@ -19,6 +21,7 @@ from typing import Any, Generic, TypeVar
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.structs import ConsumerRecord, TopicPartition
 
+from delivery.batching import Batcher, Batching
 from delivery.cancellation import cancel_all, cancel_and_wait
 from delivery.dead_letter import PublishRaw, dead_letter_headers, dlq_topic
 from delivery.errors import InvalidMessage, PermanentError
@@ -36,7 +39,7 @@ Handle = Callable[[T, ConsumerRecord], Awaitable[None]]
 class KeyOrderedConsumer(ConsumerRebalanceListener, Generic[T]):
     def __init__(self, kafka: KafkaSettings, *, group_id: str, topics: Iterable[str], decode: Decode[T],
                  handle: Handle[T], dead_letter: PublishRaw, settings: ConsumerSettings | None = None,
-                 metrics: ServiceMetrics | None = None):
+                 metrics: ServiceMetrics | None = None, batching: Batching[T] | None = None):
         self.group_id = group_id
         self._metrics = metrics or ServiceMetrics(group_id)
         self._lag_labels: set[tuple[str, str, str]] = set()
@@ -55,6 +58,13 @@ class KeyOrderedConsumer(ConsumerRebalanceListener, Generic[T]):
         self._tasks: set[asyncio.Task[Any]] = set()
         self._fetcher: asyncio.Task[None] | None = None
         self._committer: asyncio.Task[None] | None = None
+        self._batcher: Batcher[T] | None = None
+        if batching is not None and self._settings.batch_max_records > 1:
+            if batching.handle is None:
+                raise ValueError("batching needs a batch handler (ServiceRuntime.add_consumer fills it in)")
+            self._batcher = Batcher(batching.handle, accepts=batching.accepts, spawn=self._spawn,
+                                    max_records=self._settings.batch_max_records, group_id=group_id,
+                                    on_batch=self._count_batch)
 
     # -- lifecycle ---------------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -130,10 +140,15 @@ class KeyOrderedConsumer(ConsumerRebalanceListener, Generic[T]):
             self._spawn(self._run_lane(lane_key, lane))
         lane.append((record, offsets))
 
-    def _spawn(self, coro: Awaitable[None]) -> None:
+    def _spawn(self, coro: Awaitable[None]) -> asyncio.Task[None]:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
+
+    def _count_batch(self, size: int, committed: bool) -> None:
+        self._metrics.batches.labels(self.group_id, "committed" if committed else "failed").inc()
+        self._metrics.batch_records.labels(self.group_id).observe(size)
 
     async def _run_lane(self, lane_key: tuple[TopicPartition, bytes | None],
                         lane: deque[tuple[ConsumerRecord, PartitionOffsets]]) -> None:
@@ -175,6 +190,11 @@ class KeyOrderedConsumer(ConsumerRebalanceListener, Generic[T]):
             reason = str(exc) if isinstance(exc, InvalidMessage) else f"undecodable: {type(exc).__name__}: {exc}"
             return await self._to_dlq(record, f"invalid message: {reason}", attempts=0), time.monotonic() - started
         spent = time.monotonic() - started
+        if self._batcher is not None and self._batcher.accepts(message, record):
+            share = await self._batcher.submit(message, record)
+            if share is not None:
+                return "handled", spent + share
+            # the batch was rolled back as a whole: this record alone, with retries and the DLQ as below
         attempt = 0
         while True:
             attempt += 1

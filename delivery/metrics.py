@@ -35,8 +35,14 @@ class ServiceMetrics:
                                ["group", "topic"], registry=r)
         self.handle_seconds = Histogram("kafka_record_handle_seconds",
                                         "Time spent handling one record (all attempts and dead-lettering; not the "
-                                        "waits for a concurrency slot nor the backoff between attempts).",
+                                        "waits for a concurrency slot nor the backoff between attempts; in batch "
+                                        "mode its share of the batch's time).",
                                         ["group", "topic"], registry=r)
+        self.batches = Counter("kafka_batches", "Batches of records applied in one transaction (batch mode), by "
+                               "outcome: committed, or failed (rolled back; its records handled one by one).",
+                               ["group", "outcome"], registry=r)
+        self.batch_records = Histogram("kafka_batch_records", "Records per batch (batch mode).", ["group"],
+                                       buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256), registry=r)
         self.lag = Gauge("kafka_consumer_lag", "Records of an assigned partition not yet handled (end - commit point).",
                          ["group", "topic", "partition"], registry=r)
         self.in_flight = Gauge("kafka_records_in_flight", "Records fetched and not yet finished.", ["group"],

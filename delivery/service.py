@@ -14,6 +14,7 @@ from typing import Any
 import asyncpg
 from faststream.kafka import KafkaBroker
 
+from delivery.batching import Batching, one_transaction
 from delivery.cancellation import cancel_and_wait
 from delivery.consumer import Decode, Handle, KeyOrderedConsumer
 from delivery.db import create_pool, migrate
@@ -79,11 +80,16 @@ class ServiceRuntime:
         self._relay = asyncio.create_task(relay.run_forever(), name=f"{self.name}-outbox-relay")
 
     async def add_consumer(self, *, group_id: str, topics: Iterable[str], decode: Decode[Any],
-                           handle: Handle[Any], settings: ConsumerSettings | None = None) -> None:
+                           handle: Handle[Any], settings: ConsumerSettings | None = None,
+                           batching: Batching[Any] | None = None) -> None:
+        """`batching`: batch mode (`delivery.batching`); without its own `handle`, the records it accepts run
+        through `handle` inside one transaction per batch (`one_transaction`)."""
+        traced = self.tracing.traced_handle(handle, group_id=group_id)
+        if batching is not None and batching.handle is None:
+            batching = Batching(accepts=batching.accepts, handle=one_transaction(self, traced))
         consumer = KeyOrderedConsumer(self._kafka, group_id=group_id, topics=topics, decode=decode,
-                                      handle=self.tracing.traced_handle(handle, group_id=group_id),
-                                      dead_letter=broker_raw_publisher(self.broker),
-                                      settings=settings, metrics=self.metrics)
+                                      handle=traced, dead_letter=broker_raw_publisher(self.broker),
+                                      settings=settings, metrics=self.metrics, batching=batching)
         await consumer.start()
         self.consumers.append(consumer)
 

@@ -49,6 +49,8 @@ class ConsumerSettings(BaseModel):
     max_attempts: int = Field(default=5, ge=1, description="tries of a failing handler before the DLQ")
     backoff_initial_s: float = Field(default=0.2, gt=0)
     backoff_max_s: float = Field(default=5.0, gt=0)
+    batch_max_records: int = Field(default=128, ge=1, description="batch mode (a consumer that opts in): records "
+                                   "applied in one transaction at most; 1 turns batching off")
     commit_interval_s: float = Field(default=0.2, gt=0)
     shutdown_timeout_s: float = Field(default=20.0, gt=0)
 

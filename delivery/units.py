@@ -14,12 +14,23 @@ A service subclasses `PostgresUnitOfWork` to put its repositories on the same co
 
 Everything commits on normal exit and rolls back on an exception. Fakes of this API for handler unit tests
 live in `tests/fakes/units.py`, and `tests/contract/` runs the same checks against both.
+
+Batches (`delivery.batching`, docs/services.md "Batch mode"): inside `shared_transaction(conn)` every unit of
+work joins that one transaction instead of opening its own, so a consumer applies many records with one commit.
+A unit of work left by an exception marks the whole batch abandoned (nothing of it commits, even if the handler
+caught the exception), so a batch keeps exactly the effects the same handlers would have had one by one.
+`after_commit(callback)` runs the callback once the effects are committed: at once outside a batch, after the
+batch's COMMIT inside one (e.g. waking a worker that reads the rows just written).
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -33,6 +44,7 @@ from delivery.idempotency import REASON_CODE, Fingerprint, IdempotencyKeyReused,
 from delivery.inbox import claim_event
 from delivery.outbox import add_to_outbox
 
+log = logging.getLogger(__name__)
 Apply = Callable[[asyncpg.Connection], Awaitable[None]]
 Causation = Inbound | UUID | None
 """What caused an emitted event: the inbound event being applied, or the id of an earlier event this service
@@ -107,8 +119,74 @@ class UnitOfWorkFactory(Generic[U]):
 
     @asynccontextmanager
     async def _open(self) -> AsyncIterator[U]:  # type: ignore[misc]
+        batch = _BATCH.get()
+        if batch is not None:  # join the batch's transaction; the batch commits (or abandons) it
+            try:
+                yield self._build(batch.conn)
+            except BaseException as exc:
+                batch.abandoned = batch.abandoned or exc
+                raise
+            return
         async with self._source.pool.acquire() as conn, conn.transaction():
             yield self._build(conn)
+
+
+@dataclass(kw_only=True)
+class _Batch:
+    conn: asyncpg.Connection
+    abandoned: BaseException | None = None
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
+
+
+_BATCH: ContextVar[_Batch | None] = ContextVar("delivery_units_batch", default=None)
+
+
+class BatchAbandoned(Exception):
+    """A batch's transaction was not committed: a unit of work in it failed, or the transaction had failed."""
+
+
+@asynccontextmanager
+async def shared_transaction(conn: asyncpg.Connection) -> AsyncIterator[None]:
+    """One transaction on `conn` that every unit of work opened inside the block joins; COMMIT at the end unless
+    a unit of work was left by an exception (`BatchAbandoned`, nothing kept); rolled back on any exception."""
+    batch = _Batch(conn=conn)
+    token = _BATCH.set(batch)
+    try:
+        await conn.execute("BEGIN")
+        yield
+        if batch.abandoned is not None:
+            raise BatchAbandoned(f"a unit of work failed: {type(batch.abandoned).__name__}") from batch.abandoned
+        # A failed transaction (a handler swallowed a database error) answers COMMIT with ROLLBACK: never lose that.
+        if (tag := await conn.execute("COMMIT")) != "COMMIT":
+            raise BatchAbandoned(f"the transaction had failed (COMMIT answered {tag})")
+    except BaseException:
+        await _roll_back(conn)
+        raise
+    finally:
+        _BATCH.reset(token)
+    for callback in batch.after_commit:
+        callback()
+
+
+async def _roll_back(conn: asyncpg.Connection) -> None:
+    """Best effort (also when cancelled): a connection that cannot roll back is reset or closed by its release."""
+    if not conn.is_in_transaction():
+        return
+    try:
+        async with asyncio.timeout(5):
+            await conn.execute("ROLLBACK")
+    except Exception:
+        log.warning("batch rollback failed; the connection's release resets it", exc_info=True)
+
+
+def after_commit(callback: Callable[[], None]) -> None:
+    """Run `callback` once the current effects are committed: now outside a batch (a unit of work's block has
+    committed by the time a handler calls this after it), after the batch's COMMIT inside one."""
+    batch = _BATCH.get()
+    if batch is None:
+        callback()
+    else:
+        batch.after_commit.append(callback)
 
 
 async def apply_once(pool: asyncpg.Pool, *, consumer: str, inbound: Inbound, apply: Apply) -> bool:

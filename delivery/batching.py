@@ -1,0 +1,138 @@
+"""Batch mode of the key-ordered consumer: the records that are ready, applied in one database transaction.
+
+Design §6.3/§6.4, docs/services.md "Batch mode". Per-key order is the consumer's as always: each key's lane hands
+its next record to the `Batcher` only after the previous one finished, so a batch holds at most one record per
+key, and a record counts as finished (its offset may be committed) only after the batch committed. One batch runs
+at a time per consumer; the records that become ready meanwhile form the next one, so batches grow with the load
+and stay single records when it is quiet (no waiting to fill a batch).
+
+A batch that fails as a whole (any exception: a poison record, a deadlock, the database gone) has changed nothing
+(its transaction is rolled back), and each of its records is then handled alone, with the consumer's usual
+retries and dead-lettering: a poison record reaches the DLQ with its own reason and never holds up the others.
+A crash at any point is a redelivery: before the COMMIT nothing is kept; after it the inbox absorbs the repeat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from aiokafka.structs import ConsumerRecord
+
+from delivery.units import BatchAbandoned, PoolSource, shared_transaction
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+Item = tuple[T, ConsumerRecord]
+HandleBatch = Callable[[Sequence[Item[T]]], Awaitable[None]]
+"""Applies every item or nothing (raises): a failed batch's records are handled again one by one."""
+Accepts = Callable[[T, ConsumerRecord], bool]
+Spawn = Callable[[Awaitable[None]], asyncio.Task[None]]
+BatchDone = Callable[[int, bool], None]
+"""Called after each batch with its size and whether it committed (metrics)."""
+
+
+def accept_all(message: Any, record: ConsumerRecord) -> bool:
+    return True
+
+
+@dataclass(frozen=True, kw_only=True)
+class Batching(Generic[T]):
+    """A consumer's opt-in to batch mode: `accepts` picks the records that may join a batch (a handler that
+    calls a gateway, SMTP or another service between units of work must not: it would hold the transaction open),
+    the others are handled one by one as without batching. `handle` applies a batch; the service runtime fills it
+    in with `one_transaction` over the consumer's own handler when left None."""
+
+    accepts: Accepts[T] = accept_all
+    handle: HandleBatch[T] | None = None
+
+
+def one_transaction(source: PoolSource, handle: Callable[[T, ConsumerRecord], Awaitable[None]]) -> HandleBatch[T]:
+    """The per-record `handle`, run for every item in order inside one transaction: every unit of work it opens
+    joins it (`delivery.units.shared_transaction`), one COMMIT for the batch."""
+
+    async def handle_batch(items: Sequence[Item[T]]) -> None:
+        async with source.pool.acquire() as conn, shared_transaction(conn):
+            for message, record in items:
+                await handle(message, record)
+
+    return handle_batch
+
+
+@dataclass(kw_only=True)
+class _Waiting(Generic[T]):
+    message: T
+    record: ConsumerRecord
+    done: asyncio.Future[float | None]
+
+
+class Batcher(Generic[T]):
+    """Collects the records the lanes hand in and applies them in batches of at most `max_records`."""
+
+    def __init__(self, handle: HandleBatch[T], *, accepts: Accepts[T], max_records: int, spawn: Spawn,
+                 group_id: str = "", on_batch: BatchDone | None = None):
+        self.accepts = accepts
+        self._handle = handle
+        self._max_records = max_records
+        self._spawn = spawn
+        self._group_id = group_id
+        self._on_batch = on_batch
+        self._waiting: deque[_Waiting[T]] = deque()
+        self._runner: asyncio.Task[None] | None = None
+
+    async def submit(self, message: T, record: ConsumerRecord) -> float | None:
+        """Wait for the batch that takes this record: its share of the batch's seconds once committed, or None
+        when the batch failed (nothing of it was kept: handle the record alone)."""
+        done: asyncio.Future[float | None] = asyncio.get_running_loop().create_future()
+        self._waiting.append(_Waiting(message=message, record=record, done=done))
+        if self._runner is None or self._runner.done():
+            # starts after the lanes already ready in this turn of the loop have handed in theirs too
+            self._runner = self._spawn(self._run())
+        return await done
+
+    async def _run(self) -> None:
+        batch: list[_Waiting[T]] = []
+        try:
+            while self._waiting:
+                batch = self._take()
+                if batch:
+                    await self._apply(batch)
+                batch = []
+        finally:  # cancelled (shutdown, abort): the lanes waiting are cancelled with it
+            for waiting in (*batch, *self._waiting):
+                waiting.done.cancel()
+            self._waiting.clear()
+
+    def _take(self) -> list[_Waiting[T]]:
+        batch: list[_Waiting[T]] = []
+        while self._waiting and len(batch) < self._max_records:
+            waiting = self._waiting.popleft()
+            if not waiting.done.done():  # its lane was cancelled meanwhile
+                batch.append(waiting)
+        return batch
+
+    async def _apply(self, batch: list[_Waiting[T]]) -> None:
+        started = time.monotonic()
+        try:
+            await self._handle([(w.message, w.record) for w in batch])
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            reason = str(exc) if isinstance(exc, BatchAbandoned) else type(exc).__name__  # never a record's data
+            log.warning("consumer %s: a batch of %d failed (%s); its records are handled one by one",
+                        self._group_id, len(batch), reason)
+            self._finish(batch, None, committed=False)
+            return
+        self._finish(batch, (time.monotonic() - started) / len(batch), committed=True)
+
+    def _finish(self, batch: list[_Waiting[T]], share: float | None, *, committed: bool) -> None:
+        for waiting in batch:
+            if not waiting.done.done():
+                waiting.done.set_result(share)
+        if self._on_batch is not None:
+            self._on_batch(len(batch), committed)

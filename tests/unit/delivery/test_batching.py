@@ -1,0 +1,266 @@
+"""Batch mode of the key-ordered consumer, without Kafka or PostgreSQL: which records form a batch, per-key order,
+the commit point while a batch runs, a failed batch handled record by record (poison to the DLQ), and the shared
+transaction the units of work join (one COMMIT, abandoned as a whole when one of them fails)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from typing import Any
+
+import pytest
+from aiokafka.structs import ConsumerRecord, TopicPartition
+
+from delivery.batching import Batcher, Batching
+from delivery.consumer import KeyOrderedConsumer
+from delivery.errors import PermanentError
+from delivery.offsets import PartitionOffsets
+from delivery.settings import ConsumerSettings, KafkaSettings
+from delivery.units import BatchAbandoned, PostgresUnitOfWork, UnitOfWorkFactory, after_commit, shared_transaction
+from tests.waiting import eventually
+
+TP = TopicPartition("t", 0)
+
+
+def record(offset: int, key: str, value: str = "ok") -> ConsumerRecord:
+    return ConsumerRecord(topic="t", partition=0, offset=offset, timestamp=0, timestamp_type=0, key=key.encode(),
+                          value=value.encode(), checksum=None, serialized_key_size=1, serialized_value_size=1,
+                          headers=[])
+
+
+class FakeKafka:
+    """What the consumer asks its aiokafka consumer between fetches: the assignment."""
+
+    def assignment(self) -> set[TopicPartition]:
+        return {TP}
+
+
+class Harness:
+    """A `KeyOrderedConsumer` in batch mode fed by hand: the batch handler and the one-by-one handler record what
+    they applied; a record whose value is `poison` fails wherever it runs."""
+
+    def __init__(self, *, max_records: int = 128, max_attempts: int = 2) -> None:
+        self.batches: list[list[tuple[str, int]]] = []
+        self.alone: list[tuple[str, int]] = []
+        self.applied: dict[str, list[int]] = defaultdict(list)
+        self.dead: list[tuple[int, str]] = []
+        self.gate: asyncio.Event | None = None
+        self.consumer: KeyOrderedConsumer[ConsumerRecord] = KeyOrderedConsumer(
+            KafkaSettings(bootstrap_servers="127.0.0.1:1"), group_id="g", topics=["t"], decode=lambda r: r,
+            handle=self._handle, dead_letter=self._dead_letter,
+            settings=ConsumerSettings(batch_max_records=max_records, max_attempts=max_attempts,
+                                      backoff_initial_s=0.001),
+            batching=Batching(handle=self._handle_batch))
+        self.consumer._consumer = FakeKafka()  # type: ignore[assignment]
+        self.offsets = self.consumer._offsets[TP] = PartitionOffsets()
+
+    async def _handle_batch(self, items: Any) -> None:
+        self.batches.append([(r.key.decode(), r.offset) for _, r in items])
+        if self.gate is not None:
+            await self.gate.wait()
+        if any(r.value == b"poison" for _, r in items):
+            raise PermanentError("poison in the batch")  # nothing of the batch is kept
+        for _, r in items:
+            self.applied[r.key.decode()].append(r.offset)
+
+    async def _handle(self, message: ConsumerRecord, r: ConsumerRecord) -> None:
+        self.alone.append((r.key.decode(), r.offset))
+        if r.value == b"poison":
+            raise PermanentError("bad record")
+        self.applied[r.key.decode()].append(r.offset)
+
+    async def _dead_letter(self, topic: str, key: bytes | None, value: bytes, headers: dict[str, str]) -> None:
+        self.dead.append((int(headers["dlq-original-offset"]), headers["dlq-reason"]))
+
+    def feed(self, *records: ConsumerRecord) -> None:
+        for r in records:
+            self.consumer._dispatch(TP, r)
+
+    async def drained(self) -> None:
+        async with asyncio.timeout(5):
+            await self.consumer._drained()
+
+
+async def test_the_ready_records_form_one_batch_with_at_most_one_record_per_key_in_offset_order():
+    h = Harness()
+    h.feed(record(0, "a"), record(1, "b"), record(2, "a"), record(3, "c"), record(4, "a"))
+    await h.drained()
+    assert h.batches == [[("a", 0), ("b", 1), ("c", 3)], [("a", 2)], [("a", 4)]]
+    assert h.applied == {"a": [0, 2, 4], "b": [1], "c": [3]}
+    assert h.alone == []
+    assert h.offsets.committable() == 5
+
+
+async def test_a_batch_is_at_most_max_records_and_the_rest_forms_the_next():
+    h = Harness(max_records=2)
+    h.feed(*(record(i, f"k{i}") for i in range(5)))
+    await h.drained()
+    assert [len(b) for b in h.batches] == [2, 2, 1]
+    assert sorted(o for b in h.batches for _, o in b) == [0, 1, 2, 3, 4]
+
+
+async def test_one_batch_runs_at_a_time_and_what_arrives_meanwhile_forms_the_next():
+    h = Harness()
+    h.gate = asyncio.Event()
+    h.feed(record(0, "a"))
+    await eventually(lambda: _true(h.batches), message="first batch started")
+    h.feed(record(1, "b"), record(2, "c"))
+    await asyncio.sleep(0)  # the lanes of b and c hand in their records (no batch may start beside the first)
+    assert h.batches == [[("a", 0)]]
+    h.gate.set()
+    await h.drained()
+    assert h.batches == [[("a", 0)], [("b", 1), ("c", 2)]]
+
+
+async def test_nothing_of_a_running_batch_is_committable_until_it_committed():
+    h = Harness()
+    h.gate = asyncio.Event()
+    h.feed(record(0, "a"), record(1, "b"), record(2, "c"))
+    await eventually(lambda: _true(h.batches), message="batch started")
+    assert h.offsets.committable() == 0
+    assert h.offsets.needs_commit() == 0  # the lowest unfinished record: a crash now replays the whole batch
+    h.gate.set()
+    await h.drained()
+    assert h.offsets.committable() == 3
+
+
+async def test_a_failed_batch_is_handled_record_by_record_and_the_poison_goes_to_the_dlq_alone():
+    h = Harness()
+    h.feed(record(0, "a"), record(1, "b", "poison"), record(2, "c"), record(3, "b"))
+    await h.drained()
+    assert h.batches[0] == [("a", 0), ("b", 1), ("c", 2)]
+    assert sorted(h.alone) == [("a", 0), ("b", 1), ("c", 2)]  # each alone once; the poison once (permanent)
+    assert h.dead == [(1, "permanent error: bad record")]
+    assert h.applied == {"a": [0], "c": [2], "b": [3]}  # b's next record ran after the poison left its lane
+    assert h.batches[-1] == [("b", 3)]
+    assert h.offsets.committable() == 4
+    assert _sample(h, "kafka_batches_total", group="g", outcome="failed") == 1
+    assert _sample(h, "kafka_records_total", group="g", topic="t", outcome="dead_lettered") == 1
+    assert _sample(h, "kafka_records_total", group="g", topic="t", outcome="handled") == 3
+
+
+async def test_records_the_batching_does_not_accept_are_handled_alone():
+    h = Harness()
+    h.consumer._batcher.accepts = lambda message, r: r.key != b"x"  # type: ignore[union-attr]
+    h.feed(record(0, "a"), record(1, "x"), record(2, "b"))
+    await h.drained()
+    assert h.batches == [[("a", 0), ("b", 2)]]
+    assert h.alone == [("x", 1)]
+
+
+async def test_an_aborted_consumer_cancels_a_running_batch_and_commits_nothing_of_it():
+    h = Harness()
+    h.gate = asyncio.Event()
+    h.feed(record(0, "a"), record(1, "b"))
+    await eventually(lambda: _true(h.batches), message="batch started")
+    tasks = list(h.consumer._tasks)  # what abort() cancels (no broker to leave here)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    assert h.applied == {}
+    assert h.offsets.committable() == 0
+
+
+async def test_batch_size_one_turns_batching_off():
+    h = Harness(max_records=1)
+    h.feed(record(0, "a"), record(1, "b"))
+    await h.drained()
+    assert h.batches == []
+    assert h.alone == [("a", 0), ("b", 1)]
+
+
+async def test_a_lane_cancelled_while_waiting_leaves_the_batch_to_the_others():
+    ran: list[list[int]] = []
+
+    async def handle(items: Any) -> None:
+        ran.append([r for r, _ in items])
+
+    tasks: list[asyncio.Task[Any]] = []
+    batcher: Batcher[int] = Batcher(handle, accepts=lambda *_: True, max_records=10,
+                                    spawn=lambda c: tasks.append(asyncio.ensure_future(c)) or tasks[-1])
+    first = asyncio.ensure_future(batcher.submit(1, None))  # type: ignore[arg-type]
+    second = asyncio.ensure_future(batcher.submit(2, None))  # type: ignore[arg-type]
+    await asyncio.sleep(0)
+    first.cancel()
+    assert await second is not None
+    assert ran == [[2]]
+
+
+# -- the shared transaction the units of work join ---------------------------------------------------------
+
+class FakeConnection:
+    """Records the statements; COMMIT answers `commit_tag` (PostgreSQL says ROLLBACK for a failed transaction)."""
+
+    def __init__(self, commit_tag: str = "COMMIT") -> None:
+        self.statements: list[str] = []
+        self.commit_tag = commit_tag
+        self.open = False
+
+    def is_in_transaction(self) -> bool:
+        return self.open
+
+    async def execute(self, query: str, *args: Any) -> str:
+        self.statements.append(query)
+        self.open = query == "BEGIN" or (self.open and query not in ("COMMIT", "ROLLBACK"))
+        return self.commit_tag if query == "COMMIT" else "OK"
+
+    def transaction(self) -> Any:
+        raise AssertionError("a unit of work inside a batch must not open its own transaction")
+
+
+class NoPool:
+    @property
+    def pool(self) -> Any:
+        raise AssertionError("a unit of work inside a batch must not take a connection of its own")
+
+
+async def test_units_of_work_inside_a_batch_share_its_one_transaction_and_wake_after_the_commit():
+    conn = FakeConnection()
+    uow = UnitOfWorkFactory(NoPool(), PostgresUnitOfWork)
+    woken: list[list[str]] = []
+    async with shared_transaction(conn):  # type: ignore[arg-type]
+        for n in range(3):
+            async with uow() as unit:
+                await unit.conn.execute(f"INSERT {n}")
+            after_commit(lambda: woken.append(list(conn.statements)))
+        assert woken == []
+    assert conn.statements == ["BEGIN", "INSERT 0", "INSERT 1", "INSERT 2", "COMMIT"]
+    assert woken == [conn.statements] * 3
+
+
+async def test_a_unit_of_work_that_failed_abandons_the_batch_even_when_its_handler_caught_the_error():
+    conn = FakeConnection()
+    uow = UnitOfWorkFactory(NoPool(), PostgresUnitOfWork)
+    woken: list[bool] = []
+    with pytest.raises(BatchAbandoned, match="ValueError"):
+        async with shared_transaction(conn):  # type: ignore[arg-type]
+            try:
+                async with uow() as unit:
+                    await unit.conn.execute("INSERT 1")
+                    raise ValueError("one record's handler failed after writing")
+            except ValueError:
+                pass  # alone, its transaction would have rolled back: the batch must not keep the INSERT
+            after_commit(lambda: woken.append(True))
+    assert conn.statements == ["BEGIN", "INSERT 1", "ROLLBACK"]
+    assert woken == []
+
+
+async def test_a_transaction_that_failed_unnoticed_is_not_taken_for_committed():
+    conn = FakeConnection(commit_tag="ROLLBACK")
+    with pytest.raises(BatchAbandoned, match="ROLLBACK"):
+        async with shared_transaction(conn):  # type: ignore[arg-type]
+            await conn.execute("INSERT 1")
+
+
+async def test_after_commit_outside_a_batch_runs_at_once():
+    woken: list[bool] = []
+    after_commit(lambda: woken.append(True))
+    assert woken == [True]
+
+
+async def _true(value: Any) -> bool:
+    return bool(value)
+
+
+def _sample(h: Harness, name: str, **labels: str) -> float:
+    return h.consumer._metrics.registry.get_sample_value(name, labels) or 0.0
