@@ -54,7 +54,7 @@ class CheckoutResources:
         if self._role.runs_workers:
             await runtime.add_consumer(group_id=subscribers.GROUP_ID, topics=subscribers.TOPICS,
                                        decode=decode_envelope, handle=subscribers.dispatch(self._deps),
-                                       settings=self._settings.consumer)
+                                       settings=self._settings.consumer, batching=subscribers.BATCHING)
 
     async def stop(self) -> None:
         await self._signals.stop()

@@ -91,7 +91,8 @@ class NotificationResources:
         runtime.add_component("mail_dispatcher", healthy=lambda: dispatcher.healthy,
                               stop=lambda: dispatcher.stop(send_timeout_s))
         await runtime.add_consumer(group_id=subscribers.GROUP_ID, topics=subscribers.TOPICS, decode=subscribers.decode,
-                                   settings=self._settings.consumer, handle=subscribers.dispatch(self._deps))
+                                   settings=self._settings.consumer, handle=subscribers.dispatch(self._deps),
+                                   batching=subscribers.BATCHING)
 
     async def stop(self) -> None:
         """Bounded at once: the consumer and the dispatcher are runtime parts, stopped (bounded) before this;

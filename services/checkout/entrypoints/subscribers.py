@@ -5,7 +5,9 @@ the shared key-ordered consumer: records of one key (checkout id, order id, subs
 once, inbox-deduplicated by the handlers, offsets committed after the handler's transaction. Malformed records
 were dead-lettered by `decode_envelope` already; records that can never apply (a renewal for a shop checkout does
 not know, a type that does not belong on its topic) raise `PermanentError`: dead-lettered at once with the
-reason, the partition moves on.
+reason, the partition moves on. Payment outcomes run in batch mode (`BATCHING`: the ready ones in one transaction;
+each is one unit of work and talks to nothing else); checkout requests (they may ask payment for the member's card
+over HTTP first) and renewal requests run one by one.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from aiokafka.structs import ConsumerRecord
 from contracts.events import CheckoutRequested, RenewalOrderRequested
 from contracts.events.payments import PaymentEvent
 from contracts.topics import CHECKOUT_REQUESTS, PAYMENTS_EVENTS, SUBSCRIPTIONS_COMMANDS
+from delivery.batching import Batching
 from delivery.consumer import Handle
 from delivery.envelopes import Inbound
 from delivery.errors import PermanentError
@@ -28,6 +31,8 @@ from services.checkout.handlers.shops import ShopNotFound
 GROUP_ID = "checkout"
 """Kafka consumer group of this service (the same name as its inbox consumer, `CheckoutUnitOfWork.SERVICE`)."""
 TOPICS = (CHECKOUT_REQUESTS, PAYMENTS_EVENTS, SUBSCRIPTIONS_COMMANDS)
+BATCHING: Batching[Inbound] = Batching(accepts=lambda inbound, record: isinstance(inbound.event, PaymentEvent))
+"""Batch mode for `payments.events` (`record_payment_outcome`: one unit of work, no call outside it)."""
 
 
 def dispatch(deps: Deps) -> Handle[Inbound]:

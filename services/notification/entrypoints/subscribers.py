@@ -7,7 +7,8 @@ tell a member buyer's address; placed, rejected and needs-review orders get none
 (`RenewalCardExpiring`: a card notice) and `shops.settings` (the shop projection). Other types on these topics
 are acknowledged unchanged; on `payments.events` and `subscriptions.events` they are skipped by their `type`
 header before anything is parsed (`decode`). Nothing here talks SMTP: recorded mails are sent by the dispatcher,
-so a slow or refusing mail server never holds a consumer lane.
+so a slow or refusing mail server never holds a consumer lane. Every handler here is one unit of work and talks
+to nothing else, so the consumer runs in batch mode (`BATCHING`: the ready records in one transaction).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from contracts.events import (
     ShopSettingsChanged,
 )
 from contracts.topics import ORDERS_EVENTS, PAYMENTS_EVENTS, SHOPS_SETTINGS, SUBSCRIPTIONS_EVENTS
+from delivery.batching import Batching
 from delivery.envelopes import Inbound, Skipped, decode_handled
 from services.notification import translate
 from services.notification.domain.notices import MemberContact
@@ -37,6 +39,8 @@ GROUP_ID = "notification"
 TOPICS = (ORDERS_EVENTS, PAYMENTS_EVENTS, SHOPS_SETTINGS, SUBSCRIPTIONS_EVENTS)
 decode = decode_handled({PAYMENTS_EVENTS: (CardReplaced, CardUnlinked), SUBSCRIPTIONS_EVENTS: (RenewalCardExpiring,)})
 """The consumer's decoder: only the card events of `payments.events` and `subscriptions.events` are parsed."""
+BATCHING: Batching[Inbound | Skipped] = Batching(accepts=lambda inbound, record: not isinstance(inbound, Skipped))
+"""Batch mode for every parsed record (a skipped one needs no transaction: it is acknowledged at once)."""
 
 
 def dispatch(deps: Deps) -> Callable[[Inbound | Skipped, ConsumerRecord], Awaitable[None]]:

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from delivery.envelopes import Inbound
 from delivery.logs import get_logger
+from delivery.units import after_commit
 from services.notification.domain.compose import message_id_for, original_mail_id
 from services.notification.domain.kinds import to_buyer
 from services.notification.domain.model import CompletedOrder, FailedRenewal, Mail, new_mail
@@ -59,7 +60,7 @@ async def record_mails(deps: Deps, subject: MailSubject, *, source: OrderSource,
             created += await uow.mail_log.add_mail(_original(deps, subject, kind=kind, now=now))
         freed = await _keep_contact(uow.mail_log, buyer, now=now)
     if created or freed:
-        deps.wakeup.wake()
+        after_commit(deps.wakeup.wake)  # in a batch: once the batch committed
     if not created:
         log.info("order.mails_already_recorded", order_id=subject.order_id)
     return created

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from delivery.envelopes import Inbound
+from delivery.units import after_commit
 from services.notification.domain.model import ShopProfile
 from services.notification.handlers.deps import Deps
 
@@ -19,5 +20,5 @@ async def update_shop(deps: Deps, shop: ShopProfile, *, as_of: datetime, inbound
             return False
         waiting = await uow.mail_log.retry_waiting_for_shop(shop.shop_id, now=deps.clock.now())
     if waiting:
-        deps.wakeup.wake()
+        after_commit(deps.wakeup.wake)  # in a batch: once the batch committed
     return True
