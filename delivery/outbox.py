@@ -66,14 +66,17 @@ SELECT pg_notify($6, '') FROM staged
 """
 
 
+# One round trip: claim the oldest rows, and leave out each claimed row that has an earlier row of its key we did
+# not claim (another relay holds it, locked and unpublished): that key waits for a later pass, in order.
 _CLAIM = """
-SELECT id, topic, key, headers, payload FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
-"""
-# Earlier rows of the same keys that we did not claim: another relay holds them (all rows are unpublished).
-_BLOCKED_KEYS = """
-SELECT DISTINCT o.key FROM outbox o
-JOIN unnest($1::bytea[], $2::bigint[]) AS mine(key, first_id) ON o.key = mine.key
-WHERE o.id < mine.first_id
+WITH claimed AS MATERIALIZED (
+    SELECT id, topic, key, headers, payload FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
+)
+SELECT c.id, c.topic, c.key, c.headers, c.payload FROM claimed c
+WHERE c.key IS NULL OR NOT EXISTS (
+    SELECT 1 FROM outbox o WHERE o.key = c.key AND o.id < c.id AND o.id NOT IN (SELECT id FROM claimed)
+)
+ORDER BY c.id
 """
 # Published rows are deleted, not kept: payloads may carry a one-time card token (OrderPlaced), and Kafka
 # already holds the published copy.
@@ -92,25 +95,15 @@ class OutboxRelay:
         self._wakeup = asyncio.Event()
 
     async def run_once(self) -> int:
-        """One pass: claim, publish, delete, commit. Returns how many rows were published."""
+        """One pass: claim (one statement), publish the batch (all sent, then every ack awaited), delete them (one
+        statement), commit. Returns how many rows were published."""
         async with self._pool.acquire() as conn, conn.transaction():
             rows = [_row(r) for r in await conn.fetch(_CLAIM, self._batch_size)]
-            rows = await self._without_blocked_keys(conn, rows)
             if not rows:
                 return 0
             await self._publish(rows)
             await self._delete_published(conn, [r.id for r in rows])
         return len(rows)
-
-    async def _without_blocked_keys(self, conn: asyncpg.Connection, rows: list[OutboxRow]) -> list[OutboxRow]:
-        first_id: dict[bytes, int] = {}
-        for row in rows:
-            if row.key is not None:
-                first_id.setdefault(row.key, row.id)
-        if not first_id:
-            return rows
-        blocked = {r["key"] for r in await conn.fetch(_BLOCKED_KEYS, list(first_id), list(first_id.values()))}
-        return [r for r in rows if r.key not in blocked]
 
     async def _delete_published(self, conn: asyncpg.Connection, ids: list[int]) -> None:
         await conn.execute(_MARK, ids)
@@ -127,12 +120,10 @@ class OutboxRelay:
     async def _loop(self) -> None:
         backoff = 0.1
         while True:
-            # Cleared before draining, not after: a NOTIFY that arrives during the pass must wake the next one.
+            # Cleared before the pass, not after: a NOTIFY that arrives during the pass must wake the next one.
             self._wakeup.clear()
             try:
-                while await self.run_once() > 0:
-                    pass
-                backoff = 0.1
+                published = await self.run_once()
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -140,7 +131,11 @@ class OutboxRelay:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
                 continue
-            await wait_event(self._wakeup, self._idle_poll_s)
+            backoff = 0.1
+            # A pass that took less than a full batch saw every row committed before it began; the rows committed
+            # since have NOTIFYed (set the wake-up): no empty pass just to find that out.
+            if published < self._batch_size:
+                await wait_event(self._wakeup, self._idle_poll_s)
 
     def _on_notify(self, *_: Any) -> None:
         self._wakeup.set()
