@@ -78,7 +78,7 @@ async def publish_all(broker, topic: str) -> list[SampleEvent]:
     return events
 
 
-def batch_consumer(kafka_settings, broker, topic, pool, handle, **settings) -> KeyOrderedConsumer[SampleEvent]:
+def batch_consumer(kafka_settings, broker, topic, *, pool, handle, **settings) -> KeyOrderedConsumer[SampleEvent]:
     return KeyOrderedConsumer(kafka_settings, group_id=f"g-{topic}", topics=[topic], decode=decode_sample,
                               handle=handle, dead_letter=broker_raw_publisher(broker),
                               settings=ConsumerSettings(backoff_initial_s=0.01, max_attempts=2, **settings),
@@ -97,7 +97,7 @@ async def test_ready_records_of_different_keys_share_a_transaction_and_each_key_
     topic = await new_topic()
     await publish_all(broker, topic)
     apply = Apply(table.pool)
-    consumer = batch_consumer(kafka_settings, broker, topic, table.pool, apply)
+    consumer = batch_consumer(kafka_settings, broker, topic, pool=table.pool, handle=apply)
     await consumer.start()
     try:
         await eventually(lambda: _count(table.pool, len(KEYS) * PER_KEY), message="every record applied")
@@ -118,7 +118,7 @@ async def test_a_poison_record_goes_to_the_dlq_alone_and_the_others_of_its_batch
     topic = await new_topic()
     await publish_all(broker, topic)
     apply = Apply(table.pool, poison_seq=1)  # every key's second record: 12 poison records among 48
-    consumer = batch_consumer(kafka_settings, broker, topic, table.pool, apply)
+    consumer = batch_consumer(kafka_settings, broker, topic, pool=table.pool, handle=apply)
     await consumer.start()
     try:
         await eventually(lambda: _count(table.pool, len(KEYS) * (PER_KEY - 1)), message="the good records applied")
@@ -138,7 +138,7 @@ async def test_a_crash_in_the_middle_of_a_batch_is_redelivered_with_no_double_ef
     events = await publish_all(broker, topic)
     stuck = Apply(table.pool)
     stuck.hold = asyncio.Event()
-    first = batch_consumer(kafka_settings, broker, topic, table.pool, stuck)
+    first = batch_consumer(kafka_settings, broker, topic, pool=table.pool, handle=stuck)
     await first.start()
     async with asyncio.timeout(30):
         await stuck.holding.wait()
@@ -146,7 +146,7 @@ async def test_a_crash_in_the_middle_of_a_batch_is_redelivered_with_no_double_ef
     assert len(stuck.written[stuck.held_xact]) > 1, "the stuck batch should hold several records"
     assert await table.pool.fetchval("SELECT count(*) FROM effects WHERE xact = $1", stuck.held_xact) == 0
 
-    again = batch_consumer(kafka_settings, broker, topic, table.pool, Apply(table.pool))
+    again = batch_consumer(kafka_settings, broker, topic, pool=table.pool, handle=Apply(table.pool))
     await again.start()
     try:
         await eventually(lambda: _count(table.pool, len(events)), message="every record applied after the crash")
