@@ -266,7 +266,8 @@ async def test_a_member_subscribes_the_operator_skips_pauses_cancels_the_member_
     assert await page.text_content("#masked") == "登録されたカードはありません。"
 
 
-async def test_shop_settings_save_carriers_and_write_only_credentials_with_the_apis_refusals(stack, page):
+async def test_shop_settings_save_the_card_method_carriers_and_write_only_credentials_with_the_apis_refusals(
+        stack, page):
     async with httpx.AsyncClient(timeout=20) as http:
         created = await http.post(f"{stack.urls['checkout']}/admin/v1/shops", json=SETTINGS_SHOP,
                                   headers={"X-Admin-Token": stack.env.get("CHECKOUT_ADMIN_TOKEN", "dev-admin-token")})
@@ -278,6 +279,21 @@ async def test_shop_settings_save_carriers_and_write_only_credentials_with_the_a
         console = stack.urls["console"]
         await console_login(page, console, shop_id=SETTINGS_SHOP["shop_id"], key=SETTINGS_SHOP["operator_key"])
         await page.goto(f"{console}/settings")
+
+        await page.click("#save-card")  # no 処理区分 chosen: the API says what is missing
+        await page.wait_for_selector(".flash.error")
+        assert "sales_mode" in (await page.text_content(".flash.error") or "")
+        await page.select_option("select[name=sales_mode]", "auth")
+        await page.check("input[name=tds_enabled]")
+        await page.check("input[name=tds_accept_2]")
+        await page.uncheck("input[name=tds_accept_3]")
+        await page.click("#save-card")
+        await page.wait_for_selector(".flash.ok")
+        [card] = (await http.get(f"{base}/settings", headers=operator)).json()["payment_methods"]
+        assert card["sales_mode"] == "auth"
+        assert card["three_d_secure"] == {"enabled": True, "accepted_results": ["0", "2"]}
+        assert await page.is_checked("input[name=tds_accept_2]")
+        assert not await page.is_checked("input[name=tds_accept_3]")
 
         await page.fill("#new-carrier input[name=carrier_id]", "sagawa")  # and no name
         await page.click("#save-carriers")

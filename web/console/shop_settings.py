@@ -1,6 +1,7 @@
-"""ショップ設定: the card payment method, carriers, mail, gateway credentials (write-only: never shown, never
-prefilled). Each form writes one part through checkout's settings API with the ETag the page was read with
-(If-Match), so two operators never overwrite each other silently; refusals are shown as the API words them."""
+"""ショップ設定: the card payment method (with EMV 3-D Secure on/off and the accepted results), carriers, mail,
+gateway credentials (write-only: never shown, never prefilled). Each form writes one part through checkout's
+settings API with the ETag the page was read with (If-Match), so two operators never overwrite each other silently;
+refusals are shown as the API words them."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ CARD_TEXT = ("display_name", "logo_url", "logo_alt", "contract_start", "contract
 CARD_CHOICES = ("sales_mode", "card_link_mode", "renewal_sales_mode")
 CARD_SWITCHES = ("show_installments", "subscriptions_enabled", "authorize_at_renewal", "notify_card_changes")
 NOTE_SWITCHES = ("on_payment_page", "in_thanks_mail")
+TDS_OPTIONAL = ("2", "3")  # SecureResultCodes a shop may accept besides 0 (1, 8, 9 never: the API refuses them)
 OPTIONAL_CREDENTIALS = ("tenant_id", "three_d_secure_key", "three_d_secure_iv")  # blank: not sent
 PARTS = {"card": "カード決済", "carriers": "配送業者", "mail": "メール", "credentials": "接続情報"}
 
@@ -100,6 +102,8 @@ def _card(current: dict[str, Any], form: dict[str, str]) -> dict[str, Any]:
     note.update(text=form.get("note_text", ""), **{n: f"note_{n}" in form for n in NOTE_SWITCHES})
     note.pop("on_confirmation_page", None)
     body["note"] = note
+    accepted = ["0", *(code for code in TDS_OPTIONAL if f"tds_accept_{code}" in form)]
+    body["three_d_secure"] = {"enabled": "tds_enabled" in form, "accepted_results": accepted}
     return body
 
 

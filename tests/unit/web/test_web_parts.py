@@ -157,6 +157,9 @@ def test_settings_forms_become_full_bodies():
     assert (card["display_name"], card["show_installments"], card["subscriptions_enabled"]) == ("カード", True, False)
     assert (card["min_amount"], card["max_amount"]) == (None, 100000)
     assert card["note"] == {"text": "<b>注意</b>", "on_payment_page": False, "in_thanks_mail": True}
+    assert card["three_d_secure"] == {"enabled": False, "accepted_results": ["0"]}  # the boxes left unticked
+    on = _card(current, {"sales_mode": "auth", "tds_enabled": "on", "tds_accept_3": "on"})
+    assert on["three_d_secure"] == {"enabled": True, "accepted_results": ["0", "3"]}
     assert "method" not in card
 
 
