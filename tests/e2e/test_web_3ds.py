@@ -43,7 +43,7 @@ async def shop_3ds(stack):
     await shop.http.aclose()
 
 
-async def test_a_challenge_answered_with_the_one_time_code_completes_the_order(stack, shop_3ds, page):
+async def test_a_challenge_answered_with_the_one_time_code_completes_the_order(stack, shop_3ds, page, browser):
     store = stack.urls["storefront"]
     await storefront_card_step(page, store)
     await pay_with(page, CHALLENGE_CARD)
@@ -57,6 +57,12 @@ async def test_a_challenge_answered_with_the_one_time_code_completes_the_order(s
     [tx] = await shop_3ds.emulator("transactions", MerchantFree1=order["payment_number"])
     assert [op["operate_id"] for op in tx["history"]] == ["1Auth"]
     assert tx["three_d_secure"]["SecureResultCode"] == "0"  # the charge carried the authentication's result
+
+    stranger = await (await browser.new_context(locale="ja-JP")).new_page()  # another browser, the same link
+    shown = await stranger.goto(page.url)
+    assert shown is not None and shown.status == 404  # the return page shows only the session's own checkout
+    assert order_id not in await stranger.content()
+    await stranger.context.close()
 
 
 async def test_a_wrong_code_or_a_cancel_on_the_challenge_rejects_the_order_with_the_buyer_message(stack, page):
