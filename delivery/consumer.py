@@ -277,6 +277,7 @@ class KeyOrderedConsumer(ConsumerRebalanceListener, Generic[T]):
             await self._consumer.commit(offsets)
         except Exception as exc:  # a rebalance in progress: the records are redelivered, the inbox absorbs it
             log.warning("consumer %s: commit failed (%s)", self.group_id, type(exc).__name__)
+            self._progress.set()  # try again after the interval: a partition with no new record would stay behind
             return
         for tp, target in offsets.items():
             partitions[tp].committed = target
@@ -295,4 +296,5 @@ class KeyOrderedConsumer(ConsumerRebalanceListener, Generic[T]):
     async def on_partitions_assigned(self, assigned: Any) -> None:
         for tp in assigned:
             self._offsets.setdefault(tp, PartitionOffsets())
+        log.info("consumer %s: %d partitions assigned", self.group_id, len(assigned))
 

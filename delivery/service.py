@@ -68,6 +68,7 @@ class ServiceRuntime:
         return self._broker
 
     async def start(self) -> None:
+        log.info("%s: starting (imports done)", self.name)  # bench.restart_bench times the start's phases by these
         self._pool = await create_pool(self._database_url, max_size=self._pool_size)
         async with self._pool.acquire() as conn:
             applied = await migrate(conn, self._migrations)
