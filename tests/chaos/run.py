@@ -122,11 +122,18 @@ class Chaos:
                                         "SELECT count(*) FROM orders WHERE status = 'pending_payment'")
             unsent = await self._count(self.world.databases["notification"],
                                        "SELECT count(*) FROM mails WHERE status IN ('pending', 'sending')")
-            if pending == 0 and unsent == 0 and await total_lag(self.world.kafka_settings) == 0:
-                break  # every order final, every mail sent, every group caught up (a late rejoin is not a block)
-            await asyncio.sleep(1.0)
-        await asyncio.sleep(3.0)  # consumers commit their last offsets (every 0.2 s) before lag is read
+            if pending == 0 and unsent == 0 and await self._outboxes_empty() \
+                    and await total_lag(self.world.kafka_settings) == 0:
+                break  # every order final, every mail sent, every event published, every group caught up and
+                # committed (a late rejoin is not a block): nothing more can move the lag the checker reads
+            await asyncio.sleep(0.5)
         self.outcome.settle_s = round(time.monotonic() - started, 1)
+
+    async def _outboxes_empty(self) -> bool:
+        for url in self.world.databases.values():
+            if await self._count(url, "SELECT count(*) FROM outbox"):
+                return False
+        return True
 
     @staticmethod
     async def _count(url: str, query: str) -> int:
