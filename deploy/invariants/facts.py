@@ -110,3 +110,5 @@ class Facts:
     lags: list[PartitionLag] = field(default_factory=list)
     dead_letters: list[DeadLetter] = field(default_factory=list)
     janitor: dict[str, float] = field(default_factory=dict)
+    probe_settled: list[str] = field(default_factory=list)
+    """Order ids of gateway calls counted as not sent because 1TokenSearch found the token unspent (one per call)."""

@@ -148,13 +148,15 @@ def unknowns_surfaced(facts: Facts) -> Verdict:
     ages = [facts.now - p.updated_at for p in unknown]
     review = [o for o in facts.orders if o.status == "needs_review"]
     to_operator = [o.updated_at - o.placed_at for o in review]
-    resolved = Counter(p.resolution for p in facts.payments if p.resolution not in (None, "gateway"))
+    by_operator = sum(1 for p in facts.payments if p.resolution == "operator")
+    probed = f"{len(facts.probe_settled)} calls on {len(set(facts.probe_settled))} orders"
     by_member = sum(1 for p in unknown if p.by_member)
     oldest = max(ages).total_seconds() if ages else 0.0
     longest = max(to_operator).total_seconds() if to_operator else 0.0
     summary = (f"{len(unknown)} unknown now ({by_member} by member), oldest {oldest:.0f}s; {len(review)} orders in "
-               f"review, longest checkout-to-review {longest:.1f}s; resolved without operator: "
-               f"{dict(resolved) or 0}; {len(hidden)} not surfaced")
+               f"review, longest checkout-to-review {longest:.1f}s; resolved without operator (token probe found "
+               f"the token unspent: not sent): {probed}; resolved by an operator: {by_operator}; "
+               f"{len(hidden)} not surfaced")
     shown = [f"{p.order_id} {p.state} order {orders[p.order_id].status if p.order_id in orders else '-'}"
              for p in hidden]
     return Verdict(name="unknowns surfaced", summary=summary, violations=len(hidden), examples=shown)

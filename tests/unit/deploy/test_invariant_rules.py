@@ -158,3 +158,16 @@ def test_a_partition_behind_and_a_dead_letter_without_reason_are_violations():
     facts.lags.append(PartitionLag(group="checkout", topic="payments.events", partition=2, lag=3))
     facts.dead_letters.append(DeadLetter(topic="payments.commands.dlq", reason=None))
     assert violations(facts) == {"no blocked partition": 1, "dead letters": 1}
+
+
+def test_resolutions_without_an_operator_are_the_token_probes_that_found_the_token_unspent():
+    """Issue 17: the checker counted payments whose `resolution` was not the gateway's, which only an operator sets,
+    and called them 'resolved without operator' (0 while payment's payment_token_probes{result="unspent"} said 7)."""
+    facts = healthy()
+    facts.probe_settled = ["ord_1", "ord_2", "ord_2"]  # ord_2's charge sent again, unknown again, probed again
+    facts.payments[0] = replace(facts.payments[0], resolution="operator")
+    verdict = next(v for v in judge(facts) if v.name == "unknowns surfaced")
+    assert "resolved without operator (token probe found the token unspent: not sent): 3 calls on 2 orders" \
+        in verdict.summary
+    assert "resolved by an operator: 1" in verdict.summary
+    assert verdict.violations == 0
