@@ -57,10 +57,9 @@ async def read_facts(sources: Sources) -> Facts:
     await _read_subscription(sources.databases["subscription"], facts)
     async with httpx.AsyncClient(timeout=30) as http:
         await _read_gateway_and_sink(http, sources, scanner=scanner, facts=facts)
-        for url in sources.payment_metrics_urls:  # the janitor runs in the workers: sum every process's count
+        for url in sources.payment_metrics_urls:  # the first process that answers
             for name, value in (await _read_janitor_metrics(http, url)).items():
-                if name.startswith("payment_janitor_") or name not in facts.janitor:  # probes: from the database
-                    facts.janitor[name] = facts.janitor.get(name, 0.0) + value
+                facts.janitor.setdefault(name, value)  # read from the database: every process shows the same
     await _read_topics(sources.kafka, scanner, facts)
     _scan_logs(sources.logs, scanner, facts)
     return facts
@@ -88,6 +87,9 @@ async def _read_payment(url: str, facts: Facts) -> None:
                              "previous_hold IS NOT NULL AS two_live_holds, kaiin_id IS NOT NULL AS by_member "
                              "FROM payments")
     facts.payments = [Payment(**dict(row)) for row in rows]
+    settled = await _fetch(url, "SELECT order_id FROM gateway_attempts WHERE reason = 'token_unused' "
+                                "AND order_id IS NOT NULL")  # domain/token_probe.py: TOKEN_UNUSED
+    facts.probe_settled = [row["order_id"] for row in settled]
 
 
 async def _read_notification(url: str, facts: Facts) -> None:

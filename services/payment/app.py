@@ -55,17 +55,14 @@ class PaymentResources:
     after the consumer and the worker stopped). The API role (`delivery.roles`) starts neither the consumer nor
     the retry worker; its operator actions call the gateway through the same client."""
 
-    def __init__(self, settings: PaymentSettings, deps: Deps, http: httpx.AsyncClient, *, role: Role,
-                 metrics: ServiceMetrics) -> None:
+    def __init__(self, settings: PaymentSettings, deps: Deps, http: httpx.AsyncClient, *, role: Role) -> None:
         self._settings = settings
         self._role = role
         self._deps = deps
         self._http = http
         self._retries = RetryWorker(deps, settings.retries)
         self._sweeper = AuthenticationSweeper(deps, interval_s=settings.authentication_sweep_s)
-        settled = metrics.counter("payment_janitor_settled", "Payments the janitor settled as unknown (a call "
-                                  "still sending past janitor.stuck_after_s): each is an order in review (§6.9).")
-        self._janitor = JanitorWorker(deps, settings.janitor, settled)
+        self._janitor = JanitorWorker(deps, settings.janitor)
 
     async def start(self, runtime: ServiceRuntime) -> None:
         if self._settings.uses_dev_secrets:
@@ -113,7 +110,7 @@ def create_app(settings: PaymentSettings | None = None, *, clock: Clock | None =
                storefront_key_router(storefront_keys, settings.internal_token),
                payments.router(deps, guard), actions.router(deps, guard), cards.operator_router(deps, guard),
                cards.storefront_router(deps, storefront_guard(storefront_keys.opens)), three_d_secure.router(deps)]
-    resources = PaymentResources(settings, deps, http, role=role, metrics=metrics)
+    resources = PaymentResources(settings, deps, http, role=role)
     return service_app(runtime, settings=settings, resources=[resources], routers=routers, role=role)
 
 

@@ -185,6 +185,10 @@ class PaymentRepository(Protocol):
         """Pending payments with an order-flow attempt `sending` since before `sending_before`, row-locked for
         this unit and skipping rows another unit holds (any number of janitors at once)."""
 
+    async def note_janitor_finding(self, order_id: str, *, state: str) -> None:
+        """Record that the janitor settled this payment (to `state`), in this unit: its findings are counted from
+        these records."""
+
 
 class AttemptRepository(Protocol):
     async def add(self, attempt: Attempt) -> None: ...

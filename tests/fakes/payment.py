@@ -75,6 +75,7 @@ class PaymentTables(FakeState):
     card_changes: dict[str, CardChange] = field(default_factory=dict)
     subscriptions: dict[str, SubscriptionStatus] = field(default_factory=dict)
     kept_tokens: dict[str, str] = field(default_factory=dict)
+    janitor_findings: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _unique(what: str) -> asyncpg.UniqueViolationError:
@@ -154,6 +155,9 @@ class FakePayments:
         found = [p for p in self._state.payments.values()
                  if p.state is PaymentState.PENDING and p.order_id in stuck]
         return found[:limit]
+
+    async def note_janitor_finding(self, order_id: str, *, state: str) -> None:
+        self._state.janitor_findings.append((order_id, state))
 
 
 class FakeAttempts:

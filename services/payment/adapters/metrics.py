@@ -28,6 +28,7 @@ SELECT count(*) FILTER (WHERE status = 'ok') AS unspent,
        count(*) FILTER (WHERE status NOT IN ('ok', 'declined')) AS inconclusive
 FROM gateway_attempts WHERE action = 'token_probe'
 """
+_JANITOR_FINDINGS = "SELECT count(*) FROM janitor_findings"
 _OLDEST_UNKNOWN = "SELECT extract(epoch FROM now() - min(updated_at)) FROM payments WHERE state = 'unknown'"
 _RETRIES = """
 SELECT count(*) AS waiting, count(*) FILTER (WHERE due_at < now() - interval '10 minutes') AS overdue
@@ -66,6 +67,11 @@ def watch_attention(metrics: ServiceMetrics, pool: PoolSource) -> None:
                  documentation="1TokenSearch probes of token charges of unknown outcome (design §6.2): unspent "
                                "(the charge never happened: sent again or declined, no operator needed), "
                                "spent_or_unusable (left for an operator), inconclusive (the probe's own outcome).")
+    watch_value(metrics, pool, name="payment_janitor_settled_total", query=_JANITOR_FINDINGS,
+                documentation="Payments the janitor settled as unknown (a call still sending past "
+                              "janitor.stuck_after_s): each is an order in review (§6.9). Read from the janitor's "
+                              "findings in the database, so it survives restarts; every payment process reports "
+                              "the same total (take max, not sum, across processes).")
     watch_value(metrics, pool, name="payment_oldest_unknown_seconds", query=_OLDEST_UNKNOWN,
                 documentation="Age of the oldest payment of unknown outcome (0: none).")
     watch_counts(metrics, pool, name="payment_renewal_retries", label="kind", query=_RETRIES,

@@ -1,12 +1,11 @@
 """The janitor's loop (`handlers/janitor.py`): a background worker of the worker role, in `/health`; every
-`interval_s` it sweeps until a sweep settles nothing. `payment_janitor_settled_total` counts what it settled."""
+`interval_s` it sweeps until a sweep settles nothing. What it settled is recorded with the settlement
+(`janitor_findings`), which `payment_janitor_settled_total` counts."""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-
-from prometheus_client import Counter
 
 from delivery.cancellation import cancel_and_wait, wait_event
 from delivery.logs import get_logger
@@ -18,8 +17,8 @@ log = get_logger(__name__)
 
 
 class JanitorWorker:
-    def __init__(self, deps: Deps, settings: JanitorSettings, settled: Counter) -> None:
-        self._deps, self._settings, self._settled = deps, settings, settled
+    def __init__(self, deps: Deps, settings: JanitorSettings) -> None:
+        self._deps, self._settings = deps, settings
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
 
@@ -41,7 +40,6 @@ class JanitorWorker:
         stuck_after = timedelta(seconds=self._settings.stuck_after_s)
         while not self._stopping.is_set() and (
                 settled := await sweep_stuck(self._deps, stuck_after=stuck_after, limit=self._settings.batch_size)):
-            self._settled.inc(settled)
             total += settled
         return total
 

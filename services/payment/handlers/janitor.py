@@ -29,6 +29,7 @@ async def sweep_stuck(deps: Deps, *, stuck_after: timedelta, limit: int) -> int:
             after = await settle_interrupted(deps, uow, payment, inbound=None)
             if after.state is not PaymentState.PENDING:
                 await release_member(uow, after)
+            await uow.payments.note_janitor_finding(payment.order_id, state=after.state.value)
             settled += 1
             log.error("payment.janitor_settled", order_id=payment.order_id, shop_id=payment.shop_id,
                       payment_number=payment.payment_number, state=after.state.value,

@@ -22,6 +22,7 @@ from contracts.envelope import Envelope
 from contracts.topics import ORDERS_EVENTS, dlq
 from delivery.clock import SystemClock
 from delivery.db import migrate
+from delivery.metrics import ServiceMetrics
 from delivery.sealing import DEV_ONLY_SEAL_KEY, TokenSealer
 from delivery.units import UnitOfWorkFactory
 from services.payment import translate
@@ -29,6 +30,7 @@ from services.payment.adapters.crypto import Cipher
 from services.payment.adapters.escott import EscottGateway, EscottTimeouts, create_http_client
 from services.payment.adapters.gateway import EscottCardGateway
 from services.payment.adapters.ids import RandomIds
+from services.payment.adapters.metrics import watch_attention
 from services.payment.adapters.postgres.uow import PaymentUnitOfWork
 from services.payment.app import MIGRATIONS
 from services.payment.domain.gateway import GatewayOperation, Outcome, Reply
@@ -144,3 +146,8 @@ async def test_the_janitor_settles_a_call_left_sending_on_real_postgres_once(uow
     assert await sweep_stuck(deps, stuck_after=timedelta(0), limit=10) == 0
     [event] = await outbox_events(pool)
     assert (event["type"], event["data"]["reason"]) == ("payment.outcome_unknown.v1", "interrupted")
+    # the finding is recorded with the settlement: the metric is read from it, so a restart does not reset it
+    assert await pool.fetchval("SELECT count(*) FROM janitor_findings WHERE state = 'unknown'") == 1
+    metrics = ServiceMetrics("payment-after-a-restart")
+    watch_attention(metrics, SimpleNamespace(pool=pool))
+    assert b"payment_janitor_settled_total 1.0" in await metrics.exposition()

@@ -98,6 +98,9 @@ class PaymentsSql:
             "ORDER BY p.updated_at LIMIT $2 FOR UPDATE OF p SKIP LOCKED", sending_before, limit)
         return [_payment(r) for r in rows]
 
+    async def note_janitor_finding(self, order_id: str, *, state: str) -> None:
+        await self._conn.execute("INSERT INTO janitor_findings (order_id, state) VALUES ($1, $2)", order_id, state)
+
     async def add(self, payment: Payment, *, correlation_id: str) -> Payment:
         """Insert the new payment as version 1; a second insert for the same order fails (primary key)."""
         added = replace(payment, version=1)

@@ -45,6 +45,7 @@ async def test_a_call_sending_past_the_deadline_is_settled_as_unknown_and_report
     assert (unknown.order_id, unknown.reason) == (order_id, "interrupted")
     assert fakes.gateway.sent() == [Op.AUTH]  # never sent again, never probed (the janitor has no token)
     assert await sweep_stuck(fakes.deps, stuck_after=STUCK_AFTER, limit=10) == 0  # once
+    assert fakes.state.janitor_findings == [(order_id, "unknown")]  # recorded with it: the metric counts these
 
 
 async def test_a_sweep_settles_at_most_its_batch(fakes: PaymentFakes) -> None:
