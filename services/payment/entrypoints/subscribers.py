@@ -6,8 +6,10 @@ header, unparsed), one thin `on_<event>` per event type (validated by the contra
 Delivery semantics (style rule 7): at-least-once through `delivery.consumer` (manual commits below the
 lowest unfinished record, key-ordered concurrency); the inbox makes a redelivered event a no-op, and the
 payment row per order makes a copy of `OrderPlaced` under a new event id harmless (design §6.2, §6.3).
-A command for an order whose payment does not exist (yet) raises `PaymentNotFound`: retried with backoff, then
-dead-lettered with the reason.
+A command (or a 3-D Secure charge, or an amount change) for an order whose payment does not exist is dead-lettered
+at once with its reason (`PermanentError`): nothing makes it succeed later, since checkout only sends these for orders
+whose `OrderPlaced` payment already handled (same key and topic, or after the payment's own answer); an unknown
+order or another shop's order id is a hostile or broken record. Only transient failures are retried.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from services.payment.handlers.actions import record_order_total, run_action
 from services.payment.handlers.deps import Deps
 from services.payment.handlers.orders import charge_authenticated, place_payment
 from services.payment.handlers.shops import record_shop_settings
+from services.payment.handlers.steps import PaymentNotFound
 from services.payment.handlers.subscriptions import record_subscription
 
 GROUP_ID = "payment"
@@ -49,21 +52,31 @@ def dispatch(deps: Deps) -> Callable[[Inbound | Skipped, ConsumerRecord], Awaita
     async def handle(inbound: Inbound | Skipped, _record: ConsumerRecord) -> None:
         if isinstance(inbound, Skipped):
             return  # another type of subscriptions.events: acknowledged, nothing parsed
-        event = inbound.event
-        if isinstance(event, OrderPlaced):
-            await on_order_placed(deps, event, inbound)
-        elif isinstance(event, ChargeAuthenticatedPayment):
-            await on_charge_authenticated(deps, event, inbound)
-        elif isinstance(event, PaymentCommand):
-            await on_payment_command(deps, event, inbound)
-        elif isinstance(event, OrderAmountChanged):
-            await on_order_amount_changed(deps, event, inbound)
-        elif isinstance(event, ShopSettingsChanged):
-            await on_shop_settings_changed(deps, event, inbound)
-        elif isinstance(event, SubscriptionStarted | SubscriptionChanged):
-            await on_subscription_event(deps, event, inbound)
+        try:
+            await _route(deps, inbound)
+        except PaymentNotFound:
+            event = inbound.event
+            raise PermanentError(f"no payment for order {getattr(event, 'order_id', '?')} of shop "
+                                 f"{getattr(event, 'shop_id', '?')}") from None
 
     return handle
+
+
+async def _route(deps: Deps, inbound: Inbound) -> None:
+    """One `on_<event>` per event type."""
+    event = inbound.event
+    if isinstance(event, OrderPlaced):
+        await on_order_placed(deps, event, inbound)
+    elif isinstance(event, ChargeAuthenticatedPayment):
+        await on_charge_authenticated(deps, event, inbound)
+    elif isinstance(event, PaymentCommand):
+        await on_payment_command(deps, event, inbound)
+    elif isinstance(event, OrderAmountChanged):
+        await on_order_amount_changed(deps, event, inbound)
+    elif isinstance(event, ShopSettingsChanged):
+        await on_shop_settings_changed(deps, event, inbound)
+    elif isinstance(event, SubscriptionStarted | SubscriptionChanged):
+        await on_subscription_event(deps, event, inbound)
 
 
 async def on_order_placed(deps: Deps, event: OrderPlaced, inbound: Inbound) -> None:

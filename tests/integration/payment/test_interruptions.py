@@ -19,7 +19,8 @@ from cryptography.fernet import Fernet
 from pydantic import SecretStr
 
 from contracts.envelope import Envelope
-from contracts.topics import ORDERS_EVENTS, dlq
+from contracts.events.commands import CapturePayment
+from contracts.topics import ORDERS_EVENTS, PAYMENTS_COMMANDS, dlq
 from delivery.clock import SystemClock
 from delivery.db import migrate
 from delivery.metrics import ServiceMetrics
@@ -133,6 +134,17 @@ async def test_an_order_whose_sealed_token_does_not_open_is_dead_lettered_not_de
     [dead] = await read_topic(harness.kafka, harness.kafka.topic(dlq(ORDERS_EVENTS)), at_least=1)
     reason = dict(dead.headers)["dlq-reason"].decode()
     assert reason.startswith(f"permanent error: order {placed.order_id}: the sealed card token does not open")
+    assert await harness.ledger() == []
+
+
+async def test_a_command_for_an_order_without_payment_is_dead_lettered_at_once_not_retried(harness) -> None:
+    """Issue 17: a hostile capture (unknown order, or another shop's) was retried 5 times before the DLQ."""
+    await harness.publish(CapturePayment(order_id="ord-never-placed", shop_id="someone-elses-shop"))
+    [dead] = await read_topic(harness.kafka, harness.kafka.topic(dlq(PAYMENTS_COMMANDS)), at_least=1)
+    headers = {k: v.decode() for k, v in dead.headers}
+    assert headers["dlq-reason"] == ("permanent error: no payment for order ord-never-placed of shop "
+                                     "someone-elses-shop")
+    assert headers["dlq-attempts"] == "1"
     assert await harness.ledger() == []
 
 
