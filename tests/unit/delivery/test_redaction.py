@@ -46,3 +46,42 @@ def test_card_numbers_grouped_by_spaces_or_hyphens_are_masked_too():
     assert redact_text("card 4111 1111 1111 1111 used") == f"card {MASK} used"
     assert redact_text("card 5555-5555-5555-4444") == f"card {MASK}"
     assert redact_text('{"pan": "378282246310005"}') == f'{{"pan": "{MASK}"}}'
+
+
+def _luhn_valid_13_digit_ids(first: str, count: int) -> list[str]:
+    from contracts.redaction import _luhn
+
+    found, n = [], int(first + "0" * 12)
+    while len(found) < count:
+        if _luhn(str(n)):
+            found.append(str(n))
+        n += 7
+    return found
+
+
+def test_luhn_valid_13_digit_transaction_ids_stay_readable_in_fields_and_text():
+    """Issue 17: about 1 in 10 of the emulator's 13-digit TransactionIds (1xxxxxxxxxxxx) passed the Luhn check and was
+    masked; one starting with 4 (a real gateway's) stays readable where the field is known."""
+    for tid in _luhn_valid_13_digit_ids("1", 5) + _luhn_valid_13_digit_ids("4", 5):
+        assert redact({"transaction_id": tid, "TransactionId": tid}) == {"transaction_id": tid, "TransactionId": tid}
+        assert redact_text(f"OperateId=1Auth&TransactionId={tid}&Amount=100") == \
+            f"OperateId=1Auth&TransactionId={tid}&Amount=100"
+        assert redact_text(f'{{"transaction_id": "{tid}", "ms": 61.6}}') == f'{{"transaction_id": "{tid}", "ms": 61.6}}'
+    for tid in _luhn_valid_13_digit_ids("1", 20):  # a bare 13-digit run starting with 1 is no card either
+        assert redact_text(f"settled {tid}") == f"settled {tid}"
+    assert redact({"payment_number": "20250601000000000001"}) == {"payment_number": "20250601000000000001"}
+
+
+def test_real_card_numbers_are_still_masked_even_under_an_id_name_in_free_text_elsewhere():
+    cards = ("4111111111111111", "4222222222222", "5555555555554444", "2223003122003222", "378282246310005",
+             "36227206271667", "3530111333300000", "6011111111111117", "6200000000000005")
+    for card in cards:
+        assert redact_text(f"card {card} declined") == f"card {MASK} declined", card
+        assert redact({"note": f"TransactionId=1000000000001 card {card}"}) == \
+            {"note": f"TransactionId=1000000000001 card {MASK}"}
+    assert redact({"transaction_id": "CardNo=4111111111111111"}) == {"transaction_id": f"CardNo={MASK}"}
+
+
+def test_digit_runs_no_card_can_have_are_left_alone():
+    assert redact_text("epoch 1733112000000 ms") == "epoch 1733112000000 ms"  # Luhn-valid, 13 digits starting with 1
+    assert redact_text("number 79927398713008") == "number 79927398713008"  # 14 digits, Luhn-valid, starts with 7
