@@ -171,8 +171,8 @@ def main() -> int:
     supervisor = Supervisor(sys.stdout, standby=True)
     try:
         procs = components(env)
-        for name, (command, _) in procs.items():
-            supervisor.add(name, command, env=env, cwd=str(ROOT))
+        for name, (command, health) in procs.items():  # restarted when it dies or stays unhealthy
+            supervisor.add(name, command, env=env, cwd=str(ROOT), health=health)
         supervisor.start()
         urls = {name: url for name, (_, url) in procs.items()}
         threading.Thread(target=announce_when_healthy, args=(urls, stop, env), daemon=True).start()

@@ -6,6 +6,11 @@ start once a process has lived `stable_s`). With `standby=True` a program run as
 standby (`deploy.local.standby`: its imports done, waiting), so a restart skips the seconds Python spends importing.
 `make run` and the chaos run use it; the chaos run also kills processes through it (`kill`) and reads how often each
 was restarted.
+
+A program added with a `health` URL is also restarted when it stays unhealthy without exiting, as an orchestrator's
+liveness probe would: polled every `probe_interval_s`, a process that has not answered 200 for `unhealthy_after_s`
+(counted from its last 200, or from its start while it never answered, with `start_timeout_s` instead) is killed
+(SIGKILL, logged with the reason), and the restart follows the same backoff as any exit.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO
@@ -36,13 +43,18 @@ class Program:
     backoff_s: float = 0.0
     exits: list[int] = field(default_factory=list)
     spare: subprocess.Popen | None = None
+    health: str | None = None
+    healthy_at: float | None = None
+    unhealthy_kills: int = 0
 
 
 class Supervisor:
     """Starts programs, restarts the ones that die, stops them all on `stop()`."""
 
     def __init__(self, out: TextIO | None = None, *, backoff_s: float = 0.2, max_backoff_s: float = 10.0,
-                 stable_s: float = 30.0, standby: bool = False, standby_delay_s: float = 5.0) -> None:
+                 stable_s: float = 30.0, standby: bool = False, standby_delay_s: float = 5.0,
+                 unhealthy_after_s: float = 30.0, start_timeout_s: float = 120.0,
+                 probe_interval_s: float = 1.0) -> None:
         self.out = out or sys.stdout
         self.backoff_s, self.max_backoff_s, self.stable_s = backoff_s, max_backoff_s, stable_s
         self.programs: dict[str, Program] = {}
@@ -51,9 +63,13 @@ class Supervisor:
         self._stopping = threading.Event()
         self._width = len("supervisor")
         self.standby, self.standby_delay_s = standby, standby_delay_s
+        self.unhealthy_after_s, self.start_timeout_s = unhealthy_after_s, start_timeout_s
+        self.probe_interval_s = probe_interval_s
 
-    def add(self, name: str, command: list[str], *, env: dict[str, str] | None = None, cwd: str | None = None) -> None:
-        self.programs[name] = Program(name=name, command=command, env=env, cwd=cwd, backoff_s=self.backoff_s)
+    def add(self, name: str, command: list[str], *, env: dict[str, str] | None = None, cwd: str | None = None,
+            health: str | None = None) -> None:
+        self.programs[name] = Program(name=name, command=command, env=env, cwd=cwd, backoff_s=self.backoff_s,
+                                      health=health)
         self._width = max(self._width, len(name))
 
     def say(self, name: str, line: str) -> None:
@@ -65,6 +81,9 @@ class Supervisor:
         for program in self.programs.values():
             self._launch(program)
             threading.Thread(target=self._watch, args=(program,), daemon=True, name=f"watch-{program.name}").start()
+            if program.health is not None:
+                threading.Thread(target=self._probe, args=(program,), daemon=True,
+                                 name=f"probe-{program.name}").start()
 
     def _launch(self, program: Program) -> None:
         spare, program.spare = program.spare, None
@@ -74,7 +93,7 @@ class Supervisor:
             program.process, how = spare, "from its standby"
         else:
             program.process, how = self._popen(program, program.command), "cold"
-        program.started_at = time.monotonic()
+        program.started_at, program.healthy_at = time.monotonic(), None
         self.say("supervisor", f"{program.name} started {how} (pid {program.process.pid})")
         for hook in self.on_start:
             hook(program)
@@ -118,6 +137,26 @@ class Supervisor:
                 return
             self._launch(program)
 
+    def _probe(self, program: Program) -> None:
+        """The liveness watch: kill a process whose health check has not answered 200 for too long."""
+        assert program.health is not None
+        while not self._stopping.wait(self.probe_interval_s):
+            process = program.process
+            if process is None or process.poll() is not None:
+                continue  # exited: the watcher restarts it
+            now = time.monotonic()
+            if _answers_ok(program.health, timeout=min(self.probe_interval_s * 2, 5.0)):
+                program.healthy_at = now
+                continue
+            since = program.healthy_at if program.healthy_at is not None else program.started_at
+            limit = self.unhealthy_after_s if program.healthy_at is not None else self.start_timeout_s
+            if now - since >= limit and process is program.process and process.poll() is None:
+                state = "unhealthy" if program.healthy_at is not None else "not healthy since its start"
+                self.say("supervisor", f"{program.name} {state} for {now - since:.1f}s (health check "
+                                       f"{program.health}); killing pid {process.pid} to restart it")
+                program.unhealthy_kills += 1
+                _signal_group(process.pid, signal.SIGKILL)
+
     def pid(self, name: str) -> int | None:
         process = self.programs[name].process
         return process.pid if process is not None and process.poll() is None else None
@@ -156,6 +195,14 @@ class Supervisor:
 def _signal_group(pid: int, sig: int) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, sig)
+
+
+def _answers_ok(url: str, *, timeout: float) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - our own loopback health URL
+            return response.status == 200
+    except (OSError, urllib.error.URLError):
+        return False
 
 
 def _describe(code: int) -> str:

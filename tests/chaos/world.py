@@ -25,6 +25,7 @@ from tests.e2e.stack import fresh_databases
 SERVICES = ("checkout", "payment", "subscription", "notification")
 NOT_RUN = ("console", "storefront")  # browser-facing pages: nothing of the order path
 HEALTH_TIMEOUT_S = 180.0
+UNHEALTHY_AFTER_S = 60.0  # above a broker restart on a loaded machine (67 s measured), which fails every /health
 # Shorter than the defaults so the run settles within minutes, each still above what it must outlast: a gateway
 # call's read timeout 5 s (no_answer faults hold until it), operation and member leases 15 s, a mail's sending
 # lease 40 s (above the 30 s SMTP conversation limit), the janitor's deadline 30 s.
@@ -69,7 +70,8 @@ class World:
                    ESCOTT_EMULATOR_PORT=str(free_port()), SMTP_SINK_PORT=str(free_port()),
                    SMTP_SINK_HTTP_PORT=str(free_port()), SMTP_SINK_MAILDIR=str(work / "Maildir"),
                    PAYMENT_WORKERS=str(payment_workers), **FAST_RECOVERY)
-        return cls(work=work, postgres=postgres, kafka=kafka, supervisor=Supervisor(log, standby=True),
+        supervisor = Supervisor(log, standby=True, unhealthy_after_s=UNHEALTHY_AFTER_S)
+        return cls(work=work, postgres=postgres, kafka=kafka, supervisor=supervisor,
                    env=run.local_env(env))
 
     def start(self) -> None:
@@ -81,7 +83,7 @@ class World:
         with environment(self.env):
             programs = {n: c for n, c in run.components(self.env).items() if n not in NOT_RUN}
         for name, (command, health) in programs.items():
-            self.supervisor.add(name, command, env=self.env, cwd=str(run.ROOT))
+            self.supervisor.add(name, command, env=self.env, cwd=str(run.ROOT), health=health)
             self.health[name] = health
         self.supervisor.start()
         self.wait_healthy(list(self.health))

@@ -95,3 +95,64 @@ async def test_a_program_restarts_from_its_warm_standby_which_has_already_import
         assert float(second.split("imported at ")[1].split()[0]) < killed_at  # imported before the kill, not after
     finally:
         supervisor.stop(timeout=5)
+
+
+HEALTH_SERVER = """
+import http.server, os, sys, time
+state = {"started": time.monotonic()}
+class Health(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        ok = time.monotonic() - state["started"] < float(sys.argv[2])  # healthy at first, then failing for good
+        self.send_response(200 if ok else 503)
+        self.end_headers()
+    def log_message(self, *args):
+        pass
+print("serving", os.getpid(), flush=True)
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Health).serve_forever()
+"""
+
+
+async def test_a_program_that_stays_unhealthy_without_exiting_is_killed_and_restarted_with_backoff():
+    from deploy.local.kafka import free_port
+
+    port = free_port()
+    out = io.StringIO()
+    supervisor = Supervisor(out, backoff_s=0.05, unhealthy_after_s=1.0, start_timeout_s=5.0, probe_interval_s=0.1)
+    supervisor.add("stuck", [sys.executable, "-c", HEALTH_SERVER, str(port), "0.5"],
+                   health=f"http://127.0.0.1:{port}/health")
+    supervisor.add("fine", SLEEPER)  # no health URL: never probed
+    supervisor.start()
+    try:
+        first, fine = supervisor.pid("stuck"), supervisor.pid("fine")
+
+        async def restarted_twice():
+            return supervisor.programs["stuck"].restarts >= 2
+
+        await eventually(restarted_twice, timeout=30, message="unhealthy program restarted twice")
+        assert supervisor.pid("stuck") != first and supervisor.pid("fine") == fine
+    finally:
+        supervisor.stop(timeout=5)
+    log = out.getvalue()
+    assert "stuck unhealthy for 1." in log and "killing pid" in log
+    assert "stuck exited with signal SIGKILL" in log and "restart 1 in 0.05s" in log and "restart 2 in 0.10s" in log
+    assert supervisor.programs["stuck"].unhealthy_kills >= 2 and supervisor.programs["fine"].restarts == 0
+
+
+async def test_a_program_never_healthy_is_killed_after_the_start_timeout():
+    from deploy.local.kafka import free_port
+
+    port = free_port()  # nothing ever listens there
+    out = io.StringIO()
+    supervisor = Supervisor(out, backoff_s=0.05, unhealthy_after_s=0.5, start_timeout_s=1.5, probe_interval_s=0.1)
+    supervisor.add("mute", SLEEPER, health=f"http://127.0.0.1:{port}/health")
+    supervisor.start()
+    started = time.monotonic()
+    try:
+        async def killed():
+            return supervisor.programs["mute"].unhealthy_kills >= 1
+
+        await eventually(killed, timeout=20, message="never-healthy program killed")
+        assert time.monotonic() - started >= 1.5  # the start timeout, not the shorter unhealthy limit
+    finally:
+        supervisor.stop(timeout=5)
+    assert "mute not healthy since its start for 1." in out.getvalue()
