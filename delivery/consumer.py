@@ -16,6 +16,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 from aiokafka.abc import ConsumerRebalanceListener
@@ -32,6 +33,14 @@ from delivery.settings import ConsumerSettings, KafkaSettings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+REBALANCE_MARGIN_S = 10.0
+"""How much longer the broker waits for this member to rejoin a rebalance than it may spend giving partitions back."""
+
+
+def rebalance_timeout_ms(settings: ConsumerSettings) -> int:
+    """The broker's wait for this member in a rebalance: above the listener's bound (`shutdown_timeout_s` for the
+    handlers on revoked partitions, then their cancellation), so no other member is handed them while they run."""
+    return int((settings.shutdown_timeout_s + REBALANCE_MARGIN_S) * 1000)
 Decode = Callable[[ConsumerRecord], T]
 Handle = Callable[[T, ConsumerRecord], Awaitable[None]]
 
@@ -43,13 +52,15 @@ class KeyOrderedConsumer(ConsumerRebalanceListener, Generic[T]):
         self.group_id = group_id
         self._metrics = metrics or ServiceMetrics(group_id)
         self._lag_labels: set[tuple[str, str, str]] = set()
-        self._consumer = make_consumer(kafka, group_id=group_id, topics=topics, listener=self)
+        self._settings = settings or ConsumerSettings()
+        self._consumer = make_consumer(kafka, group_id=group_id, topics=topics, listener=self,
+                                       rebalance_timeout_ms=rebalance_timeout_ms(self._settings))
         self._decode = decode
         self._handle = handle
         self._dead_letter = dead_letter
-        self._settings = settings or ConsumerSettings()
         self._offsets: dict[TopicPartition, PartitionOffsets] = {}
         self._lanes: dict[tuple[TopicPartition, bytes | None], deque[tuple[ConsumerRecord, PartitionOffsets]]] = {}
+        self._lane_tasks: dict[tuple[TopicPartition, bytes | None], asyncio.Task[None]] = {}
         self._running: dict[TopicPartition, int] = {}
         self._changed = asyncio.Condition()
         self._run_slots = asyncio.Semaphore(self._settings.concurrency)
@@ -137,7 +148,7 @@ class KeyOrderedConsumer(ConsumerRebalanceListener, Generic[T]):
         lane = self._lanes.get(lane_key)
         if lane is None:
             lane = self._lanes[lane_key] = deque()
-            self._spawn(self._run_lane(lane_key, lane))
+            self._lane_tasks[lane_key] = self._spawn(self._run_lane(lane_key, lane))
         lane.append((record, offsets))
 
     def _spawn(self, coro: Awaitable[None]) -> asyncio.Task[None]:
@@ -157,29 +168,38 @@ class KeyOrderedConsumer(ConsumerRebalanceListener, Generic[T]):
             while lane:
                 record, offsets = lane[0]
                 if self._offsets.get(tp) is offsets:  # still ours: not revoked since it was fetched
-                    await self._process_counted(tp, record)
-                    offsets.finished(record.offset)
-                    self._progress.set()
+                    outcome = await self._process_counted(tp, record, still_ours=partial(self._owns, tp, offsets))
+                    if outcome != "revoked":  # an abandoned record must stay below the commit point
+                        offsets.finished(record.offset)
+                        self._progress.set()
                 lane.popleft()
                 self._buffer_slots.release()
         finally:
             self._lanes.pop(lane_key, None)
+            self._lane_tasks.pop(lane_key, None)
             async with self._changed:
                 self._changed.notify_all()
 
-    async def _process_counted(self, tp: TopicPartition, record: ConsumerRecord) -> None:
+    def _owns(self, tp: TopicPartition, offsets: PartitionOffsets) -> bool:
+        """The partition is still ours as it was when `offsets` were taken (not revoked, nor revoked and back)."""
+        return self._offsets.get(tp) is offsets
+
+    async def _process_counted(self, tp: TopicPartition, record: ConsumerRecord, *,
+                               still_ours: Callable[[], bool]) -> str:
         self._running[tp] = self._running.get(tp, 0) + 1
         try:
-            outcome, seconds = await self._process(record)
+            outcome, seconds = await self._process(record, still_ours=still_ours)
             self._metrics.records.labels(self.group_id, record.topic, outcome).inc()
             self._metrics.handle_seconds.labels(self.group_id, record.topic).observe(seconds)
+            return outcome
         finally:
             self._running[tp] -= 1
             async with self._changed:
                 self._changed.notify_all()
 
     # -- one record: decode, handle with retries, or dead-letter ----------------------------------------
-    async def _process(self, record: ConsumerRecord) -> tuple[str, float]:
+    async def _process(self, record: ConsumerRecord, *, still_ours: Callable[[], bool] = lambda: True,
+                       ) -> tuple[str, float]:
         """Handle one record (retrying) or dead-letter it; returns which (`handled` or `dead_lettered`) and the
         seconds spent decoding, in the handler and dead-lettering: not the waits for a concurrency slot nor the
         backoff between attempts (`kafka_record_handle_seconds` is what a record costs, not how busy we are)."""
@@ -217,6 +237,8 @@ class KeyOrderedConsumer(ConsumerRebalanceListener, Generic[T]):
                 log.warning("consumer %s: %s[%d]@%d attempt %d failed (%s); retry in %.2fs", self.group_id,
                             record.topic, record.partition, record.offset, attempt, type(exc).__name__, delay)
                 await asyncio.sleep(delay)
+                if not still_ours():  # revoked during the backoff: its new owner reads it from the commit point
+                    return "revoked", spent
 
     async def _timed_dlq(self, record: ConsumerRecord, reason: str, *, attempts: int,
                          spent: float) -> tuple[str, float]:
@@ -290,7 +312,13 @@ class KeyOrderedConsumer(ConsumerRebalanceListener, Generic[T]):
             async with asyncio.timeout(self._settings.shutdown_timeout_s), self._changed:
                 await self._changed.wait_for(lambda: all(self._running.get(tp, 0) == 0 for tp in leaving))
         except TimeoutError:
-            log.warning("consumer %s: handlers still running on revoked partitions", self.group_id)
+            # Cut them off as a crash would (their transactions roll back; a call already sent is settled as
+            # interrupted by the next owner): past this point another member may own the partitions, and two
+            # owners running one order at once can charge it twice.
+            stuck = [task for key, task in list(self._lane_tasks.items()) if key[0] in leaving]
+            log.warning("consumer %s: %d handlers still running on revoked partitions after %.0fs; cancelled",
+                        self.group_id, len(stuck), self._settings.shutdown_timeout_s)
+            await cancel_all(stuck, timeout=REBALANCE_MARGIN_S / 2)
         await self._commit(leaving)
 
     async def on_partitions_assigned(self, assigned: Any) -> None:

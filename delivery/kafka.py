@@ -55,8 +55,12 @@ def kafka_publisher(broker: KafkaBroker, settings: KafkaSettings | None = None):
 
 def make_consumer(settings: KafkaSettings, *, group_id: str, topics: Iterable[str],
                   listener: ConsumerRebalanceListener | None = None,
-                  max_poll_records: int = 500) -> AIOKafkaConsumer:
-    """A group consumer whose offsets only move when our code commits them (never auto-commit)."""
+                  max_poll_records: int = 500, rebalance_timeout_ms: int | None = None) -> AIOKafkaConsumer:
+    """A group consumer whose offsets only move when our code commits them (never auto-commit).
+
+    `rebalance_timeout_ms` must exceed the time `listener` may take to give partitions back: the broker completes a
+    rebalance without a member that has not rejoined by then and hands its partitions to another one, while the
+    late member's handlers still run on them (aiokafka's default is the session timeout, 10 s)."""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=settings.servers,
         client_id=f"{settings.client_id or group_id}-consumer",
@@ -65,6 +69,7 @@ def make_consumer(settings: KafkaSettings, *, group_id: str, topics: Iterable[st
         auto_offset_reset="earliest",
         max_poll_records=max_poll_records,
         request_timeout_ms=settings.request_timeout_ms,
+        rebalance_timeout_ms=rebalance_timeout_ms,
     )
     consumer.subscribe(topics=[settings.topic(t) for t in topics], listener=listener or ConsumerRebalanceListener())
     return consumer

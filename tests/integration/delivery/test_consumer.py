@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import defaultdict
 
 import pytest
 
-from delivery.consumer import KeyOrderedConsumer
+from delivery.consumer import KeyOrderedConsumer, rebalance_timeout_ms
 from delivery.dead_letter import broker_raw_publisher
 from delivery.errors import PermanentError
 from delivery.settings import ConsumerSettings
@@ -124,3 +125,48 @@ async def test_a_permanent_error_is_dead_lettered_at_once(kafka_settings, broker
         assert calls == [1, 2]
     finally:
         await consumer.stop()
+
+
+async def test_a_handler_outliving_a_rebalance_is_cut_off_before_another_member_gets_its_partition(
+        kafka_settings, broker, new_topic):
+    """Issue 17: aiokafka's broker-side rebalance timeout defaulted to the 10 s session while the listener waited up
+    to 20 s for running handlers; the broker then gave the partition to another member while the first one's
+    handler still ran the same order (a double charge in a chaos run). Now the broker waits longer than the
+    listener, and a handler still running at the listener's bound is cancelled: never two owners at once."""
+    topic = await new_topic()
+    running: set[str] = set()
+    overlaps: list[str] = []
+    handled: list[str] = []
+    first_entered = asyncio.Event()
+
+    def handler(name: str, *, hang: bool):
+        async def handle(event, _):
+            running.add(name)
+            if len(running) > 1:
+                overlaps.append(name)
+            try:
+                if hang:
+                    first_entered.set()
+                    await asyncio.sleep(3600)  # a gateway call that outlives the rebalance
+                handled.append(name)
+            finally:
+                running.discard(name)
+        return handle
+
+    await send(broker, topic, SampleEvent("order-1", 1))
+    group = f"g-{topic}"
+    first = consumer_for(kafka_settings, broker, topic, handle=handler("first", hang=True), group=group,
+                         shutdown_timeout_s=2.0)
+    second = consumer_for(kafka_settings, broker, topic, handle=handler("second", hang=False), group=group,
+                          shutdown_timeout_s=2.0)
+    assert rebalance_timeout_ms(ConsumerSettings(shutdown_timeout_s=2.0)) > 2_000
+    await first.start()
+    try:
+        await eventually(lambda: asyncio.sleep(0, first_entered.is_set()), timeout=30, message="first handler running")
+        await second.start()  # joins: the group rebalances while the first handler hangs
+        await eventually(lambda: asyncio.sleep(0, handled == ["second"]), timeout=60,
+                         message="the record handled by the new owner")
+        assert overlaps == []
+    finally:
+        await second.stop()
+        await first.stop()
