@@ -70,6 +70,7 @@ def make_consumer(settings: KafkaSettings, *, group_id: str, topics: Iterable[st
         max_poll_records=max_poll_records,
         request_timeout_ms=settings.request_timeout_ms,
         rebalance_timeout_ms=rebalance_timeout_ms,
+        fetch_max_wait_ms=settings.fetch_max_wait_ms,
     )
     consumer.subscribe(topics=[settings.topic(t) for t in topics], listener=listener or ConsumerRebalanceListener())
     return consumer

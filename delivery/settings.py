@@ -21,6 +21,11 @@ class KafkaSettings(BaseModel):
     bootstrap_servers: str = Field(default_factory=lambda: _env("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"))
     client_id: str = ""
     request_timeout_ms: int = 30_000
+    fetch_max_wait_ms: int = Field(default=2_000, gt=0, description="how long the broker holds a consumer's fetch "
+                                   "while none of its partitions has a record: a record arriving answers it at once "
+                                   "(and aiokafka fetches a partition again only after its records are taken), so "
+                                   "this only sets how often an idle consumer asks; 500 (aiokafka's default) made "
+                                   "the idle stack's fetches cost the broker ~20 core-ms/s")
     topic_prefix: str = Field(
         default_factory=lambda: _env("KAFKA_TOPIC_PREFIX", ""),
         description="namespace for topics and consumer groups (several environments on one cluster; tests)",
@@ -51,7 +56,9 @@ class ConsumerSettings(BaseModel):
     backoff_max_s: float = Field(default=5.0, gt=0)
     batch_max_records: int = Field(default=128, ge=1, description="batch mode (a consumer that opts in): records "
                                    "applied in one transaction at most; 1 turns batching off")
-    commit_interval_s: float = Field(default=0.2, gt=0)
+    commit_interval_s: float = Field(default=1.0, gt=0, description="offsets are committed at most this often (each "
+                                     "commit is a write at the broker; after a crash, at most this much is "
+                                     "redelivered, and the inbox absorbs it)")
     shutdown_timeout_s: float = Field(default=20.0, gt=0)
 
 
