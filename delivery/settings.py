@@ -64,7 +64,9 @@ class ConsumerSettings(BaseModel):
 
 class OutboxSettings(BaseModel):
     batch_size: int = Field(default=500, ge=1)
-    idle_poll_s: float = Field(default=1.0, gt=0, description="fallback poll when no NOTIFY arrives")
+    idle_poll_s: float = Field(default=5.0, gt=0, description="fallback poll when no NOTIFY arrives (a committed "
+                               "row NOTIFYs the relay at once; this only bounds the wait if a NOTIFY was lost, e.g. "
+                               "with the listening connection)")
 
 
 LOCAL_DATABASE_URL = "postgresql://payments:payments@%2Fvar%2Frun%2Fpostgresql/postgres"

@@ -46,7 +46,8 @@ class DispatchSettings(BaseModel):
 
     concurrency: int = Field(default=8, ge=1, description="SMTP conversations at once")
     batch_size: int = Field(default=50, ge=1, description="mails claimed per database round trip")
-    poll_interval_s: float = Field(default=0.5, gt=0, description="look for due retries this often")
+    poll_interval_s: float = Field(default=2.0, gt=0, description="look for due retries this often (new mails wake "
+                                   "the dispatcher at once; a retry is due after at least backoff_initial_s)")
     max_attempts: int = Field(default=8, ge=1, description="tries before a mail is `failed` (also shop waits)")
     backoff_initial_s: float = Field(default=5.0, gt=0)
     backoff_max_s: float = Field(default=600.0, gt=0)
