@@ -62,7 +62,7 @@ class LocalPostgres:
         if not (self.data / "PG_VERSION").exists():
             self._initdb()
         options = (f"-p {self.port} -k {self.work} -c listen_addresses=127.0.0.1 -c max_connections=300 "
-                   "-c shared_buffers=64MB")
+                   "-c shared_buffers=64MB -c commit_delay=1000")  # group commit, as postgres.sh sets it
         self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-o", options, "-w",
                   "-t", "60", "start")
         self._run(str(self.bin / "psql"), "-h", str(self.work), "-p", str(self.port), "-U", "postgres", "-qtA",
