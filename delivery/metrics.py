@@ -29,7 +29,8 @@ class ServiceMetrics:
         self.service = service
         self.registry = CollectorRegistry()
         r = self.registry
-        self.records = Counter("kafka_records", "Records consumed, by outcome (handled, dead_lettered).",
+        self.records = Counter("kafka_records", "Records consumed, by outcome (handled, dead_lettered, revoked: "
+                               "left to the partition's new owner during its retry backoff).",
                                ["group", "topic", "outcome"], registry=r)
         self.retries = Counter("kafka_record_retries", "Handler attempts that failed and were retried.",
                                ["group", "topic"], registry=r)
