@@ -30,6 +30,7 @@ class Outcome:
     profile: Profile
     faults: Counter = field(default_factory=Counter)
     healthy_after_kill_s: list[float] = field(default_factory=list)
+    healthy_by_program: dict[str, list[float]] = field(default_factory=dict)
     restart_s: dict[str, float] = field(default_factory=dict)
     hostile_sent: int = 0
     feeding_s: float = 0.0
@@ -106,7 +107,9 @@ class Chaos:
             if pid not in (None, victim):
                 try:
                     if (await self.http.get(self.world.health[name], timeout=2)).status_code == 200:
-                        self.outcome.healthy_after_kill_s.append(round(time.monotonic() - killed, 2))
+                        took = round(time.monotonic() - killed, 2)
+                        self.outcome.healthy_after_kill_s.append(took)
+                        self.outcome.healthy_by_program.setdefault(name, []).append(took)
                         return
                 except httpx.HTTPError:
                     pass
@@ -180,6 +183,8 @@ def describe(outcome: Outcome) -> str:
              f"settle {outcome.settle_s}s, wall {outcome.wall_s}s",
              f"faults: {dict(sorted(outcome.faults.items()))}; hostile records {outcome.hostile_sent}",
              f"healthy after kill -9 (s): {sorted(outcome.healthy_after_kill_s)}",
+             "  by program: " + "; ".join(f"{name} {sorted(times)}"
+                                          for name, times in sorted(outcome.healthy_by_program.items())),
              f"restarts (s): {outcome.restart_s}", *outcome.notes]
     lines += [v.line() for v in outcome.verdicts]
     lines.append(f"VIOLATIONS: {outcome.violations}")
