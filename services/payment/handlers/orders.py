@@ -17,6 +17,7 @@ from functools import partial
 from pydantic import SecretStr
 
 from delivery.envelopes import Inbound
+from delivery.errors import PermanentError
 from delivery.logs import get_logger
 from services.payment.domain.attempts import INTERRUPTED, Attempt
 from services.payment.domain.calls import order_call
@@ -43,11 +44,14 @@ from services.payment.handlers.leases import renew_member_lease, take_member_lea
 from services.payment.handlers.renewals import settle_renewal_charge
 from services.payment.handlers.shops import card_face
 from services.payment.handlers.steps import (
+    RecordedCall,
     complete_attempt,
     locked_payment,
     new_hold_pass,
     publish,
+    record_call,
     save_and_publish,
+    send_recorded,
     take_step,
 )
 from services.payment.handlers.token_probe import probe_token, settle_by_token
@@ -73,20 +77,59 @@ async def place_payment(deps: Deps, order: PlaceOrder, token: SecretStr | None, 
 
     The payment row per order is the guard: a redelivery finds it and sends only what is still undecided. The
     inbox claim therefore comes last, with the lease release, so a crash half-way redelivers the event and the
-    order is finished rather than lost."""
+    order is finished rather than lost.
+
+    A new order (the usual case) takes two units of work: the one that opens the payment also records its first
+    call (`sending`, committed before it is sent), and the one that applies the last answer also claims the
+    event and releases the member's card. A payment found already (a redelivery, a copy) goes the careful way:
+    a token charge left `sending` is probed first, other interrupted calls are settled as unknown."""
     if order.skip_reason:
         return await _record_skip(deps, order, inbound=inbound)
     await _acquire_member(deps, order.shop_id, order.choice.member_id, holder=order.order_id)
     await _settle_card_change(deps, order)
-    if token is not None:
-        await _probe_interrupted(deps, order, token)
+    closing = Closing(inbound)
     async with deps.uow() as uow:
-        payment = await _load_or_open(deps, uow, order, token=token, inbound=inbound)
-    payment = await drive_order(deps, payment, token=token, inbound=inbound)
-    async with deps.uow() as uow:
-        await uow.claim(inbound)
-        await release_member(uow, payment)
+        opened = await _open_new(deps, uow, order, token=token, inbound=inbound, closing=closing)
+    if opened is None:  # there already: the careful way
+        if token is not None:
+            await _probe_interrupted(deps, order, token)
+        async with deps.uow() as uow:
+            payment = await _load_or_open(deps, uow, order, token=token, inbound=inbound)
+        first = None
+    else:
+        payment, first = opened
+    payment = await drive_order(deps, payment, token=token, inbound=inbound, first=first, closing=closing)
+    if not closing.done:
+        async with deps.uow() as uow:
+            await closing.close(uow, payment)
+    closing.raise_refusal()
     return payment
+
+
+class Closing:
+    """The end of an event's handling: the inbox claim and the member's card released, in the unit that applies
+    the order's last answer (or opens a payment that needs no call), else in a unit of their own.
+
+    A claim refused because the event id came before with another body (`PermanentError`) does not undo the
+    unit it is in (the payment's answer stands): it is raised once that unit committed (`raise_refusal`), so the
+    record is dead-lettered with its reason."""
+
+    def __init__(self, inbound: Inbound | None) -> None:
+        self._inbound = inbound
+        self._refused: PermanentError | None = None
+        self.done = False
+
+    async def close(self, uow: UnitOfWork, payment: Payment) -> None:
+        try:
+            await uow.claim(self._inbound)
+        except PermanentError as refused:
+            self._refused = refused
+        await release_member(uow, payment)
+        self.done = True
+
+    def raise_refusal(self) -> None:
+        if self._refused is not None:
+            raise self._refused
 
 
 async def charge_authenticated(deps: Deps, *, shop_id: str, order_id: str, inbound: Inbound | None = None) -> None:
@@ -147,23 +190,31 @@ async def resolve_payment(deps: Deps, resolution: Resolution, *, shop_id: str, o
 
 
 async def drive_order(deps: Deps, payment: Payment, *, token: SecretStr | None, inbound: Inbound | None,
-                      holder: str | None = None) -> Payment:
+                      holder: str | None = None, first: RecordedCall | None = None,
+                      closing: Closing | None = None) -> Payment:
     """Every call the payment still needs, one recorded step each; the member's lease (held by `holder`, the
-    order id unless a retry runs) is renewed with each, so a long sequence of slow calls keeps it."""
+    order id unless a retry runs) is renewed with each, so a long sequence of slow calls keeps it. `first`: a
+    call already recorded (in the unit that opened the payment), sent first. `closing`: done in the unit that
+    applies the last answer."""
+    apply = partial(_apply_answer, deps=deps, inbound=inbound, closing=closing)
+    settle = partial(settle_by_token, deps) if token is not None else None
+    if first is not None:
+        payment = await send_recorded(deps, first, apply, settle=settle)
     while (planned := order_call(payment)) is not None:
         renew = partial(_renew_member, deps, payment, holder or payment.order_id) if payment.member_id else None
-        settle = partial(settle_by_token, deps) if token is not None else None
-        payment = await take_step(deps, planned, partial(_apply_answer, deps=deps, inbound=inbound), token=token,
-                                  also=renew, settle=settle)
+        payment = await take_step(deps, planned, apply, token=token, also=renew, settle=settle)
     return payment
 
 
 async def _apply_answer(uow: UnitOfWork, attempt: Attempt, answer: GatewayAnswer, *, deps: Deps,
-                        inbound: Inbound | None) -> Payment:
+                        inbound: Inbound | None, closing: Closing | None) -> Payment:
     assert attempt.order_id is not None
     payment = await uow.payments.get(attempt.order_id, lock=True)
     assert payment is not None
-    return await _apply(deps, uow, payment, attempt=attempt, answer=answer, inbound=inbound)
+    applied = await _apply(deps, uow, payment, attempt=attempt, answer=answer, inbound=inbound)
+    if closing is not None and order_call(applied) is None:
+        await closing.close(uow, applied)
+    return applied
 
 
 async def _apply(deps: Deps, uow: UnitOfWork, payment: Payment, *, attempt: Attempt, answer: GatewayAnswer,
@@ -189,6 +240,29 @@ async def _apply(deps: Deps, uow: UnitOfWork, payment: Payment, *, attempt: Atte
 
 
 # -- opening -------------------------------------------------------------------------------------------------
+async def _open_new(deps: Deps, uow: UnitOfWork, order: PlaceOrder, *, token: SecretStr | None,
+                    inbound: Inbound | None, closing: Closing) -> tuple[Payment, RecordedCall | None] | None:
+    """A new order's payment, opened with its first call recorded in the same unit (`closing` done there when no
+    call is due); None (nothing written) when the order has a payment already."""
+    if await uow.payments.get(order.order_id, lock=True) is not None:
+        return None
+    payment = await _open(deps, uow, order, token=token, inbound=inbound)
+    planned = order_call(payment)
+    if planned is None:
+        await closing.close(uow, payment)
+        return payment, None
+    if planned.resends:
+        return payment, None
+    try:
+        recorded = await record_call(deps, uow, planned, token=token)
+    except CallImpossible:  # nothing recorded: the payment is kept, and drive_order's own step raises it
+        return payment, None
+    if payment.member_id:
+        await renew_member_lease(deps, uow, shop_id=payment.shop_id, member_id=payment.member_id,
+                                 holder=payment.order_id)
+    return payment, recorded
+
+
 async def _load_or_open(deps: Deps, uow: UnitOfWork, order: PlaceOrder, *, token: SecretStr | None,
                         inbound: Inbound | None) -> Payment:
     payment = await uow.payments.get(order.order_id, lock=True)
@@ -248,7 +322,7 @@ async def _open(deps: Deps, uow: UnitOfWork, order: PlaceOrder, *, token: Secret
     await publish(uow, payment, events, inbound=inbound)
     if payment.state is PaymentState.AWAITING_AUTHENTICATION:
         await ask_authentication(deps, uow, payment, token=token, inbound=inbound)
-    log.info("payment.opened", order_id=order.order_id, shop_id=order.shop_id, state=payment.state.value,
+    log.debug("payment.opened", order_id=order.order_id, shop_id=order.shop_id, state=payment.state.value,
              payment_number=order.payment_number, reason=payment.reason,
              plan=None if payment.plan is None else payment.plan.source.value)
     return payment
@@ -341,5 +415,5 @@ def _log_step(payment: Payment, op: GatewayOperation, answer: GatewayAnswer) -> 
               "payment_number": payment.payment_number}
     if (reply.outcome is Outcome.UNKNOWN and op is not GatewayOperation.MEM_REF) or payment.cleanup is Cleanup.FAILED:
         log.error("payment.needs_attention", **fields)
-    else:
-        log.info("payment.step", **fields)
+    else:  # the attempt row is the operation history (R15); a line per call is for debugging
+        log.debug("payment.step", **fields)

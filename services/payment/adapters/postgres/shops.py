@@ -19,11 +19,20 @@ ON CONFLICT (shop_id) DO UPDATE SET configured = $2, sales_mode = $3, card_link_
 
 
 class ShopsSql:
+    """One unit of work's view: credentials read once per shop and unit (opening a payment and recording its first
+    call both need them), read again by the next unit."""
+
     def __init__(self, conn: asyncpg.Connection, cipher: Cipher) -> None:
         self._conn = conn
         self._cipher = cipher
+        self._credentials: dict[str, Credentials | None] = {}
 
     async def credentials(self, shop_id: str) -> Credentials | None:
+        if shop_id not in self._credentials:
+            self._credentials[shop_id] = await self._read_credentials(shop_id)
+        return self._credentials[shop_id]
+
+    async def _read_credentials(self, shop_id: str) -> Credentials | None:
         row = await self._conn.fetchrow(
             "SELECT merchant_id, tenant_id, merchant_pass_enc, token_auth_code_enc, tds_key_enc, tds_iv_enc "
             "FROM shop_credentials WHERE shop_id = $1", shop_id)
@@ -36,6 +45,7 @@ class ShopsSql:
                            tds_iv=self._cipher.decrypt(iv) if iv else None)
 
     async def put_credentials(self, shop_id: str, credentials: Credentials) -> None:
+        self._credentials.pop(shop_id, None)
         await self._conn.execute(
             "INSERT INTO shop_credentials (shop_id, merchant_id, tenant_id, merchant_pass_enc, token_auth_code_enc, "
             "tds_key_enc, tds_iv_enc) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (shop_id) DO UPDATE SET "
