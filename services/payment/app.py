@@ -10,7 +10,6 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
-import httpx
 from fastapi import FastAPI
 
 from delivery.clock import SystemClock
@@ -30,7 +29,7 @@ from delivery.shop_keys import (
 )
 from delivery.units import UnitOfWorkFactory
 from services.payment.adapters.crypto import Cipher
-from services.payment.adapters.escott import EscottGateway, EscottTimeouts, create_http_client
+from services.payment.adapters.escott import EscottGateway, EscottTimeouts, GatewayHttp, create_http_client
 from services.payment.adapters.escott.three_d_secure import EscottThreeDSecure
 from services.payment.adapters.gateway import EscottCardGateway
 from services.payment.adapters.ids import RandomIds
@@ -55,7 +54,7 @@ class PaymentResources:
     after the consumer and the worker stopped). The API role (`delivery.roles`) starts neither the consumer nor
     the retry worker; its operator actions call the gateway through the same client."""
 
-    def __init__(self, settings: PaymentSettings, deps: Deps, http: httpx.AsyncClient, *, role: Role) -> None:
+    def __init__(self, settings: PaymentSettings, deps: Deps, http: GatewayHttp, *, role: Role) -> None:
         self._settings = settings
         self._role = role
         self._deps = deps
@@ -124,7 +123,7 @@ def _policy(settings: PaymentSettings) -> Policy:
                   card_authentication_window_s=settings.card_authentication_window_s)
 
 
-def _http_client(settings: PaymentSettings) -> httpx.AsyncClient:
+def _http_client(settings: PaymentSettings) -> GatewayHttp:
     g = settings.gateway
     timeouts = EscottTimeouts(connect=g.connect_timeout_s, read=g.read_timeout_s, write=g.write_timeout_s,
                               pool=g.pool_timeout_s)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from datetime import date
+from urllib.parse import urlencode
 
-import httpx
 import pytest
 from pydantic import SecretStr
 from structlog.testing import capture_logs
@@ -18,6 +18,7 @@ from services.payment.adapters.escott import (
     ProcessRef,
     Request,
     TokenSource,
+    TransportFailure,
     classify,
 )
 from services.payment.adapters.escott.client import OPERATIONS, form_fields
@@ -61,24 +62,29 @@ def test_anything_but_a_well_formed_reply_to_this_operation_is_unknown(status: i
     assert classify("1Auth", status, body).outcome is Outcome.UNKNOWN
 
 
+class TimingOut:
+    """A gateway connection whose answers never come: every form is sent, then the read times out."""
+
+    def __init__(self) -> None:
+        self.sent: list[bytes] = []
+
+    async def post(self, url: str, form: dict[str, str]) -> tuple[int, bytes]:
+        self.sent.append(urlencode(form).encode())
+        raise TransportFailure("ReadTimeout", sent=True)
+
+
 async def test_secrets_are_sent_but_never_logged_or_shown() -> None:
-    seen: list[bytes] = []
-
-    def reply(request: httpx.Request) -> httpx.Response:
-        seen.append(request.content)
-        raise httpx.ReadTimeout("timed out", request=request)
-
-    async with httpx.AsyncClient(transport=httpx.MockTransport(reply)) as http:
-        gateway = EscottGateway(http, "http://gateway.test", today=lambda: date(2025, 1, 1))
-        with capture_logs() as logs:
-            card = CardSource(SecretStr(SECRETS[4]), SecretStr("3012"))
-            results = [
-                await gateway.authorize(MERCHANT, card, amount=100),
-                await gateway.authorize(MERCHANT, TokenSource(SecretStr(SECRETS[3])), amount=100),
-                await gateway.cancel(MERCHANT, ProcessRef("P" * 32, SecretStr(SECRETS[2])),
-                                     member=Member("M1", SecretStr(SECRETS[1]))),
-            ]
-    sent = b"".join(seen).decode()
+    http = TimingOut()
+    gateway = EscottGateway(http, "http://gateway.test", today=lambda: date(2025, 1, 1))
+    with capture_logs() as logs:
+        card = CardSource(SecretStr(SECRETS[4]), SecretStr("3012"))
+        results = [
+            await gateway.authorize(MERCHANT, card, amount=100),
+            await gateway.authorize(MERCHANT, TokenSource(SecretStr(SECRETS[3])), amount=100),
+            await gateway.cancel(MERCHANT, ProcessRef("P" * 32, SecretStr(SECRETS[2])),
+                                 member=Member("M1", SecretStr(SECRETS[1]))),
+        ]
+    sent = b"".join(http.sent).decode()
     shown = repr(results) + repr(logs) + "".join(r.reason for r in results)
     for secret in SECRETS:
         assert secret in sent
@@ -96,10 +102,11 @@ def test_credential_objects_do_not_reveal_secrets_in_repr() -> None:
 
 
 async def test_amounts_must_be_positive_integers() -> None:
-    async with httpx.AsyncClient() as http:
-        gateway = EscottGateway(http, "http://gateway.test")
-        with pytest.raises(ValueError):
-            await gateway.authorize(MERCHANT, TokenSource(SecretStr("T" * 40)), amount=0)
+    http = TimingOut()
+    gateway = EscottGateway(http, "http://gateway.test")
+    with pytest.raises(ValueError):
+        await gateway.authorize(MERCHANT, TokenSource(SecretStr("T" * 40)), amount=0)
+    assert http.sent == []
 
 
 def test_every_gateway_operation_the_domain_names_is_a_row_of_the_clients_table() -> None:

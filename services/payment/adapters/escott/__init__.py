@@ -2,7 +2,7 @@
 classification), `transport.py` (the pooled HTTP client). The names below are its public surface."""
 
 from services.payment.adapters.escott.client import OPERATIONS, EscottGateway, OperationSpec, Request
-from services.payment.adapters.escott.transport import EscottTimeouts, ShardedTransport, create_http_client
+from services.payment.adapters.escott.transport import EscottTimeouts, GatewayHttp, TransportFailure, create_http_client
 from services.payment.adapters.escott.wire import (
     SECRET_REPLY_FIELDS,
     CardInput,
@@ -21,6 +21,7 @@ from services.payment.adapters.escott.wire import (
 
 __all__ = [
     "OPERATIONS", "SECRET_REPLY_FIELDS", "CardInput", "CardSource", "EscottGateway", "EscottResult",
-    "EscottTimeouts", "Member", "MerchantConfig", "MerchantRefs", "OperationSpec", "Outcome", "ProcessRef",
-    "Request", "ShardedTransport", "Source", "TokenSource", "classify", "create_http_client", "parse_reply",
+    "EscottTimeouts", "GatewayHttp", "Member", "MerchantConfig", "MerchantRefs", "OperationSpec", "Outcome",
+    "ProcessRef", "Request", "Source", "TokenSource", "TransportFailure", "classify", "create_http_client",
+    "parse_reply",
 ]

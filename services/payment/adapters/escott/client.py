@@ -16,12 +16,12 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Final, TypedDict
 
-import httpx
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Tracer
 from pydantic import SecretStr
 
 from delivery.logs import get_logger
+from services.payment.adapters.escott.transport import FormPoster, TransportFailure
 from services.payment.adapters.escott.wire import (
     CardInput,
     EscottResult,
@@ -35,8 +35,6 @@ from services.payment.adapters.escott.wire import (
 )
 from services.payment.domain.gateway import JST, Outcome
 
-# Failures that happen before any byte of the request can have left this process.
-_BEFORE_SENDING = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 _log = get_logger(__name__)
 Params = Mapping[str, str | SecretStr | None]
 
@@ -183,7 +181,7 @@ class EscottGateway:
     and result codes only: no card data, no passwords).
     """
 
-    def __init__(self, http: httpx.AsyncClient, base_url: str, *,
+    def __init__(self, http: FormPoster, base_url: str, *,
                  today: Callable[[], date] | None = None,
                  observe: Callable[[EscottResult, float], None] | None = None, tracer: Tracer | None = None) -> None:
         self._http = http
@@ -208,7 +206,7 @@ class EscottGateway:
                                  "escott.codes": list(result.codes)})
         seconds = time.perf_counter() - started
         self._observe(result, seconds)
-        _log.info("escott.call", operate_id=operate_id, merchant_id=merchant.merchant_id,
+        _log.debug("escott.call", operate_id=operate_id, merchant_id=merchant.merchant_id,
                   outcome=result.outcome.value, codes=list(result.codes), reason=result.reason,
                   transaction_id=result.transaction_id, ms=round(seconds * 1000, 1))
         return result
@@ -217,12 +215,11 @@ class EscottGateway:
         """POST the form; map transport failures by whether any byte can have left (see `wire`)."""
         data = {k: v.get_secret_value() if isinstance(v, SecretStr) else v for k, v in form.items() if v}
         try:
-            response = await self._http.post(self._base_url + path, data=data)
-        except _BEFORE_SENDING as exc:
-            return EscottResult(operate_id=operate_id, outcome=Outcome.NOT_SENT, reason=type(exc).__name__)
-        except httpx.HTTPError as exc:
-            return EscottResult(operate_id=operate_id, outcome=Outcome.UNKNOWN, reason=type(exc).__name__)
-        return classify(operate_id, response.status_code, response.content)
+            status, body = await self._http.post(self._base_url + path, data)
+        except TransportFailure as failure:
+            return EscottResult(operate_id=operate_id, outcome=Outcome.UNKNOWN if failure.sent else Outcome.NOT_SENT,
+                                reason=failure.reason)
+        return classify(operate_id, status, body)
 
     # Typed conveniences over `send` (tools and tests; the card gateway port calls `send` by OperateId).
     async def check(self, merchant: MerchantConfig, source: Source, refs: MerchantRefs | None = None) -> EscottResult:
