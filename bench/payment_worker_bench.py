@@ -8,9 +8,11 @@ KAFKA_BOOTSTRAP_SERVERS is set), places a few orders through the demo shop (warm
 its gateway credentials the way it always does), then:
 - freezes (SIGSTOP) checkout, subscription and notification, so the only consumer of the records below and of
   the payment outcomes is the payment process, and nothing else of the stack competes for the CPU;
-- freezes payment, publishes N `OrderPlaced` records to `orders.events` (copies of the warm-up's, each with its
-  own order id, checkout id, payment number and a fresh emulator token sealed for payment; no member id, so each
-  is one plain authorization), sets the emulator's latency, and thaws payment: the clock starts;
+- sets the emulator's latency, freezes payment, publishes N `OrderPlaced` records to `orders.events` (copies of
+  the warm-up's, each with its own order id, checkout id, payment number and a fresh emulator token sealed for
+  payment; no member id, so each is one plain authorization) and thaws payment: the clock starts. The freeze
+  lasts only while the records are sent (printed): longer than the consumer's session timeout (10 s), the broker
+  drops payment from its group and the run measures a rebalance;
 - stops the clock when payment has announced an outcome for every one of them on `payments.events`.
 Prints authorizations/s, the emulator's highest number of calls in flight, payment's core-ms per authorization
 (/proc), its PostgreSQL backends' core-ms per authorization, and commits per authorization.
@@ -138,22 +140,27 @@ async def main(args: argparse.Namespace, bootstrap: str) -> None:
         tokens = [await shop.token() for _ in range(args.orders)]
         run = uuid.uuid4().hex[:6]
         orders = copies(template, tokens, sealer=TokenSealer(DEV_ONLY_SEAL_KEY), run=run)
-        signal_all(pids, ("payment",), signal.SIGSTOP)
         start = await end_offsets(bootstrap, prefix + PAYMENTS_EVENTS)
+        records = [(Envelope.wrap(order, producer="bench", correlation_id=order.checkout_id or order.order_id)
+                    .to_bytes(), order.kafka_key().encode()) for order in orders]
+        if args.latency_ms:
+            await shop.set_faults({"seed": 7, "default": {"latency_ms": args.latency_ms}})
         producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, linger_ms=5)
         await producer.start()
         try:
-            sends = [await producer.send(prefix + ORDERS_EVENTS, Envelope.wrap(
-                order, producer="bench", correlation_id=order.checkout_id or order.order_id).to_bytes(),
-                key=order.kafka_key().encode(), headers=[("type", OrderPlaced.TYPE.encode())]) for order in orders]
+            # Frozen only while the records are sent: a freeze longer than the consumer's session timeout (10 s)
+            # makes the broker drop payment from its group, and the thawed worker spends the run rebalancing.
+            before = await Snapshot.take(scope)
+            signal_all(pids, ("payment",), signal.SIGSTOP)
+            frozen = time.perf_counter()
+            sends = [await producer.send(prefix + ORDERS_EVENTS, value, key=key,
+                                         headers=[("type", OrderPlaced.TYPE.encode())]) for value, key in records]
             await asyncio.gather(*sends)
+            began = time.perf_counter()
+            signal_all(pids, ("payment",), signal.SIGCONT)
+            frozen = began - frozen
         finally:
             await producer.stop()
-        if args.latency_ms:
-            await shop.set_faults({"seed": 7, "default": {"latency_ms": args.latency_ms}})
-        before = await Snapshot.take(scope)
-        began = time.perf_counter()
-        signal_all(pids, ("payment",), signal.SIGCONT)
         outcomes = await wait_for_outcomes(bootstrap, prefix + PAYMENTS_EVENTS, start=start,
                                            order_ids={o.order_id for o in orders}, timeout=args.timeout)
         wall = time.perf_counter() - began
@@ -164,7 +171,8 @@ async def main(args: argparse.Namespace, bootstrap: str) -> None:
         commits = (after.commits["payment"] - before.commits["payment"]) / args.orders
         print(f"one payment worker, gateway latency {args.latency_ms} ms: {args.orders} pre-published orders "
               f"authorized in {wall:.1f} s = {args.orders / wall:.0f} authorizations/s; outcomes {outcomes}; "
-              f"emulator max in flight {stats['max_in_flight']}", flush=True)
+              f"emulator max in flight {stats['max_in_flight']}; payment frozen {frozen:.1f} s while they were "
+              "published", flush=True)
         print(f"  payment process {payment_ms:.2f} core-ms per authorization; its PostgreSQL backends "
               f"{backends * 1000 / args.orders:.2f} core-ms; {commits:.1f} commits per authorization; "
               f"emulator {(after.cpu['emulator'] - before.cpu['emulator']) * 1000 / args.orders:.2f} core-ms; "
