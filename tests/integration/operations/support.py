@@ -13,7 +13,7 @@ from contracts.envelope import Envelope
 from contracts.events import OrderAmountChanged, OrderPlaced
 from contracts.events.common import Line, Shipping
 from services.payment.adapters.crypto import Cipher
-from services.payment.adapters.escott import EscottGateway, MerchantConfig, ProcessRef
+from services.payment.adapters.escott import EscottGateway, MerchantConfig, ProcessRef, create_http_client
 from tests.integration.payment.conftest import TEST_KEY
 from tests.integration.payment.support import DEMO, OPERATOR_KEY, SHOP, PaymentHarness, order_placed
 from tests.waiting import eventually
@@ -86,6 +86,6 @@ class Operations:
         finally:
             await conn.close()
         ref = ProcessRef(row["process_id"], Cipher(SecretStr(TEST_KEY)).decrypt(row["process_pass_enc"]))
-        async with httpx.AsyncClient() as http:
+        async with create_http_client() as http:
             merchant = MerchantConfig(DEMO["merchant_id"], SecretStr(DEMO["merchant_pass"]))
             assert (await EscottGateway(http, self.h.emulator.url).cancel(merchant, ref)).ok
