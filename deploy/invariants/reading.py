@@ -31,6 +31,7 @@ from deploy.invariants.facts import (
 from deploy.invariants.secrets import SecretScanner
 
 GROUPS = ("checkout", "payment", "subscription", "notification")
+READ_TIMEOUT_S = 600.0  # the sink lists ~10 000 stored mails of a long run: 30 s was too short on a loaded machine
 JANITOR_METRICS = ("payment_janitor_settled_total", "payment_token_probes")
 
 
@@ -55,7 +56,7 @@ async def read_facts(sources: Sources) -> Facts:
     await _read_payment(sources.databases["payment"], facts)
     await _read_notification(sources.databases["notification"], facts)
     await _read_subscription(sources.databases["subscription"], facts)
-    async with httpx.AsyncClient(timeout=30) as http:
+    async with httpx.AsyncClient(timeout=httpx.Timeout(30, read=READ_TIMEOUT_S)) as http:
         await _read_gateway_and_sink(http, sources, scanner=scanner, facts=facts)
         for url in sources.payment_metrics_urls:  # the first process that answers
             for name, value in (await _read_janitor_metrics(http, url)).items():
