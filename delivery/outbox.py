@@ -48,13 +48,34 @@ class OutboxRow:
 Publish = Callable[[Sequence[OutboxRow]], Awaitable[None]]
 
 
+@dataclass(frozen=True, kw_only=True)
+class StagedRow:
+    """An outbox row as `add_to_outbox` writes it (the current trace's headers taken when it was made)."""
+
+    event_id: UUID
+    topic: str
+    key: bytes | None
+    headers: str
+    payload: bytes
+
+
+def staged_row(*, topic: str, key: str | bytes | None, envelope: EnvelopeLike) -> StagedRow:
+    headers = [[name, value.decode()] for name, value in (*envelope.headers(), *trace_headers())]
+    return StagedRow(event_id=envelope.event_id, topic=topic, key=key.encode() if isinstance(key, str) else key,
+                     headers=json.dumps(headers), payload=envelope.to_bytes())
+
+
 async def add_to_outbox(conn: asyncpg.Connection, *, topic: str, key: str | bytes | None,
                         envelope: EnvelopeLike) -> None:
     """Stage one event; it becomes visible to the relay only if the surrounding transaction commits."""
-    raw_key = key.encode() if isinstance(key, str) else key
-    headers = [[name, value.decode()] for name, value in (*envelope.headers(), *trace_headers())]
-    await conn.execute(_STAGE, envelope.event_id, topic, raw_key, json.dumps(headers), envelope.to_bytes(),
-                       NOTIFY_CHANNEL)
+    row = staged_row(topic=topic, key=key, envelope=envelope)
+    await conn.execute(_STAGE, row.event_id, row.topic, row.key, row.headers, row.payload, NOTIFY_CHANNEL)
+
+
+async def add_many_to_outbox(conn: asyncpg.Connection, rows: Sequence[StagedRow]) -> None:
+    """Stage `rows` in one statement, in their order (a batch's events, `delivery.units.shared_transaction`)."""
+    await conn.execute(_STAGE_MANY, [r.event_id for r in rows], [r.topic for r in rows], [r.key for r in rows],
+                       [r.headers for r in rows], [r.payload for r in rows], NOTIFY_CHANNEL)
 
 
 # One round trip: the row and the relay's wake-up (PostgreSQL folds equal NOTIFYs of one transaction into one).
@@ -68,6 +89,19 @@ SELECT pg_notify($6, '') FROM staged
 
 # One round trip: claim the oldest rows, and leave out each claimed row that has an earlier row of its key we did
 # not claim (another relay holds it, locked and unpublished): that key waits for a later pass, in order.
+_STAGE_MANY = """
+WITH staged AS (
+    INSERT INTO outbox (event_id, topic, key, headers, payload)
+    SELECT event_id, topic, key, headers::jsonb, payload
+    FROM unnest($1::uuid[], $2::text[], $3::bytea[], $4::text[], $5::bytea[])
+         WITH ORDINALITY AS r(event_id, topic, key, headers, payload, n)
+    ORDER BY n
+    RETURNING 1
+)
+SELECT pg_notify($6, '') FROM staged LIMIT 1
+"""
+
+
 _CLAIM = """
 WITH claimed AS MATERIALIZED (
     SELECT id, topic, key, headers, payload FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED

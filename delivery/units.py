@@ -16,7 +16,8 @@ Everything commits on normal exit and rolls back on an exception. Fakes of this 
 live in `tests/fakes/units.py`, and `tests/contract/` runs the same checks against both.
 
 Batches (`delivery.batching`, docs/services.md "Batch mode"): inside `shared_transaction(conn)` every unit of
-work joins that one transaction instead of opening its own, so a consumer applies many records with one commit.
+work joins that one transaction instead of opening its own, so a consumer applies many records with one commit;
+the events they emit are staged in the outbox in one statement just before that commit (in emit order).
 A unit of work left by an exception marks the whole batch abandoned (nothing of it commits, even if the handler
 caught the exception), so a batch keeps exactly the effects the same handlers would have had one by one.
 `after_commit(callback)` runs the callback once the effects are committed: at once outside a batch, after the
@@ -42,7 +43,7 @@ from delivery.envelopes import Inbound
 from delivery.errors import PermanentError
 from delivery.idempotency import REASON_CODE, Fingerprint, IdempotencyKeyReused, body_sha256, fingerprint
 from delivery.inbox import claim_event
-from delivery.outbox import add_to_outbox
+from delivery.outbox import StagedRow, add_many_to_outbox, add_to_outbox, staged_row
 
 log = logging.getLogger(__name__)
 Apply = Callable[[asyncpg.Connection], Awaitable[None]]
@@ -136,6 +137,7 @@ class _Batch:
     conn: asyncpg.Connection
     abandoned: BaseException | None = None
     after_commit: list[Callable[[], None]] = field(default_factory=list)
+    outbox: list[StagedRow] = field(default_factory=list)
 
 
 _BATCH: ContextVar[_Batch | None] = ContextVar("delivery_units_batch", default=None)
@@ -156,6 +158,8 @@ async def shared_transaction(conn: asyncpg.Connection) -> AsyncIterator[None]:
         yield
         if batch.abandoned is not None:
             raise BatchAbandoned(f"a unit of work failed: {type(batch.abandoned).__name__}") from batch.abandoned
+        if batch.outbox:
+            await add_many_to_outbox(conn, batch.outbox)
         # A failed transaction (a handler swallowed a database error) answers COMMIT with ROLLBACK: never lose that.
         if (tag := await conn.execute("COMMIT")) != "COMMIT":
             raise BatchAbandoned(f"the transaction had failed (COMMIT answered {tag})")
@@ -204,7 +208,11 @@ async def emit(conn: asyncpg.Connection, event: Event, *, producer: str, correla
     """Stage `event` in the outbox of the current transaction, keyed and routed as its contract says."""
     envelope = Envelope.wrap(event, producer=producer, correlation_id=correlation_id,
                              causation_id=causation_id(causation), subject_version=subject_version)
-    await add_to_outbox(conn, topic=event.TOPIC, key=event.kafka_key(), envelope=envelope)
+    batch = _BATCH.get()
+    if batch is not None and batch.conn is conn:  # a batch stages its events in one statement before its COMMIT
+        batch.outbox.append(staged_row(topic=event.TOPIC, key=event.kafka_key(), envelope=envelope))
+    else:
+        await add_to_outbox(conn, topic=event.TOPIC, key=event.kafka_key(), envelope=envelope)
     return envelope
 
 

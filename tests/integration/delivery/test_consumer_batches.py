@@ -5,6 +5,8 @@ alone, and a crash in the middle of a batch redelivered with no double effect.""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,9 +19,10 @@ from delivery.dead_letter import broker_raw_publisher
 from delivery.errors import PermanentError
 from delivery.inbox import claim_event
 from delivery.settings import ConsumerSettings
-from delivery.units import PostgresUnitOfWork, UnitOfWorkFactory
+from delivery.units import BatchAbandoned, PostgresUnitOfWork, UnitOfWorkFactory, shared_transaction
 from tests.integration.delivery.support import SampleEvent, decode_sample
 from tests.kafka_reading import read_topic
+from tests.unit.contracts import samples
 from tests.waiting import eventually
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
@@ -30,6 +33,10 @@ PER_KEY = 4
 @dataclass(frozen=True, kw_only=True)
 class Source:
     pool: asyncpg.Pool
+
+
+class SampleUnitOfWork(PostgresUnitOfWork):
+    SERVICE = "sample-consumer"
 
 
 class Apply:
@@ -162,3 +169,27 @@ async def _count(pool: asyncpg.Pool, n: int) -> bool:
 
 async def _committed_offset(consumer: KeyOrderedConsumer[Any], topic: str, end: int) -> bool:
     return any(o.committed == end for tp, o in consumer._offsets.items() if tp.topic == topic)
+
+
+async def test_events_emitted_in_a_batch_are_staged_in_emit_order_at_its_commit_and_not_at_all_if_abandoned(
+        table):
+    uow = UnitOfWorkFactory(Source(pool=table.pool), SampleUnitOfWork)
+    events = [samples.payment_authorized(), samples.order_completed(), samples.payment_authorized()]
+    async with table.pool.acquire() as conn:
+        async with shared_transaction(conn):
+            for event in events:
+                async with uow() as unit:
+                    await unit.emit(event, correlation_id="c-1")
+            assert await conn.fetchval("SELECT count(*) FROM outbox") == 0  # staged in one statement at COMMIT
+        staged = await conn.fetch("SELECT topic, payload FROM outbox ORDER BY id")
+        assert [(r["topic"], json.loads(r["payload"])["type"]) for r in staged] == [
+            (e.TOPIC, e.TYPE) for e in events]
+
+        with pytest.raises(BatchAbandoned):
+            async with shared_transaction(conn):
+                async with uow() as unit:
+                    await unit.emit(samples.order_completed(), correlation_id="c-2")
+                with contextlib.suppress(LookupError):
+                    async with uow():
+                        raise LookupError("the second record fails")
+        assert await conn.fetchval("SELECT count(*) FROM outbox") == len(events)
