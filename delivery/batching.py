@@ -15,6 +15,7 @@ A crash at any point is a redelivery: before the COMMIT nothing is kept; after i
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import time
 from collections import deque
@@ -24,7 +25,7 @@ from typing import Any, Generic, TypeVar
 
 from aiokafka.structs import ConsumerRecord
 
-from delivery.units import BatchAbandoned, PoolSource, shared_transaction
+from delivery.units import BatchAbandoned, PoolSource, join_current_batch, shared_transaction
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -159,6 +160,8 @@ class Alone:
 class _Unit:
     unit: Unit[Any]
     done: asyncio.Future[tuple[bool, Any]]
+    context: contextvars.Context
+    """The caller's: its unit runs there (its trace, so the events it stages carry the caller's span)."""
 
 
 class UnitsTogether(Alone):
@@ -176,7 +179,7 @@ class UnitsTogether(Alone):
 
     async def __call__(self, unit: Unit[R]) -> R:
         done: asyncio.Future[tuple[bool, Any]] = asyncio.get_running_loop().create_future()
-        self._waiting.append(_Unit(unit=unit, done=done))
+        self._waiting.append(_Unit(unit=unit, done=done, context=contextvars.copy_context()))
         if self._runner is None or self._runner.done():
             self._runner = asyncio.create_task(self._run(), name=f"together-{self._name}")
         committed, value = await done
@@ -210,7 +213,7 @@ class UnitsTogether(Alone):
     async def _apply(self, batch: list[_Unit]) -> None:
         try:
             async with self._source.pool.acquire() as conn, shared_transaction(conn):
-                values = [await waiting.unit() for waiting in batch]
+                values = [await _in_batch(waiting) for waiting in batch]
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -223,3 +226,9 @@ class UnitsTogether(Alone):
         for waiting, value in zip(batch, values, strict=True):
             if not waiting.done.done():
                 waiting.done.set_result((True, value))
+
+
+async def _in_batch(waiting: _Unit) -> Any:
+    """The unit in its caller's context, joining the batch running in this one."""
+    join_current_batch(waiting.context)
+    return await asyncio.create_task(waiting.unit(), context=waiting.context)

@@ -8,6 +8,7 @@ import asyncio
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -353,3 +354,25 @@ async def test_aborting_rolls_back_the_running_batch_and_cancels_its_callers():
     results = await asyncio.gather(*callers, return_exceptions=True)
     assert all(isinstance(r, asyncio.CancelledError) for r in results)
     assert "COMMIT" not in source.pool.log and source.pool.log[-1] == "ROLLBACK"
+
+
+CALLER: ContextVar[str] = ContextVar("caller", default="none")
+
+
+async def test_each_unit_runs_in_its_callers_context_so_its_events_carry_the_callers_trace():
+    source = Source(pool=LoggingPool())
+    uow = UnitOfWorkFactory(source, PostgresUnitOfWork)
+    together = UnitsTogether(source)  # type: ignore[arg-type]
+
+    async def caller(name: str) -> str:
+        CALLER.set(name)
+
+        async def unit() -> str:
+            async with uow() as unit_of_work:
+                await unit_of_work.conn.execute(f"UPDATE {CALLER.get()}")
+            return CALLER.get()
+
+        return await together(unit)
+
+    assert await asyncio.gather(caller("first"), caller("second")) == ["first", "second"]
+    assert source.pool.log == ["BEGIN", "UPDATE first", "UPDATE second", "COMMIT"]
