@@ -30,7 +30,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from contextvars import Context, ContextVar
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -181,11 +181,6 @@ async def _roll_back(conn: asyncpg.Connection) -> None:
             await conn.execute("ROLLBACK")
     except Exception:
         log.warning("batch rollback failed; the connection's release resets it", exc_info=True)
-
-
-def join_current_batch(context: Context) -> None:
-    """Make the units of work run in `context` (a caller's copy) join the batch running here."""
-    context.run(_BATCH.set, _BATCH.get())
 
 
 def after_commit(callback: Callable[[], None]) -> None:
