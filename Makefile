@@ -21,8 +21,8 @@ PODMAN_BUILD = podman build -f deploy/Containerfile --format docker $(HOST_CA) -
 
 .PHONY: setup venv kafka-libs postgres browser run test test-unit test-images test-containers test-containers-short \
         lint monitoring docs kustomize image images test-deploy bench-emulator bench-checkout \
-        bench-checkout-past bench-payment-worker bench-relay-floor bench-notification bench-bulk-capture bench-renewals \
-        bench-renewals-e2e bench-payment-workers chaos chaos-short clean
+        bench-checkout-past bench-payment-worker bench-relay-floor bench-idle bench-notification bench-bulk-capture \
+        bench-renewals bench-renewals-e2e bench-payment-workers chaos chaos-short clean
 
 setup: venv kafka-libs postgres
 
@@ -124,6 +124,9 @@ bench-payment-worker: setup
 
 bench-relay-floor: setup
 	$(PY) bench/relay_floor_bench.py
+
+bench-idle: setup
+	$(PY) bench/idle_cost.py
 
 bench-notification: setup
 	$(PY) bench/notification_bench.py
