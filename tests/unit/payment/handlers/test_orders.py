@@ -13,6 +13,7 @@ from contracts.events import (
     PaymentDeclined,
     PaymentOutcomeUnknown,
 )
+from delivery.errors import PermanentError
 from services.payment.domain.cards import LinkStatus
 from services.payment.domain.codes import BUYER_CARD_COMPANY, BUYER_SHOP
 from services.payment.domain.gateway import GatewayOperation as Op
@@ -150,6 +151,21 @@ async def test_a_k40_decline_voids_the_hold_it_left(fakes: PaymentFakes) -> None
     assert history(fakes, event.order_id) == [("1Auth", "declined"), ("1Delete", "ok")]
     [void] = [c for c in fakes.gateway.calls if c.operation is Op.DELETE]
     assert void.process is not None  # the pair of the hold the K40 reply named
+
+
+async def test_an_order_under_an_event_id_used_before_with_another_body_is_paid_once_then_dead_lettered(
+        fakes: PaymentFakes) -> None:
+    """The claim comes last, in the unit that applies the last answer: its refusal must not undo that unit (the
+    charge stands, recorded, announced) nor keep the member's card lease; the record is dead-lettered after."""
+    first = order_placed(token=fakes.gateway.token().get_secret_value())
+    used = inbound(first)
+    await place(fakes, first, delivered=used)
+    other = order_placed(token=fakes.gateway.token().get_secret_value(), member_id="m-1")
+    with pytest.raises(PermanentError, match="idempotency_key_reused"):
+        await place(fakes, other, delivered=inbound(other, event_id=used.envelope.event_id))
+    assert history(fakes, other.order_id) == [("4MemAdd", "ok"), ("1Auth", "ok")]
+    assert [e.order_id for e in fakes.state.emitted(PaymentAuthorized)] == [first.order_id, other.order_id]
+    assert fakes.state.leases == {}
 
 
 async def test_a_member_order_links_the_card_then_charges_the_member(fakes: PaymentFakes) -> None:
