@@ -48,11 +48,15 @@ Handle = Callable[[T, ConsumerRecord], Awaitable[None]]
 class KeyOrderedConsumer(ConsumerRebalanceListener, Generic[T]):
     def __init__(self, kafka: KafkaSettings, *, group_id: str, topics: Iterable[str], decode: Decode[T],
                  handle: Handle[T], dead_letter: PublishRaw, settings: ConsumerSettings | None = None,
-                 metrics: ServiceMetrics | None = None, batching: Batching[T] | None = None):
+                 metrics: ServiceMetrics | None = None, batching: Batching[T] | None = None,
+                 available: Callable[[], Awaitable[bool]] | None = None):
+        """`available`: whether the service's database answers; a handler failing while it does not is retried
+        without counting the attempt (a PostgreSQL restart outlasts the 5 attempts' backoff, 3 s)."""
         self.group_id = group_id
         self._metrics = metrics or ServiceMetrics(group_id)
         self._lag_labels: set[tuple[str, str, str]] = set()
         self._settings = settings or ConsumerSettings()
+        self._available = available
         self._consumer = make_consumer(kafka, group_id=group_id, topics=topics, listener=self,
                                        rebalance_timeout_ms=rebalance_timeout_ms(self._settings))
         self._decode = decode
@@ -229,6 +233,18 @@ class KeyOrderedConsumer(ConsumerRebalanceListener, Generic[T]):
             except PermanentError as exc:
                 return await self._timed_dlq(record, f"permanent error: {exc}", attempts=attempt, spent=spent)
             except Exception as exc:
+                if self._available is not None and not await self._available():
+                    # the service's own database is unreachable (a restart, a failover): not this record's fault,
+                    # so the attempt does not count; the key waits, as it does for an unreachable DLQ
+                    attempt -= 1
+                    self._metrics.retries.labels(self.group_id, record.topic).inc()
+                    log.warning("consumer %s: %s[%d]@%d failed while the database is unreachable (%s); waiting "
+                                "%.2fs, attempt not counted", self.group_id, record.topic, record.partition,
+                                record.offset, type(exc).__name__, self._settings.backoff_max_s)
+                    await asyncio.sleep(self._settings.backoff_max_s)
+                    if not still_ours():
+                        return "revoked", spent
+                    continue
                 if attempt >= self._settings.max_attempts:
                     return await self._timed_dlq(record, f"failed {attempt} times, last: {type(exc).__name__}: "
                                                          f"{exc}", attempts=attempt, spent=spent)

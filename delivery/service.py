@@ -90,7 +90,8 @@ class ServiceRuntime:
             batching = Batching(accepts=batching.accepts, handle=one_transaction(self, traced))
         consumer = KeyOrderedConsumer(self._kafka, group_id=group_id, topics=topics, decode=decode,
                                       handle=traced, dead_letter=broker_raw_publisher(self.broker),
-                                      settings=settings, metrics=self.metrics, batching=batching)
+                                      settings=settings, metrics=self.metrics, batching=batching,
+                                      available=self._postgres_ok)
         await consumer.start()
         self.consumers.append(consumer)
 

@@ -170,3 +170,36 @@ async def test_a_handler_outliving_a_rebalance_is_cut_off_before_another_member_
     finally:
         await second.stop()
         await first.stop()
+
+
+async def test_failures_while_the_database_is_unreachable_do_not_use_up_the_attempts(
+        kafka_settings, broker, new_topic, effects):
+    """Issue 17: a PostgreSQL restart (12-25 s in chaos runs) outlasted the 5 attempts' backoff (3 s), so orders were
+    dead-lettered for CannotConnectNowError. While `available()` says the database is down, an attempt does not
+    count; once it is back the record is handled, not dead-lettered."""
+    topic = await new_topic()
+    database_up = {"checks": 0}
+    attempts = []
+
+    async def available():
+        database_up["checks"] += 1
+        return database_up["checks"] > 4  # down for the first four failures
+
+    async def handle(event, _):
+        attempts.append(event.seq)
+        if len(attempts) <= 4:
+            raise ConnectionRefusedError("the database system is starting up")
+        await effects.apply(event)
+
+    await send(broker, topic, SampleEvent("order-1", 1))
+    consumer = KeyOrderedConsumer(kafka_settings, group_id=f"g-{topic}", topics=[topic], decode=decode_sample,
+                                  handle=handle, dead_letter=broker_raw_publisher(broker), available=available,
+                                  settings=ConsumerSettings(backoff_initial_s=0.01, backoff_max_s=0.05,
+                                                            max_attempts=2))
+    await consumer.start()
+    try:
+        await eventually(lambda: _has(effects, 1), message="handled once the database is back")
+        assert len(attempts) == 5  # four while it was down (not counted), then one that worked
+        assert await effects.rows() == [("order-1", 1)]
+    finally:
+        await consumer.stop()
