@@ -181,7 +181,10 @@ def http_app(sink: RunningSink) -> web.Application:
         return key
 
     async def list_messages(_: web.Request) -> web.Response:
-        return web.json_response([summary(k, m) for k, m in sink.messages()])
+        # parsed in a thread: thousands of stored mails take a while, and /health must keep answering meanwhile
+        # (a supervisor's liveness probe killed the sink while a chaos run's checker listed ~8000 mails)
+        listing = await asyncio.to_thread(lambda: [summary(k, m) for k, m in sink.messages()])
+        return web.json_response(listing)
 
     async def one(request: web.Request) -> web.Response:
         key = known(request)

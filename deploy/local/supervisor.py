@@ -62,6 +62,7 @@ class Supervisor:
         self.on_start: list[Callable[[Program], None]] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
+        self._liveness_paused = threading.Event()
         self._width = len("supervisor")
         self.standby, self.standby_delay_s = standby, standby_delay_s
         self.unhealthy_after_s, self.start_timeout_s = unhealthy_after_s, start_timeout_s
@@ -146,7 +147,8 @@ class Supervisor:
             if process is None or process.poll() is not None:
                 continue  # exited: the watcher restarts it
             now = time.monotonic()
-            if _answers_ok(program.health, timeout=min(self.probe_interval_s * 2, 5.0)):
+            if self._liveness_paused.is_set() or _answers_ok(program.health,
+                                                              timeout=min(self.probe_interval_s * 2, 5.0)):
                 program.healthy_at = now
                 continue
             since = program.healthy_at if program.healthy_at is not None else program.started_at
@@ -157,6 +159,10 @@ class Supervisor:
                                        f"{program.health}); killing pid {process.pid} to restart it")
                 program.unhealthy_kills += 1
                 _signal_group(process.pid, signal.SIGKILL)
+
+    def pause_liveness(self) -> None:
+        """No more kills for staying unhealthy (exits are still restarted): e.g. while a checker reads the stack."""
+        self._liveness_paused.set()
 
     def pid(self, name: str) -> int | None:
         process = self.programs[name].process

@@ -147,6 +147,7 @@ class Chaos:
             await connection.close()
 
     async def judge(self) -> None:
+        self.world.supervisor.pause_liveness()  # the faults are over; reading thousands of mails is no hang
         sources = Sources(databases=self.world.databases, emulator_url=self.world.url("emulator"),
                           sink_url=self.world.url("smtp-sink"), kafka=self.world.kafka_settings,
                           logs=[self.world.log_path], known_secrets=self.load.secrets(),
