@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import signal
 import sys
@@ -114,7 +115,9 @@ async def wait_for_outcomes(bootstrap: str, topic: str, *, start: dict[TopicPart
 def signal_all(pids: dict[str, int], names: tuple[str, ...], sig: int) -> None:
     for name in names:
         if name in pids:
-            os.kill(pids[name], sig)
+            # the supervisor may have replaced a frozen service (no /health answer for 30 s)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pids[name], sig)
 
 
 async def main(args: argparse.Namespace, bootstrap: str) -> None:
@@ -179,9 +182,11 @@ async def main(args: argparse.Namespace, bootstrap: str) -> None:
               f"load average {os.getloadavg()[0]:.2f}", flush=True)
         await shop.http.aclose()
     finally:
-        signal_all(pids, (*FROZEN, "payment"), signal.SIGCONT)
-        stack.stop()
-        await drop_databases(PG, databases)
+        try:
+            signal_all(pids, (*FROZEN, "payment"), signal.SIGCONT)
+        finally:
+            stack.stop()
+            await drop_databases(PG, databases)
     print(f"(stack log: {stack.log_path})")
 
 
