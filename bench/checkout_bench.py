@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import past_orders
 from bench.system_cost import Scope, Snapshot, listening_pid
-from tests.e2e.stack import PG, Shop, Stack, fresh_databases, quiet, run_benchmark
+from tests.e2e.stack import PG, Shop, Stack, drop_databases, fresh_databases, quiet, run_benchmark
 
 MAIL_WAIT_S = 120.0
 
@@ -123,7 +123,9 @@ async def run_round(shop: Shop, scope: Scope, *, args: argparse.Namespace, laten
 
 async def main(args: argparse.Namespace, bootstrap: str) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="checkout-bench-"))
-    databases = await fresh_databases(PG, "bench")
+    # unique per run: fresh_databases drops (WITH FORCE) what has its name, e.g. another run's databases (two runs
+    # named alike shared databases: one's warm-up counted the other's mails)
+    databases = await fresh_databases(PG, f"bench_{uuid.uuid4().hex[:8]}")
     stack = quiet(Stack.configure(workdir=workdir, pg_admin_url=PG, databases=databases, kafka=bootstrap))
     try:
         stack.start()
@@ -145,6 +147,7 @@ async def main(args: argparse.Namespace, bootstrap: str) -> None:
         await shop.http.aclose()
     finally:
         stack.stop()
+        await drop_databases(PG, databases)
     print(f"(stack log: {stack.log_path}; run id {uuid.uuid4().hex[:6]})")
 
 

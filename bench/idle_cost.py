@@ -18,18 +18,19 @@ import asyncio
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.system_cost import Scope, Snapshot, listening_pid
-from tests.e2e.stack import PG, Shop, Stack, fresh_databases, quiet, run_benchmark
+from tests.e2e.stack import PG, Shop, Stack, drop_databases, fresh_databases, quiet, run_benchmark
 
 WARM_ORDERS = 10
 
 
 async def main(args: argparse.Namespace, bootstrap: str) -> None:
-    databases = await fresh_databases(PG, "idle")
+    databases = await fresh_databases(PG, f"idle_{uuid.uuid4().hex[:8]}")  # unique: another run's are left alone
     stack = quiet(Stack.configure(workdir=Path(tempfile.mkdtemp(prefix="idle-bench-")), pg_admin_url=PG,
                                   databases=databases, kafka=bootstrap))
     try:
@@ -52,6 +53,7 @@ async def main(args: argparse.Namespace, bootstrap: str) -> None:
         print(after.report(before, count=wall, wall=wall, unit="second"), flush=True)
     finally:
         stack.stop()
+        await drop_databases(PG, databases)
 
 
 if __name__ == "__main__":
