@@ -50,7 +50,7 @@ TEST_BACKEND ?= local
 export TEST_BACKEND
 
 test: setup browser kustomize $(if $(filter containers,$(TEST_BACKEND)),test-images)
-	$(PY) -m pytest
+	REQUIRE_BROWSER=1 $(PY) -m pytest
 
 test-unit: venv
 	$(PY) -m pytest tests/unit
@@ -63,7 +63,7 @@ test-images: venv kafka-libs
 	$(PY) -m deploy.containers.images build
 
 test-containers: test-images browser
-	TEST_BACKEND=containers $(PY) -m pytest tests/integration tests/e2e
+	REQUIRE_BROWSER=1 TEST_BACKEND=containers $(PY) -m pytest tests/integration tests/e2e
 
 # CI's short form: the delivery plumbing and the harness's own container checks (not the tests of the local
 # broker's own start/stop, which start their own brokers on any backend and already ran in `make test`).

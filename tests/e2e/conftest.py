@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 
+from tests.browser import CHROMIUM
 from tests.e2e.stack import Shop, Stack, drop_databases, fresh_databases
-from tests.e2e.web_pages import CHROMIUM
 
 
 @pytest.fixture(scope="module")

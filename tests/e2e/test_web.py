@@ -15,9 +15,9 @@ import httpx
 import pytest
 
 from deploy.local import demo_shop as demo
+from tests.browser import needs_chromium
 from tests.e2e.web_pages import (
     CARD_COMPANY,
-    CHROMIUM,
     G12_CARD,
     STOREFRONT_SHOP,
     console_login,
@@ -29,7 +29,7 @@ from tests.e2e.web_pages import (
 from tests.waiting import eventually
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres,
-              pytest.mark.skipif(not CHROMIUM.exists(), reason="run emulator/install-browser.sh")]
+              needs_chromium]
 OTHER_CARD, SECRET_PASS = "4242424242424242", "settings-pass-9"
 SETTINGS_SHOP = {"shop_id": "settings-shop", "shop_name": "設定のショップ", "storefront_key": "settings-storefront-key",
                  "operator_key": "settings-operator-key",

@@ -11,12 +11,12 @@ from __future__ import annotations
 import pytest
 
 from deploy.local import demo_shop as demo
+from tests.browser import needs_chromium
 from tests.e2e.processes import descendants, kill_and_await_health
 from tests.e2e.stack import Shop
 from tests.e2e.web_pages import (
     CARD_COMPANY,
     CHALLENGE_CARD,
-    CHROMIUM,
     SHOP_MESSAGE,
     TEST_CARD,
     challenge,
@@ -29,7 +29,7 @@ from tests.e2e.web_pages import (
 )
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres,
-              pytest.mark.skipif(not CHROMIUM.exists(), reason="run emulator/install-browser.sh")]
+              needs_chromium]
 # A short authentication window, so an abandoned authentication is declined within the test (design §6.7)
 WINDOW_S = 45
 STACK_ENV = {"CHECKOUT_AUTHENTICATION_WINDOW_S": str(WINDOW_S), "PAYMENT_AUTHENTICATION_SWEEP_S": "1"}

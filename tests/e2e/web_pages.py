@@ -10,7 +10,6 @@ from deploy.local import demo_shop as demo
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENS = ROOT / "docs" / "screens"
-CHROMIUM = Path("/usr/bin/chromium")
 TEST_CARD, G12_CARD, CHALLENGE_CARD = "4111111111111111", "4000000000000002", "4000000000003220"
 CARD_COMPANY = "クレジットカード会社にお問い合わせください"
 SHOP_MESSAGE = "ショップ様にお問い合わせください"

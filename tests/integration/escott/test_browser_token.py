@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 import pytest
 from aiohttp import web
@@ -15,9 +14,9 @@ from pydantic import SecretStr
 
 from emulator.testing import bind_socket, start_runner
 from services.payment.adapters.escott import TokenSource
+from tests.browser import CHROMIUM, needs_chromium
 from tests.integration.escott.conftest import DEMO, Harness
 
-CHROMIUM = Path("/usr/bin/chromium")
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>checkout</title>
 <script type="text/javascript" src="{emulator}/euser/stn/CdGetJavaScript.do?k_TokenNinsyoCode=DEMOTOKEN0001"
         callBackFunc="setToken" class="spsvToken"></script>
@@ -27,7 +26,7 @@ PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>checkout</titl
 </script></head><body><button id="pay" onclick="pay()">pay</button></body></html>"""
 
 pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(not CHROMIUM.exists(), reason="run emulator/install-browser.sh")]
+              needs_chromium]
 
 
 @asynccontextmanager

@@ -9,19 +9,18 @@ from __future__ import annotations
 import html
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import web
 
 from emulator.testing import bind_socket, start_runner
+from tests.browser import CHROMIUM, needs_chromium
 from tests.integration.checkout.harness import checkout_body
 from tests.integration.operations.three_d_secure_support import CHALLENGE, TdsSystem, tds_system
 
-CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres,
-              pytest.mark.skipif(not CHROMIUM.exists(), reason="run emulator/install-browser.sh")]
+              needs_chromium]
 CARD_COMPANY = "クレジットカード会社にお問い合わせください"
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>checkout</title>
 <script src="{emulator}/euser/stn/CdGetJavaScript.do?k_TokenNinsyoCode=DEMOTOKEN0001"
