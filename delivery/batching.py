@@ -3,8 +3,9 @@
 Design §6.3/§6.4, docs/services.md "Batch mode". Per-key order is the consumer's as always: each key's lane hands
 its next record to the `Batcher` only after the previous one finished, so a batch holds at most one record per
 key, and a record counts as finished (its offset may be committed) only after the batch committed. One batch runs
-at a time per consumer; the records that become ready meanwhile form the next one, so batches grow with the load
-and stay single records when it is quiet (no waiting to fill a batch).
+at a time per consumer by default (`batch_in_flight` at most, each on its own connection); the records that become
+ready meanwhile form the next ones, so batches grow with the load and stay single records when it is quiet (no
+waiting to fill a batch).
 
 A batch that fails as a whole (any exception: a poison record, a deadlock, the database gone) has changed nothing
 (its transaction is rolled back), and each of its records is then handled alone, with the consumer's usual
@@ -72,27 +73,32 @@ class _Waiting(Generic[T]):
 
 
 class Batcher(Generic[T]):
-    """Collects the records the lanes hand in and applies them in batches of at most `max_records`."""
+    """Collects the records the lanes hand in and applies them in batches of at most `max_records`, at most
+    `max_in_flight` batches at once (each its own transaction and connection)."""
 
     def __init__(self, handle: HandleBatch[T], *, accepts: Accepts[T], max_records: int, spawn: Spawn,
-                 group_id: str = "", on_batch: BatchDone | None = None):
+                 max_in_flight: int = 1, group_id: str = "", on_batch: BatchDone | None = None):
         self.accepts = accepts
         self._handle = handle
         self._max_records = max_records
+        self._max_in_flight = max_in_flight
         self._spawn = spawn
         self._group_id = group_id
         self._on_batch = on_batch
         self._waiting: deque[_Waiting[T]] = deque()
-        self._runner: asyncio.Task[None] | None = None
+        self._runners: set[asyncio.Task[None]] = set()
 
     async def submit(self, message: T, record: ConsumerRecord) -> float | None:
         """Wait for the batch that takes this record: its share of the batch's seconds once committed, or None
         when the batch failed (nothing of it was kept: handle the record alone)."""
         done: asyncio.Future[float | None] = asyncio.get_running_loop().create_future()
         self._waiting.append(_Waiting(message=message, record=record, done=done))
-        if self._runner is None or self._runner.done():
-            # starts after the lanes already ready in this turn of the loop have handed in theirs too
-            self._runner = self._spawn(self._run())
+        if sum(not r.done() for r in self._runners) < self._max_in_flight:  # done: its callback may not have run
+            # starts after the lanes already ready in this turn of the loop have handed in theirs too (the first
+            # runner takes them all; a runner that finds nothing waiting ends at once)
+            runner = self._spawn(self._run())
+            self._runners.add(runner)
+            runner.add_done_callback(self._runners.discard)
         return await done
 
     async def _run(self) -> None:
@@ -103,10 +109,13 @@ class Batcher(Generic[T]):
                 if batch:
                     await self._apply(batch)
                 batch = []
-        finally:  # cancelled (shutdown, abort): the lanes waiting are cancelled with it
-            for waiting in (*batch, *self._waiting):
+        finally:  # cancelled (shutdown, abort): its lanes are cancelled with it, the waiting ones with the last
+            for waiting in batch:
                 waiting.done.cancel()
-            self._waiting.clear()
+            if not any(r is not asyncio.current_task() and not r.done() for r in self._runners):
+                for waiting in self._waiting:
+                    waiting.done.cancel()
+                self._waiting.clear()
 
     def _take(self) -> list[_Waiting[T]]:
         batch: list[_Waiting[T]] = []

@@ -78,7 +78,8 @@ class KeyOrderedConsumer(ConsumerRebalanceListener, Generic[T]):
             if batching.handle is None:
                 raise ValueError("batching needs a batch handler (ServiceRuntime.add_consumer fills it in)")
             self._batcher = Batcher(batching.handle, accepts=batching.accepts, spawn=self._spawn,
-                                    max_records=self._settings.batch_max_records, group_id=group_id,
+                                    max_records=self._settings.batch_max_records,
+                                    max_in_flight=self._settings.batch_in_flight, group_id=group_id,
                                     on_batch=self._count_batch)
 
     # -- lifecycle ---------------------------------------------------------------------------------------

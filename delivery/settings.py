@@ -56,6 +56,9 @@ class ConsumerSettings(BaseModel):
     backoff_max_s: float = Field(default=5.0, gt=0)
     batch_max_records: int = Field(default=128, ge=1, description="batch mode (a consumer that opts in): records "
                                    "applied in one transaction at most; 1 turns batching off")
+    batch_in_flight: int = Field(default=4, ge=1, description="batch mode: batches applied at once (each its own "
+                                 "transaction and connection): a lone batch's round trips would cap the consumer "
+                                 "on a busy machine")
     commit_interval_s: float = Field(default=1.0, gt=0, description="offsets are committed at most this often (each "
                                      "commit is a write at the broker; after a crash, at most this much is "
                                      "redelivered, and the inbox absorbs it)")

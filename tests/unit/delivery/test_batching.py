@@ -39,7 +39,7 @@ class Harness:
     """A `KeyOrderedConsumer` in batch mode fed by hand: the batch handler and the one-by-one handler record what
     they applied; a record whose value is `poison` fails wherever it runs."""
 
-    def __init__(self, *, max_records: int = 128, max_attempts: int = 2) -> None:
+    def __init__(self, *, max_records: int = 128, max_attempts: int = 2, in_flight: int = 1) -> None:
         self.batches: list[list[tuple[str, int]]] = []
         self.alone: list[tuple[str, int]] = []
         self.applied: dict[str, list[int]] = defaultdict(list)
@@ -49,7 +49,7 @@ class Harness:
             KafkaSettings(bootstrap_servers="127.0.0.1:1"), group_id="g", topics=["t"], decode=lambda r: r,
             handle=self._handle, dead_letter=self._dead_letter,
             settings=ConsumerSettings(batch_max_records=max_records, max_attempts=max_attempts,
-                                      backoff_initial_s=0.001),
+                                      batch_in_flight=in_flight, backoff_initial_s=0.001),
             batching=Batching(handle=self._handle_batch))
         self.consumer._consumer = FakeKafka()  # type: ignore[assignment]
         self.offsets = self.consumer._offsets[TP] = PartitionOffsets()
@@ -110,6 +110,22 @@ async def test_one_batch_runs_at_a_time_and_what_arrives_meanwhile_forms_the_nex
     h.gate.set()
     await h.drained()
     assert h.batches == [[("a", 0)], [("b", 1), ("c", 2)]]
+
+
+async def test_with_two_in_flight_a_second_batch_starts_beside_a_running_one_and_a_third_waits():
+    h = Harness(in_flight=2)
+    h.gate = asyncio.Event()
+    h.feed(record(0, "a"))
+    await eventually(lambda: _true(len(h.batches) == 1), message="first batch started")
+    h.feed(record(1, "b"))
+    await eventually(lambda: _true(len(h.batches) == 2), message="second batch started beside the first")
+    h.feed(record(2, "c"), record(3, "d"))
+    await asyncio.sleep(0)
+    assert h.batches == [[("a", 0)], [("b", 1)]]
+    h.gate.set()
+    await h.drained()
+    assert h.batches[2:] == [[("c", 2), ("d", 3)]]
+    assert h.offsets.committable() == 4
 
 
 async def test_nothing_of_a_running_batch_is_committable_until_it_committed():
