@@ -62,7 +62,10 @@ async def test_killing_the_service_in_the_middle_of_a_batch_and_restarting_loses
         moment, database_url, isolated_kafka, sink):
     await publish(isolated_kafka, shop(), *(order(f"ord-{i:03}") for i in range(ORDERS)))
     config = settings(database_url, isolated_kafka, sink)
-    config.consumer.concurrency = 1  # one order at a time, so a crash can land inside the consumer's batch
+    # one small batch of orders at a time (batch mode applies the ready records of a partition together), so a
+    # crash while consuming lands between batches: some orders recorded, the rest not
+    config.consumer.concurrency = 1
+    config.consumer.batch_max_records, config.consumer.batch_in_flight = 3, 1
     first = crashable(config, transport=SlowTransport(SmtpTransport(config.smtp)))
     async with running(first.app):
         if moment == "while consuming":
