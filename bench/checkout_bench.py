@@ -24,7 +24,6 @@ import argparse
 import asyncio
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from datetime import datetime
@@ -33,8 +32,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import past_orders
-from bench.system_cost import Scope, Snapshot, listening_pid
-from tests.e2e.stack import PG, Shop, Stack, drop_databases, fresh_databases, quiet, run_benchmark
+from bench.system_cost import Scope, Snapshot
+from bench.warm_stack import warm_stack
+from tests.e2e.stack import Shop, run_benchmark
 
 MAIL_WAIT_S = 120.0
 
@@ -122,34 +122,18 @@ async def run_round(shop: Shop, scope: Scope, *, args: argparse.Namespace, laten
 
 
 async def main(args: argparse.Namespace, bootstrap: str) -> None:
-    workdir = Path(tempfile.mkdtemp(prefix="checkout-bench-"))
-    # unique per run: fresh_databases drops (WITH FORCE) what has its name, e.g. another run's databases (two runs
-    # named alike shared databases: one's warm-up counted the other's mails)
-    databases = await fresh_databases(PG, f"bench_{uuid.uuid4().hex[:8]}")
-    stack = quiet(Stack.configure(workdir=workdir, pg_admin_url=PG, databases=databases, kafka=bootstrap))
-    try:
-        stack.start()
-        assert stack.process is not None
-        scope = Scope(runner=stack.process.pid, broker=listening_pid(int(bootstrap.rsplit(":", 1)[1])),
-                      pg_admin_url=PG, databases=databases, bootstrap=bootstrap,
-                      topic_prefix=stack.env["KAFKA_TOPIC_PREFIX"])
-        shop = Shop(stack)
-        warmup = [await shop.token() for _ in range(args.warmup)]
-        await asyncio.gather(*(shop.checkout(shop.body(t), wait=30) for t in warmup))
+    async with warm_stack(name="bench", bootstrap=bootstrap, warm_orders=args.warmup) as warm:
+        shop, scope = warm.shop, warm.scope
         per_order = await mails_per_order(shop, args.warmup)
         if args.past_orders:
             print(f"filling every growing table with {args.past_orders} past rows (SQL generate_series):", flush=True)
-            await past_orders.fill(databases, copies=args.past_orders, at_least=args.warmup)
-            print("hot lookups on the filled databases:\n" + await past_orders.explain(databases), flush=True)
+            await past_orders.fill(scope.databases, copies=args.past_orders, at_least=args.warmup)
+            print("hot lookups on the filled databases:\n" + await past_orders.explain(scope.databases), flush=True)
         for latency in args.latencies:
-            await shop.http.post(f"{stack.urls['emulator']}/_emulator/reset")
+            await shop.http.post(f"{warm.stack.urls['emulator']}/_emulator/reset")
             await run_round(shop, scope, args=args, latency_ms=latency, per_order=per_order)
         await shop.http.aclose()
-    finally:
-        stack.stop()
-        await drop_databases(PG, databases)
-    print(f"(stack log: {stack.log_path}; run id {uuid.uuid4().hex[:6]})")
-
+    print(f"(stack log: {warm.stack.log_path}; run id {uuid.uuid4().hex[:6]})")
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

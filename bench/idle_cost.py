@@ -16,45 +16,29 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.system_cost import Scope, Snapshot, listening_pid
-from tests.e2e.stack import PG, Shop, Stack, drop_databases, fresh_databases, quiet, run_benchmark
+from bench.system_cost import Snapshot
+from bench.warm_stack import warm_stack
+from tests.e2e.stack import run_benchmark
 
 WARM_ORDERS = 10
 
 
 async def main(args: argparse.Namespace, bootstrap: str) -> None:
-    databases = await fresh_databases(PG, f"idle_{uuid.uuid4().hex[:8]}")  # unique: another run's are left alone
-    stack = quiet(Stack.configure(workdir=Path(tempfile.mkdtemp(prefix="idle-bench-")), pg_admin_url=PG,
-                                  databases=databases, kafka=bootstrap))
-    try:
-        stack.start()
-        assert stack.process is not None
-        scope = Scope(runner=stack.process.pid, broker=listening_pid(int(bootstrap.rsplit(":", 1)[1])),
-                      pg_admin_url=PG, databases=databases, bootstrap=bootstrap,
-                      topic_prefix=stack.env["KAFKA_TOPIC_PREFIX"])
-        shop = Shop(stack)
-        tokens = [await shop.token() for _ in range(WARM_ORDERS)]
-        await asyncio.gather(*(shop.checkout(shop.body(t), wait=30) for t in tokens))
-        await shop.http.aclose()
+    async with warm_stack(name="idle", bootstrap=bootstrap, warm_orders=WARM_ORDERS) as warm:
+        await warm.shop.http.aclose()
         await asyncio.sleep(args.settle)
-        before = await Snapshot.take(scope)
+        before = await Snapshot.take(warm.scope)
         began = time.perf_counter()
         await asyncio.sleep(args.seconds)
-        after = await Snapshot.take(scope)
+        after = await Snapshot.take(warm.scope)
         wall = time.perf_counter() - began
         print(f"idle for {wall:.1f} s after {WARM_ORDERS} orders; per second:", flush=True)
         print(after.report(before, count=wall, wall=wall, unit="second"), flush=True)
-    finally:
-        stack.stop()
-        await drop_databases(PG, databases)
-
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
