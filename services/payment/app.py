@@ -125,6 +125,5 @@ def _policy(settings: PaymentSettings) -> Policy:
 
 def _http_client(settings: PaymentSettings) -> GatewayHttp:
     g = settings.gateway
-    timeouts = EscottTimeouts(connect=g.connect_timeout_s, read=g.read_timeout_s, write=g.write_timeout_s,
-                              pool=g.pool_timeout_s)
+    timeouts = EscottTimeouts(connect=g.connect_timeout_s, read=g.read_timeout_s, pool=g.pool_timeout_s)
     return create_http_client(timeouts, max_connections=g.max_connections, ca_file=g.ca_file)

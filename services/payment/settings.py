@@ -22,7 +22,6 @@ class GatewaySettings(BaseModel):
 
     connect_timeout_s: float = Field(default=5.0, gt=0)
     read_timeout_s: float = Field(default=30.0, gt=0)
-    write_timeout_s: float = Field(default=10.0, gt=0)
     pool_timeout_s: float = Field(default=10.0, gt=0, description="wait for a free connection (not sent yet)")
     max_connections: int = Field(default=256, ge=1, description="calls in flight at once (design §6.4)")
     send_attempts: int = Field(default=3, ge=1, description="tries of a call that certainly was not sent")

@@ -100,7 +100,7 @@ async def gateway(request: pytest.FixtureRequest) -> AsyncIterator[Gateway]:
 
         yield Gateway(port=fake, token=fake_token, unreachable=down)
         return
-    timeouts = EscottTimeouts(connect=1.0, read=5.0, write=2.0, pool=2.0)
+    timeouts = EscottTimeouts(connect=1.0, read=5.0, pool=2.0)
     async with (serve_emulator(seed=13) as emulator, create_http_client(timeouts) as http,
                 httpx.AsyncClient(base_url=emulator.url, timeout=5) as admin):
 

@@ -77,7 +77,7 @@ async def harness(scheme: str, tls_files: TlsFiles) -> AsyncIterator[Harness]:
     https the client talks TLS to the emulator and trusts only its CA (`ca_file`), verification on."""
     https = scheme == "https"
     async with serve_emulator(seed=11, max_hold_seconds=30, tls=tls_files if https else None) as emulator:
-        http = create_http_client(EscottTimeouts(connect=2.0, read=READ_TIMEOUT, write=2.0, pool=2.0),
+        http = create_http_client(EscottTimeouts(connect=2.0, read=READ_TIMEOUT, pool=2.0),
                                   ca_file=str(tls_files.ca_cert) if https else None)
         base_url = emulator.https_url if https and emulator.https_url else emulator.url
         async with http, httpx.AsyncClient(base_url=emulator.url, timeout=5) as admin:

@@ -74,7 +74,7 @@ async def test_connection_refused_is_not_sent() -> None:
 
 async def test_pool_exhaustion_is_not_sent(harness: Harness) -> None:
     await harness.faults({"operations": {"1Auth": {"no_answer": 1.0}}})
-    timeouts = EscottTimeouts(connect=2, read=5, write=2, pool=0.2)
+    timeouts = EscottTimeouts(connect=2, read=5, pool=0.2)
     async with create_http_client(timeouts, max_connections=1) as http:
         gateway = EscottGateway(http, harness.emulator.url)
         held = asyncio.create_task(gateway.authorize(DEMO, await harness.token(), amount=100))

@@ -113,7 +113,7 @@ async def test_an_attempt_interrupted_after_sending_becomes_unknown_and_is_never
 
 
 async def test_a_gateway_that_cannot_be_reached_is_tried_again_then_declined(uow, pool) -> None:
-    http = create_http_client(EscottTimeouts(connect=0.5, read=1.0, write=1.0, pool=1.0))
+    http = create_http_client(EscottTimeouts(connect=0.5, read=1.0, pool=1.0))
     async with http:
         gateway = EscottCardGateway(EscottGateway(http, "http://127.0.0.1:9"))  # nothing listens: refused
         order, token = translate.place_order(order_placed(token="T" * 40), TokenSealer(DEV_ONLY_SEAL_KEY))

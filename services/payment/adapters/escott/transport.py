@@ -32,7 +32,6 @@ class EscottTimeouts:
 
     connect: float = 5.0
     read: float = 30.0
-    write: float = 10.0
     pool: float = 5.0
 
 
