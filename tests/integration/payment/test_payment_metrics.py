@@ -42,15 +42,17 @@ async def test_consumed_records_gateway_calls_and_dead_letters_are_counted(harne
         samples = await scrape(harness.api)
         done = sample(samples, "kafka_records_total", topic=topic, outcome="dead_lettered")
         caught_up = sample(samples, "kafka_consumer_lag", topic=topic) == 0  # both records behind the commit point
-        return samples if done and caught_up else None
+        # the dead letter and PaymentAuthorized leave through the outbox; a broker moving partition leaders (a busy
+        # shared broker) can hold a row back for a moment, so wait for the outbox to drain rather than sample it once
+        drained = sample(samples, "outbox_waiting_rows") == 0
+        return samples if done and caught_up and drained else None
 
-    samples = await eventually(counted, message="the junk record dead-lettered, counted, and the lag back to 0")
+    samples = await eventually(counted, message="the junk record dead-lettered, counted, the lag and the outbox at 0")
     assert sample(samples, "kafka_records_total", topic=topic, outcome="dead_lettered") == 1
     assert sample(samples, "kafka_records_total", topic=topic, outcome="handled") == 1
     assert sample(samples, "kafka_record_handle_seconds_count", topic=topic) == 2
     assert sample(samples, "escott_call_seconds_count", operate_id="1Auth", outcome="ok") == 1
     assert (sample(samples, "outbox_published_total") or 0) >= 1  # PaymentAuthorized went out via the outbox
-    assert sample(samples, "outbox_waiting_rows") == 0
 
 
 async def test_a_declined_authorization_is_counted_by_code_kind(harness: PaymentHarness) -> None:
