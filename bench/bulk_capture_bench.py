@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.e2e.stack import PG, Shop, Stack, fresh_databases, quiet, run_benchmark
+from tests.e2e.stack import PG, Shop, Stack, drop_databases, fresh_databases, quiet, run_benchmark
 
 
 async def place_orders(shop: Shop, count: int) -> list[str]:
@@ -102,8 +102,9 @@ async def bulk_round(shop: Shop, count: int, latency_ms: int) -> float:
 
 async def main(args: argparse.Namespace, bootstrap: str) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="bulk-capture-bench-"))
-    stack = quiet(Stack.configure(workdir=workdir, pg_admin_url=PG, databases=await fresh_databases(PG, "bench_bulk"),
-                                  kafka=bootstrap))
+    run_id = uuid.uuid4().hex[:6]
+    databases = await fresh_databases(PG, f"bench_bulk_{run_id}")  # per run: two runs never drop each other's
+    stack = quiet(Stack.configure(workdir=workdir, pg_admin_url=PG, databases=databases, kafka=bootstrap))
     try:
         stack.start()
         shop = Shop(stack)
@@ -113,7 +114,8 @@ async def main(args: argparse.Namespace, bootstrap: str) -> None:
         await shop.http.aclose()
     finally:
         stack.stop()
-    print(f"(stack log: {stack.log_path}; run id {uuid.uuid4().hex[:6]})")
+        await drop_databases(PG, databases)
+    print(f"(stack log: {stack.log_path}; run id {run_id})")
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ import signal
 import sys
 import tempfile
 import time
+import uuid
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -62,7 +63,7 @@ async def submit(shop: Shop, tokens: list[str], concurrency: int) -> tuple[dict[
 
 
 async def started_stack(bootstrap: str, workers: int, worker_concurrency: int | None) -> tuple[Stack, dict[str, str]]:
-    databases = await fresh_databases(PG, f"bench_workers_{workers}")
+    databases = await fresh_databases(PG, f"bench_workers_{workers}_{uuid.uuid4().hex[:6]}")  # per run
     stack = quiet(Stack.configure(workdir=Path(tempfile.mkdtemp(prefix="workers-bench-")), pg_admin_url=PG,
                                   databases=databases, kafka=bootstrap))
     stack.env["PAYMENT_WORKERS"] = str(workers)

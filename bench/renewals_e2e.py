@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import os
 import time
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -230,7 +231,7 @@ async def seed_subscriptions(shop: Shop, system: System, tally: Tally, *, args: 
 
 
 async def end_to_end(args: argparse.Namespace, bootstrap: str) -> None:
-    databases = await fresh_databases(PG, "bench_renewals_e2e")
+    databases = await fresh_databases(PG, f"bench_renewals_e2e_{uuid.uuid4().hex[:6]}")  # per run
     try:
         async with launched(bootstrap, databases, args) as system:
             stack = Stack(env={}, log_path=system.log_path, urls=system.urls)
