@@ -7,6 +7,7 @@ Adapters implement them with PostgreSQL (`adapters/postgres/`), SMTP (`adapters/
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -87,9 +88,11 @@ class MailLog(Protocol):
                          limit: int = 100) -> list[Mail]:
         """The shop's mails, newest first (then by kind)."""
 
-    async def claim_due(self, *, now: datetime, limit: int) -> list[Mail]:
+    async def claim_due(self, *, now: datetime, limit: int, held: Collection[str] = ()) -> list[Mail]:
         """Due mails, locked for this transaction: `pending` whose time has come, or `sending` whose lease ran
-        out; the earliest due first. Other transactions skip them (several replicas share the work)."""
+        out; the earliest due first. Other transactions skip them (several replicas share the work). The mails
+        `held` (ids of mails the caller is still sending or recording) are never claimed, even past their lease:
+        the caller's own result is on its way, and claiming them again would send them twice."""
 
     async def save_mail(self, mail: Mail, *, expected_attempts: int | None = None) -> bool:
         """Write `mail`'s state; with `expected_attempts`, only if the stored attempts still equal it (False

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
@@ -105,8 +106,8 @@ class FakeMailLog:
         found.sort(key=lambda m: m.created_at, reverse=True)
         return found[:limit]
 
-    async def claim_due(self, *, now: datetime, limit: int) -> list[Mail]:
-        due = [m for m in self._state.mails.values() if _due(m, now)]
+    async def claim_due(self, *, now: datetime, limit: int, held: Collection[str] = ()) -> list[Mail]:
+        due = [m for m in self._state.mails.values() if _due(m, now) and m.mail_id not in held]
         return sorted(due, key=lambda m: m.next_attempt_at or now)[:limit]
 
     async def save_mail(self, mail: Mail, *, expected_attempts: int | None = None) -> bool:

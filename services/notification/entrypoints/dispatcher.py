@@ -33,7 +33,8 @@ class MailDispatcher:
         self._settings = settings
         self._tracer: Tracer = trace.NoOpTracer()
         self._wakeup = asyncio.Event()
-        self._inflight: set[asyncio.Task[Any]] = set()
+        self._inflight: dict[asyncio.Task[Any], str] = {}
+        """Each running conversation and the id of its mail: those are never claimed again while they run."""
         self._loop: asyncio.Task[None] | None = None
 
     def start(self, deps: Deps, *, tracer: Tracer | None = None) -> None:
@@ -72,7 +73,7 @@ class MailDispatcher:
             wanted = min(self._settings.concurrency - len(self._inflight), self._settings.batch_size)
             if wanted > 0:
                 try:
-                    claimed = await sending.claim_due_mails(deps, limit=wanted)
+                    claimed = await sending.claim_due_mails(deps, limit=wanted, held=list(self._inflight.values()))
                     backoff = 0.1
                 except Exception:
                     log.exception("dispatcher.claim_failed", retry_in_s=backoff)
@@ -87,11 +88,11 @@ class MailDispatcher:
 
     def _spawn(self, deps: Deps, mail: Mail) -> None:
         task = asyncio.create_task(self._deliver(deps, mail), name=f"mail-{mail.mail_id}")
-        self._inflight.add(task)
+        self._inflight[task] = mail.mail_id
         task.add_done_callback(self._finished)
 
     def _finished(self, task: asyncio.Task[Any]) -> None:
-        self._inflight.discard(task)
+        self._inflight.pop(task, None)
         self._wakeup.set()
 
     async def _deliver(self, deps: Deps, mail: Mail) -> None:

@@ -4,6 +4,7 @@ final state and its `MailSent`/`MailFailed` commit together (outbox, design §6.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Collection
 
 from delivery.logs import get_logger
 from services.notification import translate
@@ -16,13 +17,14 @@ log = get_logger(__name__)
 RECORD_TRIES = 6
 
 
-async def claim_due_mails(deps: Deps, *, limit: int) -> list[Mail]:
+async def claim_due_mails(deps: Deps, *, limit: int, held: Collection[str] = ()) -> list[Mail]:
     """Unit 1: claim up to `limit` due mails and prepare them; returns those ready for an SMTP conversation
-    (the others wait for what they lack, or failed with their `MailFailed`)."""
+    (the others wait for what they lack, or failed with their `MailFailed`). The mails `held` (still being sent or
+    recorded by the caller) are not claimed again even if their lease ran out: that would send them twice."""
     ready: list[Mail] = []
     async with deps.uow() as uow:
         now = deps.clock.now()
-        for due in await uow.mail_log.claim_due(now=now, limit=limit):
+        for due in await uow.mail_log.claim_due(now=now, limit=limit, held=held):
             claimed = claim(due, now=now, lease=deps.rules.lease)
             step = await prepare_mail(deps, uow.mail_log, claimed, now=now)
             await uow.mail_log.save_mail(step.mail)

@@ -166,6 +166,18 @@ async def test_due_mails_are_pending_ones_whose_time_came_and_sending_ones_whose
     assert {m.mail_id for m in claimed} == {due.mail_id, expired.mail_id}
 
 
+async def test_mails_the_claimer_still_holds_are_not_claimed_even_past_their_lease(store):
+    held, expired, due = original("ord-1"), original("ord-2"), original("ord-3")
+    await with_orders(store, [held, expired, due])
+    now = START + timedelta(minutes=5)
+    async with store.uow() as uow:
+        for mail in (held, expired):
+            await uow.mail_log.save_mail(replace(mail, status=MailStatus.SENDING, lease_until=now))
+    async with store.uow() as uow:
+        claimed = await uow.mail_log.claim_due(now=now, limit=10, held=[held.mail_id])
+    assert {m.mail_id for m in claimed} == {expired.mail_id, due.mail_id}
+
+
 async def test_the_earliest_due_mails_are_claimed_first_up_to_the_limit(store):
     mails = [original(f"ord-{n}", minutes=n) for n in (3, 1, 2)]
     await with_orders(store, mails)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
+import asyncpg
 import pytest
 
 from contracts.events import MailSent
@@ -17,6 +18,7 @@ from tests.integration.notification.support import (
     crashable,
     log_rows,
     mail_events,
+    mails_of,
     order,
     publish,
     publish_after_shop,
@@ -124,3 +126,47 @@ async def _sent_rows(database_url, n: int) -> bool:
 async def _all_sent(database_url):
     rows = await log_rows(database_url)
     return rows if rows and all(r["status"] == "sent" for r in rows) else None
+
+
+class SlowToReturn:
+    """The real SMTP client; the mails of one order are accepted by the server, then their sender takes its time
+    (a loaded machine) until the test releases it: past the mails' lease."""
+
+    def __init__(self, real: SmtpTransport, *, order_id: str):
+        self._real, self._order_id = real, order_id
+        self.release = asyncio.Event()
+
+    async def send(self, mail: OutgoingMail) -> SendResult:
+        result = await self._real.send(mail)
+        if mail.headers.get("X-Order-Id") == self._order_id:
+            await self.release.wait()
+        return result
+
+
+async def test_a_live_sender_slower_than_the_lease_is_not_overtaken_by_its_own_dispatcher(
+        database_url, isolated_kafka, sink):
+    """A lease lets another worker take over from a dead one; the dispatcher's own conversations still running
+    are not dead: claiming them again sent each mail twice (seen on a loaded machine with the tests' 2 s lease)."""
+    await publish(isolated_kafka, shop())
+    config = settings(database_url, isolated_kafka, sink)
+    slow = SlowToReturn(SmtpTransport(config.smtp), order_id="ord-slow")
+    async with running(create_app(config, transport=slow)):
+        await publish_after_shop(database_url, isolated_kafka, order("ord-slow"))
+        await eventually(lambda: _stored(sink, 2), message="both mails reached the server")
+        await eventually(lambda: _leases_ran_out(database_url, "ord-slow"), message="their leases ran out")
+        # the claim for the next order's mails looks at every due mail, the expired leases' too
+        await publish(isolated_kafka, order("ord-next"))
+        await eventually(lambda: _sent_rows(database_url, 2), message="the next order's mails sent")
+        slow.release.set()
+        rows = await eventually(lambda: _all_sent(database_url), message="the slow mails recorded")
+    assert len(mails_of(sink, "ord-slow")) == 2
+    assert {(r["order_id"], r["attempts"], r["recoveries"]) for r in rows} == {("ord-slow", 1, 0), ("ord-next", 1, 0)}
+
+
+async def _leases_ran_out(database_url, order_id: str) -> bool:
+    conn = await asyncpg.connect(database_url)
+    try:
+        return bool(await conn.fetchval("SELECT bool_and(status = 'sending' AND lease_until < now()) FROM mails "
+                                        "WHERE order_id = $1", order_id))
+    finally:
+        await conn.close()

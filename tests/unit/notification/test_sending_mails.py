@@ -109,6 +109,18 @@ async def test_a_mail_whose_worker_died_is_recovered_after_its_lease_and_the_lat
     assert [e.mail_id for e in fakes.state.emitted(MailSent)].count(dead[0].mail_id) == 1
 
 
+async def test_a_mail_still_held_by_its_live_sender_is_not_claimed_again_after_its_lease():
+    fakes = NotificationFakes()
+    await consume(fakes, shop(), order("ord-1"))
+    slow = await sending.claim_due_mails(fakes.deps, limit=2)  # both being sent, slowly
+    fakes.clock.advance(seconds=RULES.lease.total_seconds())
+    held = [slow[0].mail_id]
+    [taken_over] = await sending.claim_due_mails(fakes.deps, limit=2, held=held)
+    assert (taken_over.mail_id, taken_over.recoveries) == (slow[1].mail_id, 1)
+    step = await sending.deliver_mail(fakes.deps, slow[0])  # the live sender's result is recorded
+    assert (step.mail.status, fakes.state.mails[slow[0].mail_id].attempts) == (MailStatus.SENT, 1)
+
+
 async def test_a_mark_lost_after_the_server_accepted_is_retried_not_left_to_become_a_duplicate():
     fakes = NotificationFakes()
     await consume(fakes, shop(), order("ord-1"))

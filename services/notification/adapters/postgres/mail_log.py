@@ -4,6 +4,7 @@ the connection of the unit of work (`uow.py`), which owns the transaction."""
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -50,8 +51,8 @@ class PostgresMailLog:
                          limit: int = 100) -> list[Mail]:
         return [_mail(r) for r in await self._conn.fetch(sql.LIST_MAILS, shop_id, order_id, status, limit)]
 
-    async def claim_due(self, *, now: datetime, limit: int) -> list[Mail]:
-        return [_mail(r) for r in await self._conn.fetch(sql.CLAIM_DUE, now, limit)]
+    async def claim_due(self, *, now: datetime, limit: int, held: Collection[str] = ()) -> list[Mail]:
+        return [_mail(r) for r in await self._conn.fetch(sql.CLAIM_DUE, now, limit, [UUID(m) for m in held])]
 
     async def save_mail(self, mail: Mail, *, expected_attempts: int | None = None) -> bool:
         c = mail.content

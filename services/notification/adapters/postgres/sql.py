@@ -38,13 +38,15 @@ ORDER BY created_at DESC, kind
 LIMIT $4
 """
 
-# Due: pending and its time has come, or `sending` whose worker's lease ran out (it died mid-send).
+# Due: pending and its time has come, or `sending` whose worker's lease ran out (it died mid-send); never one of
+# $3, the mails this worker still holds (its own result is coming, however late).
 CLAIM_DUE = """
 SELECT mail_id, order_id, shop_id, kind, resend_of, status, message_id, recipient, sender_address, sender_name,
        reply_to, subject, body_text, body_html, attempts, recoveries, next_attempt_at, lease_until, last_error,
        smtp_response, permanent_failure, created_at, sent_at, trace_parent
 FROM mails
-WHERE (status = 'pending' AND next_attempt_at <= $1) OR (status = 'sending' AND lease_until <= $1)
+WHERE ((status = 'pending' AND next_attempt_at <= $1) OR (status = 'sending' AND lease_until <= $1))
+  AND mail_id <> ALL($3::uuid[])
 ORDER BY next_attempt_at
 LIMIT $2
 FOR UPDATE SKIP LOCKED
