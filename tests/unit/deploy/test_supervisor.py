@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 from deploy.local.supervisor import Supervisor
 from tests.waiting import eventually
 
-SLEEPER = [sys.executable, "-c", "import time; print('up', flush=True); time.sleep(60)"]
+SLEEPER = [sys.executable, "-c", "import time; print('up', flush=True); time.sleep(600)"]
 ROOT = Path(__file__).resolve().parents[3]
 CRASHER = [sys.executable, "-c", "print('crashing', flush=True); raise SystemExit(3)"]
 
@@ -30,7 +31,7 @@ async def test_a_killed_program_is_restarted_and_the_others_keep_running():
             pid = supervisor.pid("victim")
             return pid if pid not in (None, first) else None
 
-        await eventually(restarted, timeout=10, message="victim restarted")
+        await eventually(restarted, timeout=60, message="victim restarted")
         assert supervisor.pid("steady") == steady and supervisor.programs["victim"].restarts == 1
         assert "victim exited with signal SIGKILL" in out.getvalue()
     finally:
@@ -47,7 +48,7 @@ async def test_a_program_that_keeps_failing_is_restarted_with_a_growing_backoff(
         async def three_restarts():
             return supervisor.programs["crasher"].restarts >= 3
 
-        await eventually(three_restarts, timeout=20, message="three restarts")
+        await eventually(three_restarts, timeout=60, message="three restarts")
     finally:
         supervisor.stop(timeout=5)
     log = out.getvalue()
@@ -62,7 +63,7 @@ async def test_a_program_restarts_from_its_warm_standby_which_has_already_import
         f"import os, time\nIMPORTED_AT = time.time()\nopen(os.path.join({str(tmp_path)!r}, str(os.getpid())), 'w')\n")
     (tmp_path / "slowstart" / "__main__.py").write_text(
         "import sys, time\nfrom slowstart.app import IMPORTED_AT\n"
-        "print('imported at', IMPORTED_AT, 'args', sys.argv[1:], flush=True)\ntime.sleep(60)\n")
+        "print('imported at', IMPORTED_AT, 'args', sys.argv[1:], flush=True)\ntime.sleep(600)\n")
     env = {**os.environ, "PYTHONPATH": f"{tmp_path}:{ROOT}"}
     out = io.StringIO()
     supervisor = Supervisor(out, backoff_s=0.05, standby=True, standby_delay_s=0.0)
@@ -75,13 +76,13 @@ async def test_a_program_restarts_from_its_warm_standby_which_has_already_import
             spare = supervisor.programs["slow"].spare
             return spare is not None and spare.poll() is None
 
-        await eventually(spare_ready, timeout=10, message="standby started")
+        await eventually(spare_ready, timeout=60, message="standby started")
         spare_pid = supervisor.programs["slow"].spare.pid
 
         async def spare_imported():
             return (tmp_path / str(spare_pid)).exists()
 
-        await eventually(spare_imported, timeout=10, message="standby imported the app")
+        await eventually(spare_imported, timeout=60, message="standby imported the app")
         killed_at = time.time()
         supervisor.kill("slow")
 
@@ -89,7 +90,7 @@ async def test_a_program_restarts_from_its_warm_standby_which_has_already_import
             return supervisor.pid("slow") == spare_pid and "from its standby" in out.getvalue() and \
                 out.getvalue().count("args ['--flag']") == 2
 
-        await eventually(promoted, timeout=10, message="restarted from the standby")
+        await eventually(promoted, timeout=60, message="restarted from the standby")
         assert first != spare_pid
         [_, second] = [line for line in out.getvalue().splitlines() if "imported at" in line]
         assert float(second.split("imported at ")[1].split()[0]) < killed_at  # imported before the kill, not after
@@ -98,12 +99,12 @@ async def test_a_program_restarts_from_its_warm_standby_which_has_already_import
 
 
 HEALTH_SERVER = """
-import http.server, os, sys, time
-state = {"started": time.monotonic()}
+import http.server, os, sys
+state = {"answered": 0}
 class Health(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
-        ok = time.monotonic() - state["started"] < float(sys.argv[2])  # healthy at first, then failing for good
-        self.send_response(200 if ok else 503)
+        state["answered"] += 1  # healthy for its first answers (however slowly they come), then failing for good
+        self.send_response(200 if state["answered"] <= int(sys.argv[2]) else 503)
         self.end_headers()
     def log_message(self, *args):
         pass
@@ -117,8 +118,9 @@ async def test_a_program_that_stays_unhealthy_without_exiting_is_killed_and_rest
 
     port = free_port()
     out = io.StringIO()
-    supervisor = Supervisor(out, backoff_s=0.05, unhealthy_after_s=1.0, start_timeout_s=5.0, probe_interval_s=0.1)
-    supervisor.add("stuck", [sys.executable, "-c", HEALTH_SERVER, str(port), "0.5"],
+    supervisor = Supervisor(out, backoff_s=0.05, unhealthy_after_s=1.0, start_timeout_s=60.0,
+                            probe_interval_s=0.1)  # a slow start on a busy machine is not what this test kills
+    supervisor.add("stuck", [sys.executable, "-c", HEALTH_SERVER, str(port), "2"],
                    health=f"http://127.0.0.1:{port}/health")
     supervisor.add("fine", SLEEPER)  # no health URL: never probed
     supervisor.start()
@@ -128,12 +130,15 @@ async def test_a_program_that_stays_unhealthy_without_exiting_is_killed_and_rest
         async def restarted_twice():
             return supervisor.programs["stuck"].restarts >= 2
 
-        await eventually(restarted_twice, timeout=30, message="unhealthy program restarted twice")
+        await eventually(restarted_twice, timeout=60, message="unhealthy program restarted twice")
         assert supervisor.pid("stuck") != first and supervisor.pid("fine") == fine
     finally:
         supervisor.stop(timeout=5)
     log = out.getvalue()
-    assert "stuck unhealthy for 1." in log and "killing pid" in log
+    # killed once unhealthy for the limit (1 s): never sooner; later only by a busy machine's scheduling
+    unhealthy_for = [float(s) for s in re.findall(r"stuck unhealthy for ([0-9.]+)s", log)]
+    assert len(unhealthy_for) >= 2 and min(unhealthy_for) >= 1.0, log
+    assert "killing pid" in log
     assert "stuck exited with signal SIGKILL" in log and "restart 1 in 0.05s" in log and "restart 2 in 0.10s" in log
     assert supervisor.programs["stuck"].unhealthy_kills >= 2 and supervisor.programs["fine"].restarts == 0
 
@@ -151,8 +156,9 @@ async def test_a_program_never_healthy_is_killed_after_the_start_timeout():
         async def killed():
             return supervisor.programs["mute"].unhealthy_kills >= 1
 
-        await eventually(killed, timeout=20, message="never-healthy program killed")
+        await eventually(killed, timeout=60, message="never-healthy program killed")
         assert time.monotonic() - started >= 1.5  # the start timeout, not the shorter unhealthy limit
     finally:
         supervisor.stop(timeout=5)
-    assert "mute not healthy since its start for 1." in out.getvalue()
+    [waited, *_] = re.findall(r"mute not healthy since its start for ([0-9.]+)s", out.getvalue())
+    assert float(waited) >= 1.5  # the start timeout, not the shorter unhealthy limit
