@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
@@ -20,6 +21,7 @@ from functools import partial
 from typing import Any, Generic, TypeVar
 
 from aiokafka.abc import ConsumerRebalanceListener
+from aiokafka.errors import UnknownMemberIdError
 from aiokafka.structs import ConsumerRecord, TopicPartition
 
 from delivery.batching import Batcher, Batching
@@ -43,16 +45,34 @@ def rebalance_timeout_ms(settings: ConsumerSettings) -> int:
     return int((settings.shutdown_timeout_s + REBALANCE_MARGIN_S) * 1000)
 Decode = Callable[[ConsumerRecord], T]
 Handle = Callable[[T, ConsumerRecord], Awaitable[None]]
+FENCED_EXIT_CODE = 75
+"""The process's exit status when its static group membership was taken over (the supervisor restarts it)."""
+
+
+def exit_fenced(reason: str) -> None:
+    """A static member that lost its membership stops at once, as a crash would: its partitions are another
+    process's now (or will be once it rejoins), and nothing it still runs may touch them. Its transactions roll back;
+    a gateway call already sent is settled as interrupted by the partition's owner."""
+    log.critical("%s; exiting now (status %d) so the supervisor restarts this process", reason, FENCED_EXIT_CODE)
+    logging.shutdown()
+    os._exit(FENCED_EXIT_CODE)
 
 
 class KeyOrderedConsumer(ConsumerRebalanceListener, Generic[T]):
     def __init__(self, kafka: KafkaSettings, *, group_id: str, topics: Iterable[str], decode: Decode[T],
                  handle: Handle[T], dead_letter: PublishRaw, settings: ConsumerSettings | None = None,
                  metrics: ServiceMetrics | None = None, batching: Batching[T] | None = None,
-                 available: Callable[[], Awaitable[bool]] | None = None):
+                 available: Callable[[], Awaitable[bool]] | None = None,
+                 on_fenced: Callable[[str], None] = exit_fenced):
         """`available`: whether the service's database answers; a handler failing while it does not is retried
-        without counting the attempt (a PostgreSQL restart outlasts the 5 attempts' backoff, 3 s)."""
+        without counting the attempt (a PostgreSQL restart outlasts the 5 attempts' backoff, 3 s).
+        `on_fenced`: called once a static member (`kafka.group_instance_id`) learns it is no longer the group's
+        member under its id, after every handler was cancelled; by default the process exits (`exit_fenced`)."""
         self.group_id = group_id
+        self._static_id = kafka.group_instance_id
+        self._on_fenced = on_fenced
+        self._joined = False
+        self.fenced: str | None = None
         self._metrics = metrics or ServiceMetrics(group_id)
         self._lag_labels: set[tuple[str, str, str]] = set()
         self._settings = settings or ConsumerSettings()
@@ -90,7 +110,36 @@ class KeyOrderedConsumer(ConsumerRebalanceListener, Generic[T]):
 
     @property
     def healthy(self) -> bool:
-        return self._fetcher is not None and not self._fetcher.done()
+        return self._fetcher is not None and not self._fetcher.done() and self.fenced is None
+
+    # -- static membership (KIP-345) ---------------------------------------------------------------------
+    def _fence(self, reason: str) -> None:
+        """Stop consuming at once: no record starts or continues here, no offset is committed. aiokafka 0.14 would
+        rejoin under the same instance id and take the membership back from the process that now holds it (its
+        Heartbeat and OffsetCommit carry no instance id, so the broker answers UNKNOWN_MEMBER_ID, not
+        FENCED_INSTANCE_ID, and aiokafka rejoins), so two processes would own the partitions by turns."""
+        if self.fenced is not None:
+            return
+        self.fenced = reason = f"consumer {self.group_id}: static member {self._static_id!r} {reason}"
+        self._offsets.clear()
+        for task in [self._fetcher, self._committer, *self._tasks]:
+            if task is not None and task is not asyncio.current_task():
+                task.cancel()
+        self._on_fenced(reason)
+
+    def _membership_lost(self) -> bool:
+        """The broker no longer knows our member id: aiokafka reset it after an UNKNOWN_MEMBER_ID (another process
+        joined under our instance id, or our session expired) and is about to join again."""
+        coordinator = getattr(self._consumer, "_coordinator", None)  # aiokafka 0.14 has no public accessor
+        return coordinator is not None and not coordinator.member_id
+
+    @staticmethod
+    def _is_fenced_error(exc: BaseException) -> bool:
+        """UNKNOWN_MEMBER_ID on a commit, or aiokafka's coordinator stopped by an error it does not handle:
+        FENCED_INSTANCE_ID (82) on JoinGroup/SyncGroup, which aiokafka 0.14 knows only as UnknownError."""
+        text = str(exc)
+        return (isinstance(exc, UnknownMemberIdError) or "UnknownMemberId" in text or "FencedInstanceId" in text
+                or "error during coordination" in text or "UnknownError" in text)
 
     async def stop(self) -> None:
         """Graceful: stop fetching, let started work finish (bounded), commit, leave the group."""
@@ -133,7 +182,10 @@ class KeyOrderedConsumer(ConsumerRebalanceListener, Generic[T]):
                 backoff = 0.5
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception as exc:
+                if self._static_id is not None and self._is_fenced_error(exc):
+                    self._fence(f"lost its group membership ({type(exc).__name__}: {exc})")
+                    return
                 log.exception("consumer %s: fetch failed; retrying in %.1fs", self.group_id, backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 10.0)
@@ -315,6 +367,9 @@ class KeyOrderedConsumer(ConsumerRebalanceListener, Generic[T]):
         try:
             await self._consumer.commit(offsets)
         except Exception as exc:  # a rebalance in progress: the records are redelivered, the inbox absorbs it
+            if self._static_id is not None and self._is_fenced_error(exc):
+                self._fence(f"was refused a commit ({type(exc).__name__}: {exc})")
+                return
             log.warning("consumer %s: commit failed (%s)", self.group_id, type(exc).__name__)
             self._progress.set()  # try again after the interval: a partition with no new record would stay behind
             return
@@ -323,6 +378,10 @@ class KeyOrderedConsumer(ConsumerRebalanceListener, Generic[T]):
 
     # -- rebalance listener (aiokafka awaits these inside its coordinator) --------------------------------
     async def on_partitions_revoked(self, revoked: Any) -> None:
+        if self._static_id is not None and self._joined and self._membership_lost():
+            self._fence("is no longer known to the group (UNKNOWN_MEMBER_ID: another process joined under this id, "
+                        "or the session expired)")
+            await asyncio.Event().wait()  # never let aiokafka join again under this id (the process is exiting)
         # Forget them first so no new record of theirs starts (see _run_lane), then wait for the running ones.
         leaving = {tp: self._offsets.pop(tp) for tp in revoked if tp in self._offsets}
         try:
@@ -339,6 +398,7 @@ class KeyOrderedConsumer(ConsumerRebalanceListener, Generic[T]):
         await self._commit(leaving)
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
+        self._joined = True
         for tp in assigned:
             self._offsets.setdefault(tp, PartitionOffsets())
         log.info("consumer %s: %d partitions assigned", self.group_id, len(assigned))

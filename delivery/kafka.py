@@ -65,6 +65,7 @@ def make_consumer(settings: KafkaSettings, *, group_id: str, topics: Iterable[st
         bootstrap_servers=settings.servers,
         client_id=f"{settings.client_id or group_id}-consumer",
         group_id=settings.group(group_id),
+        group_instance_id=settings.group_instance_id,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         max_poll_records=max_poll_records,

@@ -31,6 +31,14 @@ class KafkaSettings(BaseModel):
         description="namespace for topics and consumer groups (several environments on one cluster; tests)",
     )
 
+    group_instance_id: str | None = Field(
+        default_factory=lambda: os.environ.get("KAFKA_GROUP_INSTANCE_ID") or None,
+        description="static group membership (KIP-345): a process restarted under the same id gets its partitions "
+                    "back at once instead of waiting out the killed member's session. At most one running process "
+                    "per id: the local supervisor sets it to the program's name (one process each, started again "
+                    "only after it died); leave it unset where replicas have no stable identity (a Deployment)",
+    )
+
     def topic(self, name: str) -> str:
         """The physical topic of a logical one (`contracts.topics` names are logical)."""
         return f"{self.topic_prefix}{name}"

@@ -83,7 +83,7 @@ class World:
         with environment(self.env):
             programs = {n: c for n, c in run.components(self.env).items() if n not in NOT_RUN}
         for name, (command, health) in programs.items():
-            self.supervisor.add(name, command, env=self.env, cwd=str(run.ROOT), health=health)
+            self.supervisor.add(name, command, env=run.program_env(self.env, name), cwd=str(run.ROOT), health=health)
             self.health[name] = health
         self.supervisor.start()
         self.wait_healthy(list(self.health))
