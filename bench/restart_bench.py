@@ -6,7 +6,10 @@ Runs one payment worker (`python -m services.payment worker`) against the broker
 imports done), the database ready (pool + migrations), the group's partitions assigned, the HTTP server listening, the
 health check answering 200, and the record dead-lettered (the first record processed).
 
-    python -m bench.restart_bench [--rounds 3]
+    python -m bench.restart_bench [--rounds 3] [--membership static|dynamic|both]
+
+`static` runs the worker with a group instance id (KAFKA_GROUP_INSTANCE_ID, as the supervisor sets it), `dynamic`
+without one (the restarted worker waits out the killed member's session).
 """
 
 from __future__ import annotations
@@ -73,6 +76,19 @@ def spare(command: list[str], env: dict[str, str]) -> subprocess.Popen:
                             start_new_session=True)
 
 
+def wait_imported(standby: subprocess.Popen, timeout: float = 300.0) -> None:
+    """Until the standby's imports are done (on a loaded machine they take far longer than the supervisor's 5 s):
+    the kill is timed from a warm standby, as the supervisor's restarts of a program that ran a while are."""
+    assert standby.stdout is not None
+    deadline = time.monotonic() + timeout
+    for line in standby.stdout:
+        if "imported, waiting" in line:
+            return
+        if time.monotonic() > deadline:
+            break
+    raise TimeoutError("the standby never finished its imports")
+
+
 def wait_healthy(url: str, began: float, timeout: float = 120.0) -> float:
     with httpx.Client(timeout=1.0) as client:
         while time.monotonic() - began < timeout:
@@ -102,7 +118,9 @@ def one_round(*, command: list[str], env: dict[str, str], health: str, kafka: Ka
     first = start(command, env, began, standby=None)
     wait_healthy(health, began)
     warm = spare(command, env) if standby else None
-    time.sleep(6.0 if standby else 2.0)  # the standby has imported; the member has settled in the group
+    if warm is not None:
+        wait_imported(warm)
+    time.sleep(2.0)  # the member has settled in the group
     os.killpg(first.process.pid, signal.SIGKILL)
     first.process.wait()
     killed = time.monotonic()
@@ -120,6 +138,8 @@ def one_round(*, command: list[str], env: dict[str, str], health: str, kafka: Ka
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.restart_bench", description=__doc__)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--membership", choices=["static", "dynamic", "both"], default="static")
+    parser.add_argument("--cold", action="store_true", help="also restart without the warm standby")
     args = parser.parse_args(argv)
     admin = os.environ.get("DATABASE_URL") or asyncio.run(ensure_local_postgres())
 
@@ -128,7 +148,8 @@ def main(argv: list[str] | None = None) -> int:
             return servers
 
     servers = os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or asyncio.run(bootstrap())
-    for standby in (False, True):
+    memberships = ["static", "dynamic"] if args.membership == "both" else [args.membership]
+    for membership, standby in [(m, s) for m in memberships for s in ((False, True) if args.cold else (True,))]:
         prefix = f"rb{uuid.uuid4().hex[:6]}_"
         kafka = KafkaSettings(bootstrap_servers=servers, topic_prefix=prefix)
         asyncio.run(create_all(kafka))
@@ -136,12 +157,15 @@ def main(argv: list[str] | None = None) -> int:
         port = free_port()
         env = run.local_env({**os.environ, "KAFKA_BOOTSTRAP_SERVERS": servers, "KAFKA_TOPIC_PREFIX": prefix,
                              "PAYMENT_DATABASE_URL": databases["payment"], "PYTHONUNBUFFERED": "1"})
+        env.pop("KAFKA_GROUP_INSTANCE_ID", None)
+        if membership == "static":
+            env["KAFKA_GROUP_INSTANCE_ID"] = "payment-worker-1"
         command = [sys.executable, "-m", "services.payment", "worker", "--http-port", str(port)]
         try:
             for round_no in range(1, args.rounds + 1):
                 figures = one_round(command=command, env=env, health=f"http://127.0.0.1:{port}/health",
                                     kafka=kafka, round_no=round_no, standby=standby)
-                print(f"standby={standby!s:<5} round {round_no}: "
+                print(f"{membership:<7} standby={standby!s:<5} round {round_no}: "
                       + ", ".join(f"{k} {v:.2f}s" for k, v in sorted(figures.items(), key=lambda kv: kv[1])),
                       flush=True)
         finally:

@@ -24,6 +24,7 @@ def preload(module: str) -> None:
 def main() -> None:
     module, args = sys.argv[1], sys.argv[2:]
     preload(module)
+    print(f"standby: {module} imported, waiting", file=sys.stderr, flush=True)  # bench.restart_bench waits for it
     if not sys.stdin.readline():
         return
     sys.argv = [module, *args]
