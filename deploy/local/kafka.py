@@ -29,7 +29,7 @@ import time
 import uuid
 from pathlib import Path
 
-from deploy.local.kafka_config import JVM_BROKER, JVM_TOOL, LOG4J2_PROPERTIES, SERVER_PROPERTIES
+from deploy.local.kafka_config import JVM_BROKER, JVM_LOCAL_JIT, JVM_TOOL, LOG4J2_PROPERTIES, SERVER_PROPERTIES
 
 ROOT = Path(__file__).resolve().parents[2]
 POM = Path(__file__).resolve().parent / "kafka" / "pom.xml"
@@ -179,7 +179,7 @@ class LocalKafka:
             self._format(props)
         out = open(self.log_file, "ab")  # noqa: SIM115 - the broker keeps writing after this function returns
         self.proc = subprocess.Popen(
-            self._java(JVM_BROKER, "log4j2.properties", "kafka.Kafka", str(props)),
+            self._java([*JVM_BROKER, *JVM_LOCAL_JIT], "log4j2.properties", "kafka.Kafka", str(props)),
             stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
         )
         out.close()

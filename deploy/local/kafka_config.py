@@ -57,4 +57,11 @@ JVM_BROKER = [
     "-XX:ParallelGCThreads=2", "-XX:ConcGCThreads=1", "-XX:+ExitOnOutOfMemoryError",
     "-Djava.awt.headless=true",
 ]
+JVM_LOCAL_JIT = ["-XX:TieredStopAtLevel=1"]
+"""The local broker (`make run`, the tests' and benchmarks' brokers) compiles with C1 only. Such a broker lives
+minutes to hours on a 2-core machine, and C2 compiling its paths was the biggest item in its CPU: 37 of the shared
+test broker's first 108 core-s. Two fresh brokers fed the same runs in turn (3 checkout benchmarks, then 4 relay
+floor runs): compiler threads 25 vs 2.6 core-s after the benchmarks, 43 vs 2.8 after the relays; startup 10.1 vs
+5.4 core-s; the broker per benchmark order 22.0 / 20.8 / 10.5 vs 10.2 / 9.8 core-ms, per relayed record 1.03 vs
+0.65 / 0.75. The image's long-lived broker (`deploy.image.kafka_files`) keeps the default JIT."""
 JVM_TOOL = ["-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Djava.awt.headless=true"]
