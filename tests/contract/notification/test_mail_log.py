@@ -178,6 +178,23 @@ async def test_mails_the_claimer_still_holds_are_not_claimed_even_past_their_lea
     assert {m.mail_id for m in claimed} == {expired.mail_id, due.mail_id}
 
 
+async def test_claimed_mails_compose_from_their_orders_snapshot_and_the_shops_current_settings(store):
+    """The adapter reads both with the claim: they must be what reading them alone gives, within the unit too."""
+    first, other_shop = original("ord-1"), original("ord-2", shop_id="other-shop")
+    await with_orders(store, [first, other_shop])
+    renamed = replace(SHOP, shop_name="新茶舗")
+    async with store.uow() as uow:
+        await uow.mail_log.save_shop(SHOP, as_of=START)
+    async with store.uow() as uow:
+        claimed = await uow.mail_log.claim_due(now=START + timedelta(hours=1), limit=10)
+        snapshots = [await uow.mail_log.order_snapshot(m.order_id) for m in claimed]
+        shops = [await uow.mail_log.shop(m.shop_id) for m in claimed]
+        assert await uow.mail_log.save_shop(renamed, as_of=START + timedelta(seconds=1))
+        after_save = await uow.mail_log.shop("demo-shop")
+    assert [m.order_id for m in claimed] == ["ord-1", "ord-2"]
+    assert (snapshots, shops, after_save) == ([SNAPSHOT, SNAPSHOT], [SHOP, None], renamed)
+
+
 async def test_the_earliest_due_mails_are_claimed_first_up_to_the_limit(store):
     mails = [original(f"ord-{n}", minutes=n) for n in (3, 1, 2)]
     await with_orders(store, mails)

@@ -3,6 +3,7 @@ the connection of the unit of work (`uow.py`), which owns the transaction."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Collection
 from datetime import datetime
@@ -24,13 +25,18 @@ class PostgresMailLog:
 
     def __init__(self, conn: asyncpg.Connection):
         self._conn = conn
+        self._claimed_snapshots: dict[str, str] = {}
+        self._claimed_shops: dict[str, ShopProfile] = {}
+        """What `claim_due` read with the mails it claimed (snapshots as stored JSON, shops), for composing them in
+        this transaction without asking again: snapshots never change once kept; a shop read with the claim is as
+        current as one read a moment later."""
 
     async def add_order(self, *, order_id: str, shop_id: str, source: OrderSource, snapshot: OrderSnapshot) -> None:
         await self._conn.execute(sql.ADD_ORDER, order_id, shop_id, source.event_id, source.correlation_id,
                                  json.dumps(snapshot, ensure_ascii=False))
 
     async def order_snapshot(self, order_id: str) -> OrderSnapshot | None:
-        snapshot = await self._conn.fetchval(sql.ORDER_SNAPSHOT, order_id)
+        snapshot = self._claimed_snapshots.get(order_id) or await self._conn.fetchval(sql.ORDER_SNAPSHOT, order_id)
         return json.loads(snapshot) if snapshot is not None else None
 
     async def next_mail_event(self, order_id: str) -> NextMailEvent:
@@ -52,7 +58,14 @@ class PostgresMailLog:
         return [_mail(r) for r in await self._conn.fetch(sql.LIST_MAILS, shop_id, order_id, status, limit)]
 
     async def claim_due(self, *, now: datetime, limit: int, held: Collection[str] = ()) -> list[Mail]:
-        return [_mail(r) for r in await self._conn.fetch(sql.CLAIM_DUE, now, limit, [UUID(m) for m in held])]
+        rows = await self._conn.fetch(sql.CLAIM_DUE, now, limit, [UUID(m) for m in held])
+        for row in rows:
+            if row["order_snapshot"] is not None:
+                self._claimed_snapshots[row["order_id"]] = row["order_snapshot"]
+            if row["shop_shop_id"] is not None:
+                self._claimed_shops[row["shop_id"]] = ShopProfile(
+                    **{field: row[f"shop_{field}"] for field in SHOP_FIELDS})
+        return [_mail(r) for r in rows]
 
     async def save_mail(self, mail: Mail, *, expected_attempts: int | None = None) -> bool:
         c = mail.content
@@ -65,10 +78,13 @@ class PostgresMailLog:
         return bool(saved)
 
     async def shop(self, shop_id: str) -> ShopProfile | None:
+        if (claimed := self._claimed_shops.get(shop_id)) is not None:
+            return claimed
         row = await self._conn.fetchrow(sql.GET_SHOP, shop_id)
         return ShopProfile(**dict(row)) if row is not None else None
 
     async def save_shop(self, shop: ShopProfile, *, as_of: datetime) -> bool:
+        self._claimed_shops.pop(shop.shop_id, None)
         return bool(await self._conn.fetchval(
             sql.SAVE_SHOP, shop.shop_id, shop.shop_name, shop.sender_address, shop.sender_name,
             shop.shop_copy_address, shop.payment_method_name, shop.note_text, shop.note_in_thanks_mail,
@@ -93,6 +109,9 @@ class PostgresMailLog:
     async def retry_waiting_for_member(self, shop_id: str, member_id: str, *, now: datetime) -> int:
         status = await self._conn.execute(sql.RETRY_WAITING_FOR_MEMBER, shop_id, member_id, now, list(CARD_KINDS))
         return int(status.split()[-1])
+
+
+SHOP_FIELDS = tuple(f.name for f in dataclasses.fields(ShopProfile))
 
 
 def _mail_params(mail: Mail) -> tuple[Any, ...]:
