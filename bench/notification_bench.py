@@ -4,7 +4,9 @@
    process (`python -m deploy.local.smtp_sink`, so it has the other core): the ceiling of one SMTP client.
 2. Service: the whole path on real Kafka + PostgreSQL: ShopSettingsChanged + M OrderCompleted published,
    the service started, time until all 2*M mails are `sent` (consume, record, claim, render, SMTP, mark,
-   outbox). Also measures the duplicate window of every mail: from the moment the server's 250 reply was
+   outbox), with what each mail cost (CPU of this process and of the service's PostgreSQL backends, commits; CPU
+   times, so a busy machine skews them less than the rates) and how many mails each claim brought back. Also
+   measures the duplicate window of every mail: from the moment the server's 250 reply was
    read to the commit of `sent` (a crash inside it means one duplicate with the same Message-ID).
 
     .venv/bin/python bench/notification_bench.py [--mails 1000] [--orders 300] [--concurrency 8]
@@ -28,6 +30,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -36,6 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from infra import ensure_local_postgres, kafka_bootstrap  # noqa: E402 - bench/ is on sys.path
+from system_cost import cpu_seconds  # noqa: E402
 
 from contracts.envelope import Envelope  # noqa: E402 - after the path set-up, so the script runs from anywhere
 from contracts.topics import topics_to_create  # noqa: E402
@@ -124,6 +128,18 @@ def time_log_commits(committed: dict[str, float]) -> None:
     sending.record_result = timed  # deliver_mail looks it up in its module at each call
 
 
+def count_claims(claims: list[int]) -> None:
+    """Instrument unit 1 (the claim): how many mails each claim of the dispatcher brought back."""
+    original = sending.claim_due_mails
+
+    async def counted(deps, **kwargs):  # type: ignore[no-untyped-def]
+        claimed = await original(deps, **kwargs)
+        claims.append(len(claimed))
+        return claimed
+
+    sending.claim_due_mails = counted  # the dispatcher looks it up in the module at each call
+
+
 async def publish(kafka: KafkaSettings, orders: int) -> None:
     from aiokafka import AIOKafkaProducer
 
@@ -152,6 +168,30 @@ async def fresh_database(admin_url: str) -> str:
     return admin_url.rsplit("/", 1)[0] + f"/{name}"
 
 
+class Probe:
+    """The bench's own connection to the run's database: its queries (each a commit) are not counted."""
+
+    def __init__(self, conn: asyncpg.Connection, database: str):
+        self.conn, self.database, self.queries = conn, database, 0
+
+    async def fetchval(self, query: str, *args: object) -> Any:
+        self.queries += 1
+        return await self.conn.fetchval(query, *args)
+
+    async def commits(self) -> int:
+        """The database's committed transactions so far, less this probe's own."""
+        await self.fetchval("SELECT pg_stat_clear_snapshot()")
+        total = await self.fetchval("SELECT xact_commit FROM pg_stat_database WHERE datname = $1", self.database)
+        return int(total) - self.queries
+
+    async def backend_cpu_s(self) -> float:
+        """CPU so far of the service's PostgreSQL backends (every connection to the database but this one)."""
+        rows = await self.conn.fetch("SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> "
+                                     "pg_backend_pid()", self.database)
+        self.queries += 1
+        return sum(cpu_seconds(r["pid"]) or 0.0 for r in rows)
+
+
 async def bench_service(bootstrap: str, admin_url: str, *, smtp_port: int, orders: int, concurrency: int,
                         timeout: float) -> None:
     kafka = KafkaSettings(bootstrap_servers=bootstrap, topic_prefix=f"bench{uuid.uuid4().hex[:6]}.")
@@ -164,19 +204,33 @@ async def bench_service(bootstrap: str, admin_url: str, *, smtp_port: int, order
     accepted: dict[str, float] = {}
     committed: dict[str, float] = {}
     time_log_commits(committed)
+    claims: list[int] = []
+    count_claims(claims)
     runtime = notification_runtime(settings)
     app = create_app(settings, transport=TimedTransport(SmtpTransport(settings.smtp), accepted), runtime=runtime)
-    started = time.perf_counter()
+    probe = Probe(await asyncpg.connect(database_url), database_url.rsplit("/", 1)[1])
+    commits_started = await probe.commits()
+    started, cpu_started = time.perf_counter(), time.process_time()
     async with app.router.lifespan_context(app):
-        pool = runtime.pool
         deadline = started + timeout
         while time.perf_counter() < deadline:
-            if await pool.fetchval("SELECT count(*) FROM mails WHERE status = 'sent'") >= 2 * orders:
+            if await probe.fetchval("SELECT count(*) FROM mails WHERE status = 'sent'") >= 2 * orders:
                 break
             await asyncio.sleep(0.05)
         elapsed = time.perf_counter() - started
-        sent = await pool.fetchval("SELECT count(*) FROM mails WHERE status = 'sent'")
-        span = await pool.fetchval("SELECT extract(epoch FROM max(sent_at) - min(sent_at)) FROM mails")
+        sent = await probe.fetchval("SELECT count(*) FROM mails WHERE status = 'sent'")
+        span = await probe.fetchval("SELECT extract(epoch FROM max(sent_at) - min(sent_at)) FROM mails")
+        cpu = time.process_time() - cpu_started
+        await asyncio.sleep(1.0)  # backends flush their transaction counts when idle (at most once a second)
+        committed_count = await probe.commits() - commits_started
+        postgres_cpu = await probe.backend_cpu_s()
+    await probe.conn.close()
+    per_mail = 1000 / max(sent, 1)
+    per_claim = sum(claims) / max(len(claims), 1)
+    print(f"cost per mail: this process (consumer, dispatcher, relay; the bench's polling) {cpu * per_mail:.2f} "
+          f"core-ms, its PostgreSQL backends {postgres_cpu * per_mail:.2f} core-ms, "
+          f"{committed_count / max(sent, 1):.2f} commits; {len(claims)} claims ({per_claim:.1f} mails each); "
+          f"machine load {os.getloadavg()[0]:.1f}")
     windows = sorted((committed[m] - accepted[m]) * 1000 for m in accepted if m in committed)
     print(f"service: {orders} orders -> {sent} mails sent in {elapsed:.2f}s (start-up included): "
           f"{sent / elapsed:,.0f} mails/s, dispatcher concurrency {concurrency}; first to last mail "
@@ -189,7 +243,7 @@ async def bench_service(bootstrap: str, admin_url: str, *, smtp_port: int, order
 
 async def main(args: argparse.Namespace) -> None:
     async with sink_process(args.smtp_port, args.http_port):
-        for concurrency in (1, args.concurrency, 4 * args.concurrency):
+        for concurrency in (1, args.concurrency, 4 * args.concurrency) if args.mails else ():
             await bench_transport(args.smtp_port, args.mails, concurrency)
         if args.orders:
             admin_url = os.environ.get("DATABASE_URL") or await ensure_local_postgres()
@@ -202,7 +256,7 @@ if __name__ == "__main__":
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("aiokafka").setLevel(logging.ERROR)  # leader elections of the fresh topics are expected
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--mails", type=int, default=1000, help="mails per transport run")
+    parser.add_argument("--mails", type=int, default=1000, help="mails per transport run (0: skip)")
     parser.add_argument("--orders", type=int, default=300, help="orders through the service (0: skip)")
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--timeout", type=float, default=120.0)
