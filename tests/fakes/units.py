@@ -86,6 +86,7 @@ class FakeUnitOfWorkFactory(Generic[S, U]):
         self._build = build
         self.commits = 0
         self.rollbacks = 0
+        self.reads = 0
 
     def __call__(self) -> AbstractAsyncContextManager[U]:
         return self._open()
@@ -100,3 +101,12 @@ class FakeUnitOfWorkFactory(Generic[S, U]):
             raise
         self.state.__dict__.update(working.__dict__)
         self.commits += 1
+
+    def reading(self) -> AbstractAsyncContextManager[U]:
+        """Reads without a transaction: on a copy of the state, never committed (a write through it is lost)."""
+        return self._read()
+
+    @asynccontextmanager
+    async def _read(self) -> AsyncIterator[U]:
+        self.reads += 1
+        yield self._build(copy.deepcopy(self.state))

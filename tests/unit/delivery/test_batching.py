@@ -5,7 +5,9 @@ transaction the units of work join (one COMMIT, abandoned as a whole when one of
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import defaultdict
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -242,6 +244,34 @@ async def test_units_of_work_inside_a_batch_share_its_one_transaction_and_wake_a
         assert woken == []
     assert conn.statements == ["BEGIN", "INSERT 0", "INSERT 1", "INSERT 2", "COMMIT"]
     assert woken == [conn.statements] * 3
+
+
+async def test_a_read_inside_a_batch_joins_its_transaction_and_outside_takes_a_connection_without_one():
+    conn = FakeConnection()
+    reading = UnitOfWorkFactory(NoPool(), PostgresUnitOfWork).reading()
+    async with shared_transaction(conn), reading as unit:  # type: ignore[arg-type]
+        await unit.conn.execute("SELECT 1")
+    assert conn.statements == ["BEGIN", "SELECT 1", "COMMIT"]
+
+    alone = FakeConnection()
+    async with UnitOfWorkFactory(OnePool(alone), PostgresUnitOfWork).reading() as unit:
+        await unit.conn.execute("SELECT 2")
+    assert alone.statements == ["SELECT 2"]  # no BEGIN, no COMMIT (`transaction()` would have failed)
+
+
+class OnePool:
+    """A pool of one connection."""
+
+    def __init__(self, conn: FakeConnection) -> None:
+        self._conn = conn
+
+    @property
+    def pool(self) -> Any:
+        return self
+
+    @contextlib.asynccontextmanager
+    async def acquire(self) -> AsyncIterator[FakeConnection]:
+        yield self._conn
 
 
 async def test_a_unit_of_work_that_failed_abandons_the_batch_even_when_its_handler_caught_the_error():
