@@ -123,6 +123,9 @@ class UnitOfWorkFactory(Protocol):
 
     def __call__(self) -> AbstractAsyncContextManager[UnitOfWork]: ...
 
+    def reading(self) -> AbstractAsyncContextManager[UnitOfWork]:
+        """Reads without a transaction (each statement sees what was committed when it ran); never for writes."""
+
 
 @dataclass(frozen=True, kw_only=True)
 class GatewayCredentials:

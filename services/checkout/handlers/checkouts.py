@@ -33,7 +33,7 @@ from services.checkout.domain.rules import (
 from services.checkout.domain.shop import CardMethod, Shop
 from services.checkout.domain.values import CheckoutRequest, jst_date
 from services.checkout.handlers.deps import Deps
-from services.checkout.ports import MemberCard, UnitOfWork
+from services.checkout.ports import MemberCard, OutcomeWatch, UnitOfWork
 
 log = get_logger(__name__)
 ACCEPTED = "accepted"
@@ -96,35 +96,51 @@ async def card_availability(deps: Deps, shop: Shop, cart: CartSummary) -> Availa
                         registered_card_lookup=lookup)
 
 
-async def submit_checkout(deps: Deps, shop: Shop, checkout: translate.IncomingCheckout) -> tuple[CheckoutOutcome, bool]:
+async def submit_checkout(deps: Deps, shop: Shop, checkout: translate.IncomingCheckout, *,
+                          wait_s: float = 0.0) -> tuple[CheckoutOutcome, bool]:
     """Place a storefront's checkout once, in this request's own transaction (issue 18: no Kafka hop through
-    `checkout.requests` and back); returns its outcome and whether this call submitted it.
+    `checkout.requests` and back); returns its outcome and whether this call submitted it. With `wait_s`, waits
+    (bounded) as `checkout_outcome` does, watching from before the submission: the outcome the submission read
+    is current, so no read is repeated until a change is announced.
 
-    The order is decided exactly as the consumer of `checkout.requests` decides (`_decide_order`, R1-R10 against
-    the shop as stored now) and `OrderPlaced` (or `OrderRejected`) leaves through the outbox with the order."""
+    The order is decided exactly as the consumer of `checkout.requests` decides (`_decide_order`, R1-R10), against
+    the shop as this request read it with its storefront key, and `OrderPlaced` (or `OrderRejected`) leaves
+    through the outbox with the order."""
+    async with deps.outcomes.watch(shop.shop_id, checkout.request.checkout_id) as watch:
+        outcome, submitted = await _submit(deps, shop, checkout)
+        settled = await _until_settled(deps, watch, outcome, shop_id=shop.shop_id,
+                                       checkout_id=checkout.request.checkout_id, wait_s=wait_s)
+        return settled or outcome, submitted
+
+
+async def _submit(deps: Deps, shop: Shop, checkout: translate.IncomingCheckout) -> tuple[CheckoutOutcome, bool]:
     request = checkout.request
     checkout_id = request.checkout_id
     body = translate.checkout_fingerprint(checkout, deps.sealer)
     rejections = refusals(shop, request, jst_date(deps.clock.now()))
     async with deps.uow() as uow:
-        existing = await _outcome_in(uow, shop.shop_id, checkout_id)
-        if existing is not None:
-            await _same_body(uow, shop.shop_id, checkout_id, body=body)
-            return existing, False
-        if rejections:
-            raise CheckoutRefused(rejections)
+        # A new submission is recorded first (one statement); the lookups run only for a repeat, or before a
+        # refusal, where a repeat of an accepted checkout still gets its first outcome.
+        new = not rejections and await uow.submissions.record(shop.shop_id, checkout_id, body)
+        if not new:
+            existing = await _outcome_in(uow, shop.shop_id, checkout_id)
+            if existing is not None:
+                await _same_body(uow, shop.shop_id, checkout_id, body=body)
+                return existing, False
+            if rejections:
+                raise CheckoutRefused(rejections)
         order: Order | None = None
-        if not await uow.submissions.record(shop.shop_id, checkout_id, body):  # a concurrent submission won
+        if not new and not await uow.submissions.record(shop.shop_id, checkout_id, body):  # a concurrent one won
             await _same_body(uow, shop.shop_id, checkout_id, body=body)
         else:
-            decided = await _decide_order(deps, uow, request)
+            decided = await _decide_order(deps, uow, request, shop=shop)
             if await uow.orders.add(decided):  # False: the same checkout placed meanwhile (from Kafka)
                 order = decided
                 await uow.emit(translate.order_event(order, checkout=checkout, sealer=deps.sealer),
                                correlation_id=checkout_id, subject_version=order.version)
                 await uow.announce_outcome(shop.shop_id, checkout_id)
     if order is None:
-        found = await checkout_outcome(deps, shop.shop_id, checkout_id)
+        found = await _read_outcome(deps, shop.shop_id, checkout_id)
         return found or CheckoutOutcome(checkout_id, ACCEPTED), False
     log.debug("checkout.ordered", shop_id=shop.shop_id, checkout_id=checkout_id, order_id=order.order_id,
               status=order.status.value, reason_code=order.reason_code, payment_number=order.payment_number)
@@ -153,21 +169,30 @@ async def checkout_outcome(deps: Deps, shop_id: str, checkout_id: str, *, wait_s
                            final_only: bool = False) -> CheckoutOutcome | None:
     """The checkout's outcome; with `wait_s`, wait (bounded) until it is final, or the buyer must act (3-D Secure,
     unless `final_only`: a storefront whose buyer is back from the gateway waits for the end), or the time is up."""
+    async with deps.outcomes.watch(shop_id, checkout_id) as watch:  # before reading: a change after it still wakes
+        outcome = await _read_outcome(deps, shop_id, checkout_id)
+        return await _until_settled(deps, watch, outcome, shop_id=shop_id, checkout_id=checkout_id, wait_s=wait_s,
+                                    final_only=final_only)
+
+
+async def _until_settled(deps: Deps, watch: OutcomeWatch, outcome: CheckoutOutcome | None, *, shop_id: str,
+                         checkout_id: str, wait_s: float, final_only: bool = False) -> CheckoutOutcome | None:
+    """`outcome`, read after `watch` was registered, or what the checkout becomes by the deadline: read again
+    after each announcement, and once more at the deadline (a lost LISTEN connection only makes waits end late)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + min(max(wait_s, 0.0), deps.max_wait_s)
-    async with deps.outcomes.watch(shop_id, checkout_id) as watch:
-        while True:
-            watch.clear()  # before reading: a change after the read still wakes the wait below
-            outcome = await _read_outcome(deps, shop_id, checkout_id)
-            remaining = deadline - loop.time()
-            settled = outcome is not None and (outcome.final or (outcome.action_required and not final_only))
-            if settled or remaining <= 0:
-                return outcome
-            await watch.wait(remaining)
+    while True:
+        remaining = deadline - loop.time()
+        settled = outcome is not None and (outcome.final or (outcome.action_required and not final_only))
+        if settled or remaining <= 0:
+            return outcome
+        await watch.wait(remaining)
+        watch.clear()  # before reading: a change after the read still wakes the next wait
+        outcome = await _read_outcome(deps, shop_id, checkout_id)
 
 
 async def _read_outcome(deps: Deps, shop_id: str, checkout_id: str) -> CheckoutOutcome | None:
-    async with deps.uow() as uow:
+    async with deps.uow.reading() as uow:  # no transaction: each of its (at most two) reads sees what is committed
         return await _outcome_in(uow, shop_id, checkout_id)
 
 
@@ -211,9 +236,11 @@ async def place_checkout(deps: Deps, checkout: translate.IncomingCheckout, *,
     return order
 
 
-async def _decide_order(deps: Deps, uow: UnitOfWork, request: CheckoutRequest) -> Order:
-    """R1-R10 against the shop's current settings: a placed order with the next payment number, or a rejected one."""
-    shop = await uow.shops.get(request.shop_id)
+async def _decide_order(deps: Deps, uow: UnitOfWork, request: CheckoutRequest, *,
+                        shop: Shop | None = None) -> Order:
+    """R1-R10 against the shop's settings (read now, unless the caller read them for this request already): a
+    placed order with the next payment number, or a rejected one."""
+    shop = shop or await uow.shops.get(request.shop_id)
     now = deps.clock.now()
     rejections = refusals(shop, request, jst_date(now))
     if rejections or shop is None:

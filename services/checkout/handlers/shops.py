@@ -200,6 +200,6 @@ async def is_operator(deps: Deps, shop_id: str, key: str) -> bool:
 
 
 async def storefront_shop(deps: Deps, key: str) -> Shop | None:
-    """The shop whose storefront key this is, if any."""
-    async with deps.uow() as uow:
+    """The shop whose storefront key this is, if any (one read: no transaction around it)."""
+    async with deps.uow.reading() as uow:
         return await uow.shops.by_storefront_key(key_digest(key))

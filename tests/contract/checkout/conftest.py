@@ -9,7 +9,6 @@ The fake runs need no server at all: the database is only made for the real runs
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractAsyncContextManager
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -22,14 +21,14 @@ from pydantic import SecretStr
 from contracts.envelope import Envelope
 from delivery.db import create_pool, migrate
 from delivery.shop_keys import PostgresOperatorKeys, PostgresStorefrontKeys, operator_key_router, storefront_key_router
-from delivery.units import UnitOfWorkFactory
+from delivery.units import UnitOfWorkFactory as PostgresUnitOfWorkFactory
 from services.checkout.adapters.notification_service import NotificationServiceClient
 from services.checkout.adapters.payment_service import PaymentServiceClient
 from services.checkout.adapters.postgres.outcomes import PostgresOutcomeSignals
 from services.checkout.adapters.postgres.uow import CheckoutUnitOfWork
 from services.checkout.adapters.subscription_service import SubscriptionServiceClient
 from services.checkout.app import MIGRATIONS
-from services.checkout.ports import OutcomeSignals, UnitOfWork
+from services.checkout.ports import OutcomeSignals, UnitOfWorkFactory
 from tests.contract.conftest import FAKE_OR_REAL, PoolRuntime, staged_envelopes
 from tests.fakes.checkout import CheckoutFakes, FakeOperatorKeyRegistry, FakePaymentDirectory
 from tests.integration.checkout.payment_stub import INTERNAL_TOKEN, PaymentStub, serve_payment_stub
@@ -39,7 +38,7 @@ from tests.integration.checkout.payment_stub import INTERNAL_TOKEN, PaymentStub,
 class Store:
     """A unit of work factory, what its committed units emitted, and the outcome signals its commits wake."""
 
-    uow: Callable[[], AbstractAsyncContextManager[UnitOfWork]]
+    uow: UnitOfWorkFactory
     emitted: Callable[[], Awaitable[list[Envelope]]]
     signals: OutcomeSignals
 
@@ -65,7 +64,8 @@ async def store(kind: str, make_database: Any) -> AsyncIterator[Store]:
         async def outbox() -> list[Envelope]:
             return await staged_envelopes(pool)
 
-        yield Store(uow=UnitOfWorkFactory(PoolRuntime(pool), CheckoutUnitOfWork), emitted=outbox, signals=signals)
+        factory = PostgresUnitOfWorkFactory(PoolRuntime(pool), CheckoutUnitOfWork)
+        yield Store(uow=factory, emitted=outbox, signals=signals)
     finally:
         await signals.stop()
         await pool.close()

@@ -81,3 +81,12 @@ async def test_a_failed_unit_leaves_no_claim_no_event_and_no_write(store):
     async with store.uow() as uow:
         assert await uow.claim(inbound)  # the redelivery is applied, not skipped
         assert await uow.shops.get("tea-shop") is None
+
+
+async def test_a_read_outside_a_transaction_sees_what_was_committed_and_not_what_an_open_unit_wrote(store):
+    async with store.uow() as writing:
+        assert await writing.submissions.record("tea-shop", "chk-1")
+        async with store.uow.reading() as reading:
+            assert not await reading.submissions.exists("tea-shop", "chk-1")
+    async with store.uow.reading() as reading:
+        assert await reading.submissions.exists("tea-shop", "chk-1")

@@ -163,6 +163,23 @@ async def test_a_waiting_read_of_the_outcome_wakes_when_the_payment_outcome_is_r
     assert outcome is not None and outcome.final and outcome.status is OrderStatus.COMPLETED
 
 
+async def test_a_submission_that_waits_wakes_at_the_payment_outcome_and_opens_no_transaction_to_read(fakes):
+    shop = fakes.state.shops["tea-shop"]
+    checkout = translate.incoming_checkout(checkout_requested())
+    waiting = asyncio.create_task(submit_checkout(fakes.deps, shop, checkout, wait_s=30))
+
+    async def placed_and_watching() -> bool:
+        return bool(fakes.state.orders) and fakes.signals.watching("tea-shop", "chk-1") > 0
+
+    await eventually(placed_and_watching, timeout=5, message="chk-1 placed and its outcome watched")
+    [order] = fakes.state.orders.values()
+    await record(fakes, authorized(order))
+    async with asyncio.timeout(5):  # far below the 30 s wait: only the announcement can end it this soon
+        outcome, submitted = await waiting
+    assert submitted and outcome.final and outcome.status is OrderStatus.COMPLETED
+    assert fakes.uow.commits == 2  # the submission's and the payment outcome's transactions, none for reading
+
+
 async def test_a_members_registered_card_is_shown_only_while_payment_can_tell(fakes):
     shop = fakes.state.shops["tea-shop"]
     cart = CartSummary(shop_id="tea-shop", cart_type=CartType.THREE_STEP, amount=3200, carrier_id="yamato",

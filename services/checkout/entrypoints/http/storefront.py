@@ -69,7 +69,7 @@ def _checkout_routes(api: APIRouter, deps: Deps, storefront: Any) -> None:
             raise ApiError(404, "shop_not_found", f"no shop {body.shop_id!r} for this storefront key")
         try:
             checkout = translate.incoming_checkout(body.event(shop.shop_id))
-            outcome, _ = await checkouts.submit_checkout(deps, shop, checkout)
+            outcome, _ = await checkouts.submit_checkout(deps, shop, checkout, wait_s=wait)
         except checkouts.CheckoutRefused as exc:
             first = exc.rejections[0]
             raise ApiError(422, first.code, first.message,
@@ -82,8 +82,6 @@ def _checkout_routes(api: APIRouter, deps: Deps, storefront: Any) -> None:
             raise ApiError(409, REASON_CODE, str(exc), errors=[
                 {"loc": ["body", *field.split(".")], "msg": "differs from the first submission of this checkout_id",
                  "type": REASON_CODE} for field in exc.fields]) from None
-        if wait > 0 and not (outcome.final or outcome.action_required):
-            outcome = await checkouts.checkout_outcome(deps, shop.shop_id, body.checkout_id, wait_s=wait) or outcome
         return _answer(outcome, deps)
 
     @api.get("/checkouts/{checkout_id}", summary="The outcome of a checkout, optionally waiting for it")
