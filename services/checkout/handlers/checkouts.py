@@ -138,13 +138,21 @@ async def _submit(deps: Deps, shop: Shop, checkout: translate.IncomingCheckout) 
                 order = decided
                 await uow.emit(translate.order_event(order, checkout=checkout, sealer=deps.sealer),
                                correlation_id=checkout_id, subject_version=order.version)
-                await uow.announce_outcome(shop.shop_id, checkout_id)
+                await announce_if_settled(uow, order)
     if order is None:
         found = await _read_outcome(deps, shop.shop_id, checkout_id)
         return found or CheckoutOutcome(checkout_id, ACCEPTED), False
     log.debug("checkout.ordered", shop_id=shop.shop_id, checkout_id=checkout_id, order_id=order.order_id,
               status=order.status.value, reason_code=order.reason_code, payment_number=order.payment_number)
     return CheckoutOutcome(checkout_id, order.status, order), True
+
+
+async def announce_if_settled(uow: UnitOfWork, order: Order) -> None:
+    """Wake the waits on the order's checkout if its outcome can end one (final, or the buyer must act): a wait
+    ends on nothing else, so announcing a pending order would only make every waiter read it again for nothing."""
+    outcome = CheckoutOutcome(order.checkout_id or "", order.status, order)
+    if order.checkout_id is not None and (outcome.final or outcome.action_required):
+        await uow.announce_outcome(order.shop_id, order.checkout_id)
 
 
 async def _same_body(uow: UnitOfWork, shop_id: str, checkout_id: str, *, body: Fingerprint) -> None:
@@ -230,7 +238,7 @@ async def place_checkout(deps: Deps, checkout: translate.IncomingCheckout, *,
         await uow.submissions.record(request.shop_id, request.checkout_id, body)
         await uow.emit(translate.order_event(order, checkout=checkout, sealer=deps.sealer),
                        correlation_id=request.checkout_id, causation=inbound, subject_version=order.version)
-        await uow.announce_outcome(order.shop_id, request.checkout_id)
+        await announce_if_settled(uow, order)
     log.info("checkout.ordered", shop_id=request.shop_id, checkout_id=request.checkout_id, order_id=order.order_id,
              status=order.status.value, reason_code=order.reason_code, payment_number=order.payment_number)
     return order

@@ -44,7 +44,7 @@ async def place(fakes: CheckoutFakes, event: CheckoutRequested) -> Order | None:
     return await place_checkout(fakes.deps, translate.incoming_checkout(event), inbound=inbound(event))
 
 
-async def test_an_acceptable_checkout_becomes_a_pending_order_announced_with_its_token_sealed(fakes):
+async def test_an_acceptable_checkout_becomes_a_pending_order_published_with_its_token_sealed(fakes):
     order = await place(fakes, checkout_requested())
     assert order is not None and order.status is OrderStatus.PENDING_PAYMENT
     assert (order.order_id, order.amount, order.payment_number) == ("ord_1", 3200, "20250601000000000001")
@@ -52,6 +52,12 @@ async def test_an_acceptable_checkout_becomes_a_pending_order_announced_with_its
     [placed] = fakes.state.emitted(OrderPlaced)
     assert (placed.order_id, placed.amount, placed.payment.token) == ("ord_1", 3200, None)
     assert placed.sealed_token is not None and fakes.sealer.open(placed.sealed_token) == TOKEN
+    assert fakes.state.announced == []  # pending: no wait can end on it, so no waiter is woken to read it
+
+
+async def test_a_rejected_checkout_is_announced_to_the_waits_on_it(fakes):
+    order = await place(fakes, checkout_requested(shipping=shipping(carrier_id="cod")))
+    assert order is not None and order.status is OrderStatus.REJECTED
     assert fakes.state.announced == [("tea-shop", "chk-1")]
 
 
@@ -178,6 +184,7 @@ async def test_a_submission_that_waits_wakes_at_the_payment_outcome_and_opens_no
         outcome, submitted = await waiting
     assert submitted and outcome.final and outcome.status is OrderStatus.COMPLETED
     assert fakes.uow.commits == 2  # the submission's and the payment outcome's transactions, none for reading
+    assert fakes.uow.reads == 1  # once, woken by the outcome: not after the submission, nor on its announcement
 
 
 async def test_a_members_registered_card_is_shown_only_while_payment_can_tell(fakes):

@@ -1,6 +1,7 @@
 """Waking `GET /v1/checkouts/{id}?wait=N` when its checkout's order changes, on any replica.
 
-One LISTEN connection per process; the unit of work NOTIFYs at commit (`uow.OUTCOME_CHANNEL`). Waiters
+One LISTEN connection per process; the unit of work NOTIFYs at commit (`uow.OUTCOME_CHANNEL`) when the handlers
+announce a change that can end a wait (`handlers.checkouts.announce_if_settled`, payment outcomes). Waiters
 register before they read the order, so a change between the read and the wait is never missed. If the
 listening connection is lost, waits still end at their deadline with a final read (bounded, never stuck).
 """

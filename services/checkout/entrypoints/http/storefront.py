@@ -1,8 +1,8 @@
 """Storefront API (`X-Storefront-Key`, one shop): card availability, submitting a checkout, its outcome, and
 one order of the shop as its buyer may see it (`GET /v1/orders/{order_id}`, e.g. a renewal order).
 
-`POST /v1/checkouts` validates at once (422 with the reason codes of R1-R10), then publishes the same
-`CheckoutRequested` a storefront may publish on `checkout.requests` itself, and answers 202. Outcomes are
+`POST /v1/checkouts` validates at once (422 with the reason codes of R1-R10), then places the order in its own
+transaction (`OrderPlaced` through the outbox), and answers 202. Outcomes are
 200 when final (completed, rejected, needs_review) and 202 while still in progress; `?wait=N` (≤ 30 s)
 holds the answer until the outcome is final or the time is up. A new card in a shop with 3-D Secure on (design
 §6.7) answers 200 `action_required` once the gateway form is ready: `action` has the URL and the fields the
