@@ -17,7 +17,8 @@ live in `tests/fakes/units.py`, and `tests/contract/` runs the same checks again
 
 Batches (`delivery.batching`, docs/services.md "Batch mode"): inside `shared_transaction(conn)` every unit of
 work joins that one transaction instead of opening its own, so a consumer applies many records with one commit;
-the events they emit are staged in the outbox in one statement just before that commit (in emit order).
+the events they emit are staged in the outbox in one statement just before that commit (in emit order), and so
+are their NOTIFYs (`notify`).
 A unit of work left by an exception marks the whole batch abandoned (nothing of it commits, even if the handler
 caught the exception), so a batch keeps exactly the effects the same handlers would have had one by one.
 `after_commit(callback)` runs the callback once the effects are committed: at once outside a batch, after the
@@ -154,6 +155,7 @@ class _Batch:
     abandoned: BaseException | None = None
     after_commit: list[Callable[[], None]] = field(default_factory=list)
     outbox: list[StagedRow] = field(default_factory=list)
+    notifications: list[tuple[str, str]] = field(default_factory=list)
 
 
 _BATCH: ContextVar[_Batch | None] = ContextVar("delivery_units_batch", default=None)
@@ -176,6 +178,8 @@ async def shared_transaction(conn: asyncpg.Connection) -> AsyncIterator[None]:
             raise BatchAbandoned(f"a unit of work failed: {type(batch.abandoned).__name__}") from batch.abandoned
         if batch.outbox:
             await add_many_to_outbox(conn, batch.outbox)
+        if batch.notifications:
+            await conn.execute(_NOTIFY_MANY, *map(list, zip(*batch.notifications, strict=True)))
         # A failed transaction (a handler swallowed a database error) answers COMMIT with ROLLBACK: never lose that.
         if (tag := await conn.execute("COMMIT")) != "COMMIT":
             raise BatchAbandoned(f"the transaction had failed (COMMIT answered {tag})")
@@ -197,6 +201,20 @@ async def _roll_back(conn: asyncpg.Connection) -> None:
             await conn.execute("ROLLBACK")
     except Exception:
         log.warning("batch rollback failed; the connection's release resets it", exc_info=True)
+
+
+_NOTIFY_MANY = "SELECT pg_notify(channel, payload) FROM unnest($1::text[], $2::text[]) AS n(channel, payload)"
+
+
+async def notify(conn: asyncpg.Connection, channel: str, payload: str) -> None:
+    """NOTIFY `channel` with `payload` at commit (PostgreSQL delivers nothing of a transaction that rolls back):
+    one statement now outside a batch; inside one, staged and sent with the batch's others in one statement just
+    before its COMMIT (none if it is abandoned)."""
+    batch = _BATCH.get()
+    if batch is not None and batch.conn is conn:
+        batch.notifications.append((channel, payload))
+    else:
+        await conn.execute("SELECT pg_notify($1, $2)", channel, payload)
 
 
 def after_commit(callback: Callable[[], None]) -> None:

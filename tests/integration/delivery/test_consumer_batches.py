@@ -19,7 +19,7 @@ from delivery.dead_letter import broker_raw_publisher
 from delivery.errors import PermanentError
 from delivery.inbox import claim_event
 from delivery.settings import ConsumerSettings
-from delivery.units import BatchAbandoned, PostgresUnitOfWork, UnitOfWorkFactory, shared_transaction
+from delivery.units import BatchAbandoned, PostgresUnitOfWork, UnitOfWorkFactory, notify, shared_transaction
 from tests.integration.delivery.support import SampleEvent, decode_sample
 from tests.kafka_reading import read_topic
 from tests.unit.contracts import samples
@@ -193,3 +193,37 @@ async def test_events_emitted_in_a_batch_are_staged_in_emit_order_at_its_commit_
                     async with uow():
                         raise LookupError("the second record fails")
         assert await conn.fetchval("SELECT count(*) FROM outbox") == len(events)
+
+
+async def test_notifications_in_a_batch_arrive_once_it_committed_and_not_at_all_if_abandoned(table):
+    uow = UnitOfWorkFactory(Source(pool=table.pool), SampleUnitOfWork)
+    heard: list[str] = []
+
+    def hear(*args: Any) -> None:
+        heard.append(args[-1])
+
+    listener = await table.pool.acquire()
+    await listener.add_listener("batch_test", hear)
+    try:
+        async with table.pool.acquire() as conn:
+            with pytest.raises(BatchAbandoned):
+                async with shared_transaction(conn):
+                    async with uow() as unit:
+                        await notify(unit.conn, "batch_test", "abandoned")
+                    with contextlib.suppress(LookupError):
+                        async with uow():
+                            raise LookupError("the second record fails")
+            async with shared_transaction(conn):
+                for n in range(3):
+                    async with uow() as unit:
+                        await notify(unit.conn, "batch_test", f"p{n}")
+                assert await conn.fetchval("SELECT 1") == 1 and heard == []  # nothing before the COMMIT
+
+        async def all_heard() -> bool:
+            return len(heard) >= 3
+
+        await eventually(all_heard, timeout=10, message="the committed batch's notifications")
+        assert heard == ["p0", "p1", "p2"]  # and nothing of the abandoned batch, committed before them
+    finally:
+        await listener.remove_listener("batch_test", hear)
+        await table.pool.release(listener)

@@ -13,12 +13,20 @@ from typing import Any
 import pytest
 from aiokafka.structs import ConsumerRecord, TopicPartition
 
+from delivery import units
 from delivery.batching import Batcher, Batching
 from delivery.consumer import KeyOrderedConsumer
 from delivery.errors import PermanentError
 from delivery.offsets import PartitionOffsets
 from delivery.settings import ConsumerSettings, KafkaSettings
-from delivery.units import BatchAbandoned, PostgresUnitOfWork, UnitOfWorkFactory, after_commit, shared_transaction
+from delivery.units import (
+    BatchAbandoned,
+    PostgresUnitOfWork,
+    UnitOfWorkFactory,
+    after_commit,
+    notify,
+    shared_transaction,
+)
 from tests.waiting import eventually
 
 TP = TopicPartition("t", 0)
@@ -211,6 +219,7 @@ class FakeConnection:
 
     def __init__(self, commit_tag: str = "COMMIT") -> None:
         self.statements: list[str] = []
+        self.arguments: list[tuple[Any, ...]] = []
         self.commit_tag = commit_tag
         self.open = False
 
@@ -219,6 +228,7 @@ class FakeConnection:
 
     async def execute(self, query: str, *args: Any) -> str:
         self.statements.append(query)
+        self.arguments.append(args)
         self.open = query == "BEGIN" or (self.open and query not in ("COMMIT", "ROLLBACK"))
         return self.commit_tag if query == "COMMIT" else "OK"
 
@@ -244,6 +254,28 @@ async def test_units_of_work_inside_a_batch_share_its_one_transaction_and_wake_a
         assert woken == []
     assert conn.statements == ["BEGIN", "INSERT 0", "INSERT 1", "INSERT 2", "COMMIT"]
     assert woken == [conn.statements] * 3
+
+
+async def test_a_batchs_notifications_go_in_one_statement_before_its_commit_and_not_at_all_if_abandoned():
+    conn = FakeConnection()
+    uow = UnitOfWorkFactory(NoPool(), PostgresUnitOfWork)
+    async with shared_transaction(conn):  # type: ignore[arg-type]
+        for n in range(3):
+            async with uow() as unit:
+                await notify(unit.conn, "ch", f"p{n}")
+        assert conn.statements == ["BEGIN"]
+    assert conn.statements == ["BEGIN", units._NOTIFY_MANY, "COMMIT"]
+    assert conn.arguments[1] == (["ch", "ch", "ch"], ["p0", "p1", "p2"])
+
+    abandoned = FakeConnection()
+    with pytest.raises(BatchAbandoned):
+        async with shared_transaction(abandoned):  # type: ignore[arg-type]
+            async with uow() as unit:
+                await notify(unit.conn, "ch", "p0")
+            with contextlib.suppress(LookupError):
+                async with uow():
+                    raise LookupError("the second record fails")
+    assert abandoned.statements == ["BEGIN", "ROLLBACK"]
 
 
 async def test_a_read_inside_a_batch_joins_its_transaction_and_outside_takes_a_connection_without_one():

@@ -11,7 +11,7 @@ import json
 
 import asyncpg
 
-from delivery.units import PostgresUnitOfWork
+from delivery.units import PostgresUnitOfWork, notify
 from services.checkout.adapters.postgres.orders import PostgresOrders
 from services.checkout.adapters.postgres.shops import PostgresShops
 from services.checkout.adapters.postgres.submissions import PostgresSubmissions
@@ -35,4 +35,4 @@ class CheckoutUnitOfWork(PostgresUnitOfWork):
 
     async def announce_outcome(self, shop_id: str, checkout_id: str) -> None:
         """NOTIFY the listeners (`PostgresOutcomeSignals`, any replica) at commit."""
-        await self.conn.execute("SELECT pg_notify($1, $2)", OUTCOME_CHANNEL, outcome_payload(shop_id, checkout_id))
+        await notify(self.conn, OUTCOME_CHANNEL, outcome_payload(shop_id, checkout_id))  # a batch's: in one statement
