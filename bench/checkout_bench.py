@@ -75,7 +75,9 @@ async def mails_per_order(shop: Shop, orders: int) -> int:
 async def last_mail_times(shop: Shop) -> dict[str, float]:
     """order id -> wall time its last mail was accepted (the sink's X-Sink-Received-At)."""
     found: dict[str, float] = {}
-    for summary in (await shop.http.get(f"{shop.stack.urls['smtp-sink']}/messages")).json():
+    # the sink decodes every message for this list: on a loaded machine that took more than the client's 40 s
+    listed = await shop.http.get(f"{shop.stack.urls['smtp-sink']}/messages", timeout=180)
+    for summary in listed.json():
         if summary.get("order_id") and summary.get("received_at"):
             at = datetime.fromisoformat(summary["received_at"]).timestamp()
             found[summary["order_id"]] = max(at, found.get(summary["order_id"], 0.0))
