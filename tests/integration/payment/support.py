@@ -157,7 +157,7 @@ class PaymentHarness:
     def events_of(self, key: str) -> list[Envelope]:
         return [e for e in self.events if e.event().kafka_key() == key]
 
-    async def outcome(self, order_id: str, timeout: float = 15.0) -> Envelope:
+    async def outcome(self, order_id: str, timeout: float = 60.0) -> Envelope:
         """The order's payment outcome event (authorized, declined or unknown)."""
         outcomes = {"payment.authorized.v1", "payment.declined.v1", "payment.outcome_unknown.v1"}
 

@@ -92,7 +92,12 @@ async def test_a_k40_decline_voids_the_live_hold_it_left_at_the_gateway(harness:
     async def voided() -> list:
         return [tx for tx in await harness.ledger(MerchantFree1=order.payment_number) if tx["state"] == "deleted"]
 
-    await eventually(voided, message="K40 hold voided")
-    view = (await harness.payment(order.order_id)).json()
+    await eventually(voided, timeout=60, message="K40 hold voided")
+
+    async def cleaned_up() -> dict | None:  # the gateway voids the hold before payment records that it did
+        view = (await harness.payment(order.order_id)).json()
+        return view if view["cleanup"] == "done" else None
+
+    view = await eventually(cleaned_up, timeout=60, message="the void recorded")
     assert [(a["operation"], a["status"]) for a in view["history"]] == [("1Auth", "declined"), ("1Delete", "ok")]
     assert view["cleanup"] == "done"

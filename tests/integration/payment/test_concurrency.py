@@ -22,7 +22,7 @@ async def test_one_payment_process_authorizes_dozens_of_orders_concurrently(harn
     async def all_authorized() -> bool:
         return all(any(e.type == "payment.authorized.v1" for e in harness.events_of(o.order_id)) for o in orders)
 
-    await eventually(all_authorized, timeout=30, message=f"{ORDERS} authorizations")
+    await eventually(all_authorized, timeout=120, message=f"{ORDERS} authorizations")
     stats = (await harness.admin.get("/_emulator/stats")).json()
     assert stats["max_in_flight"] >= 32, stats
     assert stats["transactions"]["authorized"] == ORDERS

@@ -20,7 +20,7 @@ async def test_the_card_linked_by_a_subscription_first_order_carries_the_cards_e
 
     async def announced() -> list[CardLinked]:
         return [e.event_as(CardLinked) for e in harness.events_of(f"{SHOP}:m-sub-1")]
-    [linked] = await eventually(announced, message="the CardLinked of m-sub-1")
+    [linked] = await eventually(announced, timeout=60, message="the CardLinked of m-sub-1")
     assert (linked.order_id, linked.card_expiry, linked.masked_card) == (order.order_id, "2027-11",
                                                                        "4111********1111")
     assert authorized.card_source == "member"

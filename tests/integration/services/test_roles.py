@@ -60,7 +60,7 @@ async def test_a_worker_consumes_and_serves_only_health_and_metrics_an_api_joins
             assert (await client.get("/health")).json()["status"] == "ok"
         assert await group_members(isolated_kafka, name) == 0
         async with worker.router.lifespan_context(worker):
-            await eventually(lambda: group_members(isolated_kafka, name), timeout=30, interval=0.5,
+            await eventually(lambda: group_members(isolated_kafka, name), timeout=120, interval=0.5,
                              message=f"{name} worker in its consumer group")
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=worker), base_url="http://w") as client:
                 health = (await client.get("/health")).json()
@@ -77,10 +77,11 @@ async def test_a_headless_worker_process_joins_its_group_and_stops_cleanly_on_si
                                                    env=env, stdout=asyncio.subprocess.DEVNULL,
                                                    stderr=asyncio.subprocess.PIPE)
     try:
-        await eventually(lambda: group_members(isolated_kafka, "payment"), timeout=40, interval=0.5,
+        # the process's imports alone took 17-36 s at load 25
+        await eventually(lambda: group_members(isolated_kafka, "payment"), timeout=120, interval=0.5,
                          message="the worker process in the payment group")
         process.send_signal(signal.SIGTERM)
-        async with asyncio.timeout(40):
+        async with asyncio.timeout(90):
             _, stderr = await process.communicate()
         assert process.returncode == 0, stderr.decode()[-3000:]
         assert await group_members(isolated_kafka, "payment") == 0  # it left the group (no session timeout wait)
