@@ -34,7 +34,7 @@ async def server(request, tmp_path) -> AsyncIterator[Server]:
                      lambda: [(m.message_id, m.content.recipient, m.headers["X-Order-Id"]) for m in fake.sent])
         return
     async with smtp_sink(tmp_path / "Maildir") as sink:
-        real = SmtpTransport(SmtpSettings(host=sink.host, port=sink.smtp_port, timeout_s=2.0, send_timeout_s=4.0))
+        real = SmtpTransport(SmtpSettings(host=sink.host, port=sink.smtp_port, timeout_s=10.0, send_timeout_s=20.0))
         yield Server(real, sink.faults.set,
                      lambda: [(m["Message-ID"], m["To"], m["X-Order-Id"]) for _, m in sink.messages()])
 

@@ -47,7 +47,8 @@ async def test_mails_waiting_for_a_shops_settings_go_out_as_soon_as_the_settings
     async with running(app):
         await eventually(lambda: _attempted(database_url), message="first attempt waits for the shop")
         await publish(isolated_kafka, shop("late-shop"))
-        rows = await eventually(lambda: _final(database_url, "ord-early"), timeout=10, message="mails sent")
+        # a bound far below the 60 s backoff: only the settings' arrival can send them this soon
+        rows = await eventually(lambda: _final(database_url, "ord-early"), timeout=40, message="mails sent")
     assert [r["status"] for r in rows] == ["sent", "sent"]
     assert len(mails_of(sink, "ord-early")) == 2
 

@@ -59,16 +59,19 @@ class DiesAfterAcceptance:
         return result
 
 
+@pytest.mark.timeout(600)  # a restart waits out the 25 s lease, then sends 60 mails, on a busy machine
 @pytest.mark.parametrize("moment", ["while consuming", "while sending"])
 async def test_killing_the_service_in_the_middle_of_a_batch_and_restarting_loses_no_mail(
         moment, database_url, isolated_kafka, sink):
     await publish(isolated_kafka, shop(), *(order(f"ord-{i:03}") for i in range(ORDERS)))
     config = settings(database_url, isolated_kafka, sink)
     # one small batch of orders at a time (batch mode applies the ready records of a partition together), so a
-    # crash while consuming lands between batches: some orders recorded, the rest not
-    config.consumer.concurrency = 1
-    config.consumer.batch_max_records, config.consumer.batch_in_flight = 3, 1
-    first = crashable(config, transport=SlowTransport(SmtpTransport(config.smtp)))
+    # crash while consuming lands between batches: some orders recorded, the rest not. Only the crashed service
+    # is throttled: the restarted one consumes as configured (throttled, it took minutes at load 25)
+    throttled = config.model_copy(deep=True)
+    throttled.consumer.concurrency = 1
+    throttled.consumer.batch_max_records, throttled.consumer.batch_in_flight = 3, 1
+    first = crashable(throttled, transport=SlowTransport(SmtpTransport(config.smtp)))
     async with running(first.app):
         if moment == "while consuming":
             async with first.runtime.pool.acquire() as conn:
@@ -79,8 +82,8 @@ async def test_killing_the_service_in_the_middle_of_a_batch_and_restarting_loses
         await crash(first)
     recorded, sent = len(await log_rows(database_url)), len(sink.messages())
     async with running(create_app(config)):
-        await eventually(lambda: _stored(sink, 2 * ORDERS), timeout=15, message="every mail once restarted")
-        rows = await eventually(lambda: _all_sent(database_url), message="every row sent")
+        await eventually(lambda: _stored(sink, 2 * ORDERS), timeout=180, message="every mail once restarted")
+        rows = await eventually(lambda: _all_sent(database_url), timeout=120, message="every row sent")
     ids = Counter(m["Message-ID"] for _, m in sink.messages())
     assert sent < 2 * ORDERS and (recorded < 2 * ORDERS or moment == "while sending"), (recorded, sent)
     assert len(ids) == 2 * ORDERS == len(rows)  # no missing mail
@@ -89,6 +92,7 @@ async def test_killing_the_service_in_the_middle_of_a_batch_and_restarting_loses
     assert duplicates <= sum(r["recoveries"] for r in rows)  # a duplicate only where a crash interrupted a send
 
 
+@pytest.mark.timeout(600)
 async def test_a_crash_between_the_servers_acceptance_and_the_log_commit_sends_one_duplicate_with_the_same_id(
         database_url, isolated_kafka, sink):
     await publish(isolated_kafka, shop())
@@ -97,14 +101,14 @@ async def test_a_crash_between_the_servers_acceptance_and_the_log_commit_sends_o
     first = crashable(config, transport=dying)
     async with running(first.app):
         await publish_after_shop(database_url, isolated_kafka, order("ord-1"))
-        async with asyncio.timeout(10):
+        async with asyncio.timeout(60):
             await dying.died.wait()
         await eventually(lambda: _stored(sink, 2), message="both mails reached the server")
         # the other mail must be out of its own duplicate window first, or the crash catches two mails in it
         await eventually(lambda: _sent_rows(database_url, 1), message="the other mail logged as sent")
         await crash(first)
     async with running(create_app(config)):
-        rows = await eventually(lambda: _all_sent(database_url), message="the interrupted mail recovered")
+        rows = await eventually(lambda: _all_sent(database_url), timeout=120, message="the interrupted mail recovered")
         events = await mail_events(isolated_kafka, at_least=2)
     ids = Counter(m["Message-ID"] for _, m in sink.messages())
     [(duplicated, copies)] = [(i, n) for i, n in ids.items() if n > 1]
@@ -143,6 +147,7 @@ class SlowToReturn:
         return result
 
 
+@pytest.mark.timeout(600)
 async def test_a_live_sender_slower_than_the_lease_is_not_overtaken_by_its_own_dispatcher(
         database_url, isolated_kafka, sink):
     """A lease lets another worker take over from a dead one; the dispatcher's own conversations still running
@@ -153,7 +158,7 @@ async def test_a_live_sender_slower_than_the_lease_is_not_overtaken_by_its_own_d
     async with running(create_app(config, transport=slow)):
         await publish_after_shop(database_url, isolated_kafka, order("ord-slow"))
         await eventually(lambda: _stored(sink, 2), message="both mails reached the server")
-        await eventually(lambda: _leases_ran_out(database_url, "ord-slow"), message="their leases ran out")
+        await eventually(lambda: _leases_ran_out(database_url, "ord-slow"), timeout=120, message="their leases ran out")
         # the claim for the next order's mails looks at every due mail, the expired leases' too
         await publish(isolated_kafka, order("ord-next"))
         await eventually(lambda: _sent_rows(database_url, 2), message="the next order's mails sent")
