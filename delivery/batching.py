@@ -16,16 +16,17 @@ A crash at any point is a redelivery: before the COMMIT nothing is kept; after i
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from aiokafka.structs import ConsumerRecord
 
-from delivery.units import BatchAbandoned, PoolSource, shared_transaction
+from delivery.units import BatchAbandoned, PoolSource, join_current_batch, shared_transaction
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -145,3 +146,98 @@ class Batcher(Generic[T]):
                 waiting.done.set_result(share)
         if self._on_batch is not None:
             self._on_batch(len(batch), committed)
+
+
+# -- units of work handed in by concurrent tasks -------------------------------------------------------------
+
+R = TypeVar("R")
+Unit = Callable[[], Coroutine[Any, Any, R]]
+"""A unit of work as a handler writes it (`async with deps.uow() as uow: ...`), wrapped in a no-argument call."""
+
+
+class Alone:
+    """Runs each unit by itself (its own transaction): the default where nothing is batched (handler unit tests)."""
+
+    async def __call__(self, unit: Unit[R]) -> R:
+        return await unit()
+
+    async def abort(self) -> None:
+        return None
+
+
+@dataclass(kw_only=True)
+class _Unit:
+    unit: Unit[Any]
+    done: asyncio.Future[tuple[bool, Any]]
+    context: contextvars.Context
+    """The caller's: its unit runs there (its trace, so the events it stages carry the caller's span)."""
+
+
+class UnitsTogether(Alone):
+    """Units handed in by concurrent tasks (e.g. the results of SMTP conversations finishing at about the same
+    time) committed together: one transaction per batch (`shared_transaction`), one batch at a time, what arrives
+    meanwhile forms the next. A caller gets its unit's result once the batch committed; when the batch failed as a
+    whole (nothing of it kept), each caller runs its unit alone, so its own error reaches only that caller."""
+
+    def __init__(self, source: PoolSource, *, max_units: int = 64, name: str = "units") -> None:
+        self._source = source
+        self._max_units = max_units
+        self._name = name
+        self._waiting: deque[_Unit] = deque()
+        self._runner: asyncio.Task[None] | None = None
+
+    async def __call__(self, unit: Unit[R]) -> R:
+        done: asyncio.Future[tuple[bool, Any]] = asyncio.get_running_loop().create_future()
+        self._waiting.append(_Unit(unit=unit, done=done, context=contextvars.copy_context()))
+        if self._runner is None or self._runner.done():
+            self._runner = asyncio.create_task(self._run(), name=f"together-{self._name}")
+        committed, value = await done
+        if committed:
+            return value  # type: ignore[no-any-return]
+        return await unit()
+
+    async def abort(self) -> None:
+        """As a crash would: the running batch is rolled back (never committed), its callers cancelled."""
+        if self._runner is not None:
+            self._runner.cancel()
+            await asyncio.gather(self._runner, return_exceptions=True)
+
+    async def _run(self) -> None:
+        batch: list[_Unit] = []
+        try:
+            while self._waiting:
+                batch = []
+                while self._waiting and len(batch) < self._max_units:
+                    waiting = self._waiting.popleft()
+                    if not waiting.done.done():  # its caller was cancelled meanwhile
+                        batch.append(waiting)
+                if batch:
+                    await self._apply(batch)
+        finally:
+            for waiting in (*batch, *self._waiting):
+                if not waiting.done.done():
+                    waiting.done.cancel()
+            self._waiting.clear()
+
+    async def _apply(self, batch: list[_Unit]) -> None:
+        try:
+            async with self._source.pool.acquire() as conn, shared_transaction(conn):
+                values = [await _in_batch(waiting) for waiting in batch]
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            reason = str(exc) if isinstance(exc, BatchAbandoned) else type(exc).__name__
+            log.warning("%s: a batch of %d units failed (%s); each runs alone", self._name, len(batch), reason)
+            for waiting in batch:
+                if not waiting.done.done():
+                    waiting.done.set_result((False, None))
+            return
+        for waiting, value in zip(batch, values, strict=True):
+            if not waiting.done.done():
+                waiting.done.set_result((True, value))
+
+
+async def _in_batch(waiting: _Unit) -> Any:
+    """The unit in its caller's context, joining the batch running in this one."""
+    join_current_batch(waiting.context)
+    return await asyncio.create_task(waiting.unit(), context=waiting.context)

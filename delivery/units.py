@@ -31,7 +31,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from contextvars import ContextVar
+from contextvars import Context, ContextVar
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -215,6 +215,11 @@ async def notify(conn: asyncpg.Connection, channel: str, payload: str) -> None:
         batch.notifications.append((channel, payload))
     else:
         await conn.execute("SELECT pg_notify($1, $2)", channel, payload)
+
+
+def join_current_batch(context: Context) -> None:
+    """Make the units of work run in `context` (a caller's copy) join the batch running here."""
+    context.run(_BATCH.set, _BATCH.get())
 
 
 def after_commit(callback: Callable[[], None]) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from delivery.batching import UnitsTogether
 from delivery.clock import SystemClock
 from delivery.http import service_app, service_runtime
 from delivery.logs import get_logger
@@ -48,7 +49,8 @@ def create_app(settings: NotificationSettings | None = None, *, transport: MailT
     deps = Deps(uow=UnitOfWorkFactory(runtime, NotificationUnitOfWork),
                 renderer=JinjaRenderer(settings.templates_dir),  # built now: a broken override directory fails early
                 transport=transport or SmtpTransport(settings.smtp), clock=clock or SystemClock(),
-                wakeup=dispatcher, rules=dispatch_rules(settings))
+                wakeup=dispatcher, rules=dispatch_rules(settings),
+                together=UnitsTogether(runtime, max_units=settings.dispatch.concurrency, name="mail-results"))
     keys = PostgresOperatorKeys(runtime)  # registered by checkout (I6)
     routers = [http.router(deps, guard=operator_guard(keys.opens)), operator_key_router(keys, settings.internal_token)]
     resources = NotificationResources(settings=settings, deps=deps, dispatcher=dispatcher, role=role)

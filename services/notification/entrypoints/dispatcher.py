@@ -36,10 +36,13 @@ class MailDispatcher:
         self._inflight: dict[asyncio.Task[Any], str] = {}
         """Each running conversation and the id of its mail: those are never claimed again while they run."""
         self._loop: asyncio.Task[None] | None = None
+        self._deps: Deps | None = None
+        self._saturated = False  # every slot was busy at the last look: a finished mail must look again
 
     def start(self, deps: Deps, *, tracer: Tracer | None = None) -> None:
         """Run the loop; `tracer` records each SMTP conversation as `smtp send`, in the trace of the mail's work."""
         self._tracer = tracer or self._tracer
+        self._deps = deps
         self._loop = asyncio.create_task(self._run(deps), name="mail-dispatcher")
 
     def wake(self) -> None:
@@ -62,8 +65,10 @@ class MailDispatcher:
         await self.abort()
 
     async def abort(self) -> None:
-        """As a crash would: drop everything in flight now (tests, kill paths)."""
+        """As a crash would: drop everything in flight now (tests, kill paths), results not yet committed too."""
         await cancel_and_wait(self._loop)
+        if self._deps is not None:
+            await self._deps.together.abort()
         await cancel_all(list(self._inflight))
 
     async def _run(self, deps: Deps) -> None:
@@ -71,6 +76,7 @@ class MailDispatcher:
         while True:
             self._wakeup.clear()
             wanted = min(self._settings.concurrency - len(self._inflight), self._settings.batch_size)
+            self._saturated = wanted < 1
             if wanted > 0:
                 try:
                     claimed = await sending.claim_due_mails(deps, limit=wanted, held=list(self._inflight.values()))
@@ -84,6 +90,7 @@ class MailDispatcher:
                     self._spawn(deps, mail)
                 if len(claimed) == wanted:
                     continue  # there may be more due right now
+                # fewer than asked: nothing else was due; a mail finishing now frees a slot nobody waits for
             await wait_event(self._wakeup, self._settings.poll_interval_s)
 
     def _spawn(self, deps: Deps, mail: Mail) -> None:
@@ -93,7 +100,8 @@ class MailDispatcher:
 
     def _finished(self, task: asyncio.Task[Any]) -> None:
         self._inflight.pop(task, None)
-        self._wakeup.set()
+        if self._saturated:  # due mails may be waiting for this slot (else new ones wake us: `wake`)
+            self._wakeup.set()
 
     async def _deliver(self, deps: Deps, mail: Mail) -> None:
         try:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
+from delivery.batching import Alone
 from services.notification.domain.model import RetryPolicy
 from services.notification.ports import Clock, MailTransport, Renderer, SendWakeup, UnitOfWorkFactory
 
@@ -29,3 +30,6 @@ class Deps:
     wakeup: SendWakeup
     """Told when new mails are due (recorded, resent, or freed by a shop's settings): the dispatcher claims now."""
     rules: DispatchRules
+    together: Alone = field(default_factory=Alone)
+    """Runs a send's result (unit 2) with the others finishing about then, in one transaction
+    (`delivery.batching.UnitsTogether` in the service; alone, each in its own, by default)."""

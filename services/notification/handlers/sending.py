@@ -35,13 +35,14 @@ async def claim_due_mails(deps: Deps, *, limit: int, held: Collection[str] = ())
 
 
 async def deliver_mail(deps: Deps, mail: Mail) -> Transition:
-    """The SMTP conversation of one claimed mail, then unit 2, retried a few times: a mark lost after the
-    server accepted the mail would be sent again once its lease ends (a duplicate)."""
+    """The SMTP conversation of one claimed mail, then unit 2 (in one transaction with the results of the other
+    conversations finishing about then, `deps.together`), retried a few times: a mark lost after the server
+    accepted the mail would be sent again once its lease ends (a duplicate)."""
     result = await deps.transport.send(outgoing(mail))
     step = _after_send(deps, mail, result)
     for attempt in range(1, RECORD_TRIES + 1):
         try:
-            await record_result(deps, step, expected_attempts=mail.attempts)
+            await deps.together(lambda: record_result(deps, step, expected_attempts=mail.attempts))
             return step
         except Exception:
             if attempt == RECORD_TRIES:

@@ -8,13 +8,16 @@ import asyncio
 import contextlib
 from collections import defaultdict
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from aiokafka.structs import ConsumerRecord, TopicPartition
 
 from delivery import units
-from delivery.batching import Batcher, Batching
+from delivery.batching import Batcher, Batching, UnitsTogether
 from delivery.consumer import KeyOrderedConsumer
 from delivery.errors import PermanentError
 from delivery.offsets import PartitionOffsets
@@ -342,3 +345,111 @@ async def _true(value: Any) -> bool:
 
 def _sample(h: Harness, name: str, **labels: str) -> float:
     return h.consumer._metrics.registry.get_sample_value(name, labels) or 0.0
+
+
+# -- units handed in by concurrent tasks (notification's send results) ----------------------------------------
+
+class LoggingConnection(FakeConnection):
+    """A pooled connection writing to a shared log; its own transactions (a unit run alone) are logged too."""
+
+    def __init__(self, log: list[str]) -> None:
+        super().__init__()
+        self.statements = log
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:  # type: ignore[override]
+        self.statements.append("BEGIN")
+        try:
+            yield
+        except BaseException:
+            self.statements.append("ROLLBACK")
+            raise
+        self.statements.append("COMMIT")
+
+
+class LoggingPool:
+    def __init__(self) -> None:
+        self.log: list[str] = []
+
+    @asynccontextmanager
+    async def acquire(self) -> AsyncIterator[LoggingConnection]:
+        yield LoggingConnection(self.log)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Source:
+    pool: LoggingPool
+
+
+def write(uow: UnitOfWorkFactory[PostgresUnitOfWork], name: str, *, fails: bool = False) -> Any:
+    async def unit() -> str:
+        async with uow() as unit_of_work:
+            await unit_of_work.conn.execute(f"UPDATE {name}")
+            if fails:
+                raise ValueError(f"{name} cannot be recorded")
+        return name
+
+    return unit
+
+
+async def test_units_finishing_together_commit_in_one_transaction_and_each_caller_gets_its_result():
+    source = Source(pool=LoggingPool())
+    uow = UnitOfWorkFactory(source, PostgresUnitOfWork)
+    together = UnitsTogether(source)  # type: ignore[arg-type]
+    results = await asyncio.gather(*(together(write(uow, f"mail-{n}")) for n in range(3)))
+    assert results == ["mail-0", "mail-1", "mail-2"]
+    assert source.pool.log == ["BEGIN", "UPDATE mail-0", "UPDATE mail-1", "UPDATE mail-2", "COMMIT"]
+
+
+async def test_a_unit_that_fails_makes_each_run_alone_and_only_its_caller_sees_the_error():
+    source = Source(pool=LoggingPool())
+    uow = UnitOfWorkFactory(source, PostgresUnitOfWork)
+    together = UnitsTogether(source)  # type: ignore[arg-type]
+    results = await asyncio.gather(together(write(uow, "a")), together(write(uow, "bad", fails=True)),
+                                   together(write(uow, "c")), return_exceptions=True)
+    assert results[0] == "a" and results[2] == "c"
+    assert isinstance(results[1], ValueError)
+    batch, alone = source.pool.log[:4], source.pool.log[4:]
+    assert batch == ["BEGIN", "UPDATE a", "UPDATE bad", "ROLLBACK"]
+    assert alone == ["BEGIN", "UPDATE a", "COMMIT", "BEGIN", "UPDATE bad", "ROLLBACK", "BEGIN", "UPDATE c", "COMMIT"]
+
+
+async def test_aborting_rolls_back_the_running_batch_and_cancels_its_callers():
+    source = Source(pool=LoggingPool())
+    uow = UnitOfWorkFactory(source, PostgresUnitOfWork)
+    together = UnitsTogether(source)  # type: ignore[arg-type]
+    stuck = asyncio.Event()
+
+    async def hangs() -> None:
+        async with uow() as unit_of_work:
+            await unit_of_work.conn.execute("UPDATE stuck")
+            await stuck.wait()
+
+    callers = [asyncio.ensure_future(together(write(uow, "a"))), asyncio.ensure_future(together(hangs))]
+    await eventually(lambda: _true("UPDATE stuck" in source.pool.log), message="batch running")
+    await together.abort()
+    results = await asyncio.gather(*callers, return_exceptions=True)
+    assert all(isinstance(r, asyncio.CancelledError) for r in results)
+    assert "COMMIT" not in source.pool.log and source.pool.log[-1] == "ROLLBACK"
+
+
+CALLER: ContextVar[str] = ContextVar("caller", default="none")
+
+
+async def test_each_unit_runs_in_its_callers_context_so_its_events_carry_the_callers_trace():
+    source = Source(pool=LoggingPool())
+    uow = UnitOfWorkFactory(source, PostgresUnitOfWork)
+    together = UnitsTogether(source)  # type: ignore[arg-type]
+
+    async def caller(name: str) -> str:
+        CALLER.set(name)
+
+        async def unit() -> str:
+            async with uow() as unit_of_work:
+                await unit_of_work.conn.execute(f"UPDATE {CALLER.get()}")
+            return CALLER.get()
+
+        return await together(unit)
+
+    assert await asyncio.gather(caller("first"), caller("second")) == ["first", "second"]
+    assert source.pool.log == ["BEGIN", "UPDATE first", "UPDATE second", "COMMIT"]
