@@ -45,8 +45,15 @@ def start_child(tmp_path: Path, *, hold_s: float = 0) -> tuple[subprocess.Popen,
     env.pop("DOCKER_HOST", None)  # the child finds (or starts) its engine itself, as any session does
     child = subprocess.Popen([sys.executable, "-m", "pytest", str(CHILD), "-q", "-p", "no:cacheprovider"],
                              cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                             start_new_session=True)
+                             start_new_session=True, preexec_fn=_default_sigint)
     return child, report
+
+
+def _default_sigint() -> None:
+    """Ctrl-C as a user's terminal delivers it: a session started from a background job of a shell without job
+    control (`cmd &`, as CI runners may be) inherits SIGINT ignored, and Python then never turns it into
+    KeyboardInterrupt, so the SIGINT case would wait out the child's whole hold."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def wait_for_report(child: subprocess.Popen, report: Path, timeout: float = 240) -> list[str]:
