@@ -37,7 +37,6 @@ class MailDispatcher:
         """Each running conversation and the id of its mail: those are never claimed again while they run."""
         self._loop: asyncio.Task[None] | None = None
         self._deps: Deps | None = None
-        self._saturated = False  # every slot was busy at the last look: a finished mail must look again
 
     def start(self, deps: Deps, *, tracer: Tracer | None = None) -> None:
         """Run the loop; `tracer` records each SMTP conversation as `smtp send`, in the trace of the mail's work."""
@@ -76,7 +75,6 @@ class MailDispatcher:
         while True:
             self._wakeup.clear()
             wanted = min(self._settings.concurrency - len(self._inflight), self._settings.batch_size)
-            self._saturated = wanted < 1
             if wanted > 0:
                 try:
                     claimed = await sending.claim_due_mails(deps, limit=wanted, held=list(self._inflight.values()))
@@ -99,8 +97,9 @@ class MailDispatcher:
         task.add_done_callback(self._finished)
 
     def _finished(self, task: asyncio.Task[Any]) -> None:
+        saturated = len(self._inflight) >= self._settings.concurrency  # the loop found no free slot to claim with
         self._inflight.pop(task, None)
-        if self._saturated:  # due mails may be waiting for this slot (else new ones wake us: `wake`)
+        if saturated:  # due mails may be waiting for this slot (else new ones wake us: `wake`)
             self._wakeup.set()
 
     async def _deliver(self, deps: Deps, mail: Mail) -> None:
