@@ -190,7 +190,7 @@ async def completed(shop, checkout_id):
 async def test_one_payment_worker_keeps_many_authorizations_in_flight(shop):
     await shop.http.post(f"{shop.stack.urls['emulator']}/_emulator/reset")
     tokens = [await shop.token() for _ in range(100)]
-    await shop.set_faults({"seed": 2, "default": {"latency_ms": 1000}})
+    await shop.set_faults({"seed": 2, "default": {"latency_ms": 4000}})
     outcomes = await asyncio.gather(*(shop.checkout(shop.body(t), wait=30) for t in tokens))
     stats = await shop.emulator("stats")
     assert [o.json()["status"] for o in outcomes] == ["completed"] * 100
