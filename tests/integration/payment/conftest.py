@@ -25,11 +25,12 @@ TEST_KEY = "dGVzdC1vbmx5IGtleSBmb3IgcGF5bWVudCB0ZXN0cyE="  # base64("test-only k
 
 
 def settings_for(database_url: str, kafka, emulator_url: str, **overrides) -> PaymentSettings:
-    """Short timeouts and backoffs so failure paths finish quickly; secrets not the dev defaults."""
+    """Short read timeouts and backoffs so failure paths finish quickly (the connect timeout is 5 s: no test needs a
+    short one, and 1 s to connect on loopback was missed at load 20-30); secrets not the dev defaults."""
     base = {
         "database_url": database_url, "kafka": kafka, "escott_base_url": emulator_url,
         "internal_token": SecretStr("test-internal-token-0123456789"), "encryption_key": SecretStr(TEST_KEY),
-        "gateway": GatewaySettings(read_timeout_s=2.0, connect_timeout_s=1.0, retry_backoff_s=0.05),
+        "gateway": GatewaySettings(read_timeout_s=2.0, connect_timeout_s=5.0, retry_backoff_s=0.05),
         "consumer": ConsumerSettings(backoff_initial_s=0.05, backoff_max_s=0.2, max_attempts=3),
         "member_lease_s": 10.0,
     }
@@ -51,7 +52,7 @@ async def payment_harness(database_url: str, kafka, *, seed: int, api_timeout: f
         gateway_url = emulator.url
         if emulator_tls is not None and emulator.https_url is not None:
             gateway_url = emulator.https_url
-            overrides.setdefault("gateway", GatewaySettings(read_timeout_s=2.0, connect_timeout_s=1.0,
+            overrides.setdefault("gateway", GatewaySettings(read_timeout_s=2.0, connect_timeout_s=5.0,
                                                             retry_backoff_s=0.05, ca_file=str(emulator_tls.ca_cert)))
         app = create_app(settings_for(database_url, kafka, gateway_url, **overrides), clock=clock)
         producer = AIOKafkaProducer(bootstrap_servers=kafka.servers, enable_idempotence=True)
