@@ -142,6 +142,21 @@ def test_secrets_found_anywhere_violate_i5():
     assert violations(facts) == {"I5 no secrets": 1}
 
 
+def test_known_secrets_are_found_wherever_they_sit_in_a_text_among_thousands_of_others():
+    tokens = [f"{n:040d}".replace("0", "A") for n in range(10_000)]  # 40 word characters each, as issued
+    scanner = SecretScanner([*tokens, "pass!word-1", "short"])
+    found = [
+        scanner.scan(f'{{"event": "sent", "token": "{tokens[9_999]}"}}', "a"),  # a whole word
+        scanner.scan(f"x=ord_{tokens[5_000]}_tail", "b"),  # inside a longer run of word characters
+        scanner.scan(f"prefix{tokens[0][:20]}|{tokens[0][20:]}", "c"),  # split: not the secret
+        scanner.scan("login with pass!word-1 today", "d"),  # punctuation: found by the regex
+        scanner.scan("too short: short", "e"),  # under 6 characters: not looked for
+        scanner.scan("B" * 40 + " " + "A" * 39, "f"),  # near misses
+    ]
+    assert [[h.kind for h in hits] for hits in found] == [["known secret", '"token" field'], ["known secret"], [],
+                                                          ["known secret"], [], []]
+
+
 def test_an_unknown_payment_whose_order_is_not_in_review_is_reported_with_its_age():
     facts = healthy()
     facts.payments.append(Payment(order_id="ord_2", state="unknown", payment_number="2".zfill(20),
