@@ -14,7 +14,9 @@ mails (the goal is orders completed with their mails), not when the last checkou
 Per round it prints: orders/s; p50/p99 of checkout -> completed (the answer) and of checkout -> last mail
 accepted; core-ms per order of every process (/proc: services, this run's PostgreSQL backends, the Kafka broker
 listening on the bootstrap port, the load client, the SMTP sink, the emulator); PostgreSQL commits per order
-(pg_stat_database) and Kafka records per order (end offsets of this run's topics). The shared broker's CPU
+(pg_stat_database) and Kafka records per order (end offsets of this run's topics). `--statements` adds
+PostgreSQL's side statement by statement (bench/pg_statements.py), with DATABASE_URL at a cluster that has
+pg_stat_statements loaded. The shared broker's CPU
 includes whatever else uses it at the time; the machine's load is printed beside.
 """
 
@@ -32,6 +34,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import past_orders
+from bench.pg_statements import StatementSnapshot
 from bench.system_cost import Scope, Snapshot
 from bench.warm_stack import warm_stack
 from tests.e2e.stack import Shop, run_benchmark
@@ -84,6 +87,10 @@ async def last_mail_times(shop: Shop) -> dict[str, float]:
     return found
 
 
+def _by_name(scope: Scope) -> dict[str, str]:
+    return {url.rsplit("/", 1)[1]: url for url in scope.databases.values()}
+
+
 async def run_round(shop: Shop, scope: Scope, *, args: argparse.Namespace, latency_ms: int, per_order: int) -> None:
     await shop.set_faults({"seed": 7, "default": {"latency_ms": latency_ms}} if latency_ms else None)
     await shop.http.delete(f"{shop.stack.urls['smtp-sink']}/messages")
@@ -104,6 +111,7 @@ async def run_round(shop: Shop, scope: Scope, *, args: argparse.Namespace, laten
 
     mails_before = await mails_accepted(shop)
     scans_before = await past_orders.scans(scope.databases) if args.past_orders else {}
+    statements = await StatementSnapshot.take(scope.pg_admin_url, _by_name(scope)) if args.statements else None
     before = await Snapshot.take(scope)
     began = time.perf_counter()
     await asyncio.gather(*(one(t) for t in tokens))
@@ -111,6 +119,7 @@ async def run_round(shop: Shop, scope: Scope, *, args: argparse.Namespace, laten
     await wait_for_mails(shop, mails_before + per_order * args.orders)
     wall = time.perf_counter() - began
     after = await Snapshot.take(scope)
+    statements_after = await StatementSnapshot.take(scope.pg_admin_url, _by_name(scope)) if statements else None
     mailed = await last_mail_times(shop)
     to_mail = [mailed[o] - t for o, t in started_at.items() if o in mailed]
     stats = await shop.emulator("stats")
@@ -119,6 +128,8 @@ async def run_round(shop: Shop, scope: Scope, *, args: argparse.Namespace, laten
           f"checkout->completed {quantiles(answered)}; checkout->last mail {quantiles(to_mail)}; outcomes "
           f"{statuses}; emulator max in flight {stats['max_in_flight']}", flush=True)
     print(after.report(before, count=args.orders, wall=wall), flush=True)
+    if statements and statements_after:
+        print(statements_after.report(statements, count=args.orders), flush=True)
     if args.past_orders:
         print(past_orders.report_scans(scans_before, await past_orders.scans(scope.databases)), flush=True)
 
@@ -146,5 +157,9 @@ if __name__ == "__main__":
                         help="first fill the databases with this many past orders, payments, mails, inbox rows ...")
     parser.add_argument("--latencies", type=lambda s: [int(x) for x in s.split(",")], default=[0, 200],
                         help="gateway latencies (ms) of the rounds, comma-separated")
+    parser.add_argument("--statements", action="store_true",
+                        help="per round, PostgreSQL statement by statement (pg_stat_statements), WAL and the "
+                             "cluster's own processes: DATABASE_URL at a cluster with pg_stat_statements loaded "
+                             "(bench/pg_statements.py)")
     cli = parser.parse_args()
     run_benchmark(lambda bootstrap: main(cli, bootstrap))

@@ -2,7 +2,11 @@
 data directory: for runs that restart or crash the database (the chaos run, issue 17) without touching the
 shared cluster at 5432 that `postgres.sh` manages.
 
-    python -m deploy.local.pg_cluster start|restart|stop --dir DIR [--port N]
+    python -m deploy.local.pg_cluster start|restart|stop --dir DIR [--port N] [--set NAME=VALUE ...]
+
+`--set` adds server settings to the start, e.g. `--set shared_preload_libraries=pg_stat_statements
+--set track_io_timing=on` for a run measured statement by statement (a benchmark pointed at the cluster with
+DATABASE_URL; the URL printed uses the cluster's Unix socket, as the services reach the local one).
 
 Trust authentication on loopback only; the server runs as the `postgres` user when we are root (PostgreSQL
 refuses to run as root).
@@ -17,6 +21,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 from deploy.local.kafka import free_port
 
@@ -33,15 +38,20 @@ def _bin_dir() -> Path:
 class LocalPostgres:
     """One cluster in `work_dir` (data, socket, log) on `port`."""
 
-    def __init__(self, work_dir: Path, port: int | None = None) -> None:
+    def __init__(self, work_dir: Path, port: int | None = None, settings: dict[str, str] | None = None) -> None:
         self.work = Path(work_dir)
         self.port = port or free_port()
+        self.settings = settings or {}
         self.data, self.log = self.work / "data", self.work / "postgres.log"
         self.bin = _bin_dir()
 
     @property
     def admin_url(self) -> str:
         return f"postgresql://{ROLE}:{ROLE}@127.0.0.1:{self.port}/postgres"
+
+    @property
+    def socket_url(self) -> str:
+        return f"postgresql://{ROLE}:{ROLE}@{quote(str(self.work), safe='')}:{self.port}/postgres"
 
     def _run(self, *command: str, check: bool = True) -> subprocess.CompletedProcess:
         prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
@@ -62,7 +72,8 @@ class LocalPostgres:
         if not (self.data / "PG_VERSION").exists():
             self._initdb()
         options = (f"-p {self.port} -k {self.work} -c listen_addresses=127.0.0.1 -c max_connections=300 "
-                   "-c shared_buffers=64MB -c commit_delay=1000")  # group commit, as postgres.sh sets it
+                   "-c shared_buffers=64MB -c commit_delay=1000"  # group commit, as postgres.sh sets it
+                   + "".join(f" -c {name}={value}" for name, value in self.settings.items()))
         self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-o", options, "-w",
                   "-t", "60", "start")
         self._run(str(self.bin / "psql"), "-h", str(self.work), "-p", str(self.port), "-U", "postgres", "-qtA",
@@ -90,10 +101,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["start", "restart", "stop"])
     parser.add_argument("--dir", type=Path, required=True)
     parser.add_argument("--port", type=int, default=55432)
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="a server setting for the start (repeat)")
     args = parser.parse_args(argv)
-    cluster = LocalPostgres(args.dir, args.port)
+    cluster = LocalPostgres(args.dir, args.port, dict(item.split("=", 1) for item in args.set))
     if args.command == "start":
-        print(cluster.start())
+        cluster.start()
+        print(cluster.socket_url)
     elif args.command == "restart":
         print(f"restarted in {cluster.restart():.1f}s")
     else:
