@@ -39,8 +39,10 @@ LIMIT $4
 """
 
 # Due: pending and its time has come, or `sending` whose worker's lease ran out (it died mid-send); never one of
-# $3, the mails this worker still holds (its own result is coming, however late). A mail not composed yet comes
-# with its order's snapshot and its shop's settings (what composing reads), saving two round trips per mail.
+# $3, the mails this worker still holds (its own result is coming, however late). The mails are taken in
+# next_attempt_at order from one index (`mails_claimable`; a `sending` mail's next_attempt_at is never later than
+# its lease), stopping at the first $2 it can lock. A mail not composed yet comes with its order's snapshot and its
+# shop's settings (what composing reads), saving two round trips per mail: joined to the claimed mails only.
 CLAIM_DUE = """
 SELECT m.mail_id, m.order_id, m.shop_id, m.kind, m.resend_of, m.status, m.message_id, m.recipient,
        m.sender_address, m.sender_name, m.reply_to, m.subject, m.body_text, m.body_html, m.attempts, m.recoveries,
@@ -52,14 +54,20 @@ SELECT m.mail_id, m.order_id, m.shop_id, m.kind, m.resend_of, m.status, m.messag
        s.payment_method_name AS shop_payment_method_name, s.note_text AS shop_note_text,
        s.note_in_thanks_mail AS shop_note_in_thanks_mail, s.notify_buyer_on_failure AS shop_notify_buyer_on_failure,
        s.notify_card_changes AS shop_notify_card_changes
-FROM mails m
+FROM (
+    SELECT mail_id, order_id, shop_id, kind, resend_of, status, message_id, recipient, sender_address, sender_name,
+           reply_to, subject, body_text, body_html, attempts, recoveries, next_attempt_at, lease_until, last_error,
+           smtp_response, permanent_failure, created_at, sent_at, trace_parent
+    FROM mails
+    WHERE status IN ('pending', 'sending') AND next_attempt_at <= $1 AND (status = 'pending' OR lease_until <= $1)
+      AND mail_id <> ALL($3::uuid[])
+    ORDER BY next_attempt_at
+    LIMIT $2
+    FOR UPDATE SKIP LOCKED
+) m
 LEFT JOIN orders o ON m.subject IS NULL AND o.order_id = m.order_id
 LEFT JOIN shops s ON m.subject IS NULL AND s.shop_id = m.shop_id
-WHERE ((m.status = 'pending' AND m.next_attempt_at <= $1) OR (m.status = 'sending' AND m.lease_until <= $1))
-  AND m.mail_id <> ALL($3::uuid[])
 ORDER BY m.next_attempt_at
-LIMIT $2
-FOR UPDATE OF m SKIP LOCKED
 """
 
 # $17: the attempts value the caller saw when it claimed the mail; a different value means another worker
@@ -116,8 +124,8 @@ ON CONFLICT (shop_id, member_id) DO UPDATE SET buyer_name = $3, buyer_email = $4
 RETURNING true
 """
 
-# The card notices waiting for the member's address: few rows (pending, never composed), found by `mails_due`,
-# each joined to its kept event by primary key.
+# The card notices waiting for the member's address: few rows (pending, never composed), found by
+# `mails_claimable`, each joined to its kept event by primary key.
 RETRY_WAITING_FOR_MEMBER = """
 UPDATE mails m SET next_attempt_at = $3, updated_at = now()
 FROM orders o
