@@ -162,3 +162,83 @@ async def test_a_program_never_healthy_is_killed_after_the_start_timeout():
         supervisor.stop(timeout=5)
     [waited, *_] = re.findall(r"mute not healthy since its start for ([0-9.]+)s", out.getvalue())
     assert float(waited) >= 1.5  # the start timeout, not the shorter unhealthy limit
+
+
+SERVICE_LIKE = """
+import http.server, sys
+print('{"event": "svc: starting (imports done)"}', flush=True)
+print('{"event": "svc: database ready, migrations applied now: none"}', flush=True)
+class Health(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.end_headers()
+    def log_message(self, *args):
+        pass
+server = http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Health)
+print('{"event": "Application startup complete."}', flush=True)
+server.serve_forever()
+"""
+
+
+def service_like_module(tmp_path: Path) -> dict[str, str]:
+    """`python -m servicelike PORT`: logs a service's start phases, then answers its health check."""
+    (tmp_path / "servicelike").mkdir()
+    (tmp_path / "servicelike" / "__init__.py").write_text("")
+    (tmp_path / "servicelike" / "__main__.py").write_text(SERVICE_LIKE)
+    return {**os.environ, "PYTHONPATH": f"{tmp_path}:{ROOT}"}
+
+
+async def test_a_restart_logs_its_phases_once_healthy_and_only_then_starts_the_next_standby(tmp_path):
+    from deploy.local.kafka import free_port
+
+    port = free_port()
+    out = io.StringIO()
+    supervisor = Supervisor(out, backoff_s=0.05, standby=True, standby_delay_s=600.0)  # never by the timer
+    supervisor.add("svc", [sys.executable, "-m", "servicelike", str(port)], env=service_like_module(tmp_path),
+                   health=f"http://127.0.0.1:{port}/health")
+    supervisor.start()
+    try:
+        async def standby_up():
+            spare = supervisor.programs["svc"].spare
+            return spare is not None and spare.poll() is None
+
+        await eventually(standby_up, timeout=60, message="standby started once the program was healthy")
+        assert "svc healthy " in out.getvalue()
+        supervisor.kill("svc")
+
+        async def healthy_again():
+            return re.search(r"svc healthy ([0-9.]+)s after the exit: (.*)", out.getvalue())
+
+        took, phases = (await eventually(healthy_again, timeout=60, message="healthy after the restart")).groups()
+        named = dict(re.findall(r"([a-z ]+?) ([0-9.]+)s(?:, |$)", phases))
+        assert list(named) == ["restarted from its standby", "imports done", "database ready", "serving"], phases
+        assert all(0 <= float(at) <= float(took) for at in named.values()), phases
+    finally:
+        supervisor.stop(timeout=5)
+
+
+async def test_a_program_killed_while_healthy_restarts_after_the_initial_backoff_each_time(tmp_path):
+    from deploy.local.kafka import free_port
+
+    port = free_port()
+    out = io.StringIO()
+    supervisor = Supervisor(out, backoff_s=0.05, max_backoff_s=5.0)
+    supervisor.add("svc", [sys.executable, "-m", "servicelike", str(port)], env=service_like_module(tmp_path),
+                   health=f"http://127.0.0.1:{port}/health")
+    supervisor.start()
+    try:
+        for kill in range(1, 4):
+            async def healthy(count=kill):  # the start before this kill answered its health check
+                return out.getvalue().count("svc healthy ") >= count and supervisor.programs["svc"].healthy_now
+
+            await eventually(healthy, timeout=60, message=f"healthy before kill {kill}")
+            supervisor.kill("svc")
+
+            async def restarted(count=kill):
+                return supervisor.programs["svc"].restarts >= count
+
+            await eventually(restarted, timeout=60, message=f"restart {kill}")
+    finally:
+        supervisor.stop(timeout=5)
+    log = out.getvalue()
+    assert all(f"restart {n} in 0.05s" in log for n in (1, 2, 3)), log  # no crash-loop backoff for a healthy one
