@@ -30,6 +30,7 @@ import uuid
 from pathlib import Path
 
 from deploy.local.kafka_config import JVM_BROKER, JVM_LOCAL_JIT, JVM_TOOL, LOG4J2_PROPERTIES, SERVER_PROPERTIES
+from deploy.local.orphan_guard import OrphanGuard
 
 ROOT = Path(__file__).resolve().parents[2]
 POM = Path(__file__).resolve().parent / "kafka" / "pom.xml"
@@ -131,7 +132,9 @@ async def _probe_until_ready(admin_class, bootstrap: str, *, timeout: float, pro
 class LocalKafka:
     """One broker process in `work_dir` (config, data, logs, pid file)."""
 
-    def __init__(self, work_dir: Path | None = None, port: int | None = None, libs: Path = LIBS):
+    def __init__(self, work_dir: Path | None = None, port: int | None = None, libs: Path = LIBS,
+                 guard: OrphanGuard | None = None):
+        self.guard = guard  # the broker dies with the guard's owner (make run, the chaos run)
         self.work = Path(work_dir or tempfile.mkdtemp(prefix="kafka-local-"))
         self.libs = libs
         self.port = port or free_port()
@@ -183,6 +186,8 @@ class LocalKafka:
             stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
         )
         out.close()
+        if self.guard is not None:
+            self.guard.process(self.proc.pid)
         self.pid_file.write_text(str(self.proc.pid))
         try:
             asyncio.run(wait_for_kafka(self.bootstrap, timeout, self.proc))
@@ -214,6 +219,8 @@ class LocalKafka:
             if not _wait_gone(pid, self.proc, timeout):
                 os.kill(pid, signal.SIGKILL)
                 _wait_gone(pid, self.proc, 10)
+            if self.guard is not None:
+                self.guard.forget(pid)
         self.pid_file.unlink(missing_ok=True)
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from deploy.local.kafka import free_port
+from deploy.local.orphan_guard import OrphanGuard
 
 ROLE = "payments"
 
@@ -38,7 +39,9 @@ def _bin_dir() -> Path:
 class LocalPostgres:
     """One cluster in `work_dir` (data, socket, log) on `port`."""
 
-    def __init__(self, work_dir: Path, port: int | None = None, settings: dict[str, str] | None = None) -> None:
+    def __init__(self, work_dir: Path, port: int | None = None, settings: dict[str, str] | None = None,
+                 guard: OrphanGuard | None = None) -> None:
+        self.guard = guard  # stops the server (pg_ctl daemonizes it) if the guard's owner dies
         self.work = Path(work_dir)
         self.port = port or free_port()
         self.settings = settings or {}
@@ -53,9 +56,12 @@ class LocalPostgres:
     def socket_url(self) -> str:
         return f"postgresql://{ROLE}:{ROLE}@{quote(str(self.work), safe='')}:{self.port}/postgres"
 
+    @staticmethod
+    def _as_owner(command: list[str]) -> list[str]:
+        return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+
     def _run(self, *command: str, check: bool = True) -> subprocess.CompletedProcess:
-        prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-        done = subprocess.run([*prefix, *command], check=False, capture_output=True, text=True, timeout=120)
+        done = subprocess.run(self._as_owner(list(command)), check=False, capture_output=True, text=True, timeout=120)
         if check and done.returncode != 0:
             raise RuntimeError(f"{Path(command[0]).name} failed ({done.returncode}): {done.stderr.strip()[-500:]}")
         return done
@@ -74,6 +80,9 @@ class LocalPostgres:
         options = (f"-p {self.port} -k {self.work} -c listen_addresses=127.0.0.1 -c max_connections=300 "
                    "-c shared_buffers=64MB -c commit_delay=1000"  # group commit, as postgres.sh sets it
                    + "".join(f" -c {name}={value}" for name, value in self.settings.items()))
+        if self.guard is not None:  # told before the start: a server started by a killed owner stops too
+            self.guard.command(self._as_owner([str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate",
+                                               "-w", "stop"]))
         self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-o", options, "-w",
                   "-t", "60", "start")
         self._run(str(self.bin / "psql"), "-h", str(self.work), "-p", str(self.port), "-U", "postgres", "-qtA",

@@ -4,7 +4,8 @@ Starts what is missing (PostgreSQL from Debian's package, a Kafka broker from Ma
 topics, then runs the e-SCOTT emulator, the four services, the operator console and the demo storefront under
 `deploy.local.supervisor` (a program that dies is restarted with backoff, and the log says so, instead of the whole
 stack stopping), prints `READY` and the URLs once every health check answers, and on Ctrl-C stops everything it
-started (the services, then the broker by its pid, then PostgreSQL if it was not running before).
+started (the services, then the broker by its pid, then PostgreSQL if it was not running before). Killed instead
+(SIGKILL included), its `deploy.local.orphan_guard` does the same: nothing it started keeps running.
 Set `KAFKA_BOOTSTRAP_SERVERS` / `DATABASE_URL` to use servers you already have. `PAYMENT_WORKERS=N` runs the
 payment service as one API process (`payment`) and N worker processes (`payment-worker-1`..N: the consumer group's
 members, each with its own health port), instead of one process doing both (docs/operations.md, scaling).
@@ -25,6 +26,7 @@ import httpx
 
 from delivery.settings import KafkaSettings
 from deploy.local.kafka import RUN_DIR, LocalKafka, build_libs, free_port
+from deploy.local.orphan_guard import OrphanGuard
 from deploy.local.supervisor import Supervisor
 from deploy.local.topics import create_all
 from services.checkout.settings import CheckoutSettings
@@ -142,15 +144,16 @@ def announce_when_healthy(urls: dict[str, str], stop: threading.Event, env: dict
         print(f"  {name:<13} {url}", flush=True)
 
 
-def start_infrastructure(env: dict[str, str]) -> LocalKafka | None:
+def start_infrastructure(env: dict[str, str], guard: OrphanGuard) -> LocalKafka | None:
     if not env.get("DATABASE_URL"):
+        guard.command([str(POSTGRES), "stop"])  # stops the cluster only if `ensure` started it
         subprocess.run([str(POSTGRES), "ensure"], check=True)
     kafka = None
     if not env.get("KAFKA_BOOTSTRAP_SERVERS"):
         build_libs()
         run_dir = Path(env.get("KAFKA_RUN_DIR", str(RUN_DIR)))
         run_dir.mkdir(parents=True, exist_ok=True)
-        kafka = LocalKafka(run_dir, port=int(env.get("KAFKA_PORT", "9092")))
+        kafka = LocalKafka(run_dir, port=int(env.get("KAFKA_PORT", "9092")), guard=guard)
         kafka.stop()  # a broker left behind by an earlier, killed run of ours
         started = time.monotonic()
         env["KAFKA_BOOTSTRAP_SERVERS"] = kafka.start()
@@ -171,12 +174,14 @@ def program_env(env: dict[str, str], name: str) -> dict[str, str]:
 
 def main() -> int:
     env = local_env(dict(os.environ))
-    kafka = start_infrastructure(env)
+    guard = OrphanGuard().start()
     stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, lambda *_: stop.set())
-    supervisor = Supervisor(sys.stdout, standby=True)
+    supervisor = Supervisor(sys.stdout, standby=True, guard=guard)
+    kafka = None
     try:
+        kafka = start_infrastructure(env, guard)
         procs = components(env)
         for name, (command, health) in procs.items():  # restarted when it dies or stays unhealthy
             supervisor.add(name, command, env=program_env(env, name), cwd=str(ROOT), health=health)
@@ -192,6 +197,7 @@ def main() -> int:
             kafka.stop()
         if not env.get("DATABASE_URL"):
             subprocess.run([str(POSTGRES), "stop"], check=False)
+        guard.close()
         print("stopped", flush=True)
 
 

@@ -19,6 +19,9 @@ liveness probe would: polled every `probe_interval_s` (5 s: each /health asks Po
 polling every second cost the idle stack ~30 core-ms/s), a process that has not answered 200 for `unhealthy_after_s`
 (counted from its last 200, or from its start while it never answered, with `start_timeout_s` instead) is killed
 (SIGKILL, logged with the reason), and the restart follows the same backoff as any exit.
+
+Every process it starts is registered with an `OrphanGuard` (its own, or the owner's shared one), so none outlives
+the supervisor's process however that ends (SIGKILL included): `stop()` is the graceful way, the guard the backstop.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO
+
+from deploy.local.orphan_guard import OrphanGuard
 
 
 @dataclass(kw_only=True)
@@ -73,7 +78,8 @@ class Supervisor:
     def __init__(self, out: TextIO | None = None, *, backoff_s: float = 0.2, max_backoff_s: float = 10.0,
                  stable_s: float = 30.0, standby: bool = False, standby_delay_s: float = 5.0,
                  unhealthy_after_s: float = 30.0, start_timeout_s: float = 120.0,
-                 probe_interval_s: float = 5.0, start_probe_s: float = 10.0) -> None:
+                 probe_interval_s: float = 5.0, start_probe_s: float = 10.0,
+                 guard: OrphanGuard | None = None) -> None:
         self.out = out or sys.stdout
         self.backoff_s, self.max_backoff_s, self.stable_s = backoff_s, max_backoff_s, stable_s
         self.programs: dict[str, Program] = {}
@@ -85,6 +91,8 @@ class Supervisor:
         self.standby, self.standby_delay_s = standby, standby_delay_s
         self.unhealthy_after_s, self.start_timeout_s = unhealthy_after_s, start_timeout_s
         self.probe_interval_s, self.start_probe_s = probe_interval_s, start_probe_s
+        self._own_guard = guard is None  # a shared guard is the owner's to close (after its other servers)
+        self.guard = guard or OrphanGuard()
 
     def add(self, name: str, command: list[str], *, env: dict[str, str] | None = None, cwd: str | None = None,
             health: str | None = None) -> None:
@@ -98,6 +106,7 @@ class Supervisor:
             self.out.flush()
 
     def start(self) -> None:
+        self.guard.start()
         for program in self.programs.values():
             self._launch(program)
             threading.Thread(target=self._watch, args=(program,), daemon=True, name=f"watch-{program.name}").start()
@@ -142,10 +151,12 @@ class Supervisor:
             self._prepare_spare(program)
 
     def _popen(self, program: Program, command: list[str], *, spare: bool = False) -> subprocess.Popen:
-        return subprocess.Popen(
+        process = subprocess.Popen(
             command, env=program.env, cwd=program.cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             stdin=subprocess.PIPE if spare else subprocess.DEVNULL, text=True, errors="replace", bufsize=1,
             start_new_session=True)
+        self.guard.group(process.pid)
+        return process
 
     def _prepare_spare(self, program: Program) -> None:
         """A standby for the program's next restart (started once the program is up, not competing with it)."""
@@ -163,6 +174,7 @@ class Supervisor:
                 if program.healthy_at is None and program.process is process:
                     self._note_phase(program, line)
             code = process.wait()
+            self.guard.forget(process.pid)
             program.exits.append(code)
             program.exited_at = time.monotonic()
             if self._stopping.is_set():
@@ -230,6 +242,7 @@ class Supervisor:
             if program.spare is not None and program.spare.poll() is None:
                 _signal_group(program.spare.pid, signal.SIGKILL)
                 program.spare.wait(10)
+                self.guard.forget(program.spare.pid)
         live = [p.process for p in self.programs.values() if p.process is not None and p.process.poll() is None]
         for process in live:
             _signal_group(process.pid, signal.SIGTERM)
@@ -240,6 +253,8 @@ class Supervisor:
             except subprocess.TimeoutExpired:
                 _signal_group(process.pid, signal.SIGKILL)
                 process.wait(10)
+        if self._own_guard:
+            self.guard.close()  # kills whatever a restart racing this stop started
 
     def wait(self) -> None:
         """Block until `stop()` (from a signal handler or another thread)."""

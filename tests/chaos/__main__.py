@@ -2,6 +2,8 @@
 
 Defaults from CHAOS_ORDERS (10000), CHAOS_RATE (20/s), CHAOS_SEED (17). Prints the figures and the checker's
 lines; exit status 1 on any violated invariant. The work directory keeps the stack log and the databases' cluster.
+SIGTERM or SIGHUP (timeout(1), a CI job cancelled) stops the world as the end of a run does; however the run ends,
+SIGKILL included, its orphan guard (`deploy.local.orphan_guard`) leaves no process of it running.
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ import sys
 import tempfile
 from pathlib import Path
 
+from deploy.local.orphan_guard import exit_on_termination_signals
 from tests.chaos.run import describe, execute
 from tests.chaos.schedule import Profile
 
 
 def main(argv: list[str] | None = None) -> int:
+    exit_on_termination_signals()  # `execute`'s `finally` stops the world
     parser = argparse.ArgumentParser(prog="python -m tests.chaos", description=__doc__)
     parser.add_argument("--orders", type=int, default=int(os.environ.get("CHAOS_ORDERS", "10000")))
     parser.add_argument("--rate", type=float, default=float(os.environ.get("CHAOS_RATE", "20")))

@@ -17,6 +17,7 @@ import httpx
 from delivery.settings import KafkaSettings
 from deploy.local import run
 from deploy.local.kafka import LocalKafka, build_libs, free_port
+from deploy.local.orphan_guard import OrphanGuard
 from deploy.local.pg_cluster import LocalPostgres
 from deploy.local.supervisor import Supervisor
 from deploy.local.topics import create_all
@@ -54,6 +55,7 @@ class World:
     postgres: LocalPostgres
     kafka: LocalKafka
     supervisor: Supervisor
+    guard: OrphanGuard
     env: dict[str, str]
     health: dict[str, str] = field(default_factory=dict)
     databases: dict[str, str] = field(default_factory=dict)
@@ -62,7 +64,8 @@ class World:
     def create(cls, work: Path, *, payment_workers: int = 2) -> World:
         work.mkdir(parents=True, exist_ok=True)
         build_libs()
-        postgres, kafka = LocalPostgres(work / "postgres"), LocalKafka(work / "kafka")
+        guard = OrphanGuard().start()  # nothing of the world outlives the run, however the run ends
+        postgres, kafka = LocalPostgres(work / "postgres", guard=guard), LocalKafka(work / "kafka", guard=guard)
         log = open(work / "stack.log", "w", buffering=1)  # noqa: SIM115 - the supervisor writes it all run long
         env = {k: v for k, v in os.environ.items() if not k.endswith(("_DATABASE_URL", "_HTTP_PORT"))
                and k not in ("KAFKA_BOOTSTRAP_SERVERS", "KAFKA_TOPIC_PREFIX", "DATABASE_URL")}
@@ -70,8 +73,8 @@ class World:
                    ESCOTT_EMULATOR_PORT=str(free_port()), SMTP_SINK_PORT=str(free_port()),
                    SMTP_SINK_HTTP_PORT=str(free_port()), SMTP_SINK_MAILDIR=str(work / "Maildir"),
                    PAYMENT_WORKERS=str(payment_workers), **FAST_RECOVERY)
-        supervisor = Supervisor(log, standby=True, unhealthy_after_s=UNHEALTHY_AFTER_S)
-        return cls(work=work, postgres=postgres, kafka=kafka, supervisor=supervisor,
+        supervisor = Supervisor(log, standby=True, unhealthy_after_s=UNHEALTHY_AFTER_S, guard=guard)
+        return cls(work=work, postgres=postgres, kafka=kafka, supervisor=supervisor, guard=guard,
                    env=run.local_env(env))
 
     def start(self) -> None:
@@ -119,6 +122,9 @@ class World:
         return list(self.health)
 
     def stop(self) -> None:
-        self.supervisor.stop()
-        self.kafka.stop()
-        self.postgres.stop()
+        try:
+            self.supervisor.stop()
+            self.kafka.stop()
+            self.postgres.stop()
+        finally:
+            self.guard.close()
