@@ -26,6 +26,7 @@ class Verdict:
     summary: str
     violations: int
     examples: list[str] = field(default_factory=list)
+    figures: dict[str, float] = field(default_factory=dict)  # the numbers a report quotes beside the line
 
     def line(self) -> str:
         status = "ok" if self.violations == 0 else f"VIOLATED ({self.violations})"
@@ -107,6 +108,7 @@ def mails_once(facts: Facts) -> Verdict:
                f"{len(unsent)} not sent in the mail log; {window} same-Message-ID duplicates (crash window)")
     return Verdict(name="I3 mails once", summary=summary,
                    violations=len(missing) + len(doubled) + len(uninvited) + len(unsent),
+                   figures={"crash_window_duplicates": window},
                    examples=[f"missing {m}" for m in missing] + [f"duplicate {d}" for d in doubled]
                    + [f"uninvited {u}" for u in uninvited] + [f"unsent {u}" for u in unsent])
 
@@ -159,7 +161,10 @@ def unknowns_surfaced(facts: Facts) -> Verdict:
                f"{len(hidden)} not surfaced")
     shown = [f"{p.order_id} {p.state} order {orders[p.order_id].status if p.order_id in orders else '-'}"
              for p in hidden]
-    return Verdict(name="unknowns surfaced", summary=summary, violations=len(hidden), examples=shown)
+    figures = {"longest_to_operator_s": round(longest, 1), "probe_resolved_orders": len(set(facts.probe_settled)),
+               "probe_calls": len(facts.probe_settled), "left_for_operators": len(review),
+               "resolved_by_operator": by_operator}
+    return Verdict(name="unknowns surfaced", summary=summary, violations=len(hidden), examples=shown, figures=figures)
 
 
 def partitions_flow(facts: Facts) -> Verdict:

@@ -15,7 +15,8 @@ import tempfile
 from pathlib import Path
 
 from deploy.local.orphan_guard import exit_on_termination_signals
-from tests.chaos.run import describe, execute
+from tests.chaos.report import describe
+from tests.chaos.run import execute
 from tests.chaos.schedule import Profile
 
 

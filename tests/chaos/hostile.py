@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import random
 import uuid
+from collections import Counter
 from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaProducer
@@ -36,34 +37,40 @@ def _envelope(rng: random.Random, event_type: str, data: object) -> bytes:
                        "data": data}).encode()
 
 
-def records(rng: random.Random) -> list[tuple[bytes, bytes, list[tuple[str, bytes]]]]:
-    """One round of hostile (key, value, headers)."""
+Hostile = tuple[str, bytes, bytes, list[tuple[str, bytes]]]  # kind, key, value, headers
+
+
+def records(rng: random.Random) -> list[Hostile]:
+    """One round of hostile records, each named by its kind (the report counts them by kind and topic)."""
     other = f"other-shop-{rng.randrange(1000)}"
     known = rng.choice(KNOWN_TYPES)
     return [
-        (b"k", rng.randbytes(64), []),
-        (b"k", b"{not json", [("type", known.encode())]),
-        (b"k", json.dumps([1, 2, 3]).encode(), []),
-        (b"k", _envelope(rng, known, {"order_id": 42, "shop_id": None, "amount": "lots"}), [("type", known.encode())]),
-        (b"k", _envelope(rng, "payment.teleported.v9", {"x": 1}), [("type", b"payment.teleported.v9")]),
-        (b"k", _envelope(rng, known, {"blob": "x" * 300_000}), [("type", known.encode())]),
-        (other.encode(), _envelope(rng, known, {"shop_id": other, "order_id": f"ord_{uuid.uuid4().hex}",
-                                                "checkout_id": f"chk-{uuid.uuid4().hex}", "amount": 100}),
+        ("random bytes", b"k", rng.randbytes(64), []),
+        ("not json", b"k", b"{not json", [("type", known.encode())]),
+        ("not an envelope", b"k", json.dumps([1, 2, 3]).encode(), []),
+        ("wrong types", b"k", _envelope(rng, known, {"order_id": 42, "shop_id": None, "amount": "lots"}),
          [("type", known.encode())]),
-        (b"k", _envelope(rng, known, {}), [("type", b"\xff\xfe")]),
+        ("unknown event type", b"k", _envelope(rng, "payment.teleported.v9", {"x": 1}),
+         [("type", b"payment.teleported.v9")]),
+        ("huge payload", b"k", _envelope(rng, known, {"blob": "x" * 300_000}), [("type", known.encode())]),
+        ("other shop's ids", other.encode(),
+         _envelope(rng, known, {"shop_id": other, "order_id": f"ord_{uuid.uuid4().hex}",
+                                "checkout_id": f"chk-{uuid.uuid4().hex}", "amount": 100}),
+         [("type", known.encode())]),
+        ("undecodable header", b"k", _envelope(rng, known, {}), [("type", b"\xff\xfe")]),
     ]
 
 
-async def publish_round(kafka: KafkaSettings, rng: random.Random) -> int:
-    """One round of hostile records to every consumed topic; returns how many were sent."""
+async def publish_round(kafka: KafkaSettings, rng: random.Random) -> Counter[tuple[str, str]]:
+    """One round of hostile records to every consumed topic; how many were sent, by (kind, topic)."""
     producer = AIOKafkaProducer(bootstrap_servers=kafka.servers, acks="all", max_request_size=2_000_000)
     await producer.start()
-    sent = 0
+    sent: Counter[tuple[str, str]] = Counter()
     try:
         for topic in CONSUMED:
-            for key, value, headers in records(rng):
+            for kind, key, value, headers in records(rng):
                 await producer.send_and_wait(kafka.topic(topic), value, key=key, headers=headers)
-                sent += 1
+                sent[(kind, topic)] += 1
     finally:
         await producer.stop()
     return sent

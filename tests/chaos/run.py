@@ -6,42 +6,20 @@ import asyncio
 import random
 import resource
 import time
-from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncpg
 import httpx
 
 from deploy.invariants.reading import Sources, read_facts, total_lag
-from deploy.invariants.rules import Verdict, judge
+from deploy.invariants.rules import judge
 from tests.chaos import hostile
 from tests.chaos.load import Load
+from tests.chaos.report import Outcome
 from tests.chaos.schedule import Event, Profile, gateway_faults, plan
 from tests.chaos.world import World
 
 BROKER_START_TIMEOUT_S = 600.0  # the JVM alone took over 90 s at a load average of 50 (a failed start stops it)
-
-
-@dataclass(kw_only=True)
-class Outcome:
-    """What the run did and what the checker found."""
-
-    profile: Profile
-    faults: Counter = field(default_factory=Counter)
-    healthy_after_kill_s: list[float] = field(default_factory=list)
-    healthy_by_program: dict[str, list[float]] = field(default_factory=dict)
-    restart_s: dict[str, float] = field(default_factory=dict)
-    hostile_sent: int = 0
-    feeding_s: float = 0.0
-    settle_s: float = 0.0
-    wall_s: float = 0.0
-    verdicts: list[Verdict] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def violations(self) -> int:
-        return sum(v.violations for v in self.verdicts)
 
 
 class Chaos:
@@ -66,8 +44,10 @@ class Chaos:
         await self.settle()
         await self.judge()
         load = self.load
-        self.outcome.notes.append(f"storefront: {dict(load.scenarios)}; answers {dict(load.answers)}; "
-                                  f"{load.retries} retried calls; operator {dict(load.operator)}")
+        self.outcome.checkouts, self.outcome.accepted = load.scenarios, len(load.accepted)
+        self.outcome.operator = load.operator
+        self.outcome.notes.append(f"storefront: answers {dict(load.answers)}; {load.retries} retried calls; "
+                                  f"operator {dict(load.operator)}")
         await self.http.aclose()
         await self.load.http.aclose()
         return self.outcome
@@ -87,20 +67,22 @@ class Chaos:
             elif event.kind == "broker_restart":
                 began = time.monotonic()
                 await asyncio.to_thread(self.world.kafka.restart, BROKER_START_TIMEOUT_S, hard=True)
-                self.outcome.restart_s["broker"] = round(time.monotonic() - began, 1)
+                self.outcome.restarts.setdefault("broker", []).append(round(time.monotonic() - began, 1))
             elif event.kind == "postgres_restart":
                 took = await asyncio.to_thread(self.world.postgres.restart)
-                self.outcome.restart_s["postgres"] = round(took, 1)
+                self.outcome.restarts.setdefault("postgres", []).append(round(took, 1))
             elif event.kind == "smtp_refusal":
                 await self.http.post(f"{self.world.url('smtp-sink')}/faults", json={"mode": "temporary", "count": 1})
             elif event.kind == "hostile":
-                self.outcome.hostile_sent += await hostile.publish_round(self.world.kafka_settings, self.rng)
+                self.outcome.hostile.update(await hostile.publish_round(self.world.kafka_settings, self.rng))
 
     async def kill(self, name: str) -> None:
         """kill -9 one program; measure until the supervisor's restart answers its health check."""
         victim = self.world.supervisor.kill(name)
         if victim is None:
+            self.outcome.notes.append(f"{name} not running at its kill (restarting): skipped")
             return
+        self.outcome.kills[name] += 1
         killed = time.monotonic()
         while time.monotonic() - killed < 180:
             pid = self.world.supervisor.pid(name)
@@ -108,7 +90,6 @@ class Chaos:
                 try:
                     if (await self.http.get(self.world.health[name], timeout=2)).status_code == 200:
                         took = round(time.monotonic() - killed, 2)
-                        self.outcome.healthy_after_kill_s.append(took)
                         self.outcome.healthy_by_program.setdefault(name, []).append(took)
                         return
                 except httpx.HTTPError:
@@ -156,9 +137,8 @@ class Chaos:
                                                 if n.startswith("payment")])
         self.outcome.verdicts = judge(await read_facts(sources))
         stats = (await self.http.get(f"{self.world.url('emulator')}/_emulator/stats")).json()
-        sink = (await self.http.get(f"{self.world.url('smtp-sink')}/stats")).json()
-        self.outcome.notes.append(f"gateway faults fired: {stats['faults_applied']}; SMTP refusals: {sink['refused']}, "
-                                  f"accepted {sink['accepted']}")
+        self.outcome.gateway_faults = stats["faults_applied"]
+        self.outcome.smtp = (await self.http.get(f"{self.world.url('smtp-sink')}/stats")).json()
 
 
 def execute(profile: Profile, work: Path) -> Outcome:
@@ -176,17 +156,3 @@ def execute(profile: Profile, work: Path) -> Outcome:
     outcome.wall_s = round(time.monotonic() - started, 1)
     outcome.notes.append(f"CPU of reaped children (services, broker): {usage.ru_utime + usage.ru_stime:.1f} core-s")
     return outcome
-
-
-def describe(outcome: Outcome) -> str:
-    p = outcome.profile
-    lines = [f"chaos: {p.orders} storefront actions at {p.rate}/s (seed {p.seed}); feeding {outcome.feeding_s:.1f}s, "
-             f"settle {outcome.settle_s}s, wall {outcome.wall_s}s",
-             f"faults: {dict(sorted(outcome.faults.items()))}; hostile records {outcome.hostile_sent}",
-             f"healthy after kill -9 (s): {sorted(outcome.healthy_after_kill_s)}",
-             "  by program: " + "; ".join(f"{name} {sorted(times)}"
-                                          for name, times in sorted(outcome.healthy_by_program.items())),
-             f"restarts (s): {outcome.restart_s}", *outcome.notes]
-    lines += [v.line() for v in outcome.verdicts]
-    lines.append(f"VIOLATIONS: {outcome.violations}")
-    return "\n".join(lines)
