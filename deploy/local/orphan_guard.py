@@ -94,17 +94,6 @@ class OrphanGuard:
             process.wait(10)
 
 
-def _exit(signum: int, _frame: object) -> None:
-    raise SystemExit(128 + signum)
-
-
-def exit_on_termination_signals() -> None:
-    """An owner's SIGTERM or SIGHUP (timeout(1), a cancelled job, a closed terminal) end it as an exception would:
-    every `finally` on the way out runs, its graceful stops included."""
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, _exit)
-
-
 def _signal(pid: int, born: str | None, *, group: bool) -> None:
     now = start_time(pid)
     if now is not None and now != born:

@@ -14,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from deploy.local.orphan_guard import exit_on_termination_signals
+from deploy.local.termination import exit_on_termination_signals
 from tests.chaos.report import describe
 from tests.chaos.run import execute
 from tests.chaos.schedule import Profile

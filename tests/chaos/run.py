@@ -13,6 +13,7 @@ import httpx
 
 from deploy.invariants.reading import Sources, read_facts, total_lag
 from deploy.invariants.rules import judge
+from deploy.local.termination import raise_if_terminated
 from tests.chaos import hostile
 from tests.chaos.load import Load
 from tests.chaos.report import Outcome
@@ -147,7 +148,12 @@ def execute(profile: Profile, work: Path) -> Outcome:
     world = World.create(work)
     try:
         world.start()
-        outcome = asyncio.run(Chaos(world, profile).run())
+        raise_if_terminated()  # a SIGTERM whose SystemExit was dropped on the way (deploy.local.termination)
+        try:
+            outcome = asyncio.run(Chaos(world, profile).run())
+        except asyncio.CancelledError:
+            raise_if_terminated()  # SIGTERM or SIGHUP cancelled the run: exit 128+signal after the world stops
+            raise
         restarts = {n: p.restarts for n, p in world.supervisor.programs.items() if p.restarts}
         outcome.notes.append(f"supervisor restarts: {restarts}")
     finally:

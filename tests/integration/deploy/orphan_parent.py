@@ -15,9 +15,10 @@ import time
 from pathlib import Path
 
 from deploy.local.kafka import free_port
-from deploy.local.orphan_guard import OrphanGuard, exit_on_termination_signals
+from deploy.local.orphan_guard import OrphanGuard
 from deploy.local.pg_cluster import LocalPostgres
 from deploy.local.supervisor import Supervisor
+from deploy.local.termination import exit_on_termination_signals
 
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(600)"]
 
