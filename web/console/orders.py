@@ -6,6 +6,8 @@ is (raw codes with their descriptions: operators see them, R16)."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
 from typing import Any
 
@@ -22,6 +24,7 @@ STATUSES = {"pending_payment": "決済待ち", "completed": "受付完了", "rej
 ACTIONS = {"capture": "売上確定", "cancel": "キャンセル", "update-amount": "取引更新",
            "release-previous-hold": "旧与信の解放"}
 SEARCH_FIELDS = ("payment_number", "status", "from", "to", "buyer")
+EDIT_SEEN_WAIT_S, EDIT_SEEN_POLL_S = 10.0, 0.25
 
 
 def router(console: Console) -> APIRouter:
@@ -89,8 +92,10 @@ def router(console: Console) -> APIRouter:
         if answer.status == 404:
             raise NotFound
         if answer.ok:
+            seen = await _payment_sees_total(console, operator, order_id, answer.body.get("amount"))
             console.flash(operator, kind="warn",
-                          text="金額を変更しました。売上確定の前に「取引更新」を実行してください。")
+                          text="金額を変更しました。売上確定の前に「取引更新」を実行してください。" if seen else
+                          "金額を変更しました。決済への反映を待っています。しばらくしてから再読み込みしてください。")
             return console.back(f"/orders/{segment(order_id)}")
         console.flash(operator, kind="error", text="受注を変更できませんでした。", detail=answer.message)
         return console.back(f"/orders/{segment(order_id)}?edit=1")
@@ -117,6 +122,20 @@ async def _payment_and_mails(console: Console, operator: Operator, order: dict[s
     payment = await console.call(operator, "payment", "GET", f"/payments/{order_id}")
     mails = await console.call(operator, "notification", "GET", f"/orders/{order_id}/mails")
     return payment, mails
+
+
+async def _payment_sees_total(console: Console, operator: Operator, order_id: str, total: Any) -> bool:
+    """Wait (bounded) until the payment service has heard of an edit (checkout tells it by an event, R12): the
+    page after the edit then shows what payment allows for the new total, not the old one."""
+    deadline = time.monotonic() + EDIT_SEEN_WAIT_S
+    while True:
+        payment = await console.call(operator, "payment", "GET", f"/payments/{segment(order_id)}",
+                                     params={"live": "false"})
+        if not payment.ok or payment.body.get("order_total") == total:
+            return payment.ok
+        if time.monotonic() >= deadline:
+            return False
+        await asyncio.sleep(EDIT_SEEN_POLL_S)
 
 
 def _editable(order: dict[str, Any], payment: Answer) -> bool:

@@ -15,9 +15,11 @@ from cryptography.fernet import Fernet
 from fastapi import HTTPException, Response
 from starlette.requests import Request
 
+from web.common.api import Answer
 from web.common.sessions import Session, SessionStore, check_csrf, dev_only_key
 from web.common.templating import Pages
 from web.common.throttle import FailureThrottle
+from web.console import orders
 from web.console.chart import bar_chart
 from web.console.context import HERE
 from web.console.orders import _edit_body
@@ -182,3 +184,20 @@ def test_failed_logins_are_throttled_per_key_until_the_window_passes():
     assert not throttle.blocked("ip|shop")
     throttle.succeeded("ip|shop")
     assert not throttle._failures
+
+
+async def test_after_an_edit_the_console_waits_until_payment_reports_the_new_total(monkeypatch):
+    totals, calls = iter([3800, 3800, 7100]), []
+
+    class Recorder:
+        async def call(self, operator, service, method, path, **kwargs):  # type: ignore[no-untyped-def]
+            calls.append(kwargs.get("params", {}))
+            return Answer(status=200, body={"order_total": next(totals)})
+
+    monkeypatch.setattr(orders, "EDIT_SEEN_POLL_S", 0.001)
+    console = Recorder()
+    assert await orders._payment_sees_total(console, None, "o-1", 7100)  # type: ignore[arg-type]
+    assert calls == [{"live": "false"}] * 3  # no gateway status read while waiting
+    monkeypatch.setattr(orders, "EDIT_SEEN_WAIT_S", 0.01)
+    totals = iter([3800] * 1000)
+    assert not await orders._payment_sees_total(console, None, "o-1", 7100)  # type: ignore[arg-type]
