@@ -9,6 +9,8 @@ import pytest
 from tests.browser import CHROMIUM
 from tests.e2e.stack import Shop, Stack, drop_databases, fresh_databases
 
+LOCAL = ("http://127.0.0.1:", "data:", "about:", "blob:")
+
 
 @pytest.fixture(scope="module")
 async def stack(pg_admin_url, kafka_bootstrap, tmp_path_factory, request):
@@ -51,6 +53,8 @@ async def page(browser):
     page = await context.new_page()
     errors: list[str] = []
     page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 500 else None)
+    # no CDN, no external asset: every request the pages make stays on this machine (services and emulator)
+    page.on("request", lambda r: None if r.url.startswith(LOCAL) else errors.append(f"external request {r.url}"))
     yield page
     await context.close()
     assert not errors, errors

@@ -5,6 +5,7 @@ and the topics, seen from outside the running stack."""
 from __future__ import annotations
 
 import calendar
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
@@ -20,6 +21,7 @@ from tests.kafka_reading import read_topic
 from tests.waiting import eventually
 
 JST = timezone(timedelta(hours=9))
+MONTHLY = {"every": 1, "unit": "month"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -42,6 +44,25 @@ async def subscription_call(shop: Shop, method: str, path: str, **kwargs: Any) -
     """The subscription service's operator API of the demo shop."""
     url = f"{shop.stack.urls['subscription']}/v1/shops/{shop.shop_id}/subscriptions{path}"
     return await shop.http.request(method, url, headers=shop.operator, **kwargs)
+
+
+async def start(shop: Shop) -> Started:
+    """A member's first order in the subscription cart, monthly; its subscription as the operator lists it."""
+    member = f"m-{uuid.uuid4().hex[:10]}"
+    body = shop.body(await shop.token(), member_id=member, cart_type="subscription", subscription=MONTHLY)
+    outcome = ok(await shop.checkout(body))
+    assert outcome["status"] == "completed", outcome
+    [tx] = await shop.emulator("transactions", MerchantFree1=outcome["payment_number"])
+    assert tx["kaiin_id"], tx  # the first order linked the card (R19) and paid by member
+
+    async def listed() -> list[dict[str, Any]]:
+        found = await subscription_call(shop, "GET", "", params={"member_id": member})
+        return list(ok(found)["subscriptions"])
+
+    [sub] = await eventually(listed, message=f"subscription of {member} started")
+    assert (sub["first_order_id"], sub["status"]) == (outcome["order_id"], "active")
+    return Started(subscription_id=sub["subscription_id"], member_id=member, first_order_id=outcome["order_id"],
+                   kaiin_id=tx["kaiin_id"])
 
 
 async def my_page(shop: Shop, sub: Started, action: str, *, body: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from contracts.topics import SUBSCRIPTIONS_COMMANDS
 from deploy.local import demo_shop as demo
 from tests.e2e.stack import Shop, Stack
 from tests.e2e.subscriptions import (
+    MONTHLY,
     Started,
     auth_counts,
     changes,
@@ -38,6 +39,7 @@ from tests.e2e.subscriptions import (
     renewal_orders,
     scheduled_through,
     settled_order,
+    start,
     subscription_call,
     subscription_events,
     view,
@@ -46,7 +48,6 @@ from tests.kafka_reading import read_topic
 from tests.waiting import eventually
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
-MONTHLY = {"every": 1, "unit": "month"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,24 +67,6 @@ async def subscriptions(stack: Stack) -> Subscriptions:
     finally:
         await shop.http.aclose()
 
-
-async def start(shop: Shop) -> Started:
-    """A member's first order in the subscription cart, monthly; its subscription as the operator lists it."""
-    member = f"m-{uuid.uuid4().hex[:10]}"
-    body = shop.body(await shop.token(), member_id=member, cart_type="subscription", subscription=MONTHLY)
-    outcome = ok(await shop.checkout(body))
-    assert outcome["status"] == "completed", outcome
-    [tx] = await shop.emulator("transactions", MerchantFree1=outcome["payment_number"])
-    assert tx["kaiin_id"], tx  # the first order linked the card (R19) and paid by member
-
-    async def listed() -> list[dict[str, Any]]:
-        found = await subscription_call(shop, "GET", "", params={"member_id": member})
-        return list(ok(found)["subscriptions"])
-
-    [sub] = await eventually(listed, message=f"subscription of {member} started")
-    assert (sub["first_order_id"], sub["status"]) == (outcome["order_id"], "active")
-    return Started(subscription_id=sub["subscription_id"], member_id=member, first_order_id=outcome["order_id"],
-                   kaiin_id=tx["kaiin_id"])
 
 
 async def test_a_first_order_in_the_subscription_cart_starts_one_monthly_subscription(shop, stack, subscriptions):

@@ -138,6 +138,10 @@ async def test_a_declined_card_shows_the_card_company_message_and_the_dashboard_
     await console_login(operator, stack.urls["console"], **STOREFRONT_SHOP)
     declines = await operator.text_content("#declines") or ""
     assert CARD_COMPANY in declines and "G12" in declines
+    await operator.goto(f"{stack.urls['console']}/orders?status=rejected")
+    await operator.locator("tr[data-order] a").first.click()
+    history = await operator.text_content("#history") or ""  # API操作履歴: the raw code with its description
+    assert "1Auth" in history and "G12" in history and "カード使用不可" in history
     await operator.context.close()
 
 
