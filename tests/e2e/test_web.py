@@ -54,6 +54,7 @@ async def test_storefront_order_through_3ds_then_console_capture_and_mail_resend
     await shot(operator, "console-orders")
     await operator.click(f"a[href='/orders/{order_id}']")
     assert await operator.text_content("#payment-state") == "authorized"
+    assert "金額 ¥3,800" in (await operator.text_content("#live-status") or "")  # the gateway's own answer (1Search)
     await no_key_in(operator, STOREFRONT_SHOP["key"])
     await shot(operator, "console-order")
     await operator.click("#do-capture")
@@ -189,6 +190,7 @@ async def test_review_queue_resolves_an_unknown_authorization_from_the_order_pag
     assert outcome["status"] == "needs_review", outcome
     console = stack.urls["console"]
     await console_login(page, console)
+    assert outcome["order_id"] in (await page.text_content("#unknowns") or "")  # the dashboard counts it too
     await page.goto(f"{console}/review")
     assert outcome["payment_number"] in (await page.text_content("#review") or "")
     assert outcome["order_id"] in (await page.text_content("#attention") or "")  # payment's own list agrees
@@ -227,6 +229,8 @@ async def test_a_member_subscribes_the_operator_skips_pauses_cancels_the_member_
 
     operator = await (await browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 900})).new_page()
     await console_login(operator, console, **STOREFRONT_SHOP)
+    completed = await operator.text_content("#today svg text[data-status=completed]")
+    assert int(completed or 0) >= 1  # the chart drawn on the server counts today's orders by outcome
     await shot(operator, "console-dashboard")  # every storefront outcome of the module is on it
     await operator.goto(f"{console}/subscriptions?member_id=m-web-1")
     await operator.click("#subscriptions a")
