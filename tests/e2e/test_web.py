@@ -303,6 +303,25 @@ async def test_shop_settings_save_the_card_method_carriers_and_write_only_creden
         assert await page.is_checked("input[name=tds_accept_2]")
         assert not await page.is_checked("input[name=tds_accept_3]")
 
+        await page.fill("input[name=min_amount]", "5000")  # conditions the wrong way round: refused
+        await page.fill("input[name=max_amount]", "1000")
+        await page.click("#save-card")
+        await page.wait_for_selector(".flash.error")
+        assert "min_amount ¥5000 is above max_amount ¥1000" in (await page.text_content(".flash.error") or "")
+        await page.fill("input[name=display_name]", "カード払い")
+        await page.fill("input[name=min_amount]", "1000")
+        await page.fill("input[name=max_amount]", "50000")
+        await page.check("input[name=show_installments]")
+        await page.select_option("select[name=card_link_mode]", "buyer_choice")
+        await page.fill("input[name=contract_start]", "2026-01-01")
+        await page.fill("input[name=contract_end]", "2027-12-31")
+        await page.click("#save-card")
+        await page.wait_for_selector(".flash.ok")
+        [card] = (await http.get(f"{base}/settings", headers=operator)).json()["payment_methods"]
+        assert (card["display_name"], card["min_amount"], card["max_amount"], card["show_installments"],
+                card["card_link_mode"], card["contract_start"], card["contract_end"]) == \
+            ("カード払い", 1000, 50000, True, "buyer_choice", "2026-01-01", "2027-12-31")
+
         await page.fill("#new-carrier input[name=carrier_id]", "sagawa")  # and no name
         await page.click("#save-carriers")
         await page.wait_for_selector(".flash.error")
