@@ -19,6 +19,7 @@ from tests.waiting import eventually
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, needs_chromium]
 PAGE_SIZE = 2
+UNDELIVERABLE = "nobody@typo.invalid"
 STACK_ENV = {"CONSOLE_PAGE_SIZE": str(PAGE_SIZE)}  # three orders make two pages
 HOSTILE = "<img src=x id=injected onerror=\"document.title='x'\">\"'&"
 OTHER = {"shop_id": "guard-other-shop", "shop_name": HOSTILE + "よそ", "storefront_key": "guard-other-storefront",
@@ -160,6 +161,27 @@ async def test_the_card_number_never_reaches_the_storefront_only_the_token_does(
     for url, body in ours:
         assert TEST_CARD not in url + body, url
     assert any(TEST_CARD in url + body for url, body in posted if url.startswith(stack.urls["emulator"]))
+
+
+async def test_a_mail_resent_to_an_address_that_cannot_exist_fails_and_the_dashboard_counts_it(stack, shop, page):
+    order_id, console = await _placed(shop), stack.urls["console"]
+    await eventually(lambda: _first_mail(stack, order_id), timeout=30, message="the order's first mail")
+    await console_login(page, console)
+    await page.goto(f"{console}/orders/{order_id}")
+    first = page.locator("#mails tr[data-mail]").first
+    await first.locator("input[name=recipient]").fill(UNDELIVERABLE)  # the SMTP sink refuses .invalid: 550
+    await first.locator("button.resend").click()
+    await page.wait_for_selector(".flash.ok")
+
+    async def counted() -> bool:
+        await page.goto(f"{console}/")
+        return UNDELIVERABLE in (await page.text_content("#failed-mails") or "")
+
+    await eventually(counted, timeout=60, message="the failed mail on the dashboard")
+    assert int(await page.text_content("#failed-mails .count") or 0) >= 1
+    await page.click(f"#failed-mails a[href='/orders/{order_id}#mails']")
+    failed = page.locator(f"#mails tr[data-mail]:has-text('{UNDELIVERABLE}') td.result")
+    assert "failed" in (await failed.text_content() or "")
 
 
 async def _placed(shop, *, buyer: str | None = None) -> str:
