@@ -26,7 +26,13 @@ from typing import Any, Generic, TypeVar
 
 from aiokafka.structs import ConsumerRecord
 
-from delivery.units import BatchAbandoned, PoolSource, join_current_batch, shared_transaction
+from delivery.units import (
+    BatchAbandoned,
+    CommitOutcomeUnknown,
+    PoolSource,
+    join_current_batch,
+    shared_transaction,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -175,32 +181,44 @@ class _Unit:
 
 class UnitsTogether(Alone):
     """Units handed in by concurrent tasks (e.g. the results of SMTP conversations finishing at about the same
-    time) committed together: one transaction per batch (`shared_transaction`), one batch at a time, what arrives
-    meanwhile forms the next. A caller gets its unit's result once the batch committed; when the batch failed as a
-    whole (nothing of it kept), each caller runs its unit alone, so its own error reaches only that caller."""
+    time) committed together: one transaction per batch (`shared_transaction`), at most `max_in_flight` batches at
+    once (each its own transaction and connection), what arrives meanwhile forms the next. A batch runs its units
+    in the order they were handed in; a caller awaits its unit's commit before it hands in its next, so one
+    caller's units (one order's, one key's) commit in its order whatever the batches. A caller gets its unit's
+    result once the batch committed; when the batch failed as a whole (nothing of it kept), each caller runs its
+    unit alone, so its own error reaches only that caller. A COMMIT that got no answer (`CommitOutcomeUnknown`:
+    it may have committed) is never run again: its callers get the error."""
 
-    def __init__(self, source: PoolSource, *, max_units: int = 64, name: str = "units") -> None:
+    def __init__(self, source: PoolSource, *, max_units: int = 64, max_in_flight: int = 1,
+                 name: str = "units") -> None:
         self._source = source
         self._max_units = max_units
+        self._max_in_flight = max_in_flight
         self._name = name
         self._waiting: deque[_Unit] = deque()
-        self._runner: asyncio.Task[None] | None = None
+        self._runners: set[asyncio.Task[None]] = set()
 
     async def __call__(self, unit: Unit[R]) -> R:
         done: asyncio.Future[tuple[bool, Any]] = asyncio.get_running_loop().create_future()
         self._waiting.append(_Unit(unit=unit, done=done, context=contextvars.copy_context()))
-        if self._runner is None or self._runner.done():
-            self._runner = asyncio.create_task(self._run(), name=f"together-{self._name}")
+        if sum(not r.done() for r in self._runners) < self._max_in_flight:
+            runner = asyncio.create_task(self._run(), name=f"together-{self._name}")
+            self._runners.add(runner)
+            runner.add_done_callback(self._runners.discard)
         committed, value = await done
         if committed:
             return value  # type: ignore[no-any-return]
         return await unit()
 
     async def abort(self) -> None:
-        """As a crash would: the running batch is rolled back (never committed), its callers cancelled."""
-        if self._runner is not None:
-            self._runner.cancel()
-            await asyncio.gather(self._runner, return_exceptions=True)
+        """As a crash would: the running batches are rolled back (never committed), their callers cancelled."""
+        runners = list(self._runners)
+        for runner in runners:
+            runner.cancel()
+        await asyncio.gather(*runners, return_exceptions=True)
+        for waiting in self._waiting:
+            waiting.done.cancel()
+        self._waiting.clear()
 
     async def _run(self) -> None:
         batch: list[_Unit] = []
@@ -213,11 +231,11 @@ class UnitsTogether(Alone):
                         batch.append(waiting)
                 if batch:
                     await self._apply(batch)
-        finally:
-            for waiting in (*batch, *self._waiting):
+                batch = []
+        finally:  # cancelled (abort): its callers with it
+            for waiting in batch:
                 if not waiting.done.done():
                     waiting.done.cancel()
-            self._waiting.clear()
 
     async def _apply(self, batch: list[_Unit]) -> None:
         try:
@@ -225,6 +243,12 @@ class UnitsTogether(Alone):
                 values = [await _in_batch(waiting) for waiting in batch]
         except asyncio.CancelledError:
             raise
+        except CommitOutcomeUnknown as unknown:
+            log.error("%s: a batch of %d units: %s", self._name, len(batch), unknown)
+            for waiting in batch:
+                if not waiting.done.done():
+                    waiting.done.set_exception(unknown)
+            return
         except Exception as exc:
             reason = str(exc) if isinstance(exc, BatchAbandoned) else type(exc).__name__
             log.warning("%s: a batch of %d units failed (%s); each runs alone", self._name, len(batch), reason)

@@ -165,6 +165,12 @@ class BatchAbandoned(Exception):
     """A batch's transaction was not committed: a unit of work in it failed, or the transaction had failed."""
 
 
+class CommitOutcomeUnknown(Exception):
+    """The batch's COMMIT failed without its answer (the connection broke): it may have committed or not. Its
+    units must not run again as if nothing had happened; their callers get this error (a consumer redelivers, and
+    the inbox or the handler's own guard finds what was kept)."""
+
+
 @asynccontextmanager
 async def shared_transaction(conn: asyncpg.Connection) -> AsyncIterator[None]:
     """One transaction on `conn` that every unit of work opened inside the block joins; COMMIT at the end unless
@@ -181,7 +187,7 @@ async def shared_transaction(conn: asyncpg.Connection) -> AsyncIterator[None]:
         if batch.notifications:
             await conn.execute(_NOTIFY_MANY, *map(list, zip(*batch.notifications, strict=True)))
         # A failed transaction (a handler swallowed a database error) answers COMMIT with ROLLBACK: never lose that.
-        if (tag := await conn.execute("COMMIT")) != "COMMIT":
+        if (tag := await _commit(conn)) != "COMMIT":
             raise BatchAbandoned(f"the transaction had failed (COMMIT answered {tag})")
     except BaseException:
         await _roll_back(conn)
@@ -190,6 +196,13 @@ async def shared_transaction(conn: asyncpg.Connection) -> AsyncIterator[None]:
         _BATCH.reset(token)
     for callback in batch.after_commit:
         callback()
+
+
+async def _commit(conn: asyncpg.Connection) -> str:
+    try:
+        return await conn.execute("COMMIT")  # type: ignore[no-any-return]
+    except Exception as exc:  # whatever broke, the server may have committed (a deferred error did not: rare)
+        raise CommitOutcomeUnknown(f"COMMIT sent, no answer: {type(exc).__name__}") from exc
 
 
 async def _roll_back(conn: asyncpg.Connection) -> None:

@@ -24,6 +24,7 @@ from delivery.offsets import PartitionOffsets
 from delivery.settings import ConsumerSettings, KafkaSettings
 from delivery.units import (
     BatchAbandoned,
+    CommitOutcomeUnknown,
     PostgresUnitOfWork,
     UnitOfWorkFactory,
     after_commit,
@@ -414,23 +415,30 @@ async def test_a_unit_that_fails_makes_each_run_alone_and_only_its_caller_sees_t
     assert alone == ["BEGIN", "UPDATE a", "COMMIT", "BEGIN", "UPDATE bad", "ROLLBACK", "BEGIN", "UPDATE c", "COMMIT"]
 
 
-async def test_aborting_rolls_back_the_running_batch_and_cancels_its_callers():
+def held(uow: UnitOfWorkFactory[PostgresUnitOfWork], name: str, release: asyncio.Event) -> Any:
+    async def unit() -> str:
+        async with uow() as unit_of_work:
+            await unit_of_work.conn.execute(f"UPDATE {name}")
+            await release.wait()
+        return name
+
+    return unit
+
+
+async def test_aborting_rolls_back_the_running_batch_and_cancels_its_callers_and_the_waiting_ones():
     source = Source(pool=LoggingPool())
     uow = UnitOfWorkFactory(source, PostgresUnitOfWork)
     together = UnitsTogether(source)  # type: ignore[arg-type]
-    stuck = asyncio.Event()
-
-    async def hangs() -> None:
-        async with uow() as unit_of_work:
-            await unit_of_work.conn.execute("UPDATE stuck")
-            await stuck.wait()
-
-    callers = [asyncio.ensure_future(together(write(uow, "a"))), asyncio.ensure_future(together(hangs))]
+    callers = [asyncio.ensure_future(together(write(uow, "a"))),
+               asyncio.ensure_future(together(held(uow, "stuck", asyncio.Event())))]
     await eventually(lambda: _true("UPDATE stuck" in source.pool.log), message="batch running")
+    callers.append(asyncio.ensure_future(together(write(uow, "next"))))
+    await eventually(lambda: _true(together._waiting), message="handed in, waiting for the next batch")
     await together.abort()
     results = await asyncio.gather(*callers, return_exceptions=True)
     assert all(isinstance(r, asyncio.CancelledError) for r in results)
     assert "COMMIT" not in source.pool.log and source.pool.log[-1] == "ROLLBACK"
+    assert "UPDATE next" not in source.pool.log
 
 
 CALLER: ContextVar[str] = ContextVar("caller", default="none")
@@ -453,3 +461,42 @@ async def test_each_unit_runs_in_its_callers_context_so_its_events_carry_the_cal
 
     assert await asyncio.gather(caller("first"), caller("second")) == ["first", "second"]
     assert source.pool.log == ["BEGIN", "UPDATE first", "UPDATE second", "COMMIT"]
+
+
+class CommitWithoutAnswer(LoggingConnection):
+    """The connection breaks while the COMMIT is on its way: the server may have committed or not."""
+
+    async def execute(self, query: str, *args: Any) -> str:
+        if query == "COMMIT":
+            self.statements.append("COMMIT (no answer)")
+            raise ConnectionResetError("connection lost")
+        return await super().execute(query, *args)
+
+
+class CommitWithoutAnswerPool(LoggingPool):
+    @asynccontextmanager
+    async def acquire(self) -> AsyncIterator[LoggingConnection]:
+        yield CommitWithoutAnswer(self.log)
+
+
+async def test_a_batch_whose_commit_got_no_answer_is_not_run_again_and_its_callers_get_the_error():
+    source = Source(pool=CommitWithoutAnswerPool())
+    uow = UnitOfWorkFactory(source, PostgresUnitOfWork)
+    together = UnitsTogether(source)  # type: ignore[arg-type]
+    results = await asyncio.gather(together(write(uow, "a")), together(write(uow, "b")), return_exceptions=True)
+    assert all(isinstance(r, CommitOutcomeUnknown) for r in results)
+    assert source.pool.log == ["BEGIN", "UPDATE a", "UPDATE b", "COMMIT (no answer)", "ROLLBACK"]
+
+
+async def test_batches_in_flight_at_once_a_slow_one_holds_up_no_other():
+    source = Source(pool=LoggingPool())
+    uow = UnitOfWorkFactory(source, PostgresUnitOfWork)
+    together = UnitsTogether(source, max_in_flight=2)  # type: ignore[arg-type]
+    slow = asyncio.Event()
+    first = asyncio.ensure_future(together(held(uow, "slow", slow)))
+    await eventually(lambda: _true("UPDATE slow" in source.pool.log), message="the slow batch running")
+    assert await asyncio.gather(together(write(uow, "a")), together(write(uow, "b"))) == ["a", "b"]
+    assert not first.done()
+    slow.set()
+    assert await first == "slow"
+    assert source.pool.log == ["BEGIN", "UPDATE slow", "BEGIN", "UPDATE a", "UPDATE b", "COMMIT", "COMMIT"]
