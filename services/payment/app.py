@@ -12,6 +12,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from delivery.batching import Alone, UnitsTogether
 from delivery.clock import SystemClock
 from delivery.http import service_app, service_runtime
 from delivery.logs import get_logger
@@ -83,6 +84,7 @@ class PaymentResources:
             runtime.add_component("janitor", stop=self._janitor.stop, healthy=lambda: self._janitor.healthy)
 
     async def stop(self) -> None:
+        await self._deps.together.abort()  # nothing left to wait for it: the consumer and the workers stopped
         await self._http.aclose()
 
 
@@ -101,7 +103,8 @@ def create_app(settings: PaymentSettings | None = None, *, clock: Clock | None =
     deps = Deps(uow=UnitOfWorkFactory(runtime, partial(PaymentUnitOfWork, cipher=cipher)), gateway=gateway,
                 clock=clock or SystemClock(), ids=RandomIds(), policy=_policy(settings),
                 sealer=TokenSealer(settings.token_seal_key.get_secret_value()),  # likewise fails fast
-                three_d_secure=EscottThreeDSecure(gateway_url=settings.escott_base_url, public_url=settings.public_url))
+                three_d_secure=EscottThreeDSecure(gateway_url=settings.escott_base_url, public_url=settings.public_url),
+                together=_together(runtime, settings))
     keys = PostgresOperatorKeys(runtime)  # the operator key digests checkout registers (I6)
     storefront_keys = PostgresStorefrontKeys(runtime)  # the storefront key digests (the member's card page)
     guard = operator_guard(keys.opens)
@@ -121,6 +124,13 @@ def _policy(settings: PaymentSettings) -> Policy:
                   retry_claim_s=r.claim_s, retry_concurrency=r.concurrency, member_busy_delay_s=r.member_busy_delay_s,
                   card_busy_wait_s=settings.card_busy_wait_s,
                   card_authentication_window_s=settings.card_authentication_window_s)
+
+
+def _together(runtime: ServiceRuntime, settings: PaymentSettings) -> Alone:
+    if settings.units_together == 1:
+        return Alone()
+    return UnitsTogether(runtime, max_units=settings.units_together, max_in_flight=settings.units_in_flight,
+                         name="payment-units")
 
 
 def _http_client(settings: PaymentSettings) -> GatewayHttp:

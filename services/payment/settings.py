@@ -87,6 +87,11 @@ class PaymentSettings(ServiceSettings):
     operations: OperationSettings = Field(default_factory=OperationSettings)
     retries: RetrySettings = Field(default_factory=RetrySettings)
     janitor: JanitorSettings = Field(default_factory=JanitorSettings)
+    units_together: int = Field(
+        default=64, ge=1,
+        description="units of work of concurrent orders committed in one transaction at most (a gateway step's "
+                    "recorded attempt or applied answer, a new order's payment); 1: each in its own transaction")
+    units_in_flight: int = Field(default=2, ge=1, description="such transactions at once (each its own connection)")
     member_lease_s: float = Field(
         default=120.0, gt=0,
         description="a member's card work (link, charge, unlink) runs one order at a time; a crashed holder's "

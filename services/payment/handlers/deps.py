@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from delivery.batching import Alone
 from delivery.sealing import TokenSealer
 from services.payment.ports import CardGateway, Clock, IdSource, ThreeDSecureForms, UnitOfWorkFactory
 
@@ -49,3 +50,8 @@ class Deps:
     three_d_secure: ThreeDSecureForms | None = None
     """Builds and opens 3-D Secure's EncryptValues; None: this deployment cannot authenticate (orders asking for
     it are declined with `three_d_secure_unavailable`)."""
+    together: Alone = field(default_factory=Alone)
+    """Runs the units of a gateway step (the attempt recorded before the call, the answer applied after it) and the
+    unit opening a new order's payment with those of the other orders in flight, in one transaction
+    (`delivery.batching.UnitsTogether` in the service; alone, each in its own, by default). Each unit is handed in
+    whole (`lambda: ...` opening its own `deps.uow()`): a batch that failed runs it again alone."""

@@ -19,6 +19,7 @@ from pydantic import SecretStr
 from delivery.envelopes import Inbound
 from delivery.errors import PermanentError
 from delivery.logs import get_logger
+from delivery.units import after_commit
 from services.payment.domain.attempts import INTERRUPTED, Attempt
 from services.payment.domain.calls import order_call
 from services.payment.domain.card_face import CardFace
@@ -88,8 +89,12 @@ async def place_payment(deps: Deps, order: PlaceOrder, token: SecretStr | None, 
     await _acquire_member(deps, order.shop_id, order.choice.member_id, holder=order.order_id)
     await _settle_card_change(deps, order)
     closing = Closing(inbound)
-    async with deps.uow() as uow:
-        opened = await _open_new(deps, uow, order, token=token, inbound=inbound, closing=closing)
+
+    async def opening() -> tuple[Payment, RecordedCall | None] | None:
+        async with deps.uow() as uow:
+            return await _open_new(deps, uow, order, token=token, inbound=inbound, closing=closing)
+
+    opened = await deps.together(opening)
     if opened is None:  # there already: the careful way
         if token is not None:
             await _probe_interrupted(deps, order, token)
@@ -120,11 +125,17 @@ class Closing:
         self.done = False
 
     async def close(self, uow: UnitOfWork, payment: Payment) -> None:
+        """Inside `uow`; counts as done once that unit committed (a batch it joined may fail and run it again)."""
+        refused = None
         try:
             await uow.claim(self._inbound)
-        except PermanentError as refused:
-            self._refused = refused
+        except PermanentError as exc:
+            refused = exc
         await release_member(uow, payment)
+        after_commit(partial(self._closed, refused))
+
+    def _closed(self, refused: PermanentError | None) -> None:
+        self._refused = refused
         self.done = True
 
     def raise_refusal(self) -> None:

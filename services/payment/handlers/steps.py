@@ -1,5 +1,7 @@
 """The one gateway step every flow takes (design §6.2): record the attempt in a unit of work, committed before
-anything is sent; send outside any transaction; apply the answer in a new unit of work.
+anything is sent; send outside any transaction; apply the answer in a new unit of work. Both units go through
+`deps.together`: in the service they commit in one transaction with the other steps' units of that moment (a
+caller is answered only after its unit's COMMIT, so the attempt is durable before the call leaves).
 
     answer applied = await take_step(deps, planned, apply)      # pause (a resend), record, send, apply
 
@@ -54,11 +56,15 @@ async def take_step(deps: Deps, planned: PlannedCall, apply: Apply[T], *, token:
     Raises `CallImpossible` (nothing recorded) when the call lacks credentials, a pair or a member key."""
     if planned.resends:
         await asyncio.sleep(deps.policy.retry_backoff_s * 2 ** (planned.resends - 1))
-    async with deps.uow() as uow:
-        recorded = await record_call(deps, uow, planned, token=token)
-        if also is not None:
-            await also(uow)
-    return await send_recorded(deps, recorded, apply, settle=settle)
+
+    async def record() -> RecordedCall:
+        async with deps.uow() as uow:
+            recorded = await record_call(deps, uow, planned, token=token)
+            if also is not None:
+                await also(uow)
+        return recorded
+
+    return await send_recorded(deps, await deps.together(record), apply, settle=settle)
 
 
 async def record_call(deps: Deps, uow: UnitOfWork, planned: PlannedCall, *,
@@ -76,8 +82,12 @@ async def send_recorded(deps: Deps, recorded: RecordedCall, apply: Apply[T], *, 
     answer = await deps.gateway.send(recorded.call)
     if settle is not None:
         answer = await settle(recorded, answer)
-    async with deps.uow() as uow:
-        return await apply(uow, recorded.attempt, answer)
+
+    async def applied() -> T:
+        async with deps.uow() as uow:
+            return await apply(uow, recorded.attempt, answer)
+
+    return await deps.together(applied)
 
 
 async def _with_secrets(deps: Deps, uow: UnitOfWork, planned: PlannedCall, *,
