@@ -121,11 +121,14 @@ class OutboxRelay:
     """Publishes the outbox of one database. Several relays (replicas) may run against the same table."""
 
     def __init__(self, pool: asyncpg.Pool, publish: Publish, *, batch_size: int = 500,
-                 idle_poll_s: float = 1.0):
+                 idle_poll_s: float = 1.0, linger_s: float = 0.0):
+        """`linger_s`: after a wake-up, wait this long before the pass, so rows committed meanwhile go out in the
+        same claim, produce request and delete (each row's publication waits up to this much longer)."""
         self._pool = pool
         self._publish = publish
         self._batch_size = batch_size
         self._idle_poll_s = idle_poll_s
+        self._linger_s = linger_s
         self._wakeup = asyncio.Event()
 
     async def run_once(self) -> int:
@@ -170,6 +173,8 @@ class OutboxRelay:
             # since have NOTIFYed (set the wake-up): no empty pass just to find that out.
             if published < self._batch_size:
                 await wait_event(self._wakeup, self._idle_poll_s)
+                if self._linger_s:
+                    await asyncio.sleep(self._linger_s)
 
     def _on_notify(self, *_: Any) -> None:
         self._wakeup.set()

@@ -77,7 +77,8 @@ class ServiceRuntime:
         await self._broker.connect()
         publish = self.tracing.traced_publish(kafka_publisher(self._broker, self._kafka))
         relay = OutboxRelay(self._pool, self._counted(publish),
-                            batch_size=self._outbox.batch_size, idle_poll_s=self._outbox.idle_poll_s)
+                            batch_size=self._outbox.batch_size, idle_poll_s=self._outbox.idle_poll_s,
+                            linger_s=self._outbox.linger_s)
         self._relay = asyncio.create_task(relay.run_forever(), name=f"{self.name}-outbox-relay")
 
     async def add_consumer(self, *, group_id: str, topics: Iterable[str], decode: Decode[Any],

@@ -78,6 +78,9 @@ class OutboxSettings(BaseModel):
     idle_poll_s: float = Field(default=5.0, gt=0, description="fallback poll when no NOTIFY arrives (a committed "
                                "row NOTIFYs the relay at once; this only bounds the wait if a NOTIFY was lost, e.g. "
                                "with the listening connection)")
+    linger_s: float = Field(default=0.0, ge=0, description="after a wake-up, wait this long before publishing, so "
+                            "rows committed meanwhile share the pass: one claim, one produce request, one delete "
+                            "(0: publish at once; for events no service waits on, e.g. notification's mail outcomes)")
 
 
 LOCAL_DATABASE_URL = "postgresql://payments:payments@%2Fvar%2Frun%2Fpostgresql/postgres"

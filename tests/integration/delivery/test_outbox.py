@@ -171,3 +171,25 @@ async def test_an_event_committed_just_after_a_pass_found_nothing_goes_out_witho
     finally:
         await cancel_and_wait(running)
     assert seqs(records) == [1]
+
+
+async def test_a_lingering_relay_publishes_the_rows_committed_during_its_linger_in_the_same_pass(
+        pool, broker, new_topic, kafka_settings):
+    topic = await new_topic()
+    publish = kafka_publisher(broker)
+    passes: list[list[int]] = []
+
+    async def recorded(rows):
+        passes.append([json.loads(row.payload)["seq"] for row in rows if row.topic == topic])
+        await publish(rows)
+
+    relay = OutboxRelay(pool, recorded, idle_poll_s=60, linger_s=2.0)
+    running = asyncio.create_task(relay.run_forever())
+    try:
+        for seq in range(3):  # three transactions: the first one's NOTIFY wakes the relay, which lingers
+            await stage(pool, topic, SampleEvent("order-1", seq))
+        records = await read_topic(kafka_settings, topic, at_least=3, timeout=20)
+    finally:
+        await cancel_and_wait(running)
+    assert seqs(records) == [0, 1, 2]
+    assert [p for p in passes if p] == [[0, 1, 2]]
