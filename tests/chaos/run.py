@@ -73,9 +73,17 @@ class Chaos:
                 took = await asyncio.to_thread(self.world.postgres.restart)
                 self.outcome.restarts.setdefault("postgres", []).append(round(took, 1))
             elif event.kind == "smtp_refusal":
-                await self.http.post(f"{self.world.url('smtp-sink')}/faults", json={"mode": "temporary", "count": 1})
+                await self.refuse_one_more_mail()
             elif event.kind == "hostile":
                 self.outcome.hostile.update(await hostile.publish_round(self.world.kafka_settings, self.rng))
+
+    async def refuse_one_more_mail(self) -> None:
+        """One more 451 on top of those still pending: the sink's fault count is replaced, not added to, so a
+        refusal scheduled before the previous one was used would be lost (12 scheduled, 6 refused in a run)."""
+        faults = f"{self.world.url('smtp-sink')}/faults"
+        current = (await self.http.get(faults)).json()
+        pending = (current.get("remaining") or 0) if current.get("mode") == "temporary" else 0
+        await self.http.post(faults, json={"mode": "temporary", "count": pending + 1})
 
     async def kill(self, name: str) -> None:
         """kill -9 one program; measure until the supervisor's restart answers its health check."""
