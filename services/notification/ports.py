@@ -7,7 +7,7 @@ Adapters implement them with PostgreSQL (`adapters/postgres/`), SMTP (`adapters/
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -81,6 +81,9 @@ class MailLog(Protocol):
     async def add_mail(self, mail: Mail) -> bool:
         """Insert `mail`; False (nothing written) if its id, Message-ID, or an original of the same order and
         kind exists: the dedupe of redelivered and re-emitted orders and of repeated resends."""
+
+    async def add_mails(self, mails: Sequence[Mail]) -> int:
+        """`add_mail` of each of `mails` in their order, at once (one statement on PostgreSQL); how many were new."""
 
     async def get_mail(self, mail_id: str) -> Mail | None: ...
 

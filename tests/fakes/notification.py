@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import copy
 import itertools
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
@@ -94,6 +94,9 @@ class FakeMailLog:
             return False
         self._state.mails[mail.mail_id] = _as_stored(mail)
         return True
+
+    async def add_mails(self, mails: Sequence[Mail]) -> int:
+        return sum([await self.add_mail(mail) for mail in mails])
 
     async def get_mail(self, mail_id: str) -> Mail | None:
         return self._state.mails.get(mail_id)

@@ -55,9 +55,8 @@ async def record_mails(deps: Deps, subject: MailSubject, *, source: OrderSource,
         now = deps.clock.now()
         await uow.mail_log.add_order(order_id=subject.order_id, shop_id=subject.shop_id, source=source,
                                      snapshot=snapshot)
-        created = 0
-        for kind in subject.mail_kinds:
-            created += await uow.mail_log.add_mail(_original(deps, subject, kind=kind, now=now))
+        created = await uow.mail_log.add_mails([_original(deps, subject, kind=kind, now=now)
+                                                for kind in subject.mail_kinds])
         freed = await _keep_contact(uow.mail_log, buyer, now=now)
     if created or freed:
         after_commit(deps.wakeup.wake)  # in a batch: once the batch committed

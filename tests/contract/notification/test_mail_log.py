@@ -98,6 +98,20 @@ async def test_an_original_mail_is_added_once_per_order_and_kind_and_resends_are
     assert len(mails) == 4
 
 
+async def test_mails_added_together_are_each_added_once_and_the_new_ones_counted(store):
+    thanks, copy = original(), original(kind="shop_copy")
+    await with_orders(store, [thanks])
+    twin = replace(original(), mail_id=str(uuid.uuid4()), message_id="<another@test.invalid>")
+    async with store.uow() as uow:
+        assert await uow.mail_log.add_mails([thanks, copy, twin, resend_of(thanks)]) == 2
+        assert await uow.mail_log.add_mails([copy]) == 0
+        added = await uow.mail_log.get_mail(copy.mail_id)
+        mails = await uow.mail_log.list_mails(shop_id="demo-shop")
+    assert added == copy
+    assert sorted(m.mail_id for m in mails if m.resend_of is None) == sorted([thanks.mail_id, copy.mail_id])
+    assert len(mails) == 3
+
+
 @pytest.mark.parametrize("kind", ["renewal_failed_shop", "renewal_failed_buyer", "renewal_skipped_shop",
                                   "renewal_skipped_buyer"])
 async def test_a_renewal_notice_is_added_once_per_order_and_kind_like_the_order_mails(store, kind):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -47,7 +47,11 @@ class PostgresMailLog:
         return NextMailEvent(source=source, version=row["version"])
 
     async def add_mail(self, mail: Mail) -> bool:
-        return bool(await self._conn.fetchval(sql.ADD_MAIL, *_mail_params(mail)))
+        return await self.add_mails([mail]) == 1
+
+    async def add_mails(self, mails: Sequence[Mail]) -> int:
+        columns = zip(*(_mail_params(m) for m in mails), strict=True)
+        return int(await self._conn.fetchval(sql.ADD_MAILS, *map(list, columns)))
 
     async def get_mail(self, mail_id: str) -> Mail | None:
         row = await self._conn.fetchrow(sql.GET_MAIL, UUID(mail_id))

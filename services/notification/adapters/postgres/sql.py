@@ -8,17 +8,31 @@ ON CONFLICT (order_id) DO NOTHING
 
 ORDER_SNAPSHOT = "SELECT snapshot FROM orders WHERE order_id = $1"
 
-# The unique index (order_id, kind) WHERE resend_of IS NULL makes a repeated original a no-op.
-ADD_MAIL = """
-INSERT INTO mails (
-    mail_id, order_id, shop_id, kind, resend_of, status, message_id, recipient, sender_address, sender_name,
-    reply_to, subject, body_text, body_html, attempts, recoveries, next_attempt_at, lease_until, last_error,
-    smtp_response, permanent_failure, created_at, sent_at, trace_parent
+# The unique index (order_id, kind) WHERE resend_of IS NULL makes a repeated original a no-op. Several mails in one
+# statement (an order's mails): one row per array element, in their order; how many were new.
+ADD_MAILS = """
+WITH added AS (
+    INSERT INTO mails (
+        mail_id, order_id, shop_id, kind, resend_of, status, message_id, recipient, sender_address, sender_name,
+        reply_to, subject, body_text, body_html, attempts, recoveries, next_attempt_at, lease_until, last_error,
+        smtp_response, permanent_failure, created_at, sent_at, trace_parent
+    )
+    SELECT mail_id, order_id, shop_id, kind, resend_of, status, message_id, recipient, sender_address, sender_name,
+           reply_to, subject, body_text, body_html, attempts, recoveries, next_attempt_at, lease_until, last_error,
+           smtp_response, permanent_failure, created_at, sent_at, trace_parent
+    FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::text[], $7::text[], $8::text[],
+                $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::integer[],
+                $16::integer[], $17::timestamptz[], $18::timestamptz[], $19::text[], $20::text[], $21::boolean[],
+                $22::timestamptz[], $23::timestamptz[], $24::text[])
+         WITH ORDINALITY AS m(mail_id, order_id, shop_id, kind, resend_of, status, message_id, recipient,
+                              sender_address, sender_name, reply_to, subject, body_text, body_html, attempts,
+                              recoveries, next_attempt_at, lease_until, last_error, smtp_response, permanent_failure,
+                              created_at, sent_at, trace_parent, n)
+    ORDER BY n
+    ON CONFLICT DO NOTHING
+    RETURNING 1
 )
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23,
-        $24)
-ON CONFLICT DO NOTHING
-RETURNING true
+SELECT count(*) FROM added
 """
 
 GET_MAIL = """
