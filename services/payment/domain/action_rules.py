@@ -12,6 +12,8 @@
 
 Only `auth` mode payments in state authorized can be acted on (R12); `auth_capture` never (R13). A capture
 uses the current hold, which must equal the order's current total (R12: an edited order is updated first).
+A request that names the order total its sender saw in checkout is refused (`order_total_stale`) while payment
+knows another one: checkout's edit has not reached payment yet, and the hold it would act on is the old one.
 A failed step leaves the payment as it was; an unknown one is kept and blocks further actions until an
 operator resolves it; a failed release of the old hold flags the payment with two live holds.
 
@@ -85,6 +87,19 @@ def _state_refusal(payment: Payment, action: Action) -> ActionRefused | None:
     return None
 
 
+def stale_total(payment: Payment, request: ActionRequest) -> ActionRefused | None:
+    """The sender saw another order total in checkout than payment knows: checkout's `OrderAmountChanged` has
+    not reached payment yet (or the sender's view is old). Acting now would capture or update the wrong hold
+    (R12), so the sender waits until payment reports the total it saw (`GET …/payments/{id}`: `order_total`)
+    and retries. A 409 like every state clash; nothing is sent to the gateway."""
+    if request.order_total is None or request.order_total == payment.current_order_total:
+        return None
+    return ActionRefused("order_total_stale", f"you saw the order total ¥{request.order_total:,} in checkout; "
+                         f"the payment service knows ¥{payment.current_order_total:,}: the order's last edit has "
+                         f"not reached it yet (or your view is older than it). Retry once the payment's order_total "
+                         f"is ¥{request.order_total:,}")
+
+
 def allowed_actions(payment: Payment) -> dict[Action, ActionRefused | None]:
     """For each action of R12 (and a pending release): None if allowed now, else why not."""
     actions = [Action.CAPTURE, Action.CANCEL, Action.UPDATE_AMOUNT]
@@ -99,7 +114,7 @@ def begin(payment: Payment, request: ActionRequest, *, attempt_id: str, now: dat
     if request.action is Action.UPDATE_AMOUNT and request.amount is not None and request.amount < 1:
         raise ActionRefused("amount_zero", "R12: an amount update to ¥0 is not possible; cancel instead",
                             conflict=False)
-    refused = refusal(payment, request.action)
+    refused = refusal(payment, request.action) or stale_total(payment, request)
     if refused is not None:
         raise refused
     target = _target_amount(payment, request)

@@ -10,7 +10,7 @@ and blocks further actions until an operator resolves it: it is never retried au
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -43,11 +43,17 @@ class ActionRefused(Exception):
 
 @dataclass(frozen=True)
 class ActionRequest:
-    """`amount`: for capture the amount the sender expects (a guard); for update the new amount."""
+    """`amount`: for capture the amount the sender expects (a guard); for update the new amount.
+
+    `order_total`: the order total the sender saw in checkout (optimistic concurrency, R12). Checkout tells
+    payment of an edit by an event; until payment has it, its own total is older than the sender's, and the
+    request is refused (`order_total_stale`) instead of acting on the old hold. None: no check (older clients).
+    """
 
     action: Action
     requested_by: str | None = None
     amount: int | None = None
+    order_total: int | None = field(default=None, kw_only=True)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -94,20 +94,19 @@ async def run_action(deps: Deps, request: ActionRequest, *, shop_id: str, order_
     return _result(await _drive(deps, run, inbound=inbound))
 
 
-async def capture_orders(deps: Deps, orders: list[tuple[str, int | None]], *, shop_id: str,
-                         requested_by: str | None) -> list[ActionResult]:
-    """Bulk capture: each order is its own action (own lock, own result), `bulk_concurrency` at a time."""
+async def capture_orders(deps: Deps, requests: dict[str, ActionRequest], *, shop_id: str) -> list[ActionResult]:
+    """Bulk capture: each order (order id -> its capture request) is its own action (own lock, own result),
+    `bulk_concurrency` at a time."""
     gate = asyncio.Semaphore(deps.policy.bulk_concurrency)
 
-    async def one(order_id: str, amount: int | None) -> ActionResult:
+    async def one(order_id: str, request: ActionRequest) -> ActionResult:
         async with gate:
             try:
-                request = ActionRequest(Action.CAPTURE, requested_by, amount)
                 return await run_action(deps, request, shop_id=shop_id, order_id=order_id)
             except PaymentNotFound:
                 return ActionResult(order_id=order_id, outcome="not_found", message="no payment for this order")
 
-    return list(await asyncio.gather(*(one(order_id, amount) for order_id, amount in orders)))
+    return list(await asyncio.gather(*(one(order_id, request) for order_id, request in requests.items())))
 
 
 async def resolve_action(deps: Deps, reply: Reply, *, shop_id: str, order_id: str, succeeded: bool,

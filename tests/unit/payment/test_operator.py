@@ -91,6 +91,39 @@ def test_an_edited_order_must_be_updated_before_capture_and_a_wrong_expected_amo
     assert start(authorized(), Action.CAPTURE, 5000).running_action is not None
 
 
+def seen(payment: Payment, action: Action, order_total: int) -> Payment:
+    """`begin` with the order total the sender saw in checkout."""
+    return begin(payment, ActionRequest(action, "ops-1", order_total=order_total), attempt_id="att-1", now=NOW,
+                 decrease_by_change=True)
+
+
+@pytest.mark.parametrize("action", [Action.CAPTURE, Action.UPDATE_AMOUNT])
+def test_a_sender_who_saw_another_order_total_than_payment_knows_is_refused_as_stale(action: Action) -> None:
+    """Checkout committed an edit to ¥6,000 that payment has not heard of: its hold and total are still ¥5,000
+    (the update would otherwise be refused as `amount_unchanged`, the capture would take the old hold)."""
+    with pytest.raises(ActionRefused) as refused:
+        seen(authorized(), action, 6000)
+    assert (refused.value.code, refused.value.conflict) == ("order_total_stale", True)
+    assert "¥6,000" in refused.value.message and "¥5,000" in refused.value.message
+
+
+def test_a_sender_whose_order_total_payment_knows_passes_the_check_to_the_rules_of_r12() -> None:
+    assert seen(authorized(), Action.CAPTURE, 5000).running_action is not None
+    edited = authorized(order_total=6000)
+    assert refusal_code(edited, Action.CAPTURE) == ("update_required", True)
+    with pytest.raises(ActionRefused) as refused:
+        seen(edited, Action.CAPTURE, 6000)
+    assert refused.value.code == "update_required"
+    running = seen(edited, Action.UPDATE_AMOUNT, 6000).running_action
+    assert running is not None and running.target_amount == 6000
+
+
+def test_a_payment_that_cannot_act_says_so_before_any_stale_total() -> None:
+    with pytest.raises(ActionRefused) as refused:
+        seen(authorized(state=PaymentState.CAPTURED), Action.CAPTURE, 6000)
+    assert refused.value.code == "already_captured"
+
+
 def test_cancel_voids_the_hold() -> None:
     canceled, events = done(start(authorized(), Action.CANCEL), reply(tx="T-DEL"))
     assert canceled.state is PaymentState.CANCELED and canceled.held_amount == 0

@@ -3,10 +3,11 @@ amount update, release of a left-over hold, resolution of an unknown step, and b
 
 Answers: 200 `{result: "succeeded", payment}`; otherwise problem details (`delivery.problems`: `reason_code`,
 `detail`, plus the members `result` and `payment`): a refusal 409 (state: running operation, captured,
-auth_capture mode, update required ...) or 422 (¥0, unchanged amount) with `result: "refused"`; a gateway decline
-422 `gateway_declined` with the raw `gateway_operation`, `codes` and their `descriptions` (an operator API); an
-unreachable gateway 503 `gateway_unreachable`; an unknown outcome 502 `gateway_outcome_unknown` (never resent:
-resolve it); no such payment 404 `payment_not_found`.
+auth_capture mode, update required, `order_total_stale`: the order total the caller saw in checkout
+(`order_total`, optional) is not the one payment knows yet ...) or 422 (¥0, unchanged amount) with
+`result: "refused"`; a gateway decline 422 `gateway_declined` with the raw `gateway_operation`, `codes` and their
+`descriptions` (an operator API); an unreachable gateway 503 `gateway_unreachable`; an unknown outcome 502
+`gateway_outcome_unknown` (never resent: resolve it); no such payment 404 `payment_not_found`.
 """
 
 from __future__ import annotations
@@ -32,12 +33,19 @@ _STRICT = ConfigDict(extra="forbid", hide_input_in_errors=True)
 Id = Annotated[str, Field(min_length=1, max_length=128)]
 Amount = Annotated[int, Field(ge=0, le=99_999_999)]  # the gateway's own limit is checked there (its codes shown)
 By = Annotated[str | None, Field(default=None, max_length=128, description="operator name, for the history")]
+SeenTotal = Annotated[int | None, Field(
+    default=None, ge=0, le=99_999_999,
+    description="the order total you saw in checkout (optimistic concurrency, R12): while payment's own "
+    "`order_total` differs (checkout's edit has not reached payment yet), the request is refused with 409 "
+    "`order_total_stale` and nothing is sent to the gateway; wait until payment reports it, then retry. "
+    "Omitted: not checked")]
 BULK_MAX = 1000
 
 
 class CaptureIn(BaseModel):
     model_config = _STRICT
     amount: Amount | None = Field(default=None, description="the amount you expect to capture (a guard)")
+    order_total: SeenTotal = None
     requested_by: By = None
 
 
@@ -49,6 +57,7 @@ class CancelIn(BaseModel):
 class UpdateIn(BaseModel):
     model_config = _STRICT
     amount: Amount | None = Field(default=None, description="the new amount; defaults to the order's total")
+    order_total: SeenTotal = None
     requested_by: By = None
 
 
@@ -73,6 +82,7 @@ class BulkItem(BaseModel):
     model_config = _STRICT
     order_id: Id
     amount: Amount | None = None
+    order_total: SeenTotal = None
 
 
 class BulkCaptureIn(BaseModel):
@@ -133,8 +143,9 @@ def router(deps: Deps, guard: Callable[..., Awaitable[None]]) -> APIRouter:
 def _bulk_route(router: APIRouter, deps: Deps) -> None:
     @router.post("/bulk-capture", summary="Capture many orders at once; one result per order")
     async def bulk_capture(shop_id: Id, body: BulkCaptureIn) -> JSONResponse:
-        results = await capture_orders(deps, [(o.order_id, o.amount) for o in body.orders], shop_id=shop_id,
-                                       requested_by=body.requested_by)
+        requests = {o.order_id: ActionRequest(Action.CAPTURE, body.requested_by, o.amount, order_total=o.order_total)
+                    for o in body.orders}
+        results = await capture_orders(deps, requests, shop_id=shop_id)
         entries = [result_body(r)[1] for r in results]
         summary: dict[str, int] = {}
         for entry in entries:
@@ -153,7 +164,8 @@ def _action_routes(router: APIRouter, deps: Deps) -> None:
     @router.post("/{order_id}/capture", summary="1Capture of the hold (SalesDate = today, JST); R12")
     async def capture(shop_id: Id, order_id: Id, body: CaptureIn | None = None) -> JSONResponse:
         body = body or CaptureIn()
-        return await run(shop_id, order_id, ActionRequest(Action.CAPTURE, body.requested_by, body.amount))
+        return await run(shop_id, order_id, ActionRequest(Action.CAPTURE, body.requested_by, body.amount,
+                                                          order_total=body.order_total))
 
     @router.post("/{order_id}/cancel", summary="1Delete of the hold (auth mode, before capture); R12/R13")
     async def cancel(shop_id: Id, order_id: Id, body: CancelIn | None = None) -> JSONResponse:
@@ -164,7 +176,8 @@ def _action_routes(router: APIRouter, deps: Deps) -> None:
                  "voided (design §6.5)")
     async def update_amount(shop_id: Id, order_id: Id, body: UpdateIn | None = None) -> JSONResponse:
         body = body or UpdateIn()
-        return await run(shop_id, order_id, ActionRequest(Action.UPDATE_AMOUNT, body.requested_by, body.amount))
+        return await run(shop_id, order_id, ActionRequest(Action.UPDATE_AMOUNT, body.requested_by, body.amount,
+                                                          order_total=body.order_total))
 
     @router.post("/{order_id}/release-previous-hold", summary="Retry voiding the hold an amount update left live")
     async def release(shop_id: Id, order_id: Id, body: CancelIn | None = None) -> JSONResponse:

@@ -140,10 +140,39 @@ async def test_an_action_that_outlived_its_lease_is_settled_as_unknown_by_the_ne
 async def test_bulk_capture_answers_per_order(fakes: PaymentFakes) -> None:
     orders = [await authorized_order(fakes, amount=1000 + n) for n in range(3)]
     await act(fakes, orders[0].order_id, ActionRequest(Action.CANCEL))
-    results = await capture_orders(fakes.deps, [(o.order_id, None) for o in orders] + [("ord-missing", None)],
-                                   shop_id=SHOP, requested_by="ops-bulk")
+    requests = {order_id: ActionRequest(Action.CAPTURE, "ops-bulk") for order_id in
+                [*(o.order_id for o in orders), "ord-missing"]}
+    results = await capture_orders(fakes.deps, requests, shop_id=SHOP)
     assert [(r.outcome, r.code) for r in results] == [("refused", "already_canceled"), ("succeeded", None),
                                                       ("succeeded", None), ("not_found", None)]
+
+
+async def test_a_capture_or_update_for_a_total_payment_has_not_heard_of_is_refused_without_a_gateway_call(
+        fakes: PaymentFakes) -> None:
+    """R12's window: checkout committed an edit to ¥6,100, its `OrderAmountChanged` has not reached payment yet.
+    A sender who names the total it saw is refused (409) and nothing is sent; once payment has the edit the
+    same requests go through the rules of R12 (update first, then capture)."""
+    order = await authorized_order(fakes)
+    capture = ActionRequest(Action.CAPTURE, "ops-1", order_total=6100)
+    update = ActionRequest(Action.UPDATE_AMOUNT, "ops-1", order_total=6100)
+    refused = [await act(fakes, order.order_id, request) for request in (capture, update)]
+    assert [(r.outcome, r.code, r.conflict) for r in refused] == [("refused", "order_total_stale", True)] * 2
+    assert fakes.gateway.sent() == [Op.AUTH]
+    assert fakes.state.payments[order.order_id].state is PaymentState.AUTHORIZED
+    await edit_total(fakes, order.order_id, 6100)
+    assert (await act(fakes, order.order_id, capture)).code == "update_required"
+    assert (await act(fakes, order.order_id, update)).outcome == "succeeded"
+    captured = await act(fakes, order.order_id, capture)
+    assert (captured.outcome, captured.payment and captured.payment.captured_amount) == ("succeeded", 6100)
+
+
+async def test_bulk_capture_checks_each_orders_seen_total(fakes: PaymentFakes) -> None:
+    current, edited = [await authorized_order(fakes, amount=1000 + n) for n in range(2)]
+    requests = {current.order_id: ActionRequest(Action.CAPTURE, "ops-bulk", order_total=1000),
+                edited.order_id: ActionRequest(Action.CAPTURE, "ops-bulk", order_total=2500)}
+    results = await capture_orders(fakes.deps, requests, shop_id=SHOP)
+    assert [(r.outcome, r.code) for r in results] == [("succeeded", None), ("refused", "order_total_stale")]
+    assert fakes.gateway.sent(Op.CAPTURE) == [Op.CAPTURE]
 
 
 async def test_an_action_on_another_shops_payment_is_not_found(fakes: PaymentFakes) -> None:
