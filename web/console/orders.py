@@ -2,7 +2,9 @@
 buttons the payment service allows, amount edit, operation history, failed operation, mails with resend).
 
 Which buttons show is the payment service's `allowed_operations`; what an action did is its answer, shown as it
-is (raw codes with their descriptions: operators see them, R16)."""
+is (raw codes with their descriptions: operators see them, R16). Capture, 取引更新 and bulk capture send the
+order total the page showed (`order_total`): payment refuses them (`order_total_stale`) while an edit has not
+reached it, so the window between checkout's edit and payment's hearing of it is closed on payment's side."""
 
 from __future__ import annotations
 
@@ -25,6 +27,8 @@ ACTIONS = {"capture": "売上確定", "cancel": "キャンセル", "update-amoun
            "release-previous-hold": "旧与信の解放"}
 SEARCH_FIELDS = ("payment_number", "status", "from", "to", "buyer")
 EDIT_SEEN_WAIT_S, EDIT_SEEN_POLL_S = 10.0, 0.25
+SEEN_TOTAL_ACTIONS = ("capture", "update-amount")
+"""Actions that send the order total the operator saw (payment refuses them while it knows another: R12)."""
 
 
 def router(console: Console) -> APIRouter:
@@ -46,13 +50,15 @@ def router(console: Console) -> APIRouter:
     async def bulk_capture(request: Request) -> Response:
         operator = console.operator(request)
         items = await read_form_items(request)
-        check_csrf(operator.session, dict(items))
+        form = dict(items)
+        check_csrf(operator.session, form)
         order_ids = list(dict.fromkeys(v for k, v in items if k == "order_id" and v))
         if not order_ids:
             console.flash(operator, kind="error", text="売上確定する受注を選んでください。")
             return console.back("/orders")
         answer = await console.call(operator, "payment", "POST", "/payments/bulk-capture", json={
-            "orders": [{"order_id": o} for o in order_ids], "requested_by": f"console:{operator.shop_id}"})
+            "orders": [{"order_id": o, **_seen_total(form, f"order_total:{o}")} for o in order_ids],
+            "requested_by": f"console:{operator.shop_id}"})
         return console.render(request, operator, "bulk_result.html", answer=answer,
                               results=answer.body.get("results", []) if answer.ok else [])
 
@@ -70,10 +76,12 @@ def router(console: Console) -> APIRouter:
 
     @api.post("/orders/{order_id}/payment/{action}")
     async def payment_action(request: Request, order_id: str, action: str) -> Response:
-        operator, _ = await console.posted(request)
+        operator, form = await console.posted(request)
         if action not in ACTIONS:
             raise NotFound
         body: dict[str, Any] = {"requested_by": f"console:{operator.shop_id}"}
+        if action in SEEN_TOTAL_ACTIONS:
+            body.update(_seen_total(form, "order_total"))
         answer = await console.call(operator, "payment", "POST", f"/payments/{segment(order_id)}/{action}",
                                     json=body)
         if answer.status == 404:
@@ -138,6 +146,13 @@ async def _payment_sees_total(console: Console, operator: Operator, order_id: st
         await asyncio.sleep(EDIT_SEEN_POLL_S)
 
 
+def _seen_total(form: dict[str, str], field: str) -> dict[str, int]:
+    """`{"order_total": …}` from the page's hidden field (the checkout total the operator saw), or nothing: payment
+    then refuses the action with `order_total_stale` while its own total differs (an edit not yet reached it)."""
+    total = int_field(form, field)
+    return {} if total is None else {"order_total": total}
+
+
 def _editable(order: dict[str, Any], payment: Answer) -> bool:
     return (payment.ok and "update_amount" in payment.body.get("allowed_operations", [])) \
         or "update_amount" in order.get("payment", {}).get("actions", [])
@@ -165,6 +180,10 @@ def _edit_body(items: list[tuple[str, str]], operator: Operator) -> dict[str, An
 def _flash_result(console: Console, operator: Operator, label: str, answer: Answer) -> None:
     if answer.ok:
         console.flash(operator, kind="ok", text=f"{label}しました。")
+        return
+    if answer.reason_code == "order_total_stale":
+        console.flash(operator, kind="warn", text=f"{label}できませんでした。受注金額の変更が決済にまだ反映されて"
+                      "いません。しばらくしてから再読み込みしてやり直してください。", detail=answer.message)
         return
     body = answer.body if isinstance(answer.body, dict) else {}
     codes = [f"{c}: {d}" for c, d in zip(body.get("codes", []), body.get("descriptions", []), strict=False)]
