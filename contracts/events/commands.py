@@ -33,12 +33,18 @@ class CapturePayment(PaymentCommand):
     """Record the sale of the order's authorization (1Capture, SalesDate = today in JST).
 
     Capture always uses the current hold, which must equal the order's current total (R12). `amount`, when
-    given, is what the sender expects to capture: the command is refused if it differs.
+    given, is what the sender expects to capture: the command is refused if it differs. `order_total`, when
+    given, is the order total the sender saw in checkout: refused (`order_total_stale`) while the payment service
+    has not heard of that total yet (an edit's `order.amount_changed.v1` still on its way).
     """
 
     TYPE: ClassVar[str] = "payment.capture_requested.v1"
 
     amount: Yen | None = Field(default=None, description="Expected capture amount (a guard), if given.")
+    order_total: Yen | None = Field(
+        default=None, description="The order total the sender saw in checkout. While the payment service knows "
+        "another (checkout's edit has not reached it yet), the command is refused with reason `order_total_stale` "
+        "and nothing is sent to the gateway (R12). Omitted: not checked.")
 
 
 class CancelPayment(PaymentCommand):
@@ -57,6 +63,10 @@ class UpdatePaymentAmount(PaymentCommand):
     TYPE: ClassVar[str] = "payment.amount_update_requested.v1"
 
     amount: Yen | None = Field(default=None, description="The new amount; defaults to the order's total.")
+    order_total: Yen | None = Field(
+        default=None, description="The order total the sender saw in checkout. While the payment service knows "
+        "another (checkout's edit has not reached it yet), the command is refused with reason `order_total_stale` "
+        "and nothing is sent to the gateway (R12). Omitted: not checked.")
 
 
 class ChargeAuthenticatedPayment(PaymentCommand):

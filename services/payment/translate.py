@@ -98,11 +98,12 @@ def charge_authenticated(order_id: str, shop_id: str) -> ChargeAuthenticatedPaym
 def action_request(command: PaymentCommand) -> ActionRequest:
     """A command on `payments.commands` as the same action request the operator HTTP API makes."""
     if isinstance(command, CapturePayment):
-        return ActionRequest(Action.CAPTURE, command.requested_by, command.amount)
+        return ActionRequest(Action.CAPTURE, command.requested_by, command.amount, order_total=command.order_total)
     if isinstance(command, CancelPayment):
         return ActionRequest(Action.CANCEL, command.requested_by)
     if isinstance(command, UpdatePaymentAmount):
-        return ActionRequest(Action.UPDATE_AMOUNT, command.requested_by, command.amount)
+        return ActionRequest(Action.UPDATE_AMOUNT, command.requested_by, command.amount,
+                             order_total=command.order_total)
     raise ValueError(f"no action for {command.TYPE}")
 
 

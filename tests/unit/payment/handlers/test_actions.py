@@ -23,6 +23,7 @@ from services.payment.domain.model import PaymentState
 from services.payment.handlers.actions import capture_orders, record_order_total, resolve_action, run_action
 from services.payment.handlers.steps import PaymentNotFound
 from services.payment.ports import GatewayAnswer
+from services.payment.translate import action_request
 from tests.fakes.payment import PaymentFakes
 from tests.fakes.payment_gateway import answered
 from tests.unit.payment.handlers.builders import SHOP, authorized_order, inbound
@@ -96,6 +97,16 @@ async def test_a_refused_command_is_published_and_a_refused_http_request_is_only
     assert (answered_only.code, by_command.code) == ("sales_mode_auth_capture", "sales_mode_auth_capture")
     assert (failed.outcome, failed.reason, fakes.gateway.sent()) == ("refused", "sales_mode_auth_capture",
                                                                      [Op.GATHERING])
+
+
+async def test_a_command_naming_a_total_payment_has_not_heard_of_is_refused_as_stale(fakes: PaymentFakes) -> None:
+    order = await authorized_order(fakes)
+    command = CapturePayment(order_id=order.order_id, shop_id=SHOP, requested_by="bot", order_total=6100)
+    result = await run_action(fakes.deps, action_request(command), shop_id=SHOP, order_id=order.order_id,
+                              inbound=inbound(command))
+    [failed] = fakes.state.emitted(PaymentOperationFailed)
+    assert (result.code, failed.outcome, failed.reason) == ("order_total_stale", "refused", "order_total_stale")
+    assert fakes.gateway.sent() == [Op.AUTH]
 
 
 async def test_a_redelivered_command_is_applied_once(fakes: PaymentFakes) -> None:
