@@ -90,6 +90,9 @@ async def test_console_edit_then_update_and_cancel_on_the_curl_demo_shop(stack, 
     assert (await operator.text_content("#held-amount"), await operator.text_content("#order-total")) == \
         ("¥7,100", "¥7,100")
     assert await operator.locator("#do-capture").count() == 1
+    await operator.click("#do-capture")  # sends the total the page showed (¥7,100): payment knows it, so it passes
+    await operator.wait_for_selector(".flash.ok")
+    assert await operator.text_content("#captured-amount") == "¥7,100"
 
     canceled = await _placed(shop)
     await operator.goto(f"{console}/orders/{canceled}")
