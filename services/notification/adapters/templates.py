@@ -11,6 +11,10 @@ Why a directory rather than database rows: templates are reviewed and versioned 
 service, and need no editing API yet. A shop id that is not a plain file name never reaches the file system.
 The environment is sandboxed and undefined variables are errors, so a broken override fails the mail with a
 reason instead of sending a half-empty one.
+
+Templates are read once per process (deployed with the service, a change takes effect at its restart): which file
+serves a shop's template, or that it has none, is looked up the first time and kept, so rendering a mail touches
+no file and raises no TemplateNotFound for the lookups that miss.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined, TemplateError, TemplateNotFound
+from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined, Template, TemplateError, TemplateNotFound
 from jinja2.sandbox import SandboxedEnvironment
 
 from services.notification.domain.compose import installments_label, yen
@@ -39,7 +43,9 @@ class JinjaRenderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
+            auto_reload=False,
         )
+        self._chosen: dict[tuple[str, str], Template | None] = {}
         self._env.filters["yen"] = yen
         self._env.filters["installments"] = installments_label
 
@@ -53,8 +59,21 @@ class JinjaRenderer:
         return RenderedMail(subject=" ".join(subject.split()), text=text, html=html)
 
     def _render(self, shop_id: str, name: str, context: dict[str, Any]) -> str:
-        candidates = [f"{shop_id}/{name}", name] if _SAFE_SHOP_DIR.match(shop_id) else [name]
-        return self._env.select_template(candidates).render(context)
+        template = self._template(shop_id, name)
+        if template is None:
+            raise TemplateNotFound(name)
+        return template.render(context)
+
+    def _template(self, shop_id: str, name: str) -> Template | None:
+        """The shop's override, the one for every shop or the built-in; None when there is none (kept too)."""
+        key = (shop_id, name) if _SAFE_SHOP_DIR.match(shop_id) else ("", name)
+        if key not in self._chosen:
+            candidates = [f"{shop_id}/{name}", name] if key[0] else [name]
+            try:
+                self._chosen[key] = self._env.select_template(candidates)
+            except TemplateNotFound:
+                self._chosen[key] = None
+        return self._chosen[key]
 
     def _render_optional(self, shop_id: str, name: str, context: dict[str, Any]) -> str | None:
         try:

@@ -136,3 +136,15 @@ def test_a_header_injection_or_an_unusable_address_is_refused(change):
     mail = outgoing()
     with pytest.raises(ValueError):
         build_message(replace(mail, content=replace(mail.content, **change)))
+
+
+def test_templates_are_read_once_per_process(tmp_path):
+    """Which file serves a shop's template (or that it has none) is looked up once: later mails touch no file."""
+    (tmp_path / "demo-shop").mkdir()
+    (tmp_path / "demo-shop" / "thanks.subject.j2").write_text("専用 {{ order_id }}")
+    renderer = JinjaRenderer(tmp_path)
+    first = renderer.render("thanks", shop_id="demo-shop", context=context())
+    (tmp_path / "demo-shop" / "thanks.subject.j2").unlink()
+    (tmp_path / "thanks.html.j2").write_text("added later")
+    again = renderer.render("thanks", shop_id="demo-shop", context=context())
+    assert again == first and first.subject == "専用 ord-0001" and "added later" not in (again.html or "")
