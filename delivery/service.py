@@ -19,7 +19,7 @@ from delivery.cancellation import cancel_and_wait
 from delivery.consumer import Decode, Handle, KeyOrderedConsumer
 from delivery.db import create_pool, migrate
 from delivery.dead_letter import broker_raw_publisher
-from delivery.kafka import kafka_publisher, make_broker
+from delivery.kafka import broker_answers, kafka_publisher, make_broker
 from delivery.metrics import ServiceMetrics
 from delivery.outbox import OutboxRelay, OutboxRow, Publish
 from delivery.settings import ConsumerSettings, KafkaSettings, OutboxSettings
@@ -149,7 +149,7 @@ class ServiceRuntime:
     async def health(self) -> dict[str, Any]:
         checks = {
             "postgres": await self._postgres_ok(),
-            "kafka": self._broker is not None and await self._broker.ping(timeout=2.0),
+            "kafka": self._broker is not None and await broker_answers(self._broker, timeout=2.0),
             "outbox_relay": self._relay is not None and not self._relay.done(),
             "consumers": all(c.healthy for c in self.consumers),
             **{component.name: component.healthy() for component in self._components},
