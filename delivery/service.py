@@ -1,21 +1,29 @@
 """What every service process runs besides its own handlers: pool + migrations, producer, outbox relay,
 consumers, the health report and the metrics registry. A service's `app.py` builds one of these in its FastAPI lifespan.
+
+`start()` returns once the pool is ready and migrated (waiting, with backoff, while PostgreSQL does not answer):
+the HTTP API serves from then on (it needs the database, not the broker: what it publishes goes through the
+outbox). The producer's connection, then the outbox relay, and each consumer's group join go on in the background,
+retried with backoff while the broker is unreachable (a process started while the broker is down waits for it
+instead of exiting); `/health` answers 503 until every part runs, naming what is not ready yet (issue 17).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
+from aiokafka.errors import KafkaConnectionError
 from faststream.kafka import KafkaBroker
 
 from delivery.batching import Batching, one_transaction
-from delivery.cancellation import cancel_and_wait
+from delivery.cancellation import cancel_all, cancel_and_wait
 from delivery.consumer import Decode, Handle, KeyOrderedConsumer
 from delivery.db import create_pool, migrate
 from delivery.dead_letter import broker_raw_publisher
@@ -26,7 +34,12 @@ from delivery.settings import ConsumerSettings, KafkaSettings, OutboxSettings
 from delivery.tracing import Tracing
 
 log = logging.getLogger(__name__)
+R = TypeVar("R")
 BROKER_STOP_TIMEOUT_S = 15.0
+CONNECT_BACKOFF_S = (0.5, 5.0)
+"""The first and the largest wait between attempts to reach the broker or PostgreSQL (doubling)."""
+DATABASE_DOWN = (OSError, asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError)
+"""PostgreSQL not answering (refused, restarting, shutting down): waited for, unlike a wrong password or database."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +61,8 @@ class ServiceRuntime:
         self._pool: asyncpg.Pool | None = None
         self._broker: KafkaBroker | None = None
         self._relay: asyncio.Task[None] | None = None
+        self._connected = asyncio.Event()
+        self._starting: list[asyncio.Task[None]] = []
         self.consumers: list[KeyOrderedConsumer[Any]] = []
         self._components: list[Component] = []
         self._resources: list[Any] = []
@@ -69,17 +84,36 @@ class ServiceRuntime:
 
     async def start(self) -> None:
         log.info("%s: starting (imports done)", self.name)  # bench.restart_bench times the start's phases by these
-        self._pool = await create_pool(self._database_url, max_size=self._pool_size)
-        async with self._pool.acquire() as conn:
+        self._pool = await _until_reached(lambda: create_pool(self._database_url, max_size=self._pool_size),
+                                          DATABASE_DOWN, f"{self.name}: PostgreSQL")
+        async with self.pool.acquire() as conn:
             applied = await migrate(conn, self._migrations)
         log.info("%s: database ready, migrations applied now: %s", self.name, applied or "none")
         self._broker = make_broker(self._kafka, client_id=self.name)
-        await self._broker.connect()
-        publish = self.tracing.traced_publish(kafka_publisher(self._broker, self._kafka))
-        relay = OutboxRelay(self._pool, self._counted(publish),
+        self._in_background(self._connect(), "connect")
+
+    def _in_background(self, starting: Awaitable[None], what: str) -> None:
+        self._starting.append(asyncio.ensure_future(starting))
+        self._starting[-1].set_name(f"{self.name}-{what}")
+
+    async def _connect(self) -> None:
+        """Connect the producer (retrying while the broker is unreachable), then start the outbox relay."""
+        await _until_reached(self._broker_connect, (KafkaConnectionError,), f"{self.name}: Kafka producer")
+        log.info("%s: Kafka producer connected", self.name)
+        publish = self.tracing.traced_publish(kafka_publisher(self.broker, self._kafka))
+        relay = OutboxRelay(self.pool, self._counted(publish),
                             batch_size=self._outbox.batch_size, idle_poll_s=self._outbox.idle_poll_s,
                             linger_s=self._outbox.linger_s)
         self._relay = asyncio.create_task(relay.run_forever(), name=f"{self.name}-outbox-relay")
+        self._connected.set()
+
+    async def _broker_connect(self) -> None:
+        try:
+            await self.broker.connect()
+        except BaseException:
+            with contextlib.suppress(Exception):  # the half-started producer, before the next attempt
+                await self.broker.stop()
+            raise
 
     async def add_consumer(self, *, group_id: str, topics: Iterable[str], decode: Decode[Any],
                            handle: Handle[Any], settings: ConsumerSettings | None = None,
@@ -93,8 +127,14 @@ class ServiceRuntime:
                                       handle=traced, dead_letter=broker_raw_publisher(self.broker),
                                       settings=settings, metrics=self.metrics, batching=batching,
                                       available=self._postgres_ok)
-        await consumer.start()
         self.consumers.append(consumer)
+        self._in_background(self._join(consumer), f"join-{group_id}")
+
+    async def _join(self, consumer: KeyOrderedConsumer[Any]) -> None:
+        """After the producer (its dead letters need it): join the group, retrying while the broker is unreachable.
+        The HTTP API serves meanwhile; the consumer is unhealthy until it fetches."""
+        await self._connected.wait()
+        await _until_reached(consumer.start, (KafkaConnectionError,), f"{self.name}: consumer {consumer.group_id}")
 
     async def start_resource(self, resource: Any) -> None:
         """Start a service's `ServiceResources`; it is stopped after the consumers, in reverse order."""
@@ -119,6 +159,7 @@ class ServiceRuntime:
             self.metrics.outbox_waiting.set(await self._pool.fetchval("SELECT count(*) FROM outbox"))
 
     async def stop(self) -> None:
+        await cancel_all(self._starting)
         for consumer in self.consumers:
             await consumer.stop()
         for component in reversed(self._components):
@@ -130,10 +171,10 @@ class ServiceRuntime:
                 log.exception("%s: a resource failed to stop", self.name)
         if self._relay is not None:
             await cancel_and_wait(self._relay)
-        if self._broker is not None:
+        if self._connected.is_set():
             try:  # the producer flushes what it holds; with Kafka gone that would wait forever
                 async with asyncio.timeout(BROKER_STOP_TIMEOUT_S):
-                    await self._broker.stop()
+                    await self.broker.stop()
             except TimeoutError:
                 log.warning("%s: Kafka producer did not stop in %.0fs (broker unreachable?); left behind", self.name,
                             BROKER_STOP_TIMEOUT_S)
@@ -149,7 +190,7 @@ class ServiceRuntime:
     async def health(self) -> dict[str, Any]:
         checks = {
             "postgres": await self._postgres_ok(),
-            "kafka": self._broker is not None and await broker_answers(self._broker, timeout=2.0),
+            "kafka": self._connected.is_set() and await broker_answers(self.broker, timeout=2.0),
             "outbox_relay": self._relay is not None and not self._relay.done(),
             "consumers": all(c.healthy for c in self.consumers),
             **{component.name: component.healthy() for component in self._components},
@@ -164,3 +205,16 @@ class ServiceRuntime:
                 return await conn.fetchval("SELECT true") is True
         except Exception:
             return False
+
+
+async def _until_reached(attempt: Callable[[], Awaitable[R]], unreachable: tuple[type[BaseException], ...],
+                         what: str) -> R:
+    """`attempt()`, tried again while it fails with one of `unreachable`, waiting between tries (doubling)."""
+    delay, largest = CONNECT_BACKOFF_S
+    while True:
+        try:
+            return await attempt()
+        except unreachable as exc:
+            log.warning("%s: unreachable (%s: %s); trying again in %.1fs", what, type(exc).__name__, exc, delay)
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, largest)

@@ -57,15 +57,22 @@ async def test_a_worker_consumes_and_serves_only_health_and_metrics_an_api_joins
     assert own_routes <= paths(api)
     async with api.router.lifespan_context(api):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://api") as client:
-            assert (await client.get("/health")).json()["status"] == "ok"
+
+            async def api_ok() -> bool:  # the producer connects after the API serves
+                return (await client.get("/health")).json()["status"] == "ok"
+
+            await eventually(api_ok, timeout=60, message=f"{name} api healthy")
         assert await group_members(isolated_kafka, name) == 0
         async with worker.router.lifespan_context(worker):
             await eventually(lambda: group_members(isolated_kafka, name), timeout=120, interval=0.5,
                              message=f"{name} worker in its consumer group")
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=worker), base_url="http://w") as client:
-                health = (await client.get("/health")).json()
+
+                async def worker_ok() -> bool:
+                    return (await client.get("/health")).json()["status"] == "ok"
+
+                await eventually(worker_ok, timeout=60, message=f"{name} worker healthy")
                 metrics = (await client.get("/metrics")).text
-    assert health["status"] == "ok", health
     assert "outbox_waiting_rows" in metrics
 
 

@@ -8,6 +8,8 @@ import asyncpg
 import httpx
 import pytest
 
+from tests.waiting import eventually
+
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 SERVICES = ["checkout", "payment", "subscription", "notification"]
 
@@ -26,7 +28,7 @@ async def test_a_service_starts_migrates_its_database_and_reports_healthy(name, 
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://service") as client:
-            response = await client.get("/health")
+            response = await eventually(lambda: healthy(client), timeout=60, message=f"{name} healthy")
     assert response.status_code == 200, response.text
     checks = response.json()["checks"]
     assert {"postgres", "kafka", "outbox_relay", "consumers"} <= set(checks)
@@ -37,6 +39,12 @@ async def test_a_service_starts_migrates_its_database_and_reports_healthy(name, 
     finally:
         await conn.close()
     assert {"outbox", "inbox", "schema_migrations"} <= tables
+
+
+async def healthy(client: httpx.AsyncClient) -> httpx.Response | None:
+    """The health report once it answers 200 (the consumer joins its group after the API serves)."""
+    response = await client.get("/health")
+    return response if response.status_code == 200 else None
 
 
 async def test_health_reports_failing_when_the_database_is_unreachable(kafka_settings):
