@@ -10,6 +10,7 @@ deleting leaves its rows unpublished; they are published again (a duplicate the 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -146,13 +147,25 @@ class OutboxRelay:
         await conn.execute(_MARK, ids)
 
     async def run_forever(self) -> None:
-        """Drain, then wait for a NOTIFY (or the idle poll) and drain again. Errors are logged and retried."""
-        async with self._pool.acquire() as listener:
-            await listener.add_listener(NOTIFY_CHANNEL, self._on_notify)
+        """Drain, then wait for a NOTIFY (or the idle poll) and drain again. Errors are logged and retried, the
+        LISTEN connection's too: a relay started while PostgreSQL restarts waits for it instead of ending (it ended,
+        and its service stayed unhealthy until the supervisor killed it, 120 s later in a chaos run)."""
+        backoff = 0.1
+        while True:
             try:
-                await self._loop()
-            finally:
-                await listener.remove_listener(NOTIFY_CHANNEL, self._on_notify)
+                async with self._pool.acquire() as listener:
+                    await listener.add_listener(NOTIFY_CHANNEL, self._on_notify)
+                    try:
+                        await self._loop()
+                    finally:
+                        with contextlib.suppress(Exception):  # a connection lost meanwhile; never hide a cancel
+                            await listener.remove_listener(NOTIFY_CHANNEL, self._on_notify)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox relay: no LISTEN connection; retrying in %.1fs", backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
 
     async def _loop(self) -> None:
         backoff = 0.1

@@ -193,3 +193,28 @@ async def test_a_lingering_relay_publishes_the_rows_committed_during_its_linger_
         await cancel_and_wait(running)
     assert seqs(records) == [0, 1, 2]
     assert [p for p in passes if p] == [[0, 1, 2]]
+
+
+async def test_a_relay_started_while_postgresql_refuses_connections_keeps_trying_and_publishes(
+        pool, broker, new_topic, kafka_settings):
+    topic = await new_topic()
+    await stage(pool, topic, SampleEvent("order-1", 1))
+
+    class RestartingPool:
+        """The pool while PostgreSQL restarts: its first connections are refused, then it answers again."""
+
+        refusals = 2
+
+        def acquire(self, *args, **kwargs):
+            if self.refusals:
+                self.refusals -= 1
+                raise ConnectionRefusedError("the database system is starting up")
+            return pool.acquire(*args, **kwargs)
+
+    running = asyncio.create_task(OutboxRelay(RestartingPool(), kafka_publisher(broker)).run_forever())
+    try:
+        records = await read_topic(kafka_settings, topic, at_least=1, timeout=30)
+        assert not running.done()
+    finally:
+        await cancel_and_wait(running)
+    assert seqs(records) == [1]
