@@ -5,9 +5,10 @@ to, logs it and starts it again after a backoff (doubling from `backoff_s` up to
 dies before it is healthy, as a crash loop does; back to `backoff_s` for a process that was healthy when it died or
 lived `stable_s`). With `standby=True` a program run as `python -m MODULE` keeps a warm standby
 (`deploy.local.standby`: its imports done, waiting), so a restart skips the seconds Python spends importing; the
-next standby starts as soon as the program answers healthy (it no longer competes with the program's start), or
-`standby_delay_s` after the start for a program without a health URL. `make run` and the chaos run use it; the
-chaos run also kills processes through it (`kill`) and reads how often each was restarted.
+next standby starts as soon as the program serves HTTP or answers healthy, whichever comes first (its start's CPU
+work is done, so the standby no longer competes with it; a program waiting for the broker is not healthy but
+serves), or `standby_delay_s` after the start for a program without a health URL. `make run` and the chaos run
+use it; the chaos run also kills processes through it (`kill`) and reads how often each was restarted.
 
 Each start is timed: for `start_probe_s` after a start the health URL is polled every 0.1 s, and the first 200 is
 logged with the start's phases, from the previous process's exit (`payment healthy 0.62s after the exit: restarted
@@ -85,6 +86,7 @@ class Supervisor:
         self.programs: dict[str, Program] = {}
         self.on_start: list[Callable[[Program], None]] = []
         self._lock = threading.Lock()
+        self._spare_lock = threading.Lock()
         self._stopping = threading.Event()
         self._liveness_paused = threading.Event()
         self._width = len("supervisor")
@@ -127,7 +129,7 @@ class Supervisor:
         self.say("supervisor", f"{program.name} started {how} (pid {program.process.pid})")
         for hook in self.on_start:
             hook(program)
-        if self.standby and program.command[1:2] == ["-m"] and program.health is None:
+        if self._keeps_standby(program) and program.health is None:
             timer = threading.Timer(self.standby_delay_s, self._prepare_spare, args=(program,))
             timer.daemon = True
             timer.start()
@@ -140,6 +142,11 @@ class Supervisor:
         for phase, marker in PHASES.items():
             if phase not in program.phases and marker in line:
                 program.phases[phase] = self._since_exit(program)
+                if phase == "serving" and self._keeps_standby(program):  # its start's CPU work is done: what is
+                    self._prepare_spare(program)  # left (the broker, the group join) may take long on a bad day
+
+    def _keeps_standby(self, program: Program) -> bool:
+        return self.standby and program.command[1:2] == ["-m"]
 
     def _became_healthy(self, program: Program) -> None:
         """The start's first 200: log its timeline, then prepare the next restart's standby."""
@@ -147,7 +154,7 @@ class Supervisor:
         since = "the exit" if program.exited_at is not None else "the start"
         phases = ", ".join(f"{name} {at:.2f}s" for name, at in sorted(program.phases.items(), key=lambda kv: kv[1]))
         self.say("supervisor", f"{program.name} healthy {took:.2f}s after {since}: {phases or 'no phase logged'}")
-        if self.standby and program.command[1:2] == ["-m"]:
+        if self._keeps_standby(program):
             self._prepare_spare(program)
 
     def _popen(self, program: Program, command: list[str], *, spare: bool = False) -> subprocess.Popen:
@@ -160,10 +167,11 @@ class Supervisor:
 
     def _prepare_spare(self, program: Program) -> None:
         """A standby for the program's next restart (started once the program is up, not competing with it)."""
-        if self._stopping.is_set() or program.spare is not None:
-            return
-        command = [program.command[0], "-m", "deploy.local.standby", *program.command[2:]]
-        program.spare = self._popen(program, command, spare=True)
+        with self._spare_lock:  # the watcher (serving) and the prober (healthy) may both ask for it
+            if self._stopping.is_set() or program.spare is not None:
+                return
+            command = [program.command[0], "-m", "deploy.local.standby", *program.command[2:]]
+            program.spare = self._popen(program, command, spare=True)
 
     def _watch(self, program: Program) -> None:
         while True:
