@@ -5,10 +5,11 @@ to, logs it and starts it again after a backoff (doubling from `backoff_s` up to
 dies before it is healthy, as a crash loop does; back to `backoff_s` for a process that was healthy when it died or
 lived `stable_s`). With `standby=True` a program run as `python -m MODULE` keeps a warm standby
 (`deploy.local.standby`: its imports done, waiting), so a restart skips the seconds Python spends importing; the
-next standby starts as soon as the program serves HTTP or answers healthy, whichever comes first (its start's CPU
-work is done, so the standby no longer competes with it; a program waiting for the broker is not healthy but
-serves), or `standby_delay_s` after the start for a program without a health URL. `make run` and the chaos run
-use it; the chaos run also kills processes through it (`kill`) and reads how often each was restarted.
+next standby starts as soon as the program has logged its imports done (its start's CPU work is nearly done, so
+the standby hardly competes with it; what is left, waiting for the database, the broker or the group, may take
+long on a bad day) or answers healthy, or `standby_delay_s` after the start for a program without a health URL.
+`make run` and the chaos run use it; the chaos run also kills processes through it (`kill`) and reads how often
+each was restarted.
 
 Each start is timed: for `start_probe_s` after a start the health URL is polled every 0.1 s, and the first 200 is
 logged with the start's phases, from the previous process's exit (`payment healthy 0.62s after the exit: restarted
@@ -63,6 +64,8 @@ class Program:
     unhealthy_kills: int = 0
     exited_at: float | None = None
     phases: dict[str, float] = field(default_factory=dict)
+    launched: threading.Event = field(default_factory=threading.Event)
+    """Set at each start: the health probe stops its long wait and times the new process from its start."""
     """What this start reached and when (seconds after the previous process exited, or after this start)."""
 
 
@@ -125,6 +128,7 @@ class Supervisor:
         else:
             program.process, how = self._popen(program, program.command), "cold"
         program.started_at, program.healthy_at, program.healthy_now = time.monotonic(), None, False
+        program.launched.set()
         program.phases = {f"restarted {how}": self._since_exit(program)} if program.exited_at is not None else {}
         self.say("supervisor", f"{program.name} started {how} (pid {program.process.pid})")
         for hook in self.on_start:
@@ -142,8 +146,8 @@ class Supervisor:
         for phase, marker in PHASES.items():
             if phase not in program.phases and marker in line:
                 program.phases[phase] = self._since_exit(program)
-                if phase == "serving" and self._keeps_standby(program):  # its start's CPU work is done: what is
-                    self._prepare_spare(program)  # left (the broker, the group join) may take long on a bad day
+                if phase == "imports done" and self._keeps_standby(program):  # its start's CPU work is nearly done:
+                    self._prepare_spare(program)  # what is left (database, broker, group join) may take long
 
     def _keeps_standby(self, program: Program) -> bool:
         return self.standby and program.command[1:2] == ["-m"]
@@ -202,7 +206,11 @@ class Supervisor:
     def _probe(self, program: Program) -> None:
         """The liveness watch: kill a process whose health check has not answered 200 for too long."""
         assert program.health is not None
-        while not self._stopping.wait(self._probe_interval(program)):
+        while not self._stopping.is_set():
+            program.launched.wait(self._probe_interval(program))
+            program.launched.clear()
+            if self._stopping.is_set():
+                return
             process = program.process
             if process is None or process.poll() is not None:
                 continue  # exited: the watcher restarts it
