@@ -64,8 +64,10 @@ def run_service(*, name: str, build: Callable[[Role], FastAPI], settings: Servic
                 argv: Sequence[str]) -> None:
     """`python -m services.<name> [role] [--http-port N]`: build the app for the role and run it until SIGINT
     or SIGTERM."""
+    from delivery import service
     from delivery.http import serve
 
+    service.ON_START_FAILED[0] = service.exit_start_failed  # a real process exits; the supervisor restarts it
     invocation = parse_invocation(f"python -m services.{name}", argv)
     app = build(invocation.role)
     port = invocation.http_port

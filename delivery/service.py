@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+import os
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -40,6 +41,27 @@ CONNECT_BACKOFF_S = (0.5, 5.0)
 """The first and the largest wait between attempts to reach the broker or PostgreSQL (doubling)."""
 DATABASE_DOWN = (OSError, asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError)
 """PostgreSQL not answering (refused, restarting, shutting down): waited for, unlike a wrong password or database."""
+START_FAILED_EXIT_CODE = 3
+"""The process's exit status when a part of its start that runs in the background failed for good."""
+
+
+def exit_start_failed(reason: str) -> None:
+    """What a service process does when a background part of its start (the producer's connection, a consumer's
+    group join) failed with anything but the broker being unreachable: it exits, as a start that failed in the
+    foreground does, so the supervisor or the orchestrator starts it again, instead of serving HTTP while it never
+    consumes. `delivery.roles.run_service` installs this; in-process apps (tests) only log and stay unhealthy."""
+    log.critical("%s; exiting now (status %d) so the supervisor restarts this process", reason,
+                 START_FAILED_EXIT_CODE)
+    logging.shutdown()
+    os._exit(START_FAILED_EXIT_CODE)
+
+
+def stay_unhealthy(reason: str) -> None:
+    log.critical("%s; the service stays unhealthy", reason)
+
+
+ON_START_FAILED: list[Callable[[str], None]] = [stay_unhealthy]
+"""The reaction to a background start failure for this process (one element, replaced by `run_service`)."""
 
 
 @dataclass(frozen=True)
@@ -92,9 +114,19 @@ class ServiceRuntime:
         self._broker = make_broker(self._kafka, client_id=self.name)
         self._in_background(self._connect(), "connect")
 
-    def _in_background(self, starting: Awaitable[None], what: str) -> None:
-        self._starting.append(asyncio.ensure_future(starting))
-        self._starting[-1].set_name(f"{self.name}-{what}")
+    def _in_background(self, starting: Coroutine[Any, Any, None], what: str) -> None:
+        task = asyncio.create_task(starting, name=f"{self.name}-{what}")
+        task.add_done_callback(self._background_done)
+        self._starting.append(task)
+
+    def _background_done(self, task: asyncio.Task[None]) -> None:
+        """A background start that ended on an error (not a cancellation at stop) is never tried again by itself:
+        say so loudly and react as this process does (`ON_START_FAILED`: exit in a service process)."""
+        if task.cancelled() or task.exception() is None:
+            return
+        error = task.exception()
+        log.error("%s: %s failed", self.name, task.get_name(), exc_info=error)
+        ON_START_FAILED[0](f"{self.name}: {task.get_name()} failed: {error!r}")
 
     async def _connect(self) -> None:
         """Connect the producer (retrying while the broker is unreachable), then start the outbox relay."""
