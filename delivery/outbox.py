@@ -160,12 +160,9 @@ class OutboxRelay:
                     finally:
                         with contextlib.suppress(Exception):  # a connection lost meanwhile; never hide a cancel
                             await listener.remove_listener(NOTIFY_CHANNEL, self._on_notify)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
+            except Exception:  # a cancel (BaseException) passes through
                 log.exception("outbox relay: no LISTEN connection; retrying in %.1fs", backoff)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
+                backoff = await _pause(backoff)
 
     async def _loop(self) -> None:
         backoff = 0.1
@@ -174,12 +171,9 @@ class OutboxRelay:
             self._wakeup.clear()
             try:
                 published = await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
+            except Exception:  # a cancel (BaseException) passes through
                 log.exception("outbox relay pass failed; retrying in %.1fs", backoff)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
+                backoff = await _pause(backoff)
                 continue
             backoff = 0.1
             # A pass that took less than a full batch saw every row committed before it began; the rows committed
@@ -197,3 +191,9 @@ def _row(record: asyncpg.Record) -> OutboxRow:
     headers = [(name, value.encode()) for name, value in json.loads(record["headers"])]
     return OutboxRow(id=record["id"], topic=record["topic"], key=record["key"], headers=headers,
                      payload=record["payload"])
+
+
+async def _pause(backoff: float) -> float:
+    """Wait `backoff` after a failure; the next wait doubles, up to 5 s."""
+    await asyncio.sleep(backoff)
+    return min(backoff * 2, 5.0)

@@ -147,8 +147,9 @@ async def _payment_sees_total(console: Console, operator: Operator, order_id: st
 
 
 def _seen_total(form: dict[str, str], field: str) -> dict[str, int]:
-    """`{"order_total": …}` from the page's hidden field (the checkout total the operator saw), or nothing: payment
-    then refuses the action with `order_total_stale` while its own total differs (an edit not yet reached it)."""
+    """`{"order_total": …}` from the page's hidden field (the checkout total the operator saw), or nothing (payment
+    then does not check). With it, payment refuses the action with `order_total_stale` while its own total differs
+    (an edit that has not reached it yet)."""
     total = int_field(form, field)
     return {} if total is None else {"order_total": total}
 
